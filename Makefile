@@ -1,0 +1,93 @@
+# submitd — build, test, install.  See README.md.
+#
+#   make            build/submitd, build/submitctl
+#   make check      unit tests (Check) and integration tests
+#   make asan       the same programs with ASan/UBSan, in build-asan/
+#   make check-asan make check against the ASan build
+#   make demo       one real submission, relayed, signed and delivered
+#   make bench      the benchmark (bench/README.md)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+BUILD    ?= build
+
+PKGS     := libtls libevent libevent_pthreads libsodium libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+CC       ?= cc
+OPTFLAGS ?= -O2 -g
+CFLAGS   += $(OPTFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+            -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -fno-strict-aliasing -I. $(PKG_CFLAGS) \
+            -DSYSCONFDIR='"$(SYSCONFDIR)"'
+LDLIBS   += $(PKG_LIBS) -lpthread
+
+MAIN_SRCS := smtpd/submitd.c smtpd/submitctl.c
+LIB_SRCS  := $(filter-out $(MAIN_SRCS), $(sort $(wildcard smtpd/*.c conf/*.c auth/*.c queue/*.c)))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+HDRS      := $(wildcard smtpd/*.h conf/*.h auth/*.h queue/*.h)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+PROGS := $(BUILD)/submitd $(BUILD)/submitctl
+
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsubmitd.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/submitd: $(BUILD)/obj/smtpd/submitd.o $(BUILD)/libsubmitd.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/submitctl: $(BUILD)/obj/smtpd/submitctl.o $(BUILD)/libsubmitd.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsubmitd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(shell pkg-config --cflags check) \
+	    -o $@ $< $(BUILD)/libsubmitd.a $(LDLIBS) $(CHECK_LIBS)
+
+unit: $(UNIT_BINS)
+
+# Unit tests, then integration tests against the programs in $(BUILD).
+check: all unit
+	@BUILD=$(BUILD) tests/run-all
+
+asan:
+	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined"
+
+check-asan:
+	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+demo: all
+	@tests/demo.sh
+
+bench: all
+	@$(MAKE) -C bench run BUILD=$(abspath $(BUILD))
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/submitd
+	install -m 0755 $(BUILD)/submitd $(BUILD)/submitctl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/submitd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/submitd.8 $(DESTDIR)$(MANDIR)/man8/
+	test -f man/submitctl.8 && install -m 0644 man/submitctl.8 $(DESTDIR)$(MANDIR)/man8/ || true
+	install -m 0644 conf/submitd.conf.example $(DESTDIR)$(SYSCONFDIR)/submitd/submitd.conf.example
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all unit check asan check-asan demo bench install clean

@@ -1,0 +1,147 @@
+/*
+ * conf.h — submitd.conf: the parsed configuration (see submitd.conf(5) and
+ * DESIGN.md).  One statement a line, '#' comments, double-quoted strings.
+ */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "smtpd/submitd.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_FILE	SYSCONFDIR "/submitd/submitd.conf"
+
+enum listen_tls { LISTEN_STARTTLS, LISTEN_TLS };
+enum relay_tls { RELAY_SMTPS, RELAY_STARTTLS };
+enum dkim_alg { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 };
+
+struct conf_pki {
+	char		*name;
+	char		*cert_file;
+	char		*key_file;
+};
+
+struct conf_listen {
+	struct sockaddr_storage	 ss;	/* address and port */
+	socklen_t		 sslen;
+	enum listen_tls		 tls;
+	struct conf_pki		*pki;	/* points into conf->pki */
+	int			 line;	/* where it was declared */
+};
+
+/* An address block: "192.0.2.0/24", "2001:db8::/32". */
+struct conf_cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];	/* network order, 4 or 16 used */
+	unsigned	 prefixlen;	/* 0..32 or 0..128 */
+};
+
+/* "N per WINDOW": count and window in seconds; count 0 = no limit. */
+struct conf_rate {
+	uint64_t	 count;
+	time_t		 window;
+};
+
+struct conf_dkim {
+	char		*domain;
+	char		*selector;
+	enum dkim_alg	 alg;
+	char		*key_file;
+	int		 canon_simple;	/* 0 relaxed/relaxed, 1 simple/simple */
+};
+
+struct conf_relay {
+	enum relay_tls	 tls;
+	char		*host;
+	char		 port[6];	/* numeric, "465" or "587" by default */
+	char		*secrets_file;
+	char		*ca_file;	/* NULL: system CA store */
+	struct conf_rate msgs_per_login;	/* "relay limit messages N per hour" */
+	unsigned	 max_sessions;	/* parallel upstream connections */
+};
+
+struct conf_timeouts {			/* seconds, RFC 5321 4.5.3.2 */
+	time_t		 command;	/* waiting for a command: 300 */
+	time_t		 data_block;	/* between DATA chunks: 180 */
+	time_t		 tls_handshake;	/* 60 */
+};
+
+struct conf {
+	char			*file;
+	char			 hostname[SMTP_DOMAIN_MAX + 1];
+	char			*user;		/* unprivileged user, "_submitd" */
+
+	char			*queue_dir;	/* "/var/spool/submitd" */
+	time_t			 queue_lifetime;	/* seconds, 5 days */
+	time_t			 queue_retry_min;	/* seconds, 5 minutes */
+	time_t			 queue_retry_max;	/* seconds, 4 hours */
+
+	struct conf_pki		*pki;		size_t npki;
+	struct conf_listen	*listen;	size_t nlisten;
+	struct conf_cidr	*allow;		size_t nallow;
+	char			*users_file;
+
+	uint64_t		 max_message_size;	/* octets, 35M */
+	unsigned		 max_rcpt_per_msg;	/* 100 */
+	struct conf_rate	 user_messages;		/* per user */
+	struct conf_rate	 user_recipients;	/* per user */
+	struct conf_rate	 ip_connections;	/* per ip */
+	struct conf_rate	 ip_auth_failures;	/* per ip */
+
+	struct conf_dkim	*dkim;		size_t ndkim;
+	struct conf_relay	 relay;
+	int			 has_relay;
+	struct conf_timeouts	 timeouts;
+};
+
+/*
+ * conf_load: parses FILE into a new struct conf with defaults filled in.
+ * Errors go to ERRF (usually stderr) as "file:line: message", all of them, not
+ * just the first; warnings as "file:line: warning: message".  Returns NULL
+ * when there was any error.
+ */
+struct conf	*conf_load(const char *file, FILE *errf);
+void		 conf_free(struct conf *);
+
+/* conf_cidr_parse: "addr[/len]" into OUT; 0 or -1 on bad syntax. */
+int		 conf_cidr_parse(const char *, struct conf_cidr *out);
+/*
+ * conf_cidr_match: 1 when SA (AF_INET or AF_INET6; IPv4-mapped IPv6 counts
+ * as IPv4) lies in C, else 0.
+ */
+int		 conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa);
+/* conf_size_parse: "25M", "512K", "1G", "1000" into octets; -1 on error. */
+int		 conf_size_parse(const char *, uint64_t *out);
+/* conf_duration_parse: "5d", "15m", "1h", "30s", "30" into seconds; -1 on error. */
+int		 conf_duration_parse(const char *, time_t *out);
+
+/* Durations above this (about 68 years) are refused as overflowing. */
+#define CONF_DURATION_MAX	INT32_MAX
+
+/*
+ * conf_cidr_parse_bits: like conf_cidr_parse; *HOSTBITS (may be NULL) is
+ * set to 1 when the address had bits set past the prefix length (they
+ * are cleared in OUT: "192.0.2.1/24" is 192.0.2.0/24), else 0.
+ */
+int		 conf_cidr_parse_bits(const char *, struct conf_cidr *out,
+		    int *hostbits);
+/* conf_cidr_format: "addr/len" into BUF of SIZE octets (64 is plenty). */
+const char	*conf_cidr_format(const struct conf_cidr *, char *buf,
+		    size_t size);
+/* conf_number_parse: decimal digits only, no sign, at most MAX; -1 on error. */
+int		 conf_number_parse(const char *, uint64_t max, uint64_t *out);
+/*
+ * conf_window_parse: a rate window, "second", "minute", "hour", "day" or a
+ * duration as conf_duration_parse; seconds, never 0; -1 on error.
+ */
+int		 conf_window_parse(const char *, time_t *out);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * log.h — the one logging layer.  Lines go to syslog (mail facility), or to
+ * stderr when running in the foreground.  Lines about a session start with
+ * "session=ID", lines about a message with "msgid=QUEUEID", then key=value
+ * pairs a script can read.
+ */
+#ifndef SMTPD_LOG_H
+#define SMTPD_LOG_H
+
+#include <stdarg.h>
+
+/* log_init: foreground != 0 logs to stderr; verbose != 0 enables log_debug. */
+void	log_init(int foreground, int verbose);
+/* log_procname: sets the name shown in front of lines (e.g. "smtp"). */
+void	log_procname(const char *);
+
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* log_warn: appends ": strerror(errno)". */
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* fatal/fatalx: log and exit(1); fatal appends strerror(errno). */
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
