@@ -1,0 +1,99 @@
+/*
+ * queue.h — the disk queue: commit of accepted messages, the spool format,
+ * and the scheduler that hands messages to the relay and retries.
+ *
+ * Spool layout under conf->queue_dir:
+ *   queue/ID.tmp      message being received (smtp writes it)
+ *   queue/ID.msg      committed message: exact octets to send, CRLF, unstuffed
+ *   queue/ID.env      envelope (text); its presence means "committed"
+ *   queue/ID.env.tmp  envelope being rewritten
+ *   corrupt/          envelopes that could not be read, moved aside
+ *
+ * The session reaches the queue only through the asynchronous calls below,
+ * so that they can later travel over a socketpair between processes: a
+ * callback never runs from inside the call that asked for it.
+ */
+#ifndef QUEUE_QUEUE_H
+#define QUEUE_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "smtpd/submitd.h"
+#include "smtpd/relay.h"
+
+struct event_base;
+struct conf;
+struct queue;
+
+enum queue_status {
+	QUEUE_OK = 0,
+	QUEUE_ERR_TEMP,		/* reply 451 4.3.0 */
+	QUEUE_ERR_NOSPACE,	/* reply 452 4.3.1 */
+};
+
+/* What the queue needs to DKIM-sign at commit (RFC 6376). */
+struct queue_sign_input {
+	size_t		 header_len;	/* octets of the header section at the
+					   start of the file, without the
+					   empty line */
+	unsigned char	 bh_relaxed[32];	/* body hashes, RFC 6376 3.7 */
+	unsigned char	 bh_simple[32];
+};
+
+/*
+ * A signer: given the From: domain, the header section (HDR, HDRLEN
+ * octets) and the body hashes, returns 0 and sets *PREFIX to a malloc'd
+ * run of header fields to prepend (maybe NULL/0 when the domain has no
+ * key), or -1 on error (the message is then refused with 451 4.3.0).
+ */
+typedef int (*queue_signer_fn)(void *arg, const char *from_domain,
+    const char *hdr, size_t hdrlen, const struct queue_sign_input *,
+    char **prefix, size_t *prefixlen);
+
+/*
+ * queue_new: opens (creating if needed, mode 0700) the spool at
+ * conf->queue_dir, removes half-written files left by a crash, moves
+ * unreadable envelopes to corrupt/ (logged), and loads every committed
+ * message into the scheduler.  NULL on error (logged).
+ */
+struct queue	*queue_new(struct event_base *, const struct conf *);
+/* queue_set_relay: where the scheduler sends; starts scheduling. */
+void		 queue_set_relay(struct queue *, struct relay *);
+/* queue_set_signer: the DKIM signer called at commit (optional). */
+void		 queue_set_signer(struct queue *, queue_signer_fn, void *arg);
+/* queue_relay_done: the relay_done_cb to give relay_new() (ARG = queue). */
+void		 queue_relay_done(const struct relay_result *, void *arg);
+void		 queue_free(struct queue *);
+
+/*
+ * queue_message_open: a new queue ID and an empty file for the message.
+ * CB gets a writable fd that the caller owns and must close, and the ID;
+ * fd is -1 when the spool cannot take it (STATUS says why).
+ */
+typedef void (*queue_open_cb)(void *arg, enum queue_status status, int fd,
+    const char *queue_id);
+void		 queue_message_open(struct queue *, queue_open_cb, void *arg);
+
+/*
+ * queue_message_commit: the caller has written and closed the file of
+ * QUEUE_ID; SIGN (may be NULL) carries the DKIM inputs.  The queue signs,
+ * writes ENV (copied; env->queue_id must equal QUEUE_ID), fsyncs the
+ * message, the envelope and the directory, and only then calls CB with
+ * QUEUE_OK: the message is safe from a crash or power cut.  On failure
+ * nothing is left in the spool.
+ */
+typedef void (*queue_commit_cb)(void *arg, enum queue_status status,
+    const char *queue_id);
+void		 queue_message_commit(struct queue *, const char *queue_id,
+		    const struct envelope *env, const struct queue_sign_input *sign,
+		    queue_commit_cb, void *arg);
+
+/* queue_message_abort: drop an uncommitted message (file removed). */
+void		 queue_message_abort(struct queue *, const char *queue_id);
+
+/* queue_id_new: writes a fresh queue ID (QUEUE_ID_SIZE octets) into OUT. */
+void		 queue_id_new(char out[QUEUE_ID_SIZE]);
+
+#endif
