@@ -1,0 +1,231 @@
+/*
+ * auth.c — asynchronous login checks; see auth.h.
+ *
+ * Requests go to a small pool of worker threads through a mutex-protected
+ * list; results come back through a pipe that the event loop watches, so
+ * every callback runs on the loop thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "auth/auth.h"
+#include "auth/users.h"
+#include "conf/conf.h"
+#include "smtpd/log.h"
+
+#define AUTH_WORKERS	2
+
+struct auth_job {
+	struct auth_job		*next;
+	char			 hash[crypto_pwhash_STRBYTES];
+	char			 password[AUTH_PASS_MAX + 1];
+	size_t			 passlen;
+	int			 precheck_ok;	/* user known, address allowed */
+	struct auth_reply	 reply;
+	auth_login_cb		 cb;
+	void			*arg;
+};
+
+static struct {
+	struct event_base	*base;
+	struct users		*users;
+	pthread_t		 threads[AUTH_WORKERS];
+	int			 nthreads;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct auth_job		*todo, *todo_tail;
+	int			 stopping;
+	int			 pipe[2];	/* workers → loop: job pointers */
+	struct event		*ev_done;
+	char			 dummy_hash[crypto_pwhash_STRBYTES];
+} A = { .pipe = { -1, -1 } };
+
+static void
+job_free(struct auth_job *j)
+{
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+static void *
+auth_worker(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		struct auth_job	*j;
+		int		 good;
+
+		pthread_mutex_lock(&A.lock);
+		while (A.todo == NULL && !A.stopping)
+			pthread_cond_wait(&A.cond, &A.lock);
+		if (A.stopping) {
+			pthread_mutex_unlock(&A.lock);
+			return NULL;
+		}
+		j = A.todo;
+		if ((A.todo = j->next) == NULL)
+			A.todo_tail = NULL;
+		pthread_mutex_unlock(&A.lock);
+
+		/* Always pay for one verification: no timing oracle. */
+		good = crypto_pwhash_str_verify(j->hash, j->password,
+		    j->passlen) == 0;
+		sodium_memzero(j->password, sizeof(j->password));
+		j->reply.ok = good && j->precheck_ok;
+		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
+			fatal("auth: result pipe");
+	}
+}
+
+static void
+auth_on_done(evutil_socket_t fd, short what, void *unused)
+{
+	struct auth_job	*jobs[64];
+	ssize_t		 n;
+	size_t		 i;
+
+	(void)what;
+	(void)unused;
+	n = read(fd, jobs, sizeof(jobs));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || n % sizeof(jobs[0]) != 0)
+		fatalx("auth: result pipe broken");
+	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++) {
+		struct auth_job	*j = jobs[i];
+
+		if (!j->reply.ok)
+			j->reply.senders[0] = '\0';
+		j->cb(j->arg, &j->reply);
+		job_free(j);
+	}
+}
+
+int
+auth_init(struct event_base *base, const struct conf *conf, struct users *users)
+{
+	static const char dummy[] = "not a password";
+	int	 i;
+
+	(void)conf;
+	A.base = base;
+	A.users = users;
+	/* Same cost as "submitctl passwd" writes: t=3, m=64 MiB. */
+	if (crypto_pwhash_str_alg(A.dummy_hash, dummy, sizeof(dummy) - 1, 3,
+	    64UL * 1024 * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		log_warnx("auth: cannot make the dummy hash");
+		return -1;
+	}
+	if (pipe2(A.pipe, O_CLOEXEC) == -1) {
+		log_warn("auth: pipe");
+		return -1;
+	}
+	if (fcntl(A.pipe[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    (A.ev_done = event_new(base, A.pipe[0], EV_READ | EV_PERSIST,
+	    auth_on_done, NULL)) == NULL || event_add(A.ev_done, NULL) == -1) {
+		log_warn("auth: event");
+		return -1;
+	}
+	pthread_mutex_init(&A.lock, NULL);
+	pthread_cond_init(&A.cond, NULL);
+	for (i = 0; i < AUTH_WORKERS; i++) {
+		if (pthread_create(&A.threads[i], NULL, auth_worker, NULL) != 0) {
+			log_warnx("auth: cannot start worker thread");
+			return -1;
+		}
+		A.nthreads++;
+	}
+	return 0;
+}
+
+void
+auth_shutdown(void)
+{
+	int	 i;
+
+	pthread_mutex_lock(&A.lock);
+	A.stopping = 1;
+	pthread_cond_broadcast(&A.cond);
+	pthread_mutex_unlock(&A.lock);
+	for (i = 0; i < A.nthreads; i++)
+		pthread_join(A.threads[i], NULL);
+	A.nthreads = 0;
+	while (A.todo) {
+		struct auth_job	*j = A.todo;
+
+		A.todo = j->next;
+		job_free(j);
+	}
+	if (A.ev_done)
+		event_free(A.ev_done);
+	A.ev_done = NULL;
+	if (A.pipe[0] != -1) {
+		close(A.pipe[0]);
+		close(A.pipe[1]);
+		A.pipe[0] = A.pipe[1] = -1;
+	}
+	users_free(A.users);
+	A.users = NULL;
+}
+
+/* Is PEER inside the user's from= list (empty list: anywhere)? */
+static int
+auth_from_allowed(const struct user_entry *u, const struct sockaddr *peer)
+{
+	size_t	 i;
+
+	if (u->nfrom == 0)
+		return 1;
+	for (i = 0; i < u->nfrom; i++)
+		if (conf_cidr_match(&u->from[i], peer))
+			return 1;
+	return 0;
+}
+
+int
+auth_login(const char *user, const char *password, const struct sockaddr *peer,
+    auth_login_cb cb, void *arg)
+{
+	const struct user_entry	*u;
+	struct auth_job		*j;
+	size_t			 len = strlen(password);
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->cb = cb;
+	j->arg = arg;
+	if (len > AUTH_PASS_MAX)
+		len = AUTH_PASS_MAX;	/* fails anyway: hash was made of <= MAX */
+	memcpy(j->password, password, len);
+	j->passlen = len;
+	snprintf(j->reply.user, sizeof(j->reply.user), "%s", user);
+
+	u = users_find(A.users, user);
+	if (u != NULL && strlen(u->hash) < sizeof(j->hash)) {
+		memcpy(j->hash, u->hash, strlen(u->hash) + 1);
+		j->precheck_ok = auth_from_allowed(u, peer);
+		snprintf(j->reply.user, sizeof(j->reply.user), "%s", u->name);
+		if (snprintf(j->reply.senders, sizeof(j->reply.senders), "%s",
+		    u->senders) >= (int)sizeof(j->reply.senders))
+			j->precheck_ok = 0;
+	} else
+		memcpy(j->hash, A.dummy_hash, sizeof(j->hash));
+
+	pthread_mutex_lock(&A.lock);
+	if (A.todo_tail)
+		A.todo_tail->next = j;
+	else
+		A.todo = j;
+	A.todo_tail = j;
+	pthread_cond_signal(&A.cond);
+	pthread_mutex_unlock(&A.lock);
+	return 0;
+}

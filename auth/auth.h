@@ -1,0 +1,46 @@
+/*
+ * auth.h — login checks for the SMTP session (RFC 4954), answered
+ * asynchronously: the Argon2id verification (tens of milliseconds on
+ * purpose) runs on worker threads, off the event loop, so one login never
+ * stalls other sessions.  Shaped as a request/reply pair so that it can
+ * move into its own process behind a socketpair.
+ */
+#ifndef AUTH_AUTH_H
+#define AUTH_AUTH_H
+
+#include <sys/socket.h>
+
+#include "smtpd/submitd.h"
+
+struct event_base;
+struct conf;
+struct users;
+
+struct auth_reply {
+	int	 ok;				/* 1: credentials good */
+	char	 user[AUTH_USER_MAX + 1];	/* login name as in the table */
+	char	 senders[AUTH_SENDERS_MAX];	/* the user's sender patterns */
+};
+
+typedef void (*auth_login_cb)(void *arg, const struct auth_reply *);
+
+/*
+ * auth_init: the auth service on BASE for USERS (which it keeps; freed by
+ * auth_shutdown).  Starts its worker threads.  -1 on error (logged).
+ */
+int	auth_init(struct event_base *, const struct conf *, struct users *);
+/* auth_shutdown: stops the workers, drops pending requests, frees USERS. */
+void	auth_shutdown(void);
+
+/*
+ * auth_login: checks USER and PASSWORD (copied and wiped after use) for a
+ * client at PEER.  CB runs later on the event loop, never from inside this
+ * call, exactly once.  An unknown user costs the same time as a wrong
+ * password (a dummy hash is verified).  A login from an address outside
+ * the user's from= list fails like a bad password.  -1 on allocation
+ * failure (CB will not run).
+ */
+int	auth_login(const char *user, const char *password,
+	    const struct sockaddr *peer, auth_login_cb cb, void *arg);
+
+#endif
