@@ -1,0 +1,755 @@
+/*
+ * conf_parse.c — submitd.conf into a struct conf: one statement a line,
+ * dispatched on its first word through the table below; each statement
+ * reports its own errors and parsing goes on to the end of the file so
+ * that one run shows every mistake.  Files the configuration names are
+ * not opened here: their owners load them.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/addr.h"
+#include "conf/conf.h"
+#include "conf/conf_lex.h"
+#include "smtpd/log.h"
+
+struct parser {
+	struct conf_reader	 r;
+	struct conf		*conf;
+	char			**listen_pki;	/* pki names, as conf->listen */
+	/* Line of the first of each once-only statement, 0 if none yet. */
+	int			 seen_hostname, seen_user, seen_queue;
+	int			 seen_users, seen_relay, seen_relay_ca;
+};
+
+typedef void	(*statement_fn)(struct parser *, char **, size_t);
+
+static void	st_hostname(struct parser *, char **, size_t);
+static void	st_user(struct parser *, char **, size_t);
+static void	st_queue(struct parser *, char **, size_t);
+static void	st_pki(struct parser *, char **, size_t);
+static void	st_listen(struct parser *, char **, size_t);
+static void	st_allow(struct parser *, char **, size_t);
+static void	st_users(struct parser *, char **, size_t);
+static void	st_limit(struct parser *, char **, size_t);
+static void	st_dkim(struct parser *, char **, size_t);
+static void	st_relay(struct parser *, char **, size_t);
+static void	st_timeout(struct parser *, char **, size_t);
+
+static const struct {
+	const char	*name;
+	statement_fn	 fn;
+} statements[] = {
+	{ "hostname",	st_hostname },
+	{ "user",	st_user },
+	{ "queue",	st_queue },
+	{ "pki",	st_pki },
+	{ "listen",	st_listen },
+	{ "allow",	st_allow },
+	{ "users",	st_users },
+	{ "limit",	st_limit },
+	{ "dkim",	st_dkim },
+	{ "relay",	st_relay },
+	{ "timeout",	st_timeout },
+};
+
+#define PERR(p, ...)	conf_error(&(p)->r, (p)->r.line, __VA_ARGS__)
+
+static char *
+xstrdup(const char *s)
+{
+	char	*d;
+
+	if ((d = strdup(s)) == NULL)
+		fatal("conf: strdup");
+	return d;
+}
+
+/* Grows *ARR of *N elements of SIZE by one zeroed element; returns it. */
+static void *
+grow(void *arrp, size_t *n, size_t size)
+{
+	void	**arr = arrp;
+	char	 *a;
+
+	if ((a = reallocarray(*arr, *n + 1, size)) == NULL)
+		fatal("conf: reallocarray");
+	memset(a + *n * size, 0, size);
+	*arr = a;
+	return a + (*n)++ * size;
+}
+
+/* Reports a second once-only statement; 0 when this is the first. */
+static int
+once(struct parser *p, int *seen, const char *what)
+{
+	if (*seen) {
+		PERR(p, "'%s' given twice (first on line %d)", what, *seen);
+		return -1;
+	}
+	*seen = p->r.line;
+	return 0;
+}
+
+/* Checks that the statement has exactly N words; reports otherwise. */
+static int
+nwords(struct parser *p, size_t n, size_t want, const char *usage)
+{
+	if (n != want) {
+		PERR(p, "usage: %s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* A file name word: not empty.  Returns a copy, or NULL after an error. */
+static char *
+file_word(struct parser *p, const char *w, const char *what)
+{
+	if (*w == '\0') {
+		PERR(p, "%s: empty file name", what);
+		return NULL;
+	}
+	return xstrdup(w);
+}
+
+static int
+duration_word(struct parser *p, const char *w, const char *what, time_t *out)
+{
+	if (conf_duration_parse(w, out) == -1) {
+		PERR(p, "%s: bad duration '%s' (like 30s, 15m, 4h, 5d)",
+		    what, w);
+		return -1;
+	}
+	if (*out == 0) {
+		PERR(p, "%s: duration must not be 0", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+count_word(struct parser *p, const char *w, uint64_t max, const char *what,
+    uint64_t *out)
+{
+	if (conf_number_parse(w, max, out) == -1) {
+		PERR(p, "%s: bad number '%s' (0 to %llu)", what, w,
+		    (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+st_hostname(struct parser *p, char **w, size_t n)
+{
+	if (nwords(p, n, 2, "hostname NAME") == -1 ||
+	    once(p, &p->seen_hostname, "hostname") == -1)
+		return;
+	if (!addr_domain_valid(w[1], strlen(w[1]))) {
+		PERR(p, "hostname: bad host name '%s'", w[1]);
+		return;
+	}
+	snprintf(p->conf->hostname, sizeof(p->conf->hostname), "%s", w[1]);
+}
+
+static void
+st_user(struct parser *p, char **w, size_t n)
+{
+	const char	*c;
+
+	if (nwords(p, n, 2, "user NAME") == -1 ||
+	    once(p, &p->seen_user, "user") == -1)
+		return;
+	if (*w[1] == '\0' || strlen(w[1]) > 32 || *w[1] == '-') {
+		PERR(p, "user: bad user name '%s'", w[1]);
+		return;
+	}
+	for (c = w[1]; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
+		    *c == '.')) {
+			PERR(p, "user: bad user name '%s'", w[1]);
+			return;
+		}
+	free(p->conf->user);
+	p->conf->user = xstrdup(w[1]);
+}
+
+static void
+st_queue(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	size_t		 i;
+	time_t		*t;
+
+	if (n < 2 || n % 2 != 0) {
+		PERR(p, "usage: queue \"DIR\" [lifetime DUR] [retry-min DUR]"
+		    " [retry-max DUR]");
+		return;
+	}
+	if (once(p, &p->seen_queue, "queue") == -1)
+		return;
+	if (w[1][0] != '/') {
+		PERR(p, "queue: directory '%s' is not an absolute path", w[1]);
+		return;
+	}
+	free(c->queue_dir);
+	c->queue_dir = xstrdup(w[1]);
+	for (i = 2; i < n; i += 2) {
+		if (strcmp(w[i], "lifetime") == 0)
+			t = &c->queue_lifetime;
+		else if (strcmp(w[i], "retry-min") == 0)
+			t = &c->queue_retry_min;
+		else if (strcmp(w[i], "retry-max") == 0)
+			t = &c->queue_retry_max;
+		else {
+			PERR(p, "queue: unknown option '%s'", w[i]);
+			continue;
+		}
+		duration_word(p, w[i + 1], w[i], t);
+	}
+	if (c->queue_retry_min > c->queue_retry_max)
+		PERR(p, "queue: retry-min is longer than retry-max");
+}
+
+static void
+st_pki(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	struct conf_pki	*pki;
+	char		*cert = NULL, *key = NULL;
+	size_t		 i;
+
+	if (n != 6) {
+		PERR(p, "usage: pki NAME cert \"FILE\" key \"FILE\"");
+		return;
+	}
+	for (i = 2; i < n; i += 2) {
+		if (strcmp(w[i], "cert") == 0 && cert == NULL)
+			cert = file_word(p, w[i + 1], "pki cert");
+		else if (strcmp(w[i], "key") == 0 && key == NULL)
+			key = file_word(p, w[i + 1], "pki key");
+		else
+			PERR(p, "pki: unexpected '%s'", w[i]);
+	}
+	for (i = 0; i < c->npki; i++)
+		if (strcmp(c->pki[i].name, w[1]) == 0) {
+			PERR(p, "pki: duplicate name '%s'", w[1]);
+			break;
+		}
+	if (cert == NULL || key == NULL || i < c->npki || *w[1] == '\0') {
+		if (*w[1] == '\0')
+			PERR(p, "pki: empty name");
+		free(cert);
+		free(key);
+		return;
+	}
+	pki = grow(&c->pki, &c->npki, sizeof(*c->pki));
+	pki->name = xstrdup(w[1]);
+	pki->cert_file = cert;
+	pki->key_file = key;
+}
+
+/* Fills SS with numeric address ADDR and PORT; -1 when ADDR is not one. */
+static int
+listen_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *sslen)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*sslen = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*sslen = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+st_listen(struct parser *p, char **w, size_t n)
+{
+	struct conf		*c = p->conf;
+	struct conf_listen	*l;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	enum listen_tls		 tls;
+	uint64_t		 port;
+	size_t			 i, nl;
+
+	if (n != 8 || strcmp(w[1], "on") != 0 || strcmp(w[3], "port") != 0 ||
+	    strcmp(w[6], "pki") != 0) {
+		PERR(p, "usage: listen on ADDR port N starttls|tls pki NAME");
+		return;
+	}
+	if (conf_number_parse(w[4], 65535, &port) == -1 || port == 0) {
+		PERR(p, "listen: port '%s' out of range (1 to 65535)", w[4]);
+		return;
+	}
+	if (strcmp(w[5], "starttls") == 0)
+		tls = LISTEN_STARTTLS;
+	else if (strcmp(w[5], "tls") == 0)
+		tls = LISTEN_TLS;
+	else {
+		PERR(p, "listen: '%s' is not starttls or tls (there is no "
+		    "plaintext mode)", w[5]);
+		return;
+	}
+	if (listen_addr(w[2], (uint16_t)port, &ss, &sslen) == -1) {
+		PERR(p, "listen: '%s' is not a numeric IPv4 or IPv6 address",
+		    w[2]);
+		return;
+	}
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].sslen == sslen &&
+		    memcmp(&c->listen[i].ss, &ss, sslen) == 0) {
+			PERR(p, "listen: %s port %s already given on line %d",
+			    w[2], w[4], c->listen[i].line);
+			return;
+		}
+	nl = c->nlisten;
+	l = grow(&c->listen, &c->nlisten, sizeof(*c->listen));
+	l->ss = ss;
+	l->sslen = sslen;
+	l->tls = tls;
+	l->line = p->r.line;
+	*(char **)grow(&p->listen_pki, &nl, sizeof(char *)) = xstrdup(w[7]);
+}
+
+static void
+st_allow(struct parser *p, char **w, size_t n)
+{
+	struct conf_cidr	 cidr, *a;
+	char			 buf[64];
+	int			 hostbits;
+
+	if (n != 3 || strcmp(w[1], "from") != 0) {
+		PERR(p, "usage: allow from CIDR");
+		return;
+	}
+	if (conf_cidr_parse_bits(w[2], &cidr, &hostbits) == -1) {
+		PERR(p, "allow: bad address block '%s'", w[2]);
+		return;
+	}
+	if (hostbits)
+		conf_warn(&p->r, p->r.line, "allow: '%s' has host bits set, "
+		    "taken as %s", w[2], conf_cidr_format(&cidr, buf,
+		    sizeof(buf)));
+	a = grow(&p->conf->allow, &p->conf->nallow, sizeof(*a));
+	*a = cidr;
+}
+
+static void
+st_users(struct parser *p, char **w, size_t n)
+{
+	if (nwords(p, n, 2, "users \"FILE\"") == -1 ||
+	    once(p, &p->seen_users, "users") == -1)
+		return;
+	p->conf->users_file = file_word(p, w[1], "users");
+}
+
+/* "N per WINDOW [per WHO]" from W[0]; WHO NULL when there is none. */
+static int
+rate_words(struct parser *p, char **w, size_t n, const char *who,
+    const char *what, struct conf_rate *out)
+{
+	struct conf_rate	 r;
+
+	if (n != (who != NULL ? 5 : 3) || strcmp(w[1], "per") != 0 ||
+	    (who != NULL && (strcmp(w[3], "per") != 0 ||
+	    strcmp(w[4], who) != 0))) {
+		PERR(p, "usage: %s N per WINDOW%s%s", what,
+		    who != NULL ? " per " : "", who != NULL ? who : "");
+		return -1;
+	}
+	if (count_word(p, w[0], UINT32_MAX, what, &r.count) == -1)
+		return -1;
+	if (conf_window_parse(w[2], &r.window) == -1) {
+		PERR(p, "%s: bad window '%s' (second, minute, hour, day, or "
+		    "a duration like 15m)", what, w[2]);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+static void
+st_limit(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	uint64_t	 v;
+
+	if (n >= 3 && strcmp(w[1], "message-size") == 0) {
+		if (nwords(p, n, 3, "limit message-size SIZE") == -1)
+			return;
+		if (conf_size_parse(w[2], &v) == -1 || v == 0)
+			PERR(p, "limit message-size: bad size '%s' (like "
+			    "35M, 512K, 1G)", w[2]);
+		else
+			c->max_message_size = v;
+	} else if (n == 5 && strcmp(w[1], "recipients") == 0 &&
+	    strcmp(w[4], "message") == 0) {
+		if (strcmp(w[3], "per") != 0) {
+			PERR(p, "usage: limit recipients N per message");
+			return;
+		}
+		if (count_word(p, w[2], 100000, "limit recipients", &v) == 0) {
+			if (v == 0)
+				PERR(p, "limit recipients: must be at least 1");
+			else
+				c->max_rcpt_per_msg = (unsigned)v;
+		}
+	} else if (n >= 2 && strcmp(w[1], "messages") == 0)
+		rate_words(p, w + 2, n - 2, "user", "limit messages",
+		    &c->user_messages);
+	else if (n >= 2 && strcmp(w[1], "recipients") == 0)
+		rate_words(p, w + 2, n - 2, "user", "limit recipients",
+		    &c->user_recipients);
+	else if (n >= 2 && strcmp(w[1], "connections") == 0)
+		rate_words(p, w + 2, n - 2, "ip", "limit connections",
+		    &c->ip_connections);
+	else if (n >= 2 && strcmp(w[1], "auth-failures") == 0)
+		rate_words(p, w + 2, n - 2, "ip", "limit auth-failures",
+		    &c->ip_auth_failures);
+	else
+		PERR(p, "limit: unknown limit '%s' (message-size, recipients,"
+		    " messages, connections, auth-failures)",
+		    n >= 2 ? w[1] : "");
+}
+
+static void
+st_dkim(struct parser *p, char **w, size_t n)
+{
+	struct conf		*c = p->conf;
+	struct conf_dkim	 d, *dp;
+	size_t			 i;
+	char			*s;
+
+	memset(&d, 0, sizeof(d));
+	if ((n != 8 && n != 10) || strcmp(w[1], "domain") != 0 ||
+	    strcmp(w[3], "selector") != 0 || strcmp(w[6], "key") != 0 ||
+	    (n == 10 && strcmp(w[8], "canonicalization") != 0)) {
+		PERR(p, "usage: dkim domain D selector S rsa|ed25519 key "
+		    "\"FILE\" [canonicalization relaxed|simple]");
+		return;
+	}
+	if (!addr_domain_valid(w[2], strlen(w[2]))) {
+		PERR(p, "dkim: bad domain '%s'", w[2]);
+		return;
+	}
+	if (!addr_domain_valid(w[4], strlen(w[4]))) {
+		PERR(p, "dkim: bad selector '%s'", w[4]);
+		return;
+	}
+	if (strcmp(w[5], "rsa") == 0)
+		d.alg = DKIM_ALG_RSA_SHA256;
+	else if (strcmp(w[5], "ed25519") == 0)
+		d.alg = DKIM_ALG_ED25519_SHA256;
+	else {
+		PERR(p, "dkim: unknown algorithm '%s' (rsa or ed25519)", w[5]);
+		return;
+	}
+	if (n == 10) {
+		if (strcmp(w[9], "simple") == 0)
+			d.canon_simple = 1;
+		else if (strcmp(w[9], "relaxed") != 0) {
+			PERR(p, "dkim: canonicalization '%s' is not relaxed "
+			    "or simple", w[9]);
+			return;
+		}
+	}
+	for (s = w[2]; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+	for (i = 0; i < c->ndkim; i++)
+		if (strcmp(c->dkim[i].domain, w[2]) == 0 &&
+		    strcmp(c->dkim[i].selector, w[4]) == 0) {
+			PERR(p, "dkim: domain %s selector %s given twice",
+			    w[2], w[4]);
+			return;
+		}
+	if ((d.key_file = file_word(p, w[7], "dkim key")) == NULL)
+		return;
+	d.domain = xstrdup(w[2]);
+	d.selector = xstrdup(w[4]);
+	dp = grow(&c->dkim, &c->ndkim, sizeof(*dp));
+	*dp = d;
+}
+
+/* "smtps://HOST[:PORT]" or "smtp+tls://HOST[:PORT]" into the relay. */
+static int
+relay_url(struct parser *p, const char *url)
+{
+	struct conf_relay	*r = &p->conf->relay;
+	const char		*hp, *port, *end;
+	char			 host[SMTP_DOMAIN_MAX + 1];
+	uint64_t		 v;
+	size_t			 hlen;
+	struct in6_addr		 in6;
+
+	if (strncmp(url, "smtps://", 8) == 0) {
+		r->tls = RELAY_SMTPS;
+		hp = url + 8;
+		port = "465";
+	} else if (strncmp(url, "smtp+tls://", 11) == 0) {
+		r->tls = RELAY_STARTTLS;
+		hp = url + 11;
+		port = "587";
+	} else if (strncmp(url, "smtp://", 7) == 0) {
+		PERR(p, "relay: plaintext relay not supported (use smtps:// "
+		    "or smtp+tls://)");
+		return -1;
+	} else {
+		PERR(p, "relay: '%s' is not smtps://HOST[:PORT] or "
+		    "smtp+tls://HOST[:PORT]", url);
+		return -1;
+	}
+	if (*hp == '[') {	/* [IPv6]:port */
+		if ((end = strchr(hp, ']')) == NULL)
+			goto bad;
+		hlen = (size_t)(end - hp - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, hp + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &in6) != 1)
+			goto bad;
+		end++;
+	} else {
+		end = hp + strcspn(hp, ":");
+		hlen = (size_t)(end - hp);
+		if (!addr_domain_valid(hp, hlen))
+			goto bad;
+		memcpy(host, hp, hlen);
+		host[hlen] = '\0';
+	}
+	if (*end == ':') {
+		port = end + 1;
+		if (conf_number_parse(port, 65535, &v) == -1 || v == 0) {
+			PERR(p, "relay: port '%s' out of range (1 to 65535)",
+			    port);
+			return -1;
+		}
+	} else if (*end != '\0')
+		goto bad;
+	free(r->host);
+	r->host = xstrdup(host);
+	snprintf(r->port, sizeof(r->port), "%s", port);
+	return 0;
+ bad:
+	PERR(p, "relay: bad host in '%s'", url);
+	return -1;
+}
+
+static void
+st_relay_limit(struct parser *p, char **w, size_t n)
+{
+	struct conf_relay	*r = &p->conf->relay;
+	uint64_t		 v;
+
+	if (n >= 3 && strcmp(w[2], "messages") == 0)
+		rate_words(p, w + 3, n - 3, NULL, "relay limit messages",
+		    &r->msgs_per_login);
+	else if (n >= 3 && strcmp(w[2], "sessions") == 0) {
+		if (nwords(p, n, 4, "relay limit sessions N") == -1 ||
+		    count_word(p, w[3], 1000, "relay limit sessions", &v) == -1)
+			return;
+		if (v == 0)
+			PERR(p, "relay limit sessions: must be at least 1");
+		else
+			r->max_sessions = (unsigned)v;
+	} else
+		PERR(p, "usage: relay limit messages N per hour | "
+		    "relay limit sessions N");
+}
+
+static void
+st_relay(struct parser *p, char **w, size_t n)
+{
+	struct conf_relay	*r = &p->conf->relay;
+	int			 bad;
+
+	if (n >= 2 && strcmp(w[1], "ca") == 0) {
+		if (nwords(p, n, 3, "relay ca \"FILE\"") == -1 ||
+		    once(p, &p->seen_relay_ca, "relay ca") == -1)
+			return;
+		r->ca_file = file_word(p, w[2], "relay ca");
+		return;
+	}
+	if (n >= 2 && strcmp(w[1], "limit") == 0) {
+		st_relay_limit(p, w, n);
+		return;
+	}
+	if (n != 4 || strcmp(w[2], "secrets") != 0) {
+		PERR(p, "usage: relay smtps://HOST[:PORT]|"
+		    "smtp+tls://HOST[:PORT] secrets \"FILE\"");
+		return;
+	}
+	/* Both errors, when a second relay line has a bad URL too. */
+	bad = relay_url(p, w[1]) == -1;
+	if (once(p, &p->seen_relay, "relay") == -1 || bad)
+		return;
+	if ((r->secrets_file = file_word(p, w[3], "relay secrets")) == NULL)
+		return;
+	p->conf->has_relay = 1;
+}
+
+static void
+st_timeout(struct parser *p, char **w, size_t n)
+{
+	struct conf_timeouts	*t = &p->conf->timeouts;
+	time_t			*out;
+
+	if (nwords(p, n, 3, "timeout command|data|tls-handshake DUR") == -1)
+		return;
+	if (strcmp(w[1], "command") == 0)
+		out = &t->command;
+	else if (strcmp(w[1], "data") == 0)
+		out = &t->data_block;
+	else if (strcmp(w[1], "tls-handshake") == 0)
+		out = &t->tls_handshake;
+	else {
+		PERR(p, "timeout: unknown timeout '%s' (command, data, "
+		    "tls-handshake)", w[1]);
+		return;
+	}
+	duration_word(p, w[2], "timeout", out);
+}
+
+static void
+conf_defaults(struct conf *c, const char *file)
+{
+	c->file = xstrdup(file);
+	if (gethostname(c->hostname, sizeof(c->hostname)) == -1 ||
+	    c->hostname[0] == '\0')
+		snprintf(c->hostname, sizeof(c->hostname), "localhost");
+	c->hostname[sizeof(c->hostname) - 1] = '\0';
+	c->user = xstrdup("_submitd");
+	c->queue_dir = xstrdup("/var/spool/submitd");
+	c->queue_lifetime = 5 * 86400;
+	c->queue_retry_min = 5 * 60;
+	c->queue_retry_max = 4 * 3600;
+	c->max_message_size = 35 * 1024 * 1024;
+	c->max_rcpt_per_msg = 100;
+	c->ip_auth_failures.count = 5;
+	c->ip_auth_failures.window = 15 * 60;
+	c->relay.max_sessions = 4;
+	c->timeouts.command = 300;
+	c->timeouts.data_block = 180;
+	c->timeouts.tls_handshake = 60;
+}
+
+/* Links each listen to its pki, then checks what must be there. */
+static void
+conf_finish(struct parser *p)
+{
+	struct conf	*c = p->conf;
+	size_t		 i, j;
+	int		 last = p->r.line;
+
+	for (i = 0; i < c->nlisten; i++) {
+		for (j = 0; j < c->npki; j++)
+			if (strcmp(c->pki[j].name, p->listen_pki[i]) == 0)
+				c->listen[i].pki = &c->pki[j];
+		if (c->listen[i].pki == NULL)
+			conf_error(&p->r, c->listen[i].line,
+			    "listen: unknown pki '%s'", p->listen_pki[i]);
+	}
+	if (c->users_file == NULL && !p->seen_users)
+		conf_error(&p->r, last, "missing 'users \"FILE\"'");
+	if (c->nlisten == 0)
+		conf_error(&p->r, last, "no 'listen' statement");
+	if (!c->has_relay && !p->seen_relay)
+		conf_error(&p->r, last, "no 'relay' statement");
+	if (c->nallow == 0)
+		conf_warn(&p->r, last,
+		    "no 'allow from': every address may connect");
+}
+
+static void
+conf_statement(struct parser *p, char **w, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+		if (strcmp(w[0], statements[i].name) == 0) {
+			statements[i].fn(p, w, n);
+			return;
+		}
+	PERR(p, "unknown statement '%s'", w[0]);
+}
+
+struct conf *
+conf_load(const char *file, FILE *errf)
+{
+	struct parser	 p;
+	char		*line, *w[CONF_WORDS_MAX];
+	size_t		 n, i;
+
+	memset(&p, 0, sizeof(p));
+	if (conf_reader_open(&p.r, file, errf, NULL) == -1)
+		return NULL;
+	if ((p.conf = calloc(1, sizeof(*p.conf))) == NULL)
+		fatal("conf: calloc");
+	conf_defaults(p.conf, file);
+	while (conf_reader_next(&p.r, &line) == 1)
+		if (conf_split(&p.r, line, w, &n) == 0 && n > 0)
+			conf_statement(&p, w, n);
+	conf_finish(&p);
+	conf_reader_close(&p.r);
+	for (i = 0; i < p.conf->nlisten; i++)
+		free(p.listen_pki[i]);
+	free(p.listen_pki);
+	if (p.r.nerr > 0) {
+		conf_free(p.conf);
+		return NULL;
+	}
+	return p.conf;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->npki; i++) {
+		free(c->pki[i].name);
+		free(c->pki[i].cert_file);
+		free(c->pki[i].key_file);
+	}
+	for (i = 0; i < c->ndkim; i++) {
+		free(c->dkim[i].domain);
+		free(c->dkim[i].selector);
+		free(c->dkim[i].key_file);
+	}
+	free(c->pki);
+	free(c->listen);
+	free(c->allow);
+	free(c->dkim);
+	free(c->file);
+	free(c->user);
+	free(c->queue_dir);
+	free(c->users_file);
+	free(c->relay.host);
+	free(c->relay.secrets_file);
+	free(c->relay.ca_file);
+	free(c);
+}

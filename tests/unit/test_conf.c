@@ -1,0 +1,603 @@
+/* test_conf.c — submitd.conf parsing, CIDR, sizes and durations. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+
+static char	 path[64];
+static char	*errtext;
+
+/* Writes LEN octets of TEXT to a new temporary file named in path. */
+static void
+write_tmp(const char *text, size_t len)
+{
+	int	 fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_conf.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Loads LEN octets of TEXT; the errors are left in errtext. */
+static struct conf *
+load_len(const char *text, size_t len)
+{
+	struct conf	*c;
+	FILE		*errf;
+	size_t		 errlen;
+
+	write_tmp(text, len);
+	free(errtext);
+	errtext = NULL;
+	errf = open_memstream(&errtext, &errlen);
+	ck_assert_ptr_nonnull(errf);
+	c = conf_load(path, errf);
+	fclose(errf);
+	unlink(path);
+	return c;
+}
+
+static struct conf *
+load(const char *text)
+{
+	return load_len(text, strlen(text));
+}
+
+/* Asserts that errtext holds "PATH:LINE: MSG". */
+static void
+assert_err(int line, const char *msg)
+{
+	char	 want[512];
+
+	snprintf(want, sizeof(want), "%s:%d: %s", path, line, msg);
+	ck_assert_msg(strstr(errtext, want) != NULL,
+	    "wanted '%s' in '%s'", want, errtext);
+}
+
+/* Five good lines; tests put one more at line 6. */
+#define BASE \
+	"pki p cert \"/c.pem\" key \"/k.pem\"\n" \
+	"listen on 127.0.0.1 port 2587 starttls pki p\n" \
+	"allow from 127.0.0.0/8\n" \
+	"users \"/etc/submitd/users\"\n" \
+	"relay smtps://ssl0.ovh.net:465 secrets \"/etc/submitd/s\"\n"
+
+static const char design_example[] =
+    "# from DESIGN.md\n"
+    "hostname relay.example.org\n"
+    "queue \"/var/spool/submitd\" lifetime 5d\n"
+    "pki relay.example.org cert \"/etc/submitd/tls/fullchain.pem\" key "
+    "\"/etc/submitd/tls/privkey.pem\"\n"
+    "\n"
+    "listen on 0.0.0.0 port 587 starttls pki relay.example.org\n"
+    "listen on ::      port 465 tls      pki relay.example.org\n"
+    "allow from 192.0.2.0/24\n"
+    "allow from 2001:db8::/32\n"
+    "users \"/etc/submitd/users\"\n"
+    "limit message-size 25M\n"
+    "limit recipients 100 per message\n"
+    "limit messages 200 per hour per user\n"
+    "limit recipients 2000 per day per user\n"
+    "limit connections 30 per minute per ip\n"
+    "limit auth-failures 5 per 15m per ip\n"
+    "dkim domain example.org selector s2026r rsa     key "
+    "\"/etc/submitd/dkim/example.org.s2026r.key\"\n"
+    "dkim domain Example.ORG selector s2026e ed25519 key "
+    "\"/etc/submitd/dkim/example.org.s2026e.key\" canonicalization simple\n"
+    "relay smtps://ssl0.ovh.net:465 secrets \"/etc/submitd/upstream.secrets\"\n"
+    "relay ca \"/etc/ssl/certs/ca-certificates.crt\"\n"
+    "relay limit messages 190 per hour     # per upstream login\n"
+    "relay limit sessions 8\n"
+    "timeout command 5m\n"
+    "timeout data 2m\n"
+    "timeout tls-handshake 30s\n"
+    "user _mail\n";
+
+START_TEST(test_design_example)
+{
+	struct conf			*c = load(design_example);
+	const struct sockaddr_in6	*sin6;
+	const struct sockaddr_in	*sin;
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_str_eq(errtext, "");
+	ck_assert_str_eq(c->hostname, "relay.example.org");
+	ck_assert_str_eq(c->user, "_mail");
+	ck_assert_str_eq(c->queue_dir, "/var/spool/submitd");
+	ck_assert_int_eq(c->queue_lifetime, 5 * 86400);
+	ck_assert_int_eq(c->npki, 1);
+	ck_assert_str_eq(c->pki[0].cert_file, "/etc/submitd/tls/fullchain.pem");
+	ck_assert_str_eq(c->pki[0].key_file, "/etc/submitd/tls/privkey.pem");
+	ck_assert_int_eq(c->nlisten, 2);
+	sin = (const void *)&c->listen[0].ss;
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_int_eq(ntohs(sin->sin_port), 587);
+	ck_assert_int_eq(c->listen[0].tls, LISTEN_STARTTLS);
+	ck_assert_ptr_eq(c->listen[0].pki, &c->pki[0]);
+	ck_assert_int_eq(c->listen[0].line, 6);
+	sin6 = (const void *)&c->listen[1].ss;
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_int_eq(ntohs(sin6->sin6_port), 465);
+	ck_assert_int_eq(c->listen[1].sslen, sizeof(struct sockaddr_in6));
+	ck_assert_int_eq(c->listen[1].tls, LISTEN_TLS);
+	ck_assert_int_eq(c->nallow, 2);
+	ck_assert_int_eq(c->allow[1].family, AF_INET6);
+	ck_assert_int_eq(c->allow[1].prefixlen, 32);
+	ck_assert_str_eq(c->users_file, "/etc/submitd/users");
+	ck_assert_uint_eq(c->max_message_size, 25 * 1024 * 1024);
+	ck_assert_uint_eq(c->max_rcpt_per_msg, 100);
+	ck_assert_uint_eq(c->user_messages.count, 200);
+	ck_assert_int_eq(c->user_messages.window, 3600);
+	ck_assert_uint_eq(c->user_recipients.count, 2000);
+	ck_assert_int_eq(c->user_recipients.window, 86400);
+	ck_assert_uint_eq(c->ip_connections.count, 30);
+	ck_assert_int_eq(c->ip_connections.window, 60);
+	ck_assert_uint_eq(c->ip_auth_failures.count, 5);
+	ck_assert_int_eq(c->ip_auth_failures.window, 900);
+	ck_assert_int_eq(c->ndkim, 2);
+	ck_assert_int_eq(c->dkim[0].alg, DKIM_ALG_RSA_SHA256);
+	ck_assert_int_eq(c->dkim[0].canon_simple, 0);
+	ck_assert_str_eq(c->dkim[1].domain, "example.org");
+	ck_assert_str_eq(c->dkim[1].selector, "s2026e");
+	ck_assert_int_eq(c->dkim[1].alg, DKIM_ALG_ED25519_SHA256);
+	ck_assert_int_eq(c->dkim[1].canon_simple, 1);
+	ck_assert_int_eq(c->has_relay, 1);
+	ck_assert_int_eq(c->relay.tls, RELAY_SMTPS);
+	ck_assert_str_eq(c->relay.host, "ssl0.ovh.net");
+	ck_assert_str_eq(c->relay.port, "465");
+	ck_assert_str_eq(c->relay.secrets_file, "/etc/submitd/upstream.secrets");
+	ck_assert_str_eq(c->relay.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	ck_assert_uint_eq(c->relay.msgs_per_login.count, 190);
+	ck_assert_int_eq(c->relay.msgs_per_login.window, 3600);
+	ck_assert_uint_eq(c->relay.max_sessions, 8);
+	ck_assert_int_eq(c->timeouts.command, 300);
+	ck_assert_int_eq(c->timeouts.data_block, 120);
+	ck_assert_int_eq(c->timeouts.tls_handshake, 30);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct conf	*c = load(
+	    "listen on ::1 port 2465 tls pki later\n"
+	    "users \"/u\"\n"
+	    "relay smtp+tls://mail.example.net secrets /s\n"
+	    "pki later cert /c key /k   # declared after its use\n");
+	char		 host[SMTP_DOMAIN_MAX + 1];
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	assert_err(4, "warning: no 'allow from': every address may connect");
+	ck_assert_ptr_eq(c->listen[0].pki, &c->pki[0]);
+	if (gethostname(host, sizeof(host)) == 0)
+		ck_assert_str_eq(c->hostname, host);
+	ck_assert_str_eq(c->user, "_submitd");
+	ck_assert_str_eq(c->queue_dir, "/var/spool/submitd");
+	ck_assert_int_eq(c->queue_lifetime, 5 * 86400);
+	ck_assert_int_eq(c->queue_retry_min, 300);
+	ck_assert_int_eq(c->queue_retry_max, 4 * 3600);
+	ck_assert_uint_eq(c->max_message_size, 35 * 1024 * 1024);
+	ck_assert_uint_eq(c->max_rcpt_per_msg, 100);
+	ck_assert_uint_eq(c->user_messages.count, 0);
+	ck_assert_uint_eq(c->user_recipients.count, 0);
+	ck_assert_uint_eq(c->ip_connections.count, 0);
+	ck_assert_uint_eq(c->ip_auth_failures.count, 5);
+	ck_assert_int_eq(c->ip_auth_failures.window, 900);
+	ck_assert_int_eq(c->relay.tls, RELAY_STARTTLS);
+	ck_assert_str_eq(c->relay.host, "mail.example.net");
+	ck_assert_str_eq(c->relay.port, "587");
+	ck_assert_ptr_null(c->relay.ca_file);
+	ck_assert_uint_eq(c->relay.max_sessions, 4);
+	ck_assert_uint_eq(c->relay.msgs_per_login.count, 0);
+	ck_assert_int_eq(c->timeouts.command, 300);
+	ck_assert_int_eq(c->timeouts.data_block, 180);
+	ck_assert_int_eq(c->timeouts.tls_handshake, 60);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_queue_and_relay_forms)
+{
+	struct conf	*c = load(BASE
+	    "queue \"/q dir\" retry-max 1h retry-min 1m lifetime 2d\n"
+	    "hostname \"mx.example.org\"\n");
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_str_eq(c->queue_dir, "/q dir");
+	ck_assert_int_eq(c->queue_lifetime, 2 * 86400);
+	ck_assert_int_eq(c->queue_retry_min, 60);
+	ck_assert_int_eq(c->queue_retry_max, 3600);
+	conf_free(c);
+
+	c = load("pki p cert /c key /k\n"
+	    "listen on 127.0.0.1 port 2587 starttls pki p\n"
+	    "users /u\n"
+	    "relay smtp+tls://[::1]:2525 secrets /s\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_str_eq(c->relay.host, "::1");
+	ck_assert_str_eq(c->relay.port, "2525");
+	conf_free(c);
+}
+END_TEST
+
+/* One bad line 6 after BASE and the message it must give. */
+static const struct {
+	const char	*line;
+	const char	*msg;
+} bad[] = {
+	{ "frobnicate on", "unknown statement 'frobnicate'" },
+	{ "listen on 0.0.0.0 port 0 tls pki p", "listen: port '0' out of range" },
+	{ "listen on 0.0.0.0 port 65536 tls pki p",
+	    "listen: port '65536' out of range" },
+	{ "listen on 0.0.0.0 port 25 plain pki p",
+	    "listen: 'plain' is not starttls or tls" },
+	{ "listen on localhost port 25 tls pki p",
+	    "listen: 'localhost' is not a numeric" },
+	{ "listen on 0.0.0.0 port 25 tls", "usage: listen on ADDR" },
+	{ "listen on 127.0.0.1 port 2587 tls pki p",
+	    "listen: 127.0.0.1 port 2587 already given on line 2" },
+	{ "listen on ::1 port 2465 tls pki nope", "listen: unknown pki 'nope'" },
+	{ "pki p cert /a key /b", "pki: duplicate name 'p'" },
+	{ "pki q cert /a", "usage: pki NAME" },
+	{ "pki q cert \"\" key /b", "pki cert: empty file name" },
+	{ "allow from 10.0.0.0/33", "allow: bad address block '10.0.0.0/33'" },
+	{ "allow from 10.0.0/8", "allow: bad address block" },
+	{ "allow from 2001:db8::/129", "allow: bad address block" },
+	{ "allow 10.0.0.0/8", "usage: allow from CIDR" },
+	{ "users /other", "'users' given twice (first on line 4)" },
+	{ "relay smtp://ssl0.ovh.net secrets /s",
+	    "relay: plaintext relay not supported" },
+	{ "relay lmtp://x secrets /s", "relay: 'lmtp://x' is not smtps://" },
+	{ "relay limit sessions 0", "relay limit sessions: must be at least 1" },
+	{ "relay limit messages 10 per fortnight",
+	    "relay limit messages: bad window 'fortnight'" },
+	{ "relay limit bananas 3", "usage: relay limit messages" },
+	{ "limit message-size 25X", "limit message-size: bad size '25X'" },
+	{ "limit message-size 99999999999999999999",
+	    "limit message-size: bad size" },
+	{ "limit message-size 99999999999G", "limit message-size: bad size" },
+	{ "limit recipients 0 per message",
+	    "limit recipients: must be at least 1" },
+	{ "limit messages -1 per hour per user",
+	    "limit messages: bad number '-1'" },
+	{ "limit messages 10 per hour per ip",
+	    "usage: limit messages N per WINDOW per user" },
+	{ "limit connections 10 per 0s per ip",
+	    "limit connections: bad window '0s'" },
+	{ "limit auth-failures 3 per hour", "usage: limit auth-failures" },
+	{ "limit speed 3", "limit: unknown limit 'speed'" },
+	{ "timeout command 99999999999999d", "timeout: bad duration" },
+	{ "timeout command 0", "timeout: duration must not be 0" },
+	{ "timeout command 5x", "timeout: bad duration '5x'" },
+	{ "timeout idle 5m", "timeout: unknown timeout 'idle'" },
+	{ "queue relative/dir", "queue: directory 'relative/dir' is not an" },
+	{ "queue /q lifetime 5y", "lifetime: bad duration '5y'" },
+	{ "queue /q retry-min 5h retry-max 1h",
+	    "queue: retry-min is longer than retry-max" },
+	{ "queue /q colour blue", "queue: unknown option 'colour'" },
+	{ "hostname bad..name", "hostname: bad host name 'bad..name'" },
+	{ "user \"a b\"", "user: bad user name 'a b'" },
+	{ "dkim domain example.org selector s1 dsa key /k",
+	    "dkim: unknown algorithm 'dsa'" },
+	{ "dkim domain example.org selector s1 rsa key /k canonicalization x",
+	    "dkim: canonicalization 'x' is not relaxed or simple" },
+	{ "dkim domain ex@mple.org selector s1 rsa key /k",
+	    "dkim: bad domain" },
+	{ "dkim domain example.org rsa key /k", "usage: dkim domain" },
+	{ "users \"/unterminated", "unterminated quoted string" },
+	{ "users \"/a\"b", "text right after a closing quote" },
+	{ "users \x01", "control character in line" },
+};
+
+START_TEST(test_errors)
+{
+	char		 text[1024];
+	struct conf	*c;
+
+	snprintf(text, sizeof(text), "%s%s\n", BASE, bad[_i].line);
+	c = load(text);
+	ck_assert_msg(c == NULL, "'%s' was accepted", bad[_i].line);
+	assert_err(6, bad[_i].msg);
+}
+END_TEST
+
+START_TEST(test_missing)
+{
+	struct conf	*c = load("# nothing\nhostname a.example\n");
+
+	ck_assert_ptr_null(c);
+	assert_err(2, "missing 'users \"FILE\"'");
+	assert_err(2, "no 'listen' statement");
+	assert_err(2, "no 'relay' statement");
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+	struct conf	*c = load(BASE "bogus\nlimit speed 1\n\ttimeout x 1\n");
+
+	ck_assert_ptr_null(c);
+	assert_err(6, "unknown statement 'bogus'");
+	assert_err(7, "limit: unknown limit 'speed'");
+	assert_err(8, "timeout: unknown timeout 'x'");
+}
+END_TEST
+
+START_TEST(test_hostbits_warning)
+{
+	struct conf	*c = load(BASE "allow from 192.0.2.7/24\n");
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	assert_err(6, "warning: allow: '192.0.2.7/24' has host bits set, "
+	    "taken as 192.0.2.0/24");
+	ck_assert_int_eq(c->nallow, 2);
+	ck_assert_int_eq(c->allow[1].addr[3], 0);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_hostile_file)
+{
+	char		 text[8192];
+	struct conf	*c;
+	size_t		 len;
+
+	/* A line past 4096 octets. */
+	len = (size_t)snprintf(text, sizeof(text), "%s# ", BASE);
+	memset(text + len, 'x', 5000);
+	len += 5000;
+	text[len++] = '\n';
+	memcpy(text + len, "bogus\n", 6);
+	len += 6;
+	c = load_len(text, len);
+	ck_assert_ptr_null(c);
+	assert_err(6, "line too long");
+	assert_err(7, "unknown statement 'bogus'");
+
+	/* A NUL byte inside a line. */
+	len = (size_t)snprintf(text, sizeof(text), "%shostname a", BASE);
+	text[len++] = '\0';
+	memcpy(text + len, "b\n", 2);
+	len += 2;
+	c = load_len(text, len);
+	ck_assert_ptr_null(c);
+	assert_err(6, "NUL byte in line");
+
+	/* CRLF lines, no final newline, comments glued to quotes. */
+	c = load("pki p cert /c key /k\r\n"
+	    "listen on 127.0.0.1 port 1 tls pki p\r\n"
+	    "users \"/u#x\"# comment\r\n"
+	    "relay smtps://h secrets /s");
+	ck_assert_ptr_null(c);
+	assert_err(3, "text right after a closing quote");
+}
+END_TEST
+
+START_TEST(test_not_a_file)
+{
+	FILE	*errf;
+	size_t	 len;
+
+	free(errtext);
+	errtext = NULL;
+	errf = open_memstream(&errtext, &len);
+	ck_assert_ptr_null(conf_load("/nonexistent/submitd.conf", errf));
+	ck_assert_ptr_null(conf_load("/tmp", errf));
+	fclose(errf);
+	ck_assert_ptr_nonnull(strstr(errtext, "/nonexistent/submitd.conf: "));
+	ck_assert_ptr_nonnull(strstr(errtext, "/tmp: not a regular file"));
+}
+END_TEST
+
+static struct sockaddr_storage	 ss;
+
+static const struct sockaddr *
+sa4(const char *a)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, a, &sin->sin_addr), 1);
+	return (const struct sockaddr *)&ss;
+}
+
+static const struct sockaddr *
+sa6(const char *a)
+{
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	sin6->sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, a, &sin6->sin6_addr), 1);
+	return (const struct sockaddr *)&ss;
+}
+
+static int
+m(const char *cidr, const struct sockaddr *sa)
+{
+	struct conf_cidr	 c;
+
+	ck_assert_msg(conf_cidr_parse(cidr, &c) == 0, "parse %s", cidr);
+	return conf_cidr_match(&c, sa);
+}
+
+START_TEST(test_cidr)
+{
+	struct conf_cidr	 c;
+	char			 buf[64];
+	int			 hb;
+	size_t			 i;
+	static const char	*bad_cidr[] = {
+		"", "/8", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1",
+		"10.0.0.0/+8", "10.0.0.0/8x", "10.0.0.0/0008", "10.0.0/8",
+		"10.0.0.256", "010.0.0.1", "1.2.3.4 ", " 1.2.3.4", "::/129",
+		"2001:db8::/32/1", "2001:db8:::/32", "fe80::1%eth0", "host",
+		"1.2.3.4/8/8",
+		"00000000000000000000000000000000000000000000000000000000/1",
+	};
+
+	for (i = 0; i < sizeof(bad_cidr) / sizeof(bad_cidr[0]); i++)
+		ck_assert_msg(conf_cidr_parse(bad_cidr[i], &c) == -1,
+		    "'%s' accepted", bad_cidr[i]);
+
+	ck_assert_int_eq(conf_cidr_parse("192.0.2.7", &c), 0);
+	ck_assert_uint_eq(c.prefixlen, 32);
+	ck_assert_int_eq(conf_cidr_parse("2001:db8::1", &c), 0);
+	ck_assert_uint_eq(c.prefixlen, 128);
+	ck_assert_int_eq(conf_cidr_parse_bits("192.0.2.7/24", &c, &hb), 0);
+	ck_assert_int_eq(hb, 1);
+	ck_assert_str_eq(conf_cidr_format(&c, buf, sizeof(buf)),
+	    "192.0.2.0/24");
+	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8::/32", &c, &hb), 0);
+	ck_assert_int_eq(hb, 0);
+	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8:8000::/33", &c, &hb), 0);
+	ck_assert_int_eq(hb, 0);
+	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8:8000::/32", &c, &hb), 0);
+	ck_assert_int_eq(hb, 1);
+
+	/* IPv4 */
+	ck_assert(m("192.0.2.0/24", sa4("192.0.2.200")));
+	ck_assert(!m("192.0.2.0/24", sa4("192.0.3.1")));
+	ck_assert(m("192.0.2.7/32", sa4("192.0.2.7")));
+	ck_assert(!m("192.0.2.7/32", sa4("192.0.2.6")));
+	ck_assert(m("192.0.2.7", sa4("192.0.2.7")));
+	ck_assert(m("0.0.0.0/0", sa4("203.0.113.9")));
+	ck_assert(m("10.0.0.0/9", sa4("10.127.255.255")));
+	ck_assert(!m("10.0.0.0/9", sa4("10.128.0.0")));
+	ck_assert(!m("10.0.0.0/8", sa6("2001:db8::1")));
+	/* IPv6 */
+	ck_assert(m("2001:db8::/32", sa6("2001:db8:ffff::1")));
+	ck_assert(!m("2001:db8::/32", sa6("2001:db9::1")));
+	ck_assert(m("2001:db8::1/128", sa6("2001:db8::1")));
+	ck_assert(!m("2001:db8::1/128", sa6("2001:db8::2")));
+	ck_assert(m("::/0", sa6("fe80::1")));
+	ck_assert(m("::1", sa6("::1")));
+	ck_assert(!m("::1", sa4("127.0.0.1")));
+	ck_assert(!m("2001:db8::/32", sa4("32.1.13.184")));
+	/* IPv4-mapped IPv6 peers count as IPv4 */
+	ck_assert(m("192.0.2.0/24", sa6("::ffff:192.0.2.9")));
+	ck_assert(!m("192.0.2.0/24", sa6("::ffff:192.0.3.9")));
+	ck_assert(m("127.0.0.1/32", sa6("::ffff:127.0.0.1")));
+	ck_assert(m("0.0.0.0/0", sa6("::ffff:8.8.8.8")));
+	ck_assert(!m("0.0.0.0/0", sa6("2001:db8::1")));
+	ck_assert(m("::ffff:192.0.2.0/120", sa4("192.0.2.1")));
+	ck_assert(m("::ffff:192.0.2.0/120", sa6("::ffff:192.0.2.1")));
+	ck_assert(!m("::ffff:192.0.2.0/120", sa4("192.0.3.1")));
+	/* Other families never match. */
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	ck_assert(!m("0.0.0.0/0", (struct sockaddr *)&ss));
+	ck_assert(!m("::/0", (struct sockaddr *)&ss));
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+	uint64_t	 v;
+	size_t		 i;
+	static const char *badsz[] = { "", "M", "-1", "1.5M", "25MB", "25 M",
+	    "18446744073709551616", "17179869184G", "0x10", "25T", " 1" };
+
+	ck_assert_int_eq(conf_size_parse("1000", &v), 0);
+	ck_assert_uint_eq(v, 1000);
+	ck_assert_int_eq(conf_size_parse("512K", &v), 0);
+	ck_assert_uint_eq(v, 512 * 1024);
+	ck_assert_int_eq(conf_size_parse("25M", &v), 0);
+	ck_assert_uint_eq(v, 25 * 1024 * 1024);
+	ck_assert_int_eq(conf_size_parse("1G", &v), 0);
+	ck_assert_uint_eq(v, 1024 * 1024 * 1024);
+	ck_assert_int_eq(conf_size_parse("35m", &v), 0);
+	ck_assert_uint_eq(v, 35 * 1024 * 1024);
+	ck_assert_int_eq(conf_size_parse("18446744073709551615", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(conf_size_parse("17179869183G", &v), 0);
+	for (i = 0; i < sizeof(badsz) / sizeof(badsz[0]); i++)
+		ck_assert_msg(conf_size_parse(badsz[i], &v) == -1,
+		    "'%s' accepted", badsz[i]);
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	time_t		 t;
+	size_t		 i;
+	static const char *baddur[] = { "", "s", "-5m", "5M", "1h30m", "5 m",
+	    "2147483648", "24856d", "99999999999999999999s", "5y", "1.5h" };
+
+	ck_assert_int_eq(conf_duration_parse("30", &t), 0);
+	ck_assert_int_eq(t, 30);
+	ck_assert_int_eq(conf_duration_parse("30s", &t), 0);
+	ck_assert_int_eq(t, 30);
+	ck_assert_int_eq(conf_duration_parse("15m", &t), 0);
+	ck_assert_int_eq(t, 900);
+	ck_assert_int_eq(conf_duration_parse("1h", &t), 0);
+	ck_assert_int_eq(t, 3600);
+	ck_assert_int_eq(conf_duration_parse("5d", &t), 0);
+	ck_assert_int_eq(t, 432000);
+	ck_assert_int_eq(conf_duration_parse("2w", &t), 0);
+	ck_assert_int_eq(t, 14 * 86400);
+	ck_assert_int_eq(conf_duration_parse("2147483647", &t), 0);
+	ck_assert_int_eq(t, 2147483647);
+	ck_assert_int_eq(conf_duration_parse("24855d", &t), 0);
+	for (i = 0; i < sizeof(baddur) / sizeof(baddur[0]); i++)
+		ck_assert_msg(conf_duration_parse(baddur[i], &t) == -1,
+		    "'%s' accepted", baddur[i]);
+
+	ck_assert_int_eq(conf_window_parse("second", &t), 0);
+	ck_assert_int_eq(t, 1);
+	ck_assert_int_eq(conf_window_parse("minute", &t), 0);
+	ck_assert_int_eq(t, 60);
+	ck_assert_int_eq(conf_window_parse("hour", &t), 0);
+	ck_assert_int_eq(t, 3600);
+	ck_assert_int_eq(conf_window_parse("day", &t), 0);
+	ck_assert_int_eq(t, 86400);
+	ck_assert_int_eq(conf_window_parse("15m", &t), 0);
+	ck_assert_int_eq(t, 900);
+	ck_assert_int_eq(conf_window_parse("0", &t), -1);
+	ck_assert_int_eq(conf_window_parse("hours", &t), -1);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_design_example);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_queue_and_relay_forms);
+	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_missing);
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_hostbits_warning);
+	tcase_add_test(tc, test_hostile_file);
+	tcase_add_test(tc, test_not_a_file);
+	tcase_add_test(tc, test_cidr);
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_durations);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(conf_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
