@@ -568,6 +568,35 @@ START_TEST(test_durations)
 }
 END_TEST
 
+/* The shipped examples must load (run from the top of the tree). */
+START_TEST(test_examples)
+{
+	static const char	*files[] = { "conf/submitd.conf.example",
+				    "conf/ovh.conf.example" };
+	struct conf		*c;
+	FILE			*errf;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (access(files[i], R_OK) == -1) {
+			fprintf(stderr, "skipped: %s not here\n", files[i]);
+			continue;
+		}
+		free(errtext);
+		errtext = NULL;
+		errf = open_memstream(&errtext, &len);
+		c = conf_load(files[i], errf);
+		fclose(errf);
+		ck_assert_msg(c != NULL, "%s: %s", files[i], errtext);
+		ck_assert_str_eq(errtext, "");
+		ck_assert_str_eq(c->relay.host, "ssl0.ovh.net");
+		ck_assert_str_eq(c->relay.port, "465");
+		ck_assert_uint_eq(c->relay.msgs_per_login.count, 190);
+		conf_free(c);
+	}
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -586,6 +615,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_cidr);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_examples);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -187,6 +187,32 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+START_TEST(test_example)
+{
+	const char	*file = "conf/upstream.secrets.example";
+	struct secrets	*s;
+	FILE		*errf;
+	size_t		 len;
+
+	if (access(file, R_OK) == -1) {
+		fprintf(stderr, "skipped: %s not here\n", file);
+		return;
+	}
+	free(errtext);
+	errtext = NULL;
+	errf = open_memstream(&errtext, &len);
+	s = secrets_load(file, errf);
+	fclose(errf);
+	ck_assert_msg(s != NULL, "%s", errtext);
+	ck_assert_str_eq(secrets_match(s, "billing@example.org")->password,
+	    "change me too");
+	ck_assert_str_eq(secrets_match(s, "x@example.org")->login,
+	    "postmaster@example.org");
+	ck_assert_str_eq(secrets_match(s, "")->login, "relay@example.net");
+	secrets_free(s);
+}
+END_TEST
+
 static Suite *
 secrets_suite(void)
 {
@@ -199,6 +225,7 @@ secrets_suite(void)
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_password_not_printed);
 	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_example);
 	suite_add_tcase(s, tc);
 	return s;
 }

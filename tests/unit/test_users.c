@@ -212,6 +212,35 @@ START_TEST(test_sender_match)
 }
 END_TEST
 
+START_TEST(test_example)
+{
+	const char		*file = "conf/users.example";
+	struct users		*t;
+	const struct user_entry	*u;
+	FILE			*errf;
+	size_t			 len;
+
+	if (access(file, R_OK) == -1) {
+		fprintf(stderr, "skipped: %s not here\n", file);
+		return;
+	}
+	free(errtext);
+	errtext = NULL;
+	errf = open_memstream(&errtext, &len);
+	t = users_load(file, errf);
+	fclose(errf);
+	ck_assert_msg(t != NULL, "%s", errtext);
+	ck_assert_str_eq(errtext, "");
+	ck_assert_uint_eq(t->n, 2);
+	u = users_find(t, "crm");
+	ck_assert_ptr_nonnull(u);
+	ck_assert_uint_eq(u->nfrom, 2);
+	ck_assert(sender_match(u->senders, "news@crm.example.org"));
+	ck_assert(!sender_match(u->senders, "news@example.org"));
+	users_free(t);
+}
+END_TEST
+
 static Suite *
 users_suite(void)
 {
@@ -223,6 +252,7 @@ users_suite(void)
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_hostbits_warning);
 	tcase_add_test(tc, test_sender_match);
+	tcase_add_test(tc, test_example);
 	suite_add_tcase(s, tc);
 	return s;
 }
