@@ -1,0 +1,192 @@
+/*
+ * smtp_auth.c — the AUTH exchange of a session (RFC 4954): PLAIN
+ * (RFC 4616) with or without an initial response, and LOGIN.  The check
+ * itself is asked of the auth service and answered later.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "auth/auth.h"
+#include "smtpd/log.h"
+#include "smtpd/smtp_session_priv.h"
+
+/* Decoded PLAIN/LOGIN responses are at most this long. */
+#define AUTH_RESPONSE_MAX	(1 + AUTH_USER_MAX + 1 + AUTH_USER_MAX + 1 + AUTH_PASS_MAX)
+
+static void
+smtp_auth_done(void *arg, const struct auth_reply *r)
+{
+	struct smtp_session	*s = arg;
+
+	if (!s->closing) {
+		s->state = S_HELO;
+		if (r->ok) {
+			s->authenticated = 1;
+			s->user = *r;
+			log_info("session=%s event=auth result=ok user=%s ip=%s",
+			    s->idstr, r->user, s->peer_addr);
+			smtp_reply(s, "235 2.7.0 Authentication successful");
+		} else {
+			log_info("session=%s event=auth result=fail user=%s ip=%s",
+			    s->idstr, s->auth_login, s->peer_addr);
+			smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
+		}
+	}
+	smtp_session_resume(s);
+}
+
+/* Hand USER/PASS to the auth service; the session waits for its answer. */
+static void
+smtp_auth_check(struct smtp_session *s, const char *user, const char *pass)
+{
+	snprintf(s->auth_login, sizeof(s->auth_login), "%s", user);
+	if (auth_login(user, pass, (const struct sockaddr *)&s->peer,
+	    smtp_auth_done, s) == -1) {
+		s->state = S_HELO;
+		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	s->pending++;
+	s->waiting = 1;
+}
+
+/* Base64-decode LINE into OUT; -1 on bad base64 or overflow. */
+static int
+smtp_auth_decode(const char *line, unsigned char *out, size_t outsz,
+    size_t *outlen)
+{
+	if (sodium_base642bin(out, outsz - 1, line, strlen(line), NULL, outlen,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -1;
+	out[*outlen] = '\0';
+	return 0;
+}
+
+static void
+smtp_auth_fail_syntax(struct smtp_session *s, const char *why)
+{
+	s->state = S_HELO;
+	smtp_reply(s, "501 5.5.2 %s", why);
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd. */
+static void
+smtp_auth_plain(struct smtp_session *s, const char *b64)
+{
+	unsigned char	 buf[AUTH_RESPONSE_MAX + 1];
+	size_t		 len;
+	const char	*authzid, *authcid, *pass;
+	size_t		 zlen, clen;
+
+	if (smtp_auth_decode(b64, buf, sizeof(buf), &len) == -1) {
+		smtp_auth_fail_syntax(s, "Invalid base64 data");
+		goto done;
+	}
+	authzid = (const char *)buf;
+	zlen = strnlen(authzid, len);
+	if (zlen >= len) {
+		smtp_auth_fail_syntax(s, "Invalid PLAIN response");
+		goto done;
+	}
+	authcid = authzid + zlen + 1;
+	clen = strnlen(authcid, len - zlen - 1);
+	if (zlen + 1 + clen >= len || clen == 0 || clen > AUTH_USER_MAX) {
+		smtp_auth_fail_syntax(s, "Invalid PLAIN response");
+		goto done;
+	}
+	pass = authcid + clen + 1;
+	if (memchr(pass, '\0', len - zlen - clen - 2) != NULL) {
+		smtp_auth_fail_syntax(s, "Invalid PLAIN response");
+		goto done;
+	}
+	if (zlen != 0 && strcmp(authzid, authcid) != 0) {
+		s->state = S_HELO;
+		log_info("session=%s event=auth result=fail user=%s ip=%s "
+		    "reason=authzid", s->idstr, authcid, s->peer_addr);
+		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
+		goto done;
+	}
+	smtp_auth_check(s, authcid, pass);
+done:
+	sodium_memzero(buf, sizeof(buf));
+}
+
+void
+smtp_auth_command(struct smtp_session *s, const char *args)
+{
+	char		 mech[16];
+	const char	*initial;
+
+	if (s->authenticated) {
+		smtp_reply(s, "503 5.5.1 Already authenticated");
+		return;
+	}
+	if ((initial = smtp_cmd_verb(args, mech, sizeof(mech))) == NULL ||
+	    mech[0] == '\0') {
+		smtp_reply(s, "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	if (strcmp(mech, "PLAIN") == 0) {
+		if (*initial == '\0') {
+			s->state = S_AUTH_PLAIN;
+			smtp_reply(s, "334 ");
+		} else if (strcmp(initial, "=") == 0)
+			smtp_auth_fail_syntax(s, "Invalid PLAIN response");
+		else
+			smtp_auth_plain(s, initial);
+	} else if (strcmp(mech, "LOGIN") == 0) {
+		if (*initial == '\0') {
+			s->state = S_AUTH_USER;
+			smtp_reply(s, "334 VXNlcm5hbWU6");	/* Username: */
+		} else {
+			s->state = S_AUTH_USER;
+			smtp_auth_continue(s, initial);
+		}
+	} else
+		smtp_reply(s, "504 5.5.4 Unrecognized authentication type");
+}
+
+void
+smtp_auth_continue(struct smtp_session *s, const char *line)
+{
+	unsigned char	 buf[AUTH_PASS_MAX + 2];
+	size_t		 len;
+
+	if (strcmp(line, "*") == 0) {
+		s->state = S_HELO;
+		smtp_reply(s, "501 5.0.0 Authentication cancelled");
+		return;
+	}
+	switch (s->state) {
+	case S_AUTH_PLAIN:
+		smtp_auth_plain(s, line);
+		return;
+	case S_AUTH_USER:
+		if (smtp_auth_decode(line, buf, AUTH_USER_MAX + 2, &len) == -1 ||
+		    len == 0 || strlen((char *)buf) != len) {
+			smtp_auth_fail_syntax(s, "Invalid base64 data");
+			return;
+		}
+		memcpy(s->auth_login, buf, len + 1);
+		s->state = S_AUTH_PASS;
+		smtp_reply(s, "334 UGFzc3dvcmQ6");	/* Password: */
+		return;
+	case S_AUTH_PASS:
+		if (smtp_auth_decode(line, buf, sizeof(buf), &len) == -1 ||
+		    strlen((char *)buf) != len) {
+			smtp_auth_fail_syntax(s, "Invalid base64 data");
+		} else {
+			char	 user[AUTH_USER_MAX + 1];
+
+			memcpy(user, s->auth_login, sizeof(user));
+			smtp_auth_check(s, user, (char *)buf);
+		}
+		sodium_memzero(buf, sizeof(buf));
+		return;
+	default:
+		fatalx("smtp_auth_continue: state %d", s->state);
+	}
+}

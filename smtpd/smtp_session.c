@@ -1,0 +1,578 @@
+/*
+ * smtp_session.c — the ESMTP submission state machine: the banner, the
+ * command table and its checks, EHLO/HELO, STARTTLS, MAIL, RCPT, RSET,
+ * NOOP, HELP, QUIT.  AUTH lives in smtp_auth.c, DATA in smtp_data.c.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <sodium.h>
+#include <tls.h>
+
+#include "auth/users.h"
+#include "smtpd/log.h"
+#include "smtpd/netio.h"
+#include "smtpd/smtp_session_priv.h"
+
+/* A command line may be this long (with CRLF) only for AUTH (RFC 4954 4). */
+#define AUTH_LINE_MAX		2048
+#define SMTP_MAX_ERRORS		20	/* bad commands before we hang up */
+
+#define ST(s)		(1U << (s))
+#define ST_IDLE		(ST(S_GREETED) | ST(S_HELO))
+#define ST_ANY		(ST(S_GREETED) | ST(S_HELO) | ST(S_MAIL) | ST(S_RCPT))
+
+enum cmd_flags {
+	CMD_PRE_TLS = 1 << 0,	/* allowed before STARTTLS */
+	CMD_AUTH = 1 << 1,	/* needs a login */
+	CMD_HELO = 1 << 2,	/* needs EHLO/HELO first */
+};
+
+struct smtp_cmd {
+	const char	*verb;
+	void		(*handler)(struct smtp_session *, const char *);
+	unsigned	 states;	/* ST() bits where it is in sequence */
+	int		 flags;
+	const char	*out_of_sequence;	/* reply when not in states */
+};
+
+static void	cmd_ehlo(struct smtp_session *, const char *);
+static void	cmd_helo(struct smtp_session *, const char *);
+static void	cmd_starttls(struct smtp_session *, const char *);
+static void	cmd_mail(struct smtp_session *, const char *);
+static void	cmd_rcpt(struct smtp_session *, const char *);
+static void	cmd_rset(struct smtp_session *, const char *);
+static void	cmd_noop(struct smtp_session *, const char *);
+static void	cmd_help(struct smtp_session *, const char *);
+static void	cmd_quit(struct smtp_session *, const char *);
+static void	cmd_vrfy(struct smtp_session *, const char *);
+static void	cmd_auth(struct smtp_session *s, const char *a) { smtp_auth_command(s, a); }
+static void	cmd_data(struct smtp_session *s, const char *a) { smtp_data_command(s, a); }
+
+/* The one place that says which command is allowed when. */
+static const struct smtp_cmd smtp_cmds[] = {
+	{ "EHLO", cmd_ehlo, ST_ANY, CMD_PRE_TLS, NULL },
+	{ "HELO", cmd_helo, ST_ANY, CMD_PRE_TLS, NULL },
+	{ "STARTTLS", cmd_starttls, ST_IDLE, CMD_PRE_TLS | CMD_HELO,
+	    "503 5.5.1 STARTTLS not allowed now" },
+	{ "AUTH", cmd_auth, ST(S_HELO), CMD_HELO,
+	    "503 5.5.1 AUTH not allowed during a mail transaction" },
+	{ "MAIL", cmd_mail, ST(S_HELO), CMD_HELO | CMD_AUTH,
+	    "503 5.5.1 Nested MAIL command" },
+	{ "RCPT", cmd_rcpt, ST(S_MAIL) | ST(S_RCPT), CMD_HELO | CMD_AUTH,
+	    "503 5.5.1 Need MAIL command first" },
+	{ "DATA", cmd_data, ST(S_RCPT), CMD_HELO | CMD_AUTH,
+	    "503 5.5.1 Need RCPT command first" },
+	{ "RSET", cmd_rset, ST_ANY, CMD_PRE_TLS, NULL },
+	{ "NOOP", cmd_noop, ST_ANY, CMD_PRE_TLS, NULL },
+	{ "QUIT", cmd_quit, ST_ANY, CMD_PRE_TLS, NULL },
+	{ "HELP", cmd_help, ST_ANY, 0, NULL },
+	{ "VRFY", cmd_vrfy, ST_ANY, 0, NULL },
+	{ "EXPN", cmd_vrfy, ST_ANY, 0, NULL },
+};
+
+static void	smtp_on_io(struct netio *, enum netio_event, void *);
+static void	smtp_process_input(struct smtp_session *);
+
+void
+smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	struct evbuffer	*out = netio_output(s->io);
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	if (evbuffer_add_vprintf(out, fmt, ap) < 0 ||
+	    evbuffer_add(out, "\r\n", 2) == -1)
+		s->state = S_QUIT;	/* out of memory: give up on it */
+	va_end(ap);
+	if (fmt[0] == '4' || fmt[0] == '5') {
+		char	 line[96];
+
+		va_start(ap, fmt);
+		vsnprintf(line, sizeof(line), fmt, ap);
+		va_end(ap);
+		log_debug("session=%s event=reply reply=\"%s\"", s->idstr, line);
+	}
+	netio_flush(s->io);
+}
+
+static void
+smtp_banner(struct smtp_session *s)
+{
+	s->state = S_GREETED;
+	netio_set_timeout(s->io, s->ctx->conf->timeouts.command);
+	smtp_reply(s, "220 %s ESMTP submitd", s->ctx->conf->hostname);
+}
+
+int
+smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, enum listen_tls tlsmode, struct tls *tls)
+{
+	static uint64_t		 counter;
+	struct smtp_session	*s;
+	char			 host[INET6_ADDRSTRLEN];
+	const void		*a;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	s->ctx = ctx;
+	s->data.fd = -1;
+	s->tls_ctx = tls;
+	s->tlsmode = tlsmode;
+	if (peerlen > sizeof(s->peer))
+		peerlen = sizeof(s->peer);
+	memcpy(&s->peer, peer, peerlen);
+	a = peer->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
+	if (inet_ntop(peer->sa_family, a, host, sizeof(host)) == NULL)
+		snprintf(host, sizeof(host), "unknown");
+	snprintf(s->peer_addr, sizeof(s->peer_addr), "%s", host);
+	/* Session IDs: random high bits, a counter below: unique per run. */
+	s->id = ((uint64_t)randombytes_random() << 32) | (uint32_t)++counter;
+	snprintf(s->idstr, sizeof(s->idstr), "%016llx", (unsigned long long)s->id);
+
+	if ((s->io = netio_new(ctx->base, fd, smtp_on_io, s)) == NULL) {
+		close(fd);
+		free(s);
+		return -1;
+	}
+	ctx->nsessions++;
+	log_info("session=%s event=connect ip=%s listener=%s", s->idstr,
+	    s->peer_addr, tlsmode == LISTEN_TLS ? "tls" : "starttls");
+	if (tlsmode == LISTEN_TLS) {
+		netio_set_timeout(s->io, ctx->conf->timeouts.tls_handshake);
+		netio_starttls_server(s->io, tls);
+	} else
+		smtp_banner(s);
+	return 0;
+}
+
+static void
+smtp_session_free(struct smtp_session *s)
+{
+	smtp_data_free(s);
+	free(s->rcpt);
+	netio_free(s->io);
+	s->ctx->nsessions--;
+	sodium_memzero(&s->user, sizeof(s->user));
+	free(s);
+}
+
+/* Close now, or as soon as the replies we wait for have come back. */
+void
+smtp_session_close(struct smtp_session *s)
+{
+	if (s->closing)
+		return;
+	s->closing = 1;
+	log_info("session=%s event=disconnect ip=%s", s->idstr, s->peer_addr);
+	if (s->pending == 0)
+		smtp_session_free(s);
+	else
+		netio_pause(s->io);
+}
+
+/* An asynchronous reply came back: go on reading pipelined commands. */
+void
+smtp_session_resume(struct smtp_session *s)
+{
+	s->pending--;
+	if (s->closing) {
+		if (s->pending == 0)
+			smtp_session_free(s);
+		return;
+	}
+	s->waiting = 0;
+	netio_resume(s->io);
+	smtp_process_input(s);
+}
+
+void
+smtp_transaction_reset(struct smtp_session *s)
+{
+	smtp_data_free(s);
+	s->reverse_path[0] = '\0';
+	memset(&s->mail_params, 0, sizeof(s->mail_params));
+	free(s->rcpt);
+	s->rcpt = NULL;
+	s->nrcpt = 0;
+	if (s->state == S_MAIL || s->state == S_RCPT || s->state == S_DATA)
+		s->state = S_HELO;
+}
+
+static void
+smtp_on_tls(struct smtp_session *s)
+{
+	const char	*v = tls_conn_version(netio_tls(s->io));
+	const char	*c = tls_conn_cipher(netio_tls(s->io));
+
+	s->tls_done = 1;
+	log_info("session=%s event=tls ip=%s version=%s cipher=%s", s->idstr,
+	    s->peer_addr, v ? v : "?", c ? c : "?");
+	if (s->tlsmode == LISTEN_TLS)
+		smtp_banner(s);
+	else {
+		/* RFC 3207 4.2: forget everything said before TLS. */
+		s->state = S_GREETED;
+		s->helo[0] = '\0';
+		netio_set_timeout(s->io, s->ctx->conf->timeouts.command);
+	}
+}
+
+static void
+smtp_on_io(struct netio *io, enum netio_event ev, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	(void)io;
+	if (s->closing)
+		return;
+	switch (ev) {
+	case NETIO_EV_READ:
+		smtp_process_input(s);
+		break;
+	case NETIO_EV_DRAINED:
+		if (s->state == S_QUIT)
+			smtp_session_close(s);
+		break;
+	case NETIO_EV_TLS:
+		smtp_on_tls(s);
+		smtp_process_input(s);
+		break;
+	case NETIO_EV_TIMEOUT:
+		log_info("session=%s event=timeout ip=%s state=%d", s->idstr,
+		    s->peer_addr, s->state);
+		/* The reply cannot be written any more: just close. */
+		smtp_session_close(s);
+		break;
+	case NETIO_EV_EOF:
+		if (s->state == S_DATA)
+			log_info("session=%s event=lost-in-data ip=%s",
+			    s->idstr, s->peer_addr);
+		smtp_session_close(s);
+		break;
+	case NETIO_EV_ERROR:
+		log_info("session=%s event=error ip=%s error=\"%s\"", s->idstr,
+		    s->peer_addr, netio_error(s->io));
+		smtp_session_close(s);
+		break;
+	}
+}
+
+static void
+smtp_error(struct smtp_session *s, const char *reply)
+{
+	smtp_reply(s, "%s", reply);
+	if (++s->errors >= SMTP_MAX_ERRORS) {
+		smtp_reply(s, "421 4.7.0 %s Too many errors, closing",
+		    s->ctx->conf->hostname);
+		s->state = S_QUIT;
+	}
+}
+
+static void
+smtp_dispatch(struct smtp_session *s, const char *line)
+{
+	char			 verb[16];
+	const char		*args;
+	size_t			 i;
+
+	switch (s->state) {
+	case S_AUTH_PLAIN:
+	case S_AUTH_USER:
+	case S_AUTH_PASS:
+		smtp_auth_continue(s, line);
+		return;
+	default:
+		break;
+	}
+	if ((args = smtp_cmd_verb(line, verb, sizeof(verb))) == NULL) {
+		smtp_error(s, "500 5.5.1 Command unrecognized");
+		return;
+	}
+	for (i = 0; i < sizeof(smtp_cmds) / sizeof(smtp_cmds[0]); i++) {
+		const struct smtp_cmd *c = &smtp_cmds[i];
+
+		if (strcmp(verb, c->verb) != 0)
+			continue;
+		if (!s->tls_done && !(c->flags & CMD_PRE_TLS))
+			smtp_error(s, "530 5.7.0 Must issue a STARTTLS command first");
+		else if ((c->flags & CMD_HELO) && s->state == S_GREETED)
+			smtp_error(s, "503 5.5.1 Send EHLO first");
+		else if ((c->flags & CMD_AUTH) && !s->authenticated)
+			smtp_error(s, "530 5.7.0 Authentication required");
+		else if (!(c->states & ST(s->state)))
+			smtp_error(s, c->out_of_sequence);
+		else
+			c->handler(s, args);
+		return;
+	}
+	smtp_error(s, s->tls_done ? "500 5.5.1 Command unrecognized" :
+	    "530 5.7.0 Must issue a STARTTLS command first");
+}
+
+/*
+ * Take the next command line out of the input into LINE.  1: got one;
+ * 0: need more; -1: an overlong line was answered and skipped.
+ */
+static int
+smtp_next_line(struct smtp_session *s, char *line, size_t linesz)
+{
+	struct evbuffer	*in = netio_input(s->io);
+	struct evbuffer_ptr p;
+	size_t		 avail = evbuffer_get_length(in), n;
+
+	p = evbuffer_search(in, "\n", 1, NULL);
+	if (p.pos == -1) {
+		if (avail < linesz)
+			return 0;
+		/* No end in sight: drop what we have, answer once at the end. */
+		evbuffer_drain(in, avail);
+		s->discard_line = 1;
+		return 0;
+	}
+	n = (size_t)p.pos + 1;
+	if (s->discard_line || n >= linesz) {
+		evbuffer_drain(in, n);
+		s->discard_line = 0;
+		smtp_error(s, "500 5.5.2 Line too long");
+		return -1;
+	}
+	if (evbuffer_remove(in, line, n) != (int)n)
+		return 0;
+	line[n] = '\0';
+	if (memchr(line, '\0', n) != NULL) {
+		smtp_error(s, "500 5.5.2 Invalid character (NUL) in command");
+		return -1;
+	}
+	/* Strip CRLF (a bare LF is tolerated in commands, not in DATA). */
+	line[--n] = '\0';
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (n + 2 > SMTP_CMDLINE_MAX && s->state != S_AUTH_PLAIN &&
+	    s->state != S_AUTH_USER && s->state != S_AUTH_PASS &&
+	    strncasecmp(line, "AUTH ", 5) != 0) {
+		smtp_error(s, "500 5.5.2 Line too long");
+		return -1;
+	}
+	return 1;
+}
+
+static void
+smtp_process_input(struct smtp_session *s)
+{
+	char	 line[AUTH_LINE_MAX + 1];
+	int	 r;
+
+	while (!s->closing && !s->waiting && s->state != S_QUIT &&
+	    s->state != S_CONNECTED) {
+		if (s->state == S_DATA) {
+			if (smtp_data_input(s) == 0)
+				break;
+			continue;
+		}
+		if ((r = smtp_next_line(s, line, sizeof(line))) == 0)
+			break;
+		if (r == 1)
+			smtp_dispatch(s, line);
+		sodium_memzero(line, sizeof(line));	/* may hold a password */
+	}
+	if (s->waiting)
+		netio_pause(s->io);	/* back-pressure while we wait */
+}
+
+/* Commands. */
+
+static int
+smtp_helo_arg(struct smtp_session *s, const char *args)
+{
+	size_t	 len = strcspn(args, " ");
+
+	if (len == 0 || len > SMTP_DOMAIN_MAX) {
+		smtp_error(s, "501 5.5.4 Syntax: EHLO hostname");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)args[i] <= 32 || (unsigned char)args[i] >= 127) {
+			smtp_error(s, "501 5.5.4 Invalid EHLO hostname");
+			return -1;
+		}
+	smtp_transaction_reset(s);
+	memcpy(s->helo, args, len);
+	s->helo[len] = '\0';
+	s->state = S_HELO;
+	return 0;
+}
+
+static void
+cmd_ehlo(struct smtp_session *s, const char *args)
+{
+	const struct conf *conf = s->ctx->conf;
+
+	if (smtp_helo_arg(s, args) == -1)
+		return;
+	smtp_reply(s, "250-%s Hello %s [%s]", conf->hostname, s->helo,
+	    s->peer_addr);
+	if (!s->tls_done)
+		smtp_reply(s, "250-STARTTLS");
+	else if (!s->authenticated)
+		smtp_reply(s, "250-AUTH PLAIN LOGIN");
+	smtp_reply(s, "250-SIZE %llu", (unsigned long long)conf->max_message_size);
+	smtp_reply(s, "250-8BITMIME");
+	smtp_reply(s, "250-PIPELINING");
+	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtp_reply(s, "250 HELP");
+}
+
+static void
+cmd_helo(struct smtp_session *s, const char *args)
+{
+	if (smtp_helo_arg(s, args) == 0)
+		smtp_reply(s, "250 %s", s->ctx->conf->hostname);
+}
+
+static void
+cmd_starttls(struct smtp_session *s, const char *args)
+{
+	if (*args != '\0') {
+		smtp_error(s, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->tls_done) {
+		smtp_error(s, "503 5.5.1 TLS already active");
+		return;
+	}
+	smtp_reply(s, "220 2.0.0 Ready to start TLS");
+	s->state = S_CONNECTED;	/* nothing is read until the handshake ends */
+	netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+	netio_starttls_server(s->io, s->tls_ctx);
+}
+
+static void
+cmd_mail(struct smtp_session *s, const char *args)
+{
+	const struct conf	*conf = s->ctx->conf;
+	const char		*rest;
+	int			 r;
+
+	if (strncasecmp(args, "FROM:", 5) != 0) {
+		smtp_error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	if (smtp_parse_path(args + 5, 1, s->reverse_path,
+	    sizeof(s->reverse_path), &rest) == -1) {
+		smtp_error(s, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	if ((r = smtp_parse_mail_params(rest, &s->mail_params)) != 0) {
+		smtp_error(s, r == -2 ? "555 5.5.4 Unsupported MAIL parameter" :
+		    "501 5.5.4 Bad MAIL parameter syntax");
+		s->reverse_path[0] = '\0';
+		return;
+	}
+	if (s->mail_params.size > conf->max_message_size) {
+		smtp_error(s, "552 5.3.4 Message size exceeds fixed limit");
+		s->reverse_path[0] = '\0';
+		return;
+	}
+	if (s->reverse_path[0] == '\0' ||
+	    !sender_match(s->user.senders, s->reverse_path)) {
+		log_info("session=%s event=sender-refused user=%s from=<%s>",
+		    s->idstr, s->user.user, s->reverse_path);
+		smtp_error(s, "553 5.7.1 Sender address not allowed for this login");
+		s->reverse_path[0] = '\0';
+		return;
+	}
+	s->state = S_MAIL;
+	smtp_reply(s, "250 2.1.0 Ok");
+}
+
+static void
+cmd_rcpt(struct smtp_session *s, const char *args)
+{
+	char			 path[SMTP_PATH_MAX + 1];
+	struct envelope_rcpt	*n;
+	const char		*rest;
+	int			 r;
+
+	if (strncasecmp(args, "TO:", 3) != 0) {
+		smtp_error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	if (smtp_parse_path(args + 3, 0, path, sizeof(path), &rest) == -1) {
+		smtp_error(s, "501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	if ((r = smtp_parse_rcpt_params(rest)) != 0) {
+		smtp_error(s, r == -2 ? "555 5.5.4 Unsupported RCPT parameter" :
+		    "501 5.5.4 Bad RCPT parameter syntax");
+		return;
+	}
+	if (s->nrcpt >= s->ctx->conf->max_rcpt_per_msg) {
+		smtp_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	if ((n = reallocarray(s->rcpt, s->nrcpt + 1, sizeof(*n))) == NULL) {
+		smtp_reply(s, "421 4.3.0 Out of memory");
+		s->state = S_QUIT;
+		return;
+	}
+	s->rcpt = n;
+	memset(&n[s->nrcpt], 0, sizeof(n[0]));
+	memcpy(n[s->nrcpt].forward_path, path, sizeof(path));
+	s->nrcpt++;
+	s->state = S_RCPT;
+	smtp_reply(s, "250 2.1.5 Ok");
+}
+
+static void
+cmd_rset(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	smtp_transaction_reset(s);
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_noop(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_help(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	smtp_reply(s, "214-2.0.0 Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA");
+	smtp_reply(s, "214 2.0.0 RSET NOOP HELP QUIT; see submitd(8)");
+}
+
+static void
+cmd_vrfy(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	smtp_reply(s, "502 5.5.1 Command not implemented");
+}
+
+static void
+cmd_quit(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	smtp_reply(s, "221 2.0.0 Bye");
+	s->state = S_QUIT;
+}

@@ -1,0 +1,37 @@
+/*
+ * smtp_session.h — one client's ESMTP submission session (RFC 5321,
+ * RFC 6409, RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 2920 PIPELINING,
+ * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES).
+ */
+#ifndef SMTPD_SMTP_SESSION_H
+#define SMTPD_SMTP_SESSION_H
+
+#include <sys/socket.h>
+
+#include "conf/conf.h"
+
+struct event_base;
+struct queue;
+struct tls;
+
+/* What every session of the smtp role shares. */
+struct smtp_ctx {
+	struct event_base	*base;
+	const struct conf	*conf;
+	struct queue		*queue;
+	size_t			 nsessions;	/* open now */
+	int			 need_bh_relaxed;	/* some DKIM key wants it */
+	int			 need_bh_simple;
+};
+
+/*
+ * smtp_session_start: takes over the accepted, non-blocking socket FD from
+ * PEER on a listener of kind TLSMODE whose TLS server context is TLS, and
+ * starts the dialogue (TLS handshake first on a "tls" listener, banner
+ * first on a "starttls" one).  Returns 0, or -1 when out of memory (FD is
+ * then closed).
+ */
+int	smtp_session_start(struct smtp_ctx *, int fd, const struct sockaddr *peer,
+	    socklen_t peerlen, enum listen_tls tlsmode, struct tls *tls);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * smtp_session_priv.h — the session structure, shared only by the files
+ * of the SMTP session: smtp_session.c (state machine and commands),
+ * smtp_auth.c (the AUTH exchange) and smtp_data.c (receiving DATA).
+ */
+#ifndef SMTPD_SMTP_SESSION_PRIV_H
+#define SMTPD_SMTP_SESSION_PRIV_H
+
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "smtpd/smtp_parse.h"
+#include "smtpd/smtp_session.h"
+#include "smtpd/submitd.h"
+
+struct netio;
+struct dkim_bodyhash;
+
+enum smtp_state {
+	S_CONNECTED,	/* before the banner (TLS handshake on "tls") */
+	S_GREETED,	/* banner sent, waiting for EHLO/HELO */
+	S_HELO,		/* idle: may AUTH, MAIL */
+	S_MAIL,		/* MAIL accepted, no RCPT yet */
+	S_RCPT,		/* at least one RCPT */
+	S_DATA,		/* receiving message data */
+	S_AUTH_PLAIN,	/* waiting for the PLAIN response */
+	S_AUTH_USER,	/* AUTH LOGIN: waiting for the user name */
+	S_AUTH_PASS,	/* AUTH LOGIN: waiting for the password */
+	S_QUIT,		/* closing once the output is written */
+};
+
+/* Why a received message is refused at the end of DATA. */
+enum data_refusal {
+	DATA_OK = 0,
+	DATA_BARE_EOL,		/* bare CR or LF: 550 5.6.11 */
+	DATA_LINE_TOO_LONG,	/* 552 5.6.0 */
+	DATA_TOO_BIG,		/* 552 5.3.4 */
+	DATA_HEADER_TOO_BIG,	/* 552 5.3.4 */
+	DATA_WRITE_ERROR,	/* 451 4.3.0 */
+};
+
+struct smtp_data {
+	int			 fd;		/* message file, -1 if none */
+	char			 queue_id[QUEUE_ID_SIZE];
+	int			 in_header;	/* still in the header section */
+	char			*hdr;		/* header section so far */
+	size_t			 hdrlen;
+	size_t			 hdrcap;
+	size_t			 header_len;	/* header octets in the file */
+	uint64_t		 size;		/* octets written to the file */
+	enum data_refusal	 refusal;
+	int			 prev_crlf;	/* last line ended in CRLF */
+	int			 mid_line;	/* inside an overlong line */
+	char			*wbuf;		/* write buffer for the file */
+	size_t			 wlen;
+	struct dkim_bodyhash	*bh_relaxed;
+	struct dkim_bodyhash	*bh_simple;
+	char			 from_domain[SMTP_DOMAIN_MAX + 1];
+	char			 header_error[160];	/* From: refusal reply */
+};
+
+struct smtp_session {
+	struct smtp_ctx		*ctx;
+	uint64_t		 id;
+	char			 idstr[17];
+	struct netio		*io;
+	struct tls		*tls_ctx;	/* listener's server context */
+	enum listen_tls		 tlsmode;
+	struct sockaddr_storage	 peer;
+	char			 peer_addr[64];
+
+	enum smtp_state		 state;
+	int			 tls_done;
+	int			 authenticated;
+	int			 waiting;	/* an async reply is pending */
+	int			 pending;	/* callbacks that will come back */
+	int			 closing;	/* free once pending == 0 */
+	int			 discard_line;	/* skipping an overlong command */
+	unsigned		 errors;	/* bad commands so far */
+
+	char			 helo[SMTP_DOMAIN_MAX + 1];
+	struct auth_reply	 user;
+	char			 auth_login[AUTH_USER_MAX + 1];
+
+	char			 reverse_path[SMTP_PATH_MAX + 1];
+	struct smtp_mail_params	 mail_params;
+	struct envelope_rcpt	*rcpt;
+	size_t			 nrcpt;
+
+	struct smtp_data	 data;
+};
+
+/* smtp_session.c */
+void	smtp_reply(struct smtp_session *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	smtp_session_resume(struct smtp_session *);
+void	smtp_session_close(struct smtp_session *);
+void	smtp_transaction_reset(struct smtp_session *);
+
+/* smtp_auth.c: AUTH command and its continuation lines. */
+void	smtp_auth_command(struct smtp_session *, const char *args);
+void	smtp_auth_continue(struct smtp_session *, const char *line);
+
+/* smtp_data.c: DATA command, the data lines, the commit. */
+void	smtp_data_command(struct smtp_session *, const char *args);
+/* smtp_data_input: consume data lines from the input; 1 when the end
+ * of data was reached (or the session is waiting), 0 when more is needed. */
+int	smtp_data_input(struct smtp_session *);
+void	smtp_data_free(struct smtp_session *);
+
+#endif
