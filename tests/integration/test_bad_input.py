@@ -266,13 +266,6 @@ class Data(SubmitdTest):
         self.assertReply(c.reply(), "550 5.7.1")
         self.assertNothingQueued()
 
-    def test_missing_from_header(self):
-        c = self.open_data()
-        c.send(b"To: %s\r\nSubject: no from\r\n\r\nbody\r\n.\r\n" % RCPT.encode())
-        r = c.reply()
-        self.assertEqual(r.code // 100, 5, r)
-        self.assertNothingQueued()
-
     def test_text_line_too_long(self):
         c = self.open_data()
         c.send(sample_message(body=b"short\r\n" + b"y" * 1200 + b"\r\nend\r\n")
