@@ -1,0 +1,30 @@
+/*
+ * signer.h — the DKIM keys of the configuration and the queue's signer
+ * callback: every "dkim domain D selector S ..." line whose domain is the
+ * From: domain signs the message (RFC 6376; dual RSA + Ed25519 signing as
+ * RFC 8463 advises).  Keys are read once, before any privilege is dropped.
+ */
+#ifndef SMTPD_SIGNER_H
+#define SMTPD_SIGNER_H
+
+#include <stddef.h>
+
+#include "queue/queue.h"
+
+struct conf;
+struct signer;
+
+/*
+ * signer_new: loads every DKIM key of CONF; errors as "file:line: message"
+ * on ERRF-less log lines.  NULL on error (a key missing, unreadable, or an
+ * RSA key under 1024 bits).
+ */
+struct signer	*signer_new(const struct conf *);
+void		 signer_free(struct signer *);
+
+/* signer_sign: a queue_signer_fn; ARG is the struct signer. */
+int		 signer_sign(void *arg, const char *from_domain, const char *hdr,
+		    size_t hdrlen, const struct queue_sign_input *,
+		    char **prefix, size_t *prefixlen);
+
+#endif

@@ -1,0 +1,241 @@
+/* smtp_server.c — listeners and TLS server contexts; see smtp_server.h. */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <tls.h>
+
+#include "conf/conf.h"
+#include "smtpd/log.h"
+#include "smtpd/smtp_server.h"
+#include "smtpd/smtp_session.h"
+
+#define LISTEN_BACKLOG	1024
+
+struct smtp_listener {
+	struct smtp_server	*srv;
+	int			 fd;
+	enum listen_tls		 tls_mode;
+	struct tls		*tls;
+	struct event		*ev;
+	struct event		*ev_pause;	/* out of fds: retry later */
+};
+
+struct smtp_server {
+	struct smtp_ctx		 ctx;
+	struct tls		**tls;		/* one per conf->pki */
+	struct smtp_listener	*listeners;
+	size_t			 nlisteners;
+};
+
+static struct tls *
+smtp_tls_server(const struct conf_pki *pki)
+{
+	struct tls_config	*cfg;
+	struct tls		*ctx = NULL;
+	uint8_t			*cert = NULL, *key = NULL;
+	size_t			 certlen, keylen;
+
+	if ((cfg = tls_config_new()) == NULL) {
+		log_warnx("pki %s: tls_config_new failed", pki->name);
+		return NULL;
+	}
+	if ((cert = tls_load_file(pki->cert_file, &certlen, NULL)) == NULL) {
+		log_warnx("pki %s: %s: %s", pki->name, pki->cert_file,
+		    tls_config_error(cfg) ? tls_config_error(cfg) : "cannot read");
+		goto out;
+	}
+	if ((key = tls_load_file(pki->key_file, &keylen, NULL)) == NULL) {
+		log_warnx("pki %s: %s: %s", pki->name, pki->key_file,
+		    tls_config_error(cfg) ? tls_config_error(cfg) : "cannot read");
+		goto out;
+	}
+	if (tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) == -1 ||
+	    tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
+	    TLS_PROTOCOL_TLSv1_3) == -1 ||
+	    tls_config_set_session_lifetime(cfg, 300) == -1) {
+		log_warnx("pki %s: %s", pki->name, tls_config_error(cfg));
+		goto out;
+	}
+	if ((ctx = tls_server()) == NULL || tls_configure(ctx, cfg) == -1) {
+		log_warnx("pki %s: %s", pki->name,
+		    ctx ? tls_error(ctx) : "tls_server failed");
+		tls_free(ctx);
+		ctx = NULL;
+	}
+out:
+	if (key)
+		tls_unload_file(key, keylen);
+	free(cert);
+	tls_config_free(cfg);	/* the context keeps what it needs */
+	return ctx;
+}
+
+static void
+smtp_listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_listener	*l = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(l->ev, NULL);
+}
+
+static void
+smtp_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct smtp_listener	*l = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 fd, i;
+
+	(void)what;
+	for (i = 0; i < 64; i++) {
+		sslen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				struct timeval tv = { 1, 0 };
+
+				log_warn("accept");
+				event_del(l->ev);
+				evtimer_add(l->ev_pause, &tv);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (smtp_session_start(&l->srv->ctx, fd, (struct sockaddr *)&ss,
+		    sslen, l->tls_mode, l->tls) == -1)
+			log_warnx("session: out of memory, connection dropped");
+	}
+}
+
+static int
+smtp_listen_socket(const struct conf *conf, const struct conf_listen *cl)
+{
+	char	 host[INET6_ADDRSTRLEN] = "?";
+	int	 fd, one = 1;
+	const void *a = cl->ss.ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)&cl->ss)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)&cl->ss)->sin_addr;
+	unsigned port = ntohs(cl->ss.ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)&cl->ss)->sin6_port :
+	    ((const struct sockaddr_in *)&cl->ss)->sin_port);
+
+	inet_ntop(cl->ss.ss_family, a, host, sizeof(host));
+	fd = socket(cl->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    (cl->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    bind(fd, (const struct sockaddr *)&cl->ss, cl->sslen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		log_warn("%s:%d: listen on %s port %u", conf->file, cl->line,
+		    host, port);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	log_info("event=listen address=%s port=%u tls=%s", host, port,
+	    cl->tls == LISTEN_TLS ? "implicit" : "starttls");
+	return fd;
+}
+
+struct smtp_server *
+smtp_server_new(struct event_base *base, const struct conf *conf,
+    struct queue *queue)
+{
+	struct smtp_server	*srv;
+	size_t			 i, j;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
+	    (srv->tls = calloc(conf->npki + 1, sizeof(*srv->tls))) == NULL ||
+	    (srv->listeners = calloc(conf->nlisten + 1,
+	    sizeof(*srv->listeners))) == NULL)
+		fatal("smtp_server_new");
+	srv->ctx.base = base;
+	srv->ctx.conf = conf;
+	srv->ctx.queue = queue;
+	for (i = 0; i < conf->ndkim; i++) {
+		if (conf->dkim[i].canon_simple)
+			srv->ctx.need_bh_simple = 1;
+		else
+			srv->ctx.need_bh_relaxed = 1;
+	}
+	for (i = 0; i < conf->npki; i++)
+		if ((srv->tls[i] = smtp_tls_server(&conf->pki[i])) == NULL)
+			goto fail;
+	for (i = 0; i < conf->nlisten; i++) {
+		const struct conf_listen *cl = &conf->listen[i];
+		struct smtp_listener	 *l = &srv->listeners[i];
+
+		l->srv = srv;
+		l->tls_mode = cl->tls;
+		for (j = 0; j < conf->npki; j++)
+			if (&conf->pki[j] == cl->pki)
+				l->tls = srv->tls[j];
+		if (l->tls == NULL)
+			fatalx("listen line %d: pki not resolved", cl->line);
+		if ((l->fd = smtp_listen_socket(conf, cl)) == -1)
+			goto fail;
+		srv->nlisteners++;
+		if ((l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST,
+		    smtp_on_accept, l)) == NULL ||
+		    (l->ev_pause = evtimer_new(base, smtp_listener_resume, l))
+		    == NULL || event_add(l->ev, NULL) == -1)
+			fatal("event_new");
+	}
+	return srv;
+fail:
+	smtp_server_free(srv);
+	return NULL;
+}
+
+void
+smtp_server_stop(struct smtp_server *srv)
+{
+	size_t	 i;
+
+	for (i = 0; i < srv->nlisteners; i++) {
+		struct smtp_listener *l = &srv->listeners[i];
+
+		if (l->ev)
+			event_free(l->ev);
+		if (l->ev_pause)
+			event_free(l->ev_pause);
+		l->ev = l->ev_pause = NULL;
+		if (l->fd != -1)
+			close(l->fd);
+		l->fd = -1;
+	}
+}
+
+size_t
+smtp_server_sessions(const struct smtp_server *srv)
+{
+	return srv->ctx.nsessions;
+}
+
+void
+smtp_server_free(struct smtp_server *srv)
+{
+	size_t	 i;
+
+	if (srv == NULL)
+		return;
+	smtp_server_stop(srv);
+	for (i = 0; i < srv->ctx.conf->npki; i++)
+		tls_free(srv->tls[i]);
+	free(srv->tls);
+	free(srv->listeners);
+	free(srv);
+}
