@@ -154,8 +154,10 @@ START_TEST(test_design_example)
 	ck_assert_int_eq(c->relay.tls, RELAY_SMTPS);
 	ck_assert_str_eq(c->relay.host, "ssl0.ovh.net");
 	ck_assert_str_eq(c->relay.port, "465");
-	ck_assert_str_eq(c->relay.secrets_file, "/etc/submitd/upstream.secrets");
-	ck_assert_str_eq(c->relay.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	ck_assert_str_eq(c->relay.secrets_file,
+	    "/etc/submitd/upstream.secrets");
+	ck_assert_str_eq(c->relay.ca_file,
+	    "/etc/ssl/certs/ca-certificates.crt");
 	ck_assert_uint_eq(c->relay.msgs_per_login.count, 190);
 	ck_assert_int_eq(c->relay.msgs_per_login.window, 3600);
 	ck_assert_uint_eq(c->relay.max_sessions, 8);
@@ -235,7 +237,8 @@ static const struct {
 	const char	*msg;
 } bad[] = {
 	{ "frobnicate on", "unknown statement 'frobnicate'" },
-	{ "listen on 0.0.0.0 port 0 tls pki p", "listen: port '0' out of range" },
+	{ "listen on 0.0.0.0 port 0 tls pki p",
+	    "listen: port '0' out of range" },
 	{ "listen on 0.0.0.0 port 65536 tls pki p",
 	    "listen: port '65536' out of range" },
 	{ "listen on 0.0.0.0 port 25 plain pki p",
@@ -245,7 +248,8 @@ static const struct {
 	{ "listen on 0.0.0.0 port 25 tls", "usage: listen on ADDR" },
 	{ "listen on 127.0.0.1 port 2587 tls pki p",
 	    "listen: 127.0.0.1 port 2587 already given on line 2" },
-	{ "listen on ::1 port 2465 tls pki nope", "listen: unknown pki 'nope'" },
+	{ "listen on ::1 port 2465 tls pki nope",
+	    "listen: unknown pki 'nope'" },
 	{ "pki p cert /a key /b", "pki: duplicate name 'p'" },
 	{ "pki q cert /a", "usage: pki NAME" },
 	{ "pki q cert \"\" key /b", "pki cert: empty file name" },
@@ -257,7 +261,8 @@ static const struct {
 	{ "relay smtp://ssl0.ovh.net secrets /s",
 	    "relay: plaintext relay not supported" },
 	{ "relay lmtp://x secrets /s", "relay: 'lmtp://x' is not smtps://" },
-	{ "relay limit sessions 0", "relay limit sessions: must be at least 1" },
+	{ "relay limit sessions 0",
+	    "relay limit sessions: must be at least 1" },
 	{ "relay limit messages 10 per fortnight",
 	    "relay limit messages: bad window 'fortnight'" },
 	{ "relay limit bananas 3", "usage: relay limit messages" },
@@ -460,9 +465,11 @@ START_TEST(test_cidr)
 	    "192.0.2.0/24");
 	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8::/32", &c, &hb), 0);
 	ck_assert_int_eq(hb, 0);
-	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8:8000::/33", &c, &hb), 0);
+	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8:8000::/33", &c, &hb),
+	    0);
 	ck_assert_int_eq(hb, 0);
-	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8:8000::/32", &c, &hb), 0);
+	ck_assert_int_eq(conf_cidr_parse_bits("2001:db8:8000::/32", &c, &hb),
+	    0);
 	ck_assert_int_eq(hb, 1);
 
 	/* IPv4 */
