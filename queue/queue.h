@@ -61,6 +61,25 @@ typedef int (*queue_signer_fn)(void *arg, const char *from_domain,
 struct queue	*queue_new(struct event_base *, const struct conf *);
 /* queue_set_relay: where the scheduler sends; starts scheduling. */
 void		 queue_set_relay(struct queue *, struct relay *);
+
+/*
+ * The scheduler's view of the relay (smtpd/relay.h) as function pointers,
+ * so that tests can put a fake in its place: has_capacity and deliver
+ * behave as relay_has_capacity and relay_deliver with CTX as the relay.
+ * queue_set_relay() sets the real ones (and lives in its own file, so a
+ * program that never calls it need not link the relay).
+ */
+struct queue_relay_ops {
+	int	(*has_capacity)(void *ctx);
+	int	(*deliver)(void *ctx, uint64_t reqid, int msg_fd,
+		    const char *prefix, size_t prefixlen,
+		    const struct envelope *env);
+};
+/* queue_set_relay_ops: like queue_set_relay; OPS must outlive the queue. */
+void		 queue_set_relay_ops(struct queue *,
+		    const struct queue_relay_ops *ops, void *ctx);
+/* queue_count: messages in the queue (waiting or being delivered). */
+size_t		 queue_count(const struct queue *);
 /* queue_set_signer: the DKIM signer called at commit (optional). */
 void		 queue_set_signer(struct queue *, queue_signer_fn, void *arg);
 /* queue_relay_done: the relay_done_cb to give relay_new() (ARG = queue). */

@@ -1,0 +1,167 @@
+/*
+ * queue_done.c — the end of a delivery attempt: per-recipient results
+ * (2xx done, 5xx failed, 4xx or not reached still pending), then the
+ * message is removed when nothing is pending, failed past its lifetime,
+ * or rescheduled with backoff and its envelope rewritten.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "conf/conf.h"
+#include "queue/queue_priv.h"
+#include "smtpd/log.h"
+
+/* Copies an upstream reply into DST, control characters made '?'. */
+static void
+reply_copy(char dst[SMTP_REPLYLINE_MAX], const char *src)
+{
+	size_t	 i, len = strnlen(src, SMTP_REPLYLINE_MAX - 1);
+
+	for (i = 0; i < len; i++)
+		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
+		    '?' : src[i];
+	dst[len] = '\0';
+}
+
+static void
+done_apply(const char *id, struct envelope *env,
+    const struct relay_result *res)
+{
+	struct envelope_rcpt	*r;
+	const char		*reply;
+	size_t			 i;
+	int			 code;
+
+	for (i = 0; i < env->nrcpt; i++) {
+		r = &env->rcpt[i];
+		if (r->state != RCPT_PENDING)
+			continue;
+		code = i < res->nrcpt ? res->rcpt[i].code : 0;
+		reply = i < res->nrcpt ? res->rcpt[i].reply : "";
+		if (reply[0] == '\0')
+			reply = res->session_error;
+		if (reply[0] != '\0')
+			reply_copy(r->last_reply, reply);
+		if (code >= 200 && code <= 299) {
+			r->state = RCPT_DONE;
+			log_info("msgid=%s event=delivered rcpt=<%s> reply=\"%s\"",
+			    id, r->forward_path, r->last_reply);
+		} else if (code >= 500 && code <= 599) {
+			r->state = RCPT_FAILED;
+			log_info("msgid=%s event=bounce rcpt=<%s> reply=\"%s\"",
+			    id, r->forward_path, r->last_reply);
+		} else
+			log_info("msgid=%s event=tempfail rcpt=<%s> reply=\"%s\"",
+			    id, r->forward_path, r->last_reply);
+	}
+}
+
+void
+queue_relay_done(const struct relay_result *res, void *arg)
+{
+	struct queue	*q = arg;
+	struct qflight	*f;
+
+	TAILQ_FOREACH(f, &q->flights, entry)
+		if (f->reqid == res->reqid)
+			break;
+	if (f == NULL) {
+		log_warnx("queue: relay result for unknown request %llu",
+		    (unsigned long long)res->reqid);
+		return;
+	}
+	TAILQ_REMOVE(&q->flights, f, entry);
+	q->nflights--;
+	done_apply(f->msg->id, &f->qe.env, res);
+	queue_settle(q, f->msg, &f->qe, time(NULL));
+	queue_env_free(&f->qe);
+	free(f);
+	queue_sched_kick(q);
+}
+
+int
+queue_remove_files(struct queue *q, const char *id)
+{
+	char	 name[QUEUE_ID_SIZE + 8];
+	int	 rv = 0;
+
+	snprintf(name, sizeof(name), "%s.env", id);
+	if (unlinkat(q->dirfd, name, 0) == -1 && errno != ENOENT) {
+		log_warn("msgid=%s event=error step=remove file=%s", id, name);
+		return -1;	/* keep the message: it may be sent again */
+	}
+	snprintf(name, sizeof(name), "%s.msg", id);
+	if (unlinkat(q->dirfd, name, 0) == -1 && errno != ENOENT) {
+		log_warn("msgid=%s event=error step=remove file=%s", id, name);
+		rv = -1;	/* an orphan, removed at the next start */
+	}
+	if (fsync(q->dirfd) == -1)
+		log_warn("queue: fsync of the spool directory");
+	return rv;
+}
+
+/* Every pending recipient becomes failed: the lifetime is over. */
+static void
+settle_expire(const char *id, struct envelope *env)
+{
+	struct envelope_rcpt	*r;
+	size_t			 i;
+
+	for (i = 0; i < env->nrcpt; i++) {
+		r = &env->rcpt[i];
+		if (r->state != RCPT_PENDING)
+			continue;
+		r->state = RCPT_FAILED;
+		log_info("msgid=%s event=expired rcpt=<%s> reply=\"%s\"", id,
+		    r->forward_path, r->last_reply);
+	}
+}
+
+static time_t
+settle_next_try(const struct conf *conf, const struct queue_env *qe,
+    time_t now)
+{
+	time_t	 next;
+	int	 rnd = (int)randombytes_uniform(201) - 100;
+
+	next = now + queue_backoff(conf->queue_retry_min,
+	    conf->queue_retry_max, qe->attempts, rnd);
+	if (conf->queue_lifetime > 0 &&
+	    next > qe->env.created + conf->queue_lifetime)
+		next = qe->env.created + conf->queue_lifetime;
+	return next > now ? next : now + 1;
+}
+
+void
+queue_settle(struct queue *q, struct qmsg *m, struct queue_env *qe,
+    time_t now)
+{
+	const struct conf	*conf = q->conf;
+
+	if (queue_env_pending(&qe->env) > 0 && conf->queue_lifetime > 0 &&
+	    now - qe->env.created >= conf->queue_lifetime)
+		settle_expire(m->id, &qe->env);
+	if (queue_env_pending(&qe->env) == 0) {
+		/* Failed recipients get a DSN here (a later issue). */
+		if (queue_remove_files(q, m->id) == 0)
+			log_info("msgid=%s event=removed", m->id);
+		free(m);
+		return;
+	}
+	if (qe->attempts < QUEUE_ATTEMPTS_MAX)
+		qe->attempts++;
+	qe->next_try = settle_next_try(conf, qe, now);
+	if (queue_env_write(q->dirfd, m->id, qe, 1) == -1)
+		log_warn("msgid=%s event=error step=rewrite (old envelope kept)",
+		    m->id);
+	m->attempts = qe->attempts;
+	m->next_try = qe->next_try;
+	log_info("msgid=%s event=deferred attempts=%u next_try=%lld",
+	    m->id, m->attempts, (long long)m->next_try);
+	queue_sched_add(q, m);
+}

@@ -1,0 +1,90 @@
+/*
+ * queue_priv.h — the queue's internals, shared by the queue/ files only:
+ * struct queue, the requests waiting for the event loop, and deliveries in
+ * flight.  Nothing outside queue/ includes this.
+ */
+#ifndef QUEUE_QUEUE_PRIV_H
+#define QUEUE_QUEUE_PRIV_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include "queue/queue.h"
+#include "queue/queue_env.h"
+#include "queue/queue_sched.h"
+
+struct event;
+
+/* A file handed out by queue_message_open and not yet committed. */
+struct qopen {
+	TAILQ_ENTRY(qopen)	 entry;
+	char			 id[QUEUE_ID_SIZE];
+	int			 fd;	/* O_RDONLY: fsync and the signer */
+};
+
+enum qreq_type { QREQ_OPEN, QREQ_COMMIT };
+
+/* A request waiting for the event loop (callbacks never run inline). */
+struct qreq {
+	TAILQ_ENTRY(qreq)	 entry;
+	enum qreq_type		 type;
+	queue_open_cb		 open_cb;
+	queue_commit_cb		 commit_cb;
+	void			*arg;
+	char			 id[QUEUE_ID_SIZE];
+	struct queue_env	 qe;		/* commit: the envelope (copy) */
+	int			 has_sign;
+	struct queue_sign_input	 sign;
+	enum queue_status	 status;	/* commit: result so far */
+	int			 made_msg;	/* commit: ID.msg exists */
+};
+TAILQ_HEAD(qreq_list, qreq);
+
+/* A delivery handed to the relay. */
+struct qflight {
+	TAILQ_ENTRY(qflight)	 entry;
+	uint64_t		 reqid;
+	struct qmsg		*msg;
+	struct queue_env	 qe;	/* kept alive: the relay may read it */
+};
+
+struct queue {
+	struct event_base	*base;
+	const struct conf	*conf;
+	int			 dirfd;		/* queue/ */
+	int			 corruptfd;	/* corrupt/ */
+
+	queue_signer_fn		 signer;
+	void			*signer_arg;
+	const struct queue_relay_ops *relay_ops;
+	void			*relay_ctx;
+
+	struct event		*ev_work;	/* runs q->reqs */
+	struct event		*ev_sched;	/* the scheduler's timer */
+	struct qreq_list	 reqs;
+	TAILQ_HEAD(, qopen)	 opens;
+	struct qheap		 heap;
+	TAILQ_HEAD(, qflight)	 flights;
+	size_t			 nflights;
+	uint64_t		 next_reqid;
+};
+
+/* queue_status_errno: the status for a failed system call's ERR. */
+enum queue_status queue_status_errno(int err);
+
+/* queue_open_take: the queue's O_RDONLY fd of open file ID (forgotten), or -1. */
+int		 queue_open_take(struct queue *, const char *id);
+/* queue_load: start-up scan of the spool (queue_load.c); 0 or -1. */
+int		 queue_load(struct queue *);
+/* queue_corrupt: move ID.env and ID.msg to corrupt/ and log WHY. */
+void		 queue_corrupt(struct queue *, const char *id, const char *why);
+/* queue_commit_batch: commits every QREQ_COMMIT in LIST (queue_commit.c). */
+void		 queue_commit_batch(struct queue *, struct qreq_list *list);
+/* queue_settle: after an attempt, remove, expire or reschedule (queue_done.c). */
+void		 queue_settle(struct queue *, struct qmsg *m,
+		    struct queue_env *qe, time_t now);
+/* queue_remove_files: unlink ID.env then ID.msg, fsync the directory. */
+int		 queue_remove_files(struct queue *, const char *id);
+
+#endif
