@@ -1,0 +1,112 @@
+/* test_msg_header.c — From:, Date:, Message-ID: as submission sees them. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtpd/msg_header.h"
+
+static void
+scan(const char *hdr, struct msg_header_info *h)
+{
+	msg_header_scan(hdr, strlen(hdr), h);
+}
+
+START_TEST(simple_from)
+{
+	struct msg_header_info h;
+
+	scan("From: alice@example.org\r\nTo: bob@example.com\r\n", &h);
+	ck_assert_int_eq(h.nfrom_fields, 1);
+	ck_assert_int_eq(h.nfrom, 1);
+	ck_assert_str_eq(h.from[0], "alice@example.org");
+	ck_assert_int_eq(h.has_date, 0);
+	ck_assert_int_eq(h.has_message_id, 0);
+}
+END_TEST
+
+START_TEST(display_names)
+{
+	struct msg_header_info h;
+
+	scan("from:  \"Smith, Alice\" <alice@example.org> (work),\r\n"
+	    "\tBob <bob@example.org>\r\nDate: x\r\nMESSAGE-ID: <1@x>\r\n", &h);
+	ck_assert_int_eq(h.nfrom_fields, 1);
+	ck_assert_int_eq(h.from_bad, 0);
+	ck_assert_int_eq(h.nfrom, 2);
+	ck_assert_str_eq(h.from[0], "alice@example.org");
+	ck_assert_str_eq(h.from[1], "bob@example.org");
+	ck_assert_int_eq(h.has_date, 1);
+	ck_assert_int_eq(h.has_message_id, 1);
+}
+END_TEST
+
+START_TEST(two_from_fields)
+{
+	struct msg_header_info h;
+
+	scan("From: a@example.org\r\nSubject: x\r\nFrom: evil@example.net\r\n", &h);
+	ck_assert_int_eq(h.nfrom_fields, 2);
+	/* "From :" with white space before the colon is still From. */
+	scan("From : a@example.org\r\nFROM: b@example.net\r\n", &h);
+	ck_assert_int_eq(h.nfrom_fields, 2);
+	/* Other fields that start with From are not From. */
+	scan("From-Address: a@example.org\r\nFrom: b@example.org\r\n", &h);
+	ck_assert_int_eq(h.nfrom_fields, 1);
+	ck_assert_str_eq(h.from[0], "b@example.org");
+}
+END_TEST
+
+START_TEST(bad_from)
+{
+	struct msg_header_info h;
+
+	scan("From: no address here\r\n", &h);
+	ck_assert_int_eq(h.from_bad, 1);
+	scan("From: \"unterminated <a@example.org>\r\n", &h);
+	ck_assert_int_eq(h.from_bad, 1);
+	scan("From: <a@example.org\r\n", &h);
+	ck_assert_int_eq(h.from_bad, 1);
+	scan("From:\r\n", &h);
+	ck_assert_int_eq(h.from_bad, 1);
+}
+END_TEST
+
+START_TEST(groups_and_comments)
+{
+	char	 out[4][SMTP_PATH_MAX + 1];
+	const char *v = " team: a@example.org, (c) b@example.org ;";
+
+	ck_assert_int_eq(msg_header_parse_mailboxes(v, strlen(v), out, 4), 2);
+	ck_assert_str_eq(out[0], "a@example.org");
+	ck_assert_str_eq(out[1], "b@example.org");
+	v = "a@example.org, b@example.org, c@example.org";
+	ck_assert_int_eq(msg_header_parse_mailboxes(v, strlen(v), out, 2), -1);
+}
+END_TEST
+
+static Suite *
+msg_header_suite(void)
+{
+	Suite	*s = suite_create("msg_header");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, simple_from);
+	tcase_add_test(tc, display_names);
+	tcase_add_test(tc, two_from_fields);
+	tcase_add_test(tc, bad_from);
+	tcase_add_test(tc, groups_and_comments);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(msg_header_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
