@@ -138,10 +138,17 @@ relay_idle_session(const struct relay *r, const char *login)
 int
 relay_has_capacity(const struct relay *r)
 {
-	if (!TAILQ_EMPTY(&r->jobs))
-		return 0;
-	return r->nsessions < r->max_sessions ||
-	    relay_idle_session(r, NULL) != NULL;
+	const struct relay_session *s;
+	const struct relay_job	*job;
+	size_t			 free_slots, waiting = 0;
+
+	free_slots = r->max_sessions - r->nsessions;
+	TAILQ_FOREACH(s, &r->sessions, entry)
+		if (relay_session_idle(s))
+			free_slots++;
+	TAILQ_FOREACH(job, &r->jobs, entry)
+		waiting++;
+	return waiting < free_slots;
 }
 
 void

@@ -398,6 +398,7 @@ rs_connect_cb(evutil_socket_t fd, short what, void *arg)
 	    strerror(err));
 	close(s->fd);
 	s->fd = -1;
+	s->connect_errno = err;
 	s->ai_next = ai->ai_next;
 	rs_connect_next(s);
 }
@@ -414,10 +415,13 @@ rs_connect_next(struct relay_session *s)
 	for (ai = s->ai_next; ai != NULL; ai = s->ai_next = ai->ai_next) {
 		fd = socket(ai->ai_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd == -1)
+		if (fd == -1) {
+			s->connect_errno = errno;
 			continue;
+		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 		    errno != EINPROGRESS) {
+			s->connect_errno = errno;
 			close(fd);
 			continue;
 		}
@@ -430,7 +434,8 @@ rs_connect_next(struct relay_session *s)
 		}
 		return;
 	}
-	rs_fail(s, "connect", "cannot connect to %s", s->relay->upstream);
+	rs_fail(s, "connect", "cannot connect to %s: %s", s->relay->upstream,
+	    strerror(s->connect_errno));
 }
 
 /* ---- TLS, EHLO, AUTH ------------------------------------------------- */
@@ -723,10 +728,15 @@ rs_txn_command(struct relay_session *s, size_t k)
 static int
 rs_txn_send(struct relay_session *s)
 {
+	size_t	 first = s->nsent;
+
 	while (s->nsent < s->ncmd &&
 	    ((s->caps.flags & SMTP_CAP_PIPELINING) || s->nsent == s->nanswered))
 		if (rs_txn_command(s, s->nsent++) == -1)
 			return -1;
+	if (s->nsent - first > 1)
+		log_debug("relay session=%u pipelined=%zu", s->id,
+		    s->nsent - first);
 	return 0;
 }
 

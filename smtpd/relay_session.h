@@ -91,6 +91,7 @@ struct relay_session {
 	int			 dns_err;
 	struct evutil_addrinfo	*ai, *ai_next;
 	int			 fd;		/* while connecting */
+	int			 connect_errno;	/* why the last address failed */
 	struct event		*ev_connect;
 	struct event		*timer;		/* resolve step, TLS, body, idle */
 	struct netio		*nio;
