@@ -25,7 +25,7 @@ build() {
 
 # ---- check -------------------------------------------------------------
 
-T= PIDS= FAILS=0 N=0
+T='' PIDS='' FAILS=0 N=0
 
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
@@ -191,7 +191,8 @@ sys.stdout.buffer.write(b"".join(out))' >"$T/big"
 	expect "no STARTTLS: says why" 'refusing to go on in plaintext'
 	if [ "$(count notls auth)$(count notls mail)" = 00 ]; then ok "no STARTTLS: no AUTH, no MAIL"; else not_ok "no STARTTLS: no AUTH, no MAIL"; fi
 	run "AUTH LOGIN" 0 -f "$T/login.conf" a@example.org "$T/msg" r1@example.com
-	grep -q '"mechanism": "LOGIN", "ok": true' "$T/out-login/events.log" && ok "AUTH LOGIN used" || not_ok "AUTH LOGIN used"
+	if grep -q '"mechanism": "LOGIN", "ok": true' "$T/out-login/events.log"
+	then ok "AUTH LOGIN used"; else not_ok "AUTH LOGIN used"; fi
 	echo '{"rcpt": {"bad@example.com": "550 5.1.1 No such user"}}' >"$T/ctl-pipe.json"
 	run "pipelining, reuse" 1 -v -n 2 -f "$T/pipe.conf" a@example.org "$T/msg" r1@example.com bad@example.com r2@example.com
 	expect "pipelining used" 'pipelined=4'
