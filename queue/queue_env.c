@@ -465,6 +465,7 @@ queue_env_parse(const char *buf, size_t len, const char *id,
 		if (parse_line(&p, line, (size_t)(colon - line), colon + 2,
 		    (size_t)(nl - colon - 2)) == -1)
 			goto bad;
+		p.why = "truncated (no end line)";
 	}
 bad:
 	*why = p.why;

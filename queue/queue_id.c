@@ -31,12 +31,16 @@ queue_id_make(char out[QUEUE_ID_SIZE], uint64_t usec, uint32_t rnd)
 void
 queue_id_new(char out[QUEUE_ID_SIZE])
 {
+	static uint64_t	 last;	/* never go back, even if the clock does */
 	struct timespec	 ts;
 	uint64_t	 usec;
 	uint32_t	 rnd;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if (usec <= last)
+		usec = last + 1;
+	last = usec;
 	randombytes_buf(&rnd, sizeof(rnd));
 	queue_id_make(out, usec, rnd);
 }

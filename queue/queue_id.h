@@ -2,7 +2,8 @@
  * queue_id.h — queue IDs: 13 upper-case hex digits of microseconds since
  * the epoch, then 6 upper-case hex digits from libsodium's randombytes
  * (e.g. "63F1A2B3C4D5E7A09F1").  Unique across restarts and hosts, short,
- * and sortable by time (strcmp order is creation order to the microsecond).
+ * and sortable by time (strcmp order is creation order to the microsecond;
+ * within one process IDs strictly increase even if the clock steps back).
  * queue_id_new() itself is declared in queue/queue.h.
  */
 #ifndef QUEUE_QUEUE_ID_H
