@@ -210,6 +210,25 @@ sign_msg(const struct dkim_key *k, const struct dkim_sign_params *sp,
 	return sig;
 }
 
+/*
+ * A message of header fields only gets the empty line that ends the header
+ * section: the same message for DKIM (an empty body hashes as one CRLF,
+ * RFC 6376 3.4.3), but some verifiers (OpenDKIM) misread it without.
+ */
+static int
+sign_separator(const char *msg, size_t len)
+{
+	size_t	 hdrlen, bodyoff;
+
+	dkim_msg_split(msg, len, &hdrlen, &bodyoff);
+	if (len == 0 || hdrlen != len)
+		return 0;
+	if (len < 2 || msg[len - 2] != '\r' || msg[len - 1] != '\n')
+		if (write_all("\r\n", 2) == -1)
+			return -1;
+	return write_all("\r\n", 2);
+}
+
 static int
 ctl_sign(int argc, char **argv)
 {
@@ -286,7 +305,8 @@ ctl_sign(int argc, char **argv)
 	dkim_key_free(k);
 	rc = 1;
 	if (sig != NULL && write_all(sig, strlen(sig)) == 0 &&
-	    write_all(msg, len) == 0 && fflush(stdout) == 0)
+	    write_all(msg, len) == 0 && sign_separator(msg, len) == 0 &&
+	    fflush(stdout) == 0)
 		rc = 0;
 	free(sig);
 	free(msg);
