@@ -91,9 +91,17 @@ relay_new(struct event_base *base, const struct conf *conf,
 	}
 	if (relay_tls_setup(r) == -1)
 		goto fail;
-	/* Reads resolv.conf and /etc/hosts now, before any chroot. */
-	if ((r->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
+	/*
+	 * Reads resolv.conf and /etc/hosts now, before any chroot.  The flag
+	 * must be set before the nameservers are added, or their sockets stay
+	 * in the loop while nothing is asked.
+	 */
+	if ((r->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
 		log_warnx("relay: evdns_base_new failed; resolving blocks");
+	else if (evdns_base_resolv_conf_parse(r->dns, DNS_OPTIONS_ALL,
+	    "/etc/resolv.conf") != 0)
+		log_warnx("relay: /etc/resolv.conf: cannot read it all; "
+		    "using defaults");
 	return r;
  fail:
 	relay_free(r);
