@@ -165,6 +165,7 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 	srv->ctx.base = base;
 	srv->ctx.conf = conf;
 	srv->ctx.queue = queue;
+	TAILQ_INIT(&srv->ctx.sessions);
 	for (i = 0; i < conf->ndkim; i++) {
 		if (conf->dkim[i].canon_simple)
 			srv->ctx.need_bh_simple = 1;
@@ -205,6 +206,7 @@ smtp_server_stop(struct smtp_server *srv)
 {
 	size_t	 i;
 
+	smtp_sessions_shutdown(&srv->ctx, 0);
 	for (i = 0; i < srv->nlisteners; i++) {
 		struct smtp_listener *l = &srv->listeners[i];
 
@@ -233,6 +235,7 @@ smtp_server_free(struct smtp_server *srv)
 	if (srv == NULL)
 		return;
 	smtp_server_stop(srv);
+	smtp_sessions_shutdown(&srv->ctx, 1);
 	for (i = 0; i < srv->ctx.conf->npki; i++)
 		tls_free(srv->tls[i]);
 	free(srv->tls);

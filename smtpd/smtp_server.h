@@ -20,7 +20,8 @@ struct smtp_server;
  */
 struct smtp_server *smtp_server_new(struct event_base *, const struct conf *,
 		    struct queue *);
-/* smtp_server_stop: close the listeners; sessions go on. */
+/* smtp_server_stop: close the listeners; idle sessions get 421, those
+ * receiving a message go on (smtp_sessions_shutdown). */
 void		 smtp_server_stop(struct smtp_server *);
 /* smtp_server_sessions: sessions open now. */
 size_t		 smtp_server_sessions(const struct smtp_server *);

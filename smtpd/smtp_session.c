@@ -151,6 +151,7 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 		return -1;
 	}
 	ctx->nsessions++;
+	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	log_info("session=%s event=connect ip=%s listener=%s", s->idstr,
 	    s->peer_addr, tlsmode == LISTEN_TLS ? "tls" : "starttls");
 	if (tlsmode == LISTEN_TLS) {
@@ -168,6 +169,7 @@ smtp_session_free(struct smtp_session *s)
 	free(s->rcpt);
 	netio_free(s->io);
 	s->ctx->nsessions--;
+	TAILQ_REMOVE(&s->ctx->sessions, s, entry);
 	sodium_memzero(&s->user, sizeof(s->user));
 	free(s);
 }
@@ -199,6 +201,25 @@ smtp_session_resume(struct smtp_session *s)
 	s->waiting = 0;
 	netio_resume(s->io);
 	smtp_process_input(s);
+}
+
+void
+smtp_sessions_shutdown(struct smtp_ctx *ctx, int force)
+{
+	struct smtp_session	*s, *next;
+
+	for (s = TAILQ_FIRST(&ctx->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->closing)
+			continue;
+		if (force)
+			smtp_session_close(s);
+		else if (s->state != S_DATA && !s->waiting) {
+			smtp_reply(s, "421 4.3.2 %s Service shutting down",
+			    ctx->conf->hostname);
+			s->state = S_QUIT;
+		}
+	}
 }
 
 void

@@ -6,6 +6,7 @@
 #ifndef SMTPD_SMTP_SESSION_H
 #define SMTPD_SMTP_SESSION_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "conf/conf.h"
@@ -13,6 +14,7 @@
 struct event_base;
 struct queue;
 struct tls;
+struct smtp_session;
 
 /* What every session of the smtp role shares. */
 struct smtp_ctx {
@@ -20,6 +22,7 @@ struct smtp_ctx {
 	const struct conf	*conf;
 	struct queue		*queue;
 	size_t			 nsessions;	/* open now */
+	TAILQ_HEAD(, smtp_session) sessions;
 	int			 need_bh_relaxed;	/* some DKIM key wants it */
 	int			 need_bh_simple;
 };
@@ -33,5 +36,12 @@ struct smtp_ctx {
  */
 int	smtp_session_start(struct smtp_ctx *, int fd, const struct sockaddr *peer,
 	    socklen_t peerlen, enum listen_tls tlsmode, struct tls *tls);
+
+/*
+ * smtp_sessions_shutdown: the daemon is stopping.  Sessions that are not
+ * receiving or committing a message get "421 4.3.2" and are closed; with
+ * FORCE, every session is closed at once.
+ */
+void	smtp_sessions_shutdown(struct smtp_ctx *, int force);
 
 #endif

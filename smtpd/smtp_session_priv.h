@@ -61,6 +61,7 @@ struct smtp_data {
 };
 
 struct smtp_session {
+	TAILQ_ENTRY(smtp_session) entry;
 	struct smtp_ctx		*ctx;
 	uint64_t		 id;
 	char			 idstr[17];

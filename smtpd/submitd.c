@@ -23,7 +23,7 @@
 #include "smtpd/signer.h"
 #include "smtpd/smtp_server.h"
 
-#define DRAIN_SECONDS	30	/* SIGTERM: time given to open sessions */
+#define DRAIN_SECONDS	5	/* SIGTERM: time given to sessions in DATA */
 
 struct submitd {
 	struct event_base	*base;
