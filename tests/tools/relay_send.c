@@ -24,6 +24,7 @@
 
 #include <err.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (conf_file == NULL || argc < 3 || count < 1)
 		usage();
+	signal(SIGPIPE, SIG_IGN);	/* as submitd: a closed peer is EPIPE */
 	log_init(1, verbose);
 	log_procname("relay_send");
 	if ((conf = conf_load(conf_file, stderr)) == NULL)
