@@ -111,6 +111,7 @@ queue_free(struct queue *q)
 		free(f);
 	}
 	qheap_free(&q->heap);
+	queue_load_free(q);
 	if (q->dirfd != -1)
 		close(q->dirfd);
 	if (q->corruptfd != -1)

@@ -13,19 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "conf/conf.h"
 #include "queue/queue_id.h"
 #include "queue/queue_priv.h"
 #include "smtpd/log.h"
 
-/* IDs found in queue/, by suffix. */
-struct idlist {
-	char	(*v)[QUEUE_ID_SIZE];
-	size_t	 n, cap;
-};
+/* Indexed by queue_new itself, then per turn of the event loop. */
+#define LOAD_FIRST	2000
+#define LOAD_BATCH	500
 
 static int
-idlist_add(struct idlist *l, const char *id)
+idlist_add(struct qidlist *l, const char *id)
 {
 	char	(*nv)[QUEUE_ID_SIZE];
 	size_t	 ncap;
@@ -48,7 +48,7 @@ idcmp(const void *a, const void *b)
 }
 
 static int
-idlist_has(const struct idlist *l, const char *id)
+idlist_has(const struct qidlist *l, const char *id)
 {
 	return l->n > 0 &&
 	    bsearch(id, l->v, l->n, sizeof(l->v[0]), idcmp) != NULL;
@@ -106,7 +106,7 @@ has_suffix(const char *name, const char *suffix)
 
 /* Reads queue/: removes temporary files, lists .msg and .env IDs. */
 static int
-load_scan(struct queue *q, struct idlist *msgs, struct idlist *envs)
+load_scan(struct queue *q, struct qidlist *msgs, struct qidlist *envs)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -194,12 +194,58 @@ load_one(struct queue *q, const char *id)
 	return 0;
 }
 
+/* Indexes up to MAX more envelopes of q->loading; 0 or -1. */
 static int
-load_index(struct queue *q, const struct idlist *msgs,
-    const struct idlist *envs)
+load_some(struct queue *q, size_t max)
+{
+	for (; max > 0 && q->loadpos < q->loading.n; max--)
+		if (load_one(q, q->loading.v[q->loadpos++]) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+load_done(struct queue *q)
+{
+	log_info("queue: %zu messages in %s", q->heap.n + q->nflights,
+	    q->conf->queue_dir);
+	queue_load_free(q);
+}
+
+void
+queue_load_free(struct queue *q)
+{
+	if (q->ev_load != NULL)
+		event_free(q->ev_load);
+	q->ev_load = NULL;
+	free(q->loading.v);
+	memset(&q->loading, 0, sizeof(q->loading));
+	q->loadpos = 0;
+}
+
+static void
+load_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	static const struct timeval	 zero = { 0, 0 };
+	struct queue			*q = arg;
+
+	(void)fd;
+	(void)ev;
+	if (load_some(q, LOAD_BATCH) == -1)
+		fatal("queue: loading the spool");
+	queue_sched_kick(q);
+	if (q->loadpos == q->loading.n)
+		load_done(q);
+	else if (evtimer_add(q->ev_load, &zero) == -1)
+		fatalx("queue: evtimer_add");
+}
+
+/* Removes orphan messages, moves lone envelopes aside, keeps the rest. */
+static void
+load_pair(struct queue *q, const struct qidlist *msgs, struct qidlist *envs)
 {
 	char	 name[QUEUE_ID_SIZE + 8];
-	size_t	 i;
+	size_t	 i, n = 0;
 
 	for (i = 0; i < msgs->n; i++) {
 		if (idlist_has(envs, msgs->v[i]))
@@ -213,16 +259,38 @@ load_index(struct queue *q, const struct idlist *msgs,
 	for (i = 0; i < envs->n; i++) {
 		if (!idlist_has(msgs, envs->v[i]))
 			queue_corrupt(q, envs->v[i], "no message file");
-		else if (load_one(q, envs->v[i]) == -1)
-			return -1;
+		else if (n++ != i)
+			memcpy(envs->v[n - 1], envs->v[i], QUEUE_ID_SIZE);
 	}
+	envs->n = n;
+}
+
+static int
+load_index(struct queue *q, struct qidlist *msgs, struct qidlist *envs)
+{
+	static const struct timeval	 zero = { 0, 0 };
+
+	load_pair(q, msgs, envs);
+	q->loading = *envs;
+	memset(envs, 0, sizeof(*envs));
+	if (load_some(q, LOAD_FIRST) == -1)
+		return -1;
+	if (q->loadpos == q->loading.n) {
+		load_done(q);
+		return 0;
+	}
+	log_info("queue: indexing %zu more messages in the background",
+	    q->loading.n - q->loadpos);
+	if ((q->ev_load = evtimer_new(q->base, load_tick, q)) == NULL ||
+	    evtimer_add(q->ev_load, &zero) == -1)
+		return -1;
 	return 0;
 }
 
 int
 queue_load(struct queue *q)
 {
-	struct idlist	 msgs = { 0 }, envs = { 0 };
+	struct qidlist	 msgs = { 0 }, envs = { 0 };
 	int		 top, rv = -1;
 
 	if (mkdir_p(q->conf->queue_dir, 0700) == -1 ||
@@ -239,14 +307,11 @@ queue_load(struct queue *q)
 		return -1;
 	}
 	close(top);
-	if (load_scan(q, &msgs, &envs) == -1 ||
-	    load_index(q, &msgs, &envs) == -1 || fsync(q->dirfd) == -1)
+	if (load_scan(q, &msgs, &envs) == -1 || fsync(q->dirfd) == -1 ||
+	    load_index(q, &msgs, &envs) == -1)
 		log_warn("queue: loading %s", q->conf->queue_dir);
-	else {
-		log_info("queue: %zu messages in %s", q->heap.n,
-		    q->conf->queue_dir);
+	else
 		rv = 0;
-	}
 	free(msgs.v);
 	free(envs.v);
 	return rv;

@@ -49,6 +49,12 @@ struct qflight {
 	struct queue_env	 qe;	/* kept alive: the relay may read it */
 };
 
+/* Queue IDs, sorted once filled. */
+struct qidlist {
+	char		(*v)[QUEUE_ID_SIZE];
+	size_t		 n, cap;
+};
+
 struct queue {
 	struct event_base	*base;
 	const struct conf	*conf;
@@ -68,6 +74,10 @@ struct queue {
 	TAILQ_HEAD(, qflight)	 flights;
 	size_t			 nflights;
 	uint64_t		 next_reqid;
+
+	struct qidlist		 loading;	/* envelopes still to index */
+	size_t			 loadpos;
+	struct event		*ev_load;	/* indexes the rest in batches */
 };
 
 /* queue_status_errno: the status for a failed system call's ERR. */
@@ -75,8 +85,14 @@ enum queue_status queue_status_errno(int err);
 
 /* queue_open_take: the queue's O_RDONLY fd of open file ID (forgotten), or -1. */
 int		 queue_open_take(struct queue *, const char *id);
-/* queue_load: start-up scan of the spool (queue_load.c); 0 or -1. */
+/*
+ * queue_load: start-up scan of the spool (queue_load.c); 0 or -1.  The
+ * first envelopes are indexed at once, a large spool's rest in batches
+ * from the event loop, oldest first, so delivery starts at once.
+ */
 int		 queue_load(struct queue *);
+/* queue_load_free: drops what is left of the start-up indexing. */
+void		 queue_load_free(struct queue *);
 /* queue_corrupt: move ID.env and ID.msg to corrupt/ and log WHY. */
 void		 queue_corrupt(struct queue *, const char *id, const char *why);
 /* queue_commit_batch: commits every QREQ_COMMIT in LIST (queue_commit.c). */

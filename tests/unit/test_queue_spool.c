@@ -291,6 +291,26 @@ START_TEST(startup_cleanup)
 }
 END_TEST
 
+START_TEST(large_spool_in_background)
+{
+	char	 id[QUEUE_ID_SIZE];
+	int	 i;
+
+	spool_mkdirs();
+	for (i = 0; i < 2600; i++) {
+		queue_id_make(id, 1000000 + (uint64_t)i, (uint32_t)i);
+		spool_put(id);
+	}
+	q = queue_new(base, &conf);
+	ck_assert_ptr_nonnull(q);
+	/* the oldest first, at once; the rest from the event loop */
+	ck_assert_uint_lt(queue_count(q), 2600);
+	ck_assert_uint_gt(queue_count(q), 0);
+	run_until(NULL, 0.3);
+	ck_assert_uint_eq(queue_count(q), 2600);
+}
+END_TEST
+
 START_TEST(creates_spool)
 {
 	struct stat	 st;
@@ -700,6 +720,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, startup_cleanup);
+	tcase_add_test(tc, large_spool_in_background);
 	tcase_add_test(tc, creates_spool);
 	tcase_add_test(tc, spool_unusable);
 	tcase_add_test(tc, open_commit);
