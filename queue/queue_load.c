@@ -138,8 +138,10 @@ load_scan(struct queue *q, struct qidlist *msgs, struct qidlist *envs)
 			    "alone", de->d_name);
 	}
 	closedir(d);
-	qsort(msgs->v, msgs->n, sizeof(msgs->v[0]), idcmp);
-	qsort(envs->v, envs->n, sizeof(envs->v[0]), idcmp);
+	if (msgs->n > 1)
+		qsort(msgs->v, msgs->n, sizeof(msgs->v[0]), idcmp);
+	if (envs->n > 1)
+		qsort(envs->v, envs->n, sizeof(envs->v[0]), idcmp);
 	return rv;
 }
 
