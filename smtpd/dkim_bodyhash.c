@@ -7,14 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
+#include <openssl/evp.h>
 
 #include "smtpd/dkim.h"
 
 #define OUTBUF	4096
 
+/* OpenSSL's SHA-256 (SHA-NI, AVX2) runs several times libsodium's. */
 struct dkim_bodyhash {
-	crypto_hash_sha256_state sha;
+	EVP_MD_CTX	*sha;
 	int		 simple;
 	int		 cr;		/* a CR waits for its LF */
 	int		 wsp;		/* relaxed: a WSP run waits */
@@ -28,7 +29,7 @@ struct dkim_bodyhash {
 static void
 bh_flush(struct dkim_bodyhash *b)
 {
-	crypto_hash_sha256_update(&b->sha, b->out, b->outlen);
+	EVP_DigestUpdate(b->sha, b->out, b->outlen);
 	b->outlen = 0;
 }
 
@@ -68,6 +69,34 @@ bh_eol(struct dkim_bodyhash *b)
 	b->line = 0;
 }
 
+/*
+ * End of the run of octets from I that canonicalization leaves as they are:
+ * up to a CR; in relaxed, also up to a tab or a SP not followed by an
+ * octet other than WSP and CR (a lone SP between words stays as it is).
+ */
+static size_t
+bh_plain_run(const struct dkim_bodyhash *b, const unsigned char *p, size_t i,
+    size_t len)
+{
+	const unsigned char	*cr;
+
+	if (b->simple) {
+		cr = memchr(p + i, '\r', len - i);
+		return cr == NULL ? len : (size_t)(cr - p);
+	}
+	for (; i < len; i++) {
+		if (p[i] == '\r' || p[i] == '\t')
+			break;
+		if (p[i] == ' ') {
+			if (i + 1 == len || p[i + 1] == ' ' ||
+			    p[i + 1] == '\t' || p[i + 1] == '\r')
+				break;
+			i++;	/* the SP and the octet after it */
+		}
+	}
+	return i;
+}
+
 struct dkim_bodyhash *
 dkim_bodyhash_new(int canon_simple)
 {
@@ -75,7 +104,12 @@ dkim_bodyhash_new(int canon_simple)
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
-	crypto_hash_sha256_init(&b->sha);
+	if ((b->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(b->sha, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(b->sha);
+		free(b);
+		return NULL;
+	}
 	b->simple = canon_simple != 0;
 	return b;
 }
@@ -88,6 +122,19 @@ dkim_bodyhash_update(struct dkim_bodyhash *b, const void *buf, size_t len)
 	unsigned char		 c;
 
 	for (i = 0; i < len; i++) {
+		/* fast path: a run of plain octets with nothing held back */
+		if (!b->cr && !b->wsp && b->crlf == 0) {
+			size_t	 j = i;
+
+			j = bh_plain_run(b, p, i, len);
+			if (j > i) {
+				bh_flush(b);
+				EVP_DigestUpdate(b->sha, p + i, j - i);
+				b->line = b->any = 1;
+				if ((i = j) == len)
+					break;
+			}
+		}
 		c = p[i];
 		if (b->cr) {
 			b->cr = 0;
@@ -123,11 +170,15 @@ dkim_bodyhash_final(struct dkim_bodyhash *b, unsigned char bh[DKIM_BH_LEN])
 		bh_put(b, '\n');
 	}
 	bh_flush(b);
-	crypto_hash_sha256_final(&b->sha, bh);
+	if (EVP_DigestFinal_ex(b->sha, bh, NULL) != 1)
+		memset(bh, 0, DKIM_BH_LEN);	/* cannot happen with SHA-256 */
 }
 
 void
 dkim_bodyhash_free(struct dkim_bodyhash *b)
 {
+	if (b == NULL)
+		return;
+	EVP_MD_CTX_free(b->sha);
 	free(b);
 }

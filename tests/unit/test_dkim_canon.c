@@ -222,6 +222,73 @@ START_TEST(test_readme_vectors)
 }
 END_TEST
 
+/*
+ * A plain reference canonicalizer, line by line as RFC 6376 3.4.3 and 3.4.4
+ * read, for bodies of CRLF lines (a bare CR is content); OUT holds 2 * LEN
+ * + 2 octets.  Returns the length.
+ */
+static size_t
+ref_body(int simple, const char *in, size_t len, char *out)
+{
+	size_t	 o = 0, i = 0, keep = 0, end, ls;
+	int	 wsp;
+
+	while (i < len) {
+		end = i;
+		while (end < len && !(in[end] == '\r' && end + 1 < len &&
+		    in[end + 1] == '\n'))
+			end++;
+		ls = o;
+		wsp = 0;
+		for (; i < end; i++) {
+			if (!simple && (in[i] == ' ' || in[i] == '\t')) {
+				wsp = 1;	/* dropped at the end of the line */
+				continue;
+			}
+			if (wsp)
+				out[o++] = ' ';
+			wsp = 0;
+			out[o++] = in[i];
+		}
+		out[o++] = '\r';
+		out[o++] = '\n';
+		if (o - ls > 2)
+			keep = o;	/* empty lines after this one go */
+		i = end < len ? end + 2 : end;
+	}
+	if (simple && keep == 0) {
+		out[0] = '\r';
+		out[1] = '\n';
+		return 2;
+	}
+	return keep;
+}
+
+/* Random bodies of a small alphabet, random chunks: stream == reference. */
+START_TEST(test_random_bodies)
+{
+	static const char alpha[] = "ab \t\r\n\r\n.";
+	unsigned char	 got[DKIM_BH_LEN], exp[DKIM_BH_LEN];
+	char		 in[64], ref[64 * 2 + 2];
+	size_t		 n, len, r;
+	int		 simple;
+
+	srandom(6376);
+	for (n = 0; n < 20000; n++) {
+		len = random() % sizeof(in);
+		for (r = 0; r < len; r++)
+			in[r] = alpha[random() % (sizeof(alpha) - 1)];
+		simple = n & 1;
+		r = ref_body(simple, in, len, ref);
+		crypto_hash_sha256(exp, (unsigned char *)ref, r);
+		util_bh(simple, in, len, 1 + random() % 9, got);
+		ck_assert_msg(memcmp(got, exp, sizeof(got)) == 0,
+		    "%s body of %zu octets [%.*s] canon [%.*s]",
+		    simple ? "simple" : "relaxed", len, (int)len, in, (int)r, ref);
+	}
+}
+END_TEST
+
 /* Field splitting: folded fields, odd case, WSP before the colon. */
 START_TEST(test_fields_split)
 {
@@ -296,6 +363,7 @@ main(void)
 	tcase_add_test(tb, test_body_bare_cr);
 	tcase_add_test(tb, test_body_dots);
 	tcase_add_test(tb, test_readme_vectors);
+	tcase_add_test(tb, test_random_bodies);
 	suite_add_tcase(s, th);
 	suite_add_tcase(s, tb);
 	sr = srunner_create(s);
