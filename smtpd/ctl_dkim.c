@@ -68,7 +68,7 @@ msg_read(size_t *len)
 	size_t	 cap = 0, n = 0, got;
 	int	 c, prev = -1;
 
-	while ((c = getchar()) != EOF) {
+	while ((c = getc_unlocked(stdin)) != EOF) {
 		if (n + 2 >= cap) {
 			if (cap >= MSG_MAX) {
 				fprintf(stderr, "submitctl: dkim: message over "
