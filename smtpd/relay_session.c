@@ -1,6 +1,6 @@
 /*
- * relay_session.c — one connection to the upstream smarthost: resolve,
- * connect, TLS (implicit, RFC 8314, or STARTTLS, RFC 3207, never plaintext),
+ * relay_session.c — one connection to the upstream smarthost: connect
+ * (relay_connect.c), TLS (implicit, RFC 8314, or STARTTLS, RFC 3207, never plaintext),
  * EHLO, AUTH PLAIN or LOGIN (RFC 4954), then transactions (RFC 5321 3.3)
  * with PIPELINING (RFC 2920) when offered.  Which reply each state waits for
  * is the table rs_states[].
@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +17,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/dns.h>
 #include <event2/event.h>
-#include <event2/util.h>
 #include <sodium.h>
 #include <tls.h>
 
@@ -28,6 +25,7 @@
 #include "conf/secrets.h"
 #include "smtpd/log.h"
 #include "smtpd/netio.h"
+#include "smtpd/relay_connect.h"
 #include "smtpd/relay_session.h"
 
 #define RS_BODY_CHUNK	16384		/* octets read from the file at once */
@@ -35,21 +33,14 @@
 
 enum rs_timeout { TMO_NONE, TMO_COMMAND, TMO_DOT, TMO_QUIT };
 
-typedef int (*rs_reply_fn)(struct relay_session *,
+/* A reply handler: 0 to read on, -1 when the session is gone or waits. */
+typedef int rs_reply_fn(struct relay_session *,
     const struct smtp_client_reply *);
 
-static int	rs_on_banner(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_ehlo(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_starttls(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_auth_plain(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_auth_user(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_auth_pass(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_auth_result(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_txn(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_data(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_dot(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_rset(struct relay_session *, const struct smtp_client_reply *);
-static int	rs_on_quit(struct relay_session *, const struct smtp_client_reply *);
+static rs_reply_fn	rs_on_banner, rs_on_ehlo, rs_on_starttls,
+			rs_on_auth_plain, rs_on_auth_user, rs_on_auth_pass,
+			rs_on_auth_result, rs_on_txn, rs_on_data, rs_on_dot,
+			rs_on_rset, rs_on_quit;
 
 /*
  * What each state waits for.  States without a reply handler read nothing:
@@ -57,32 +48,31 @@ static int	rs_on_quit(struct relay_session *, const struct smtp_client_reply *);
  * RS_IDLE any input ends the connection.
  */
 static const struct {
-	const char		*name;
-	rs_reply_fn		 on_reply;
-	enum rs_timeout		 timeout;	/* read timeout while in it */
+	const char	*name;
+	rs_reply_fn	*on_reply;
+	enum rs_timeout	 timeout;	/* read timeout while in it */
 } rs_states[] = {
-	[RS_RESOLVE] =		{ "resolve",	NULL,			TMO_NONE },
-	[RS_CONNECT] =		{ "connect",	NULL,			TMO_NONE },
-	[RS_TLS] =		{ "tls",	NULL,			TMO_NONE },
-	[RS_BANNER] =		{ "banner",	rs_on_banner,		TMO_COMMAND },
-	[RS_EHLO] =		{ "ehlo",	rs_on_ehlo,		TMO_COMMAND },
-	[RS_STARTTLS] =		{ "starttls",	rs_on_starttls,		TMO_COMMAND },
-	[RS_AUTH_PLAIN] =	{ "auth",	rs_on_auth_plain,	TMO_COMMAND },
-	[RS_AUTH_LOGIN_USER] =	{ "auth",	rs_on_auth_user,	TMO_COMMAND },
-	[RS_AUTH_LOGIN_PASS] =	{ "auth",	rs_on_auth_pass,	TMO_COMMAND },
-	[RS_AUTH_RESULT] =	{ "auth",	rs_on_auth_result,	TMO_COMMAND },
-	[RS_IDLE] =		{ "idle",	NULL,			TMO_NONE },
-	[RS_TXN] =		{ "mail",	rs_on_txn,		TMO_COMMAND },
-	[RS_DATA] =		{ "data",	rs_on_data,		TMO_COMMAND },
-	[RS_BODY] =		{ "body",	NULL,			TMO_NONE },
-	[RS_DOT] =		{ "dot",	rs_on_dot,		TMO_DOT },
-	[RS_RSET] =		{ "rset",	rs_on_rset,		TMO_COMMAND },
-	[RS_QUIT] =		{ "quit",	rs_on_quit,		TMO_QUIT },
+	[RS_CONNECT] =		{ "connect",	NULL,		TMO_NONE },
+	[RS_TLS] =		{ "tls",	NULL,		TMO_NONE },
+	[RS_BANNER] =		{ "banner",	rs_on_banner,	TMO_COMMAND },
+	[RS_EHLO] =		{ "ehlo",	rs_on_ehlo,	TMO_COMMAND },
+	[RS_STARTTLS] =		{ "starttls",	rs_on_starttls,	TMO_COMMAND },
+	[RS_AUTH_PLAIN] =	{ "auth",	rs_on_auth_plain, TMO_COMMAND },
+	[RS_AUTH_LOGIN_USER] =	{ "auth",	rs_on_auth_user, TMO_COMMAND },
+	[RS_AUTH_LOGIN_PASS] =	{ "auth",	rs_on_auth_pass, TMO_COMMAND },
+	[RS_AUTH_RESULT] =	{ "auth",	rs_on_auth_result, TMO_COMMAND },
+	[RS_IDLE] =		{ "idle",	NULL,		TMO_NONE },
+	[RS_TXN] =		{ "mail",	rs_on_txn,	TMO_COMMAND },
+	[RS_DATA] =		{ "data",	rs_on_data,	TMO_COMMAND },
+	[RS_BODY] =		{ "body",	NULL,		TMO_NONE },
+	[RS_DOT] =		{ "dot",	rs_on_dot,	TMO_DOT },
+	[RS_RSET] =		{ "rset",	rs_on_rset,	TMO_COMMAND },
+	[RS_QUIT] =		{ "quit",	rs_on_quit,	TMO_QUIT },
 };
 
 static void	rs_netio_cb(struct netio *, enum netio_event, void *);
 static void	rs_timer_cb(evutil_socket_t, short, void *);
-static void	rs_connect_next(struct relay_session *);
+static void	rs_connected(int, const char *, void *);
 static int	rs_txn_begin(struct relay_session *, struct relay_job *, int);
 
 static time_t
@@ -126,18 +116,7 @@ relay_session_free(struct relay_session *s)
 	struct relay		*r = s->relay;
 	struct relay_job	*job = s->job;
 
-	if (s->dnsreq != NULL) {
-		struct evdns_getaddrinfo_request *req = s->dnsreq;
-
-		s->dnsreq = NULL;
-		evdns_getaddrinfo_cancel(req);	/* calls back: ignored */
-	}
-	if (s->ai != NULL)
-		evutil_freeaddrinfo(s->ai);
-	if (s->ev_connect != NULL)
-		event_free(s->ev_connect);
-	if (s->fd != -1)
-		close(s->fd);
+	relay_connect_free(s->conn);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->nio != NULL)
@@ -231,66 +210,31 @@ struct relay_session *
 relay_session_new(struct relay *r, struct relay_job *job)
 {
 	struct relay_session	*s;
+	char			 logname[64];
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->relay = r;
-	s->fd = -1;
 	s->secret = job->secret;
-	s->state = RS_RESOLVE;
-	if ((s->timer = evtimer_new(r->base, rs_timer_cb, s)) == NULL) {
+	s->state = RS_CONNECT;
+	s->id = ++r->next_id;
+	(void)snprintf(logname, sizeof(logname), "relay session=%u", s->id);
+	if ((s->timer = evtimer_new(r->base, rs_timer_cb, s)) == NULL ||
+	    (s->conn = relay_connect_new(r->base, r->dns, r->conf->relay.host,
+	    r->conf->relay.port, RELAY_CONNECT_SECONDS, logname, rs_connected,
+	    s)) == NULL) {
+		if (s->timer != NULL)
+			event_free(s->timer);
 		free(s);
 		return NULL;
 	}
-	s->id = ++r->next_id;
 	s->job = job;
 	TAILQ_INSERT_TAIL(&r->sessions, s, entry);
 	r->nsessions++;
-	/* Resolve from the loop: a failure must not call back from here. */
-	rs_timer_arm(s, 0);
 	return s;
 }
 
-static void
-rs_resolved(int err, struct evutil_addrinfo *ai, void *arg)
-{
-	struct relay_session	*s = arg;
-
-	if (err == EVUTIL_EAI_CANCEL)
-		return;			/* the session is being freed */
-	s->dnsreq = NULL;
-	s->dns_done = 1;
-	s->dns_err = err;
-	s->ai = s->ai_next = ai;
-	/* Go on from the loop: evdns may call back from inside the lookup. */
-	event_active(s->timer, EV_TIMEOUT, 0);
-}
-
-static void
-rs_resolve(struct relay_session *s)
-{
-	const struct conf_relay	*cr = &s->relay->conf->relay;
-	struct evdns_getaddrinfo_request *req;
-	struct evutil_addrinfo	 hints, *ai = NULL;
-	int			 err;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-	if (s->relay->dns == NULL) {
-		err = evutil_getaddrinfo(cr->host, cr->port, &hints, &ai);
-		rs_resolved(err, ai, s);
-		return;
-	}
-	req = evdns_getaddrinfo(s->relay->dns, cr->host, cr->port, &hints,
-	    rs_resolved, s);
-	if (!s->dns_done)
-		s->dnsreq = req;
-}
-
-/* The timer: the resolve steps, TLS handshake, body writing, idle time. */
+/* The timer: TLS handshake, body writing, idle time. */
 static void
 rs_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -299,19 +243,6 @@ rs_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	switch (s->state) {
-	case RS_RESOLVE:
-		if (!s->dns_done) {
-			rs_resolve(s);
-			return;
-		}
-		if (s->dns_err != 0 || s->ai == NULL) {
-			rs_fail(s, "dns", "cannot resolve %s: %s",
-			    s->relay->conf->relay.host,
-			    evutil_gai_strerror(s->dns_err));
-			return;
-		}
-		rs_connect_next(s);
-		return;
 	case RS_TLS:
 		rs_fail(s, "tls", "TLS handshake timed out");
 		return;
@@ -326,28 +257,18 @@ rs_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
-rs_addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
-{
-	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
-
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		(void)snprintf(buf, size, "?");
-	else if (sa->sa_family == AF_INET6)
-		(void)snprintf(buf, size, "[%s]:%s", host, serv);
-	else
-		(void)snprintf(buf, size, "%s:%s", host, serv);
-}
-
 /* Connected: TLS right away (smtps) or wait for the banner (STARTTLS). */
 static void
-rs_connected(struct relay_session *s)
+rs_connected(int fd, const char *error, void *arg)
 {
-	struct tls	*ctx;
-	int		 fd = s->fd;
+	struct relay_session	*s = arg;
+	struct tls		*ctx;
 
-	s->fd = -1;
+	s->conn = NULL;
+	if (fd == -1) {
+		rs_fail(s, "connect", "%s", error);
+		return;
+	}
 	if ((s->nio = netio_new(s->relay->base, fd, rs_netio_cb, s)) == NULL) {
 		close(fd);
 		rs_fail(s, "connect", "out of memory");
@@ -370,72 +291,6 @@ rs_connected(struct relay_session *s)
 	}
 	rs_timer_arm(s, s->relay->conf->timeouts.tls_handshake > 0 ?
 	    s->relay->conf->timeouts.tls_handshake : 60);
-}
-
-static void
-rs_connect_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay_session	*s = arg;
-	struct evutil_addrinfo	*ai = s->ai_next;
-	char			 addr[NI_MAXHOST + NI_MAXSERV + 4];
-	int			 err = ETIMEDOUT;
-	socklen_t		 len = sizeof(err);
-
-	event_free(s->ev_connect);
-	s->ev_connect = NULL;
-	if ((what & EV_WRITE) &&
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	rs_addr_text(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
-	if (err == 0) {
-		log_info("relay session=%u event=connect upstream=%s addr=%s",
-		    s->id, s->relay->upstream, addr);
-		rs_connected(s);
-		return;
-	}
-	log_warnx("relay session=%u event=connect result=fail upstream=%s "
-	    "addr=%s error=\"%s\"", s->id, s->relay->upstream, addr,
-	    strerror(err));
-	close(s->fd);
-	s->fd = -1;
-	s->connect_errno = err;
-	s->ai_next = ai->ai_next;
-	rs_connect_next(s);
-}
-
-/* Non-blocking connect to the next address, or fail when none is left. */
-static void
-rs_connect_next(struct relay_session *s)
-{
-	struct evutil_addrinfo	*ai;
-	struct timeval		 tv = { RELAY_CONNECT_SECONDS, 0 };
-	int			 fd;
-
-	s->state = RS_CONNECT;
-	for (ai = s->ai_next; ai != NULL; ai = s->ai_next = ai->ai_next) {
-		fd = socket(ai->ai_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			s->connect_errno = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
-		    errno != EINPROGRESS) {
-			s->connect_errno = errno;
-			close(fd);
-			continue;
-		}
-		s->fd = fd;
-		s->ev_connect = event_new(s->relay->base, fd, EV_WRITE,
-		    rs_connect_cb, s);
-		if (s->ev_connect == NULL || event_add(s->ev_connect, &tv) == -1) {
-			rs_fail(s, "connect", "out of memory");
-			return;
-		}
-		return;
-	}
-	rs_fail(s, "connect", "cannot connect to %s: %s", s->relay->upstream,
-	    strerror(s->connect_errno));
 }
 
 /* ---- TLS, EHLO, AUTH ------------------------------------------------- */
@@ -895,7 +750,7 @@ rs_on_read(struct relay_session *s)
 {
 	struct evbuffer			*in = netio_input(s->nio);
 	struct smtp_client_reply	 rp;
-	rs_reply_fn			 fn;
+	rs_reply_fn			*fn;
 	int				 rv;
 
 	for (;;) {

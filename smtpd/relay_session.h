@@ -19,8 +19,7 @@
 
 struct event;
 struct evdns_base;
-struct evdns_getaddrinfo_request;
-struct evutil_addrinfo;
+struct relay_connect;
 struct netio;
 struct tls_config;
 struct secret;
@@ -58,8 +57,7 @@ struct relay_job {
 
 /* The relay client's states (relay_session.c has the table). */
 enum relay_state {
-	RS_RESOLVE,		/* looking up the upstream host */
-	RS_CONNECT,		/* TCP connect to one address */
+	RS_CONNECT,		/* resolve and TCP connect (relay_connect.c) */
 	RS_TLS,			/* TLS handshake (implicit or after STARTTLS) */
 	RS_BANNER,		/* waiting for 220 */
 	RS_EHLO,
@@ -86,13 +84,7 @@ struct relay_session {
 	const struct secret	*secret;	/* the login this session uses */
 	struct relay_job	*job;		/* NULL when idle */
 
-	struct evdns_getaddrinfo_request *dnsreq;
-	int			 dns_done;
-	int			 dns_err;
-	struct evutil_addrinfo	*ai, *ai_next;
-	int			 fd;		/* while connecting */
-	int			 connect_errno;	/* why the last address failed */
-	struct event		*ev_connect;
+	struct relay_connect	*conn;		/* while connecting */
 	struct event		*timer;		/* resolve step, TLS, body, idle */
 	struct netio		*nio;
 	int			 tls_done;
