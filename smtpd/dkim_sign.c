@@ -104,6 +104,28 @@ fold_hname(struct fold *f, int *first, const char *name, size_t namelen,
 	}
 }
 
+/*
+ * A List-* field we sign: its name has only letters, digits, '-' and '_'.
+ * Field names may hold any printable octet but ':' (RFC 5322 3.6.8); one
+ * with ';' or '=' would forge tags inside h=.
+ */
+static int
+list_name_ok(const struct dkim_field *f, size_t max)
+{
+	size_t	 i;
+
+	if (f->namelen <= 5 || f->namelen >= max ||
+	    strncasecmp(f->start, "List-", 5) != 0)
+		return 0;
+	for (i = 0; i < f->namelen; i++)
+		if (!((f->start[i] >= 'a' && f->start[i] <= 'z') ||
+		    (f->start[i] >= 'A' && f->start[i] <= 'Z') ||
+		    (f->start[i] >= '0' && f->start[i] <= '9') ||
+		    f->start[i] == '-' || f->start[i] == '_'))
+			return 0;
+	return 1;
+}
+
 static int
 list_seen(const struct dkim_field *fields, size_t i)
 {
@@ -133,8 +155,7 @@ fold_hlist(struct fold *f, const struct dkim_field *fields, size_t n)
 		fold_hname(f, &first, names[i], strlen(names[i]), count);
 	}
 	for (i = 0; i < n; i++)
-		if (fields[i].namelen > 5 && fields[i].namelen < sizeof(name) &&
-		    strncasecmp(fields[i].start, "List-", 5) == 0 &&
+		if (list_name_ok(&fields[i], sizeof(name)) &&
 		    !list_seen(fields, i)) {
 			memcpy(name, fields[i].start, fields[i].namelen);
 			name[fields[i].namelen] = '\0';

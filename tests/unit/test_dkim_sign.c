@@ -189,6 +189,28 @@ START_TEST(test_tags)
 }
 END_TEST
 
+/* A hostile List-* name cannot forge tags inside h=. */
+START_TEST(test_list_name_injection)
+{
+	const char	*h = "From: a@example.org\r\n"
+	    "List-x;l=1;b: v\r\nList-y=z: w\r\nList-Ok: u\r\n";
+	unsigned char	 bh[DKIM_BH_LEN] = { 0 };
+	struct dkim_taglist tl;
+	char		*sig, err[128];
+
+	sig = dkim_sign(signers[1].key, "example.org", "e1", 0, h, strlen(h),
+	    bh, T0);
+	ck_assert_ptr_nonnull(sig);
+	ck_assert_ptr_null(strstr(sig, "List-x"));
+	ck_assert_ptr_null(strstr(sig, "List-y"));
+	ck_assert_ptr_nonnull(strstr(sig, "List-Ok"));
+	ck_assert_int_eq(dkim_tags_parse(sig + 15, strlen(sig) - 15, &tl, err,
+	    sizeof(err)), 0);
+	ck_assert_ptr_null(dkim_tags_get(&tl, "l"));
+	free(sig);
+}
+END_TEST
+
 /* Folded lines stay under 80 columns. */
 START_TEST(test_folding)
 {
@@ -427,6 +449,7 @@ main(void)
 	tcase_add_test(tc, test_daemon_flow);
 	tcase_add_test(tc, test_tags);
 	tcase_add_test(tc, test_folding);
+	tcase_add_test(tc, test_list_name_injection);
 	tcase_add_test(tc, test_x_tag);
 	tcase_add_test(tc, test_oversign);
 	tcase_add_test(tc, test_other_domain);
