@@ -96,6 +96,9 @@ signer_sign(void *arg, const char *from_domain, const char *hdr, size_t hdrlen,
 		len += flen;
 		free(field);
 	}
+	if (len == 0)
+		log_info("event=dkim-unsigned domain=%s reason=no-key",
+		    from_domain[0] ? from_domain : "-");
 	*prefix = out;
 	*prefixlen = len;
 	return 0;
