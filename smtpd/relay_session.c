@@ -791,18 +791,20 @@ rs_netio_cb(struct netio *nio, enum netio_event ev, void *arg)
 		rs_on_tls(s);
 		break;
 	case NETIO_EV_EOF:
+	case NETIO_EV_ERROR:
+	case NETIO_EV_TIMEOUT:
+		/* An idle or closing connection just goes. */
 		if (s->state == RS_IDLE || s->state == RS_QUIT)
 			(void)rs_close(s);
-		else
+		else if (ev == NETIO_EV_EOF)
 			(void)rs_fail(s, "session", "connection closed by "
 			    "upstream");
-		break;
-	case NETIO_EV_ERROR:
-		(void)rs_fail(s, s->state == RS_TLS ? "tls" : "session", "%s",
-		    netio_error(nio));
-		break;
-	case NETIO_EV_TIMEOUT:
-		(void)rs_fail(s, "session", "timed out waiting for a reply");
+		else if (ev == NETIO_EV_TIMEOUT)
+			(void)rs_fail(s, "session", "timed out waiting for "
+			    "a reply");
+		else
+			(void)rs_fail(s, s->state == RS_TLS ? "tls" : "session",
+			    "%s", netio_error(nio));
 		break;
 	}
 }
