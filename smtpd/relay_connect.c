@@ -25,7 +25,7 @@ struct relay_connect {
 	char			*host;
 	char			 port[6];
 	int			 seconds;
-	char			 logname[64];
+	char			 logname[320];
 	relay_connect_cb	 cb;
 	void			*arg;
 

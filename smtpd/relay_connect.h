@@ -20,7 +20,7 @@ typedef void (*relay_connect_cb)(int fd, const char *error, void *arg);
 /*
  * relay_connect_new: starts at the next loop turn (so CB never runs from
  * inside this call).  DNS may be NULL.  LOGNAME starts the log lines about
- * failed addresses ("relay session=3").  SECONDS is the timeout per
+ * failed addresses ("relay session=3 upstream=host:port").  SECONDS is the timeout per
  * address.  NULL on allocation failure.
  */
 struct relay_connect *relay_connect_new(struct event_base *,

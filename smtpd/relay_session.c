@@ -210,7 +210,7 @@ struct relay_session *
 relay_session_new(struct relay *r, struct relay_job *job)
 {
 	struct relay_session	*s;
-	char			 logname[64];
+	char			 logname[sizeof(r->upstream) + 32];
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -218,7 +218,8 @@ relay_session_new(struct relay *r, struct relay_job *job)
 	s->secret = job->secret;
 	s->state = RS_CONNECT;
 	s->id = ++r->next_id;
-	(void)snprintf(logname, sizeof(logname), "relay session=%u", s->id);
+	(void)snprintf(logname, sizeof(logname), "relay session=%u upstream=%s",
+	    s->id, r->upstream);
 	if ((s->timer = evtimer_new(r->base, rs_timer_cb, s)) == NULL ||
 	    (s->conn = relay_connect_new(r->base, r->dns, r->conf->relay.host,
 	    r->conf->relay.port, RELAY_CONNECT_SECONDS, logname, rs_connected,

@@ -3,12 +3,13 @@
  * its upstream secrets, relays one message file to the configured smarthost
  * and prints each recipient's result.  A test tool, not installed.
  *
- *   relay_send [-v] [-n COUNT] [-P] [-8] [-p PREFIXFILE] [-s SECRETS]
- *       [-w SECONDS] -f CONF FROM MSGFILE RCPT...
+ *   relay_send [-v] [-n COUNT] [-P] [-8] [-i SECONDS] [-p PREFIXFILE]
+ *       [-s SECRETS] [-w SECONDS] -f CONF FROM MSGFILE RCPT...
  *
  * FROM "" is the null reverse-path.  -n sends the message COUNT times, one
  * after the other (the next from the previous one's callback, so an idle
- * connection is reused), or all at once with -P.  -w waits that long after
+ * connection is reused; with -i that many seconds later), or all at once
+ * with -P.  -w waits that long after
  * the last result before exiting (to watch idle connections QUIT).  Output,
  * one line per delivery and per recipient:
  *
@@ -44,13 +45,15 @@ static int			 msg_fd = -1;
 static char			*prefix;
 static size_t			 prefixlen;
 static int			 count = 1, started, finished, parallel, failed;
-static int			 wait_seconds;
+static int			 wait_seconds, interval;
+static struct event		*next_ev;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: relay_send [-Pv8] [-n count] [-p prefixfile] "
-	    "[-s secrets] [-w seconds] -f conf from msgfile rcpt ...\n");
+	fprintf(stderr, "usage: relay_send [-Pv8] [-i seconds] [-n count] "
+	    "[-p prefixfile] [-s secrets] [-w seconds] -f conf from msgfile "
+	    "rcpt ...\n");
 	exit(2);
 }
 
@@ -64,6 +67,15 @@ start_one(void)
 	    &env) == -1)
 		errx(2, "relay_deliver: no upstream login for <%s>",
 		    env.reverse_path);
+}
+
+static void
+next_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	start_one();
 }
 
 static void
@@ -87,8 +99,14 @@ done_cb(const struct relay_result *res, void *arg)
 		struct timeval	 tv = { wait_seconds, 0 };
 
 		event_base_loopexit(base, &tv);
-	} else if (!parallel && started < count)
-		start_one();
+	} else if (!parallel && started < count) {
+		struct timeval	 tv = { interval, 0 };
+
+		if (interval == 0)
+			start_one();
+		else
+			evtimer_add(next_ev, &tv);
+	}
 }
 
 static char *
@@ -118,13 +136,16 @@ main(int argc, char *argv[])
 	const char	*conf_file = NULL, *secrets_file = NULL;
 	int		 ch, verbose = 0, i;
 
-	while ((ch = getopt(argc, argv, "8f:n:Pp:s:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "8f:i:n:Pp:s:vw:")) != -1) {
 		switch (ch) {
 		case '8':
 			env.body_8bitmime = 1;
 			break;
 		case 'f':
 			conf_file = optarg;
+			break;
+		case 'i':
+			interval = atoi(optarg);
 			break;
 		case 'n':
 			count = atoi(optarg);
@@ -176,7 +197,8 @@ main(int argc, char *argv[])
 		(void)snprintf(env.rcpt[i - 2].forward_path,
 		    sizeof(env.rcpt[i - 2].forward_path), "%s", argv[i]);
 
-	if ((base = event_base_new()) == NULL)
+	if ((base = event_base_new()) == NULL ||
+	    (next_ev = evtimer_new(base, next_cb, NULL)) == NULL)
 		errx(2, "event_base_new");
 	if ((relay = relay_new(base, conf, secrets, done_cb, NULL)) == NULL)
 		return 2;
@@ -186,6 +208,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(base);
 
 	relay_free(relay);
+	event_free(next_ev);
 	event_base_free(base);
 	close(msg_fd);
 	free(env.rcpt);
