@@ -35,7 +35,6 @@
 #include "lat.h"
 
 #define REPLY_LINE_MAX	2048
-#define GRACE_S		60	/* in-flight messages may finish this long */
 
 enum stage {
 	L_CONNECT, L_BANNER, L_TLS, L_EHLO, L_AUTH, L_MAIL, L_RCPT, L_DATA,
@@ -74,6 +73,7 @@ struct opts {
 	const char	*ready_file;
 	const char	*resume_file;
 	int		 timeout;
+	int		 grace;
 };
 
 struct sess {
@@ -175,7 +175,7 @@ idle_quit(void)
 static void
 stop_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval	tv = { GRACE_S, 0 };
+	struct timeval	tv = { o.grace, 0 };
 
 	(void)fd; (void)what; (void)arg;
 	if (!stopping) {
@@ -612,7 +612,7 @@ sess_start(int slot)
 		begin_stop();
 		return;
 	}
-	s->c = conn_new(base, fd, 1, o.idle ? o.idle + 60 : o.timeout,
+	s->c = conn_new(base, fd, 1, o.idle ? o.idle + o.timeout : o.timeout,
 	    sess_event, sess_dead, s);
 	if (s->c == NULL) {
 		err_count("memory");
@@ -656,9 +656,11 @@ usage(void)
 "  -d, --duration SEC     run this long (10 unless -n)\n"
 "  -n, --count N          send N messages in all\n"
 "  -I, --idle SEC         idle mode: log in, hold SEC seconds, QUIT\n"
+"                         (the timeout then counts from the start)\n"
 "      --ready-file F     idle mode: write the ready count to F\n"
 "      --resume FILE      TLS session resumption through FILE\n"
 "      --timeout SEC      per-session inactivity timeout (60)\n"
+"      --grace SEC        after the end, time given to messages in flight (60)\n"
 "      --label NAME       scenario name for the report\n"
 "      --json FILE        also write the report as JSON\n");
 	exit(2);
@@ -849,6 +851,7 @@ parse_args(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 6 },
 		{ "label", required_argument, NULL, 7 },
 		{ "json", required_argument, NULL, 8 },
+		{ "grace", required_argument, NULL, 9 },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -862,6 +865,7 @@ parse_args(int argc, char **argv)
 	o.rcpts = 1;
 	o.per_conn = 1;
 	o.timeout = 60;
+	o.grace = 60;
 	o.from = "bench@bench.test";
 	o.to = "rcpt@sink.test";
 	o.label = "";
@@ -903,6 +907,7 @@ parse_args(int argc, char **argv)
 		case 6: o.timeout = (int)parse_num(optarg, 1, 3600); break;
 		case 7: o.label = optarg; break;
 		case 8: o.json = optarg; break;
+		case 9: o.grace = (int)parse_num(optarg, 0, 3600); break;
 		default: usage();
 		}
 	}

@@ -3,8 +3,9 @@
  * on implicit TLS (RFC 8314) and/or STARTTLS (RFC 3207) with AUTH PLAIN
  * (RFC 4616) and AUTH LOGIN for one given login, PIPELINING (RFC 2920),
  * that accepts every message and throws it away, counting.  The counts go
- * to a stats file once a second and at exit, and to stderr on SIGUSR1 and
- * SIGTERM.  It binds loopback addresses only.
+ * to a stats file (see below) and at exit, and to stderr on SIGUSR1 and
+ * SIGTERM.  The stats file is rewritten every 100 ms while the count
+ * changes.  It binds loopback addresses only.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -552,7 +553,8 @@ main(int argc, char **argv)
 	const char		*tls_port = NULL, *starttls_port = NULL;
 	struct tls_config	*cfg;
 	struct event		*ev_timer, *ev_sig[3];
-	struct timeval		 tv = { 1, 0 };
+	struct timeval		 tv = { 0, 100000 };
+	unsigned char		 ticket_key[48];	/* resumption tickets */
 	int			 ch, i, sigs[3] = { SIGTERM, SIGINT, SIGUSR1 };
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -574,8 +576,13 @@ main(int argc, char **argv)
 	if (sodium_init() == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	randombytes_buf(ticket_key, sizeof(ticket_key));
 	if ((cfg = tls_config_new()) == NULL ||
 	    tls_config_set_keypair_file(cfg, cert, key) == -1 ||
+	    tls_config_set_session_id(cfg, (const unsigned char *)"sink", 4) == -1 ||
+	    tls_config_set_session_lifetime(cfg, 300) == -1 ||
+	    tls_config_add_ticket_key(cfg, 1, ticket_key,
+	    sizeof(ticket_key)) == -1 ||
 	    (server = tls_server()) == NULL ||
 	    tls_configure(server, cfg) == -1) {
 		fprintf(stderr, "sink: TLS setup: %s\n",

@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""report.py -- gathers the files run.sh left in bench/build/run into one
+table on stdout and one JSON file (bench/results/RESULT-<date>.json)."""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import re
+import time
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "mem_mib": mem_kb // 1024,
+            "kernel": platform.release(), "os": os_name()}
+
+
+def os_name():
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def dkim(run):
+    out = {"lines": []}
+    try:
+        with open(os.path.join(run, "dkim.txt")) as f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                out["lines"].append(line)
+                if line.startswith("skipped"):
+                    out["skipped"] = line
+                    continue
+                kv = dict(re.findall(r"(\w+)=(\S+)", line))
+                out.setdefault("measures", []).append(kv)
+    except OSError:
+        out["skipped"] = "not run"
+    return out
+
+
+def peak_mib(mem):
+    return sum(p["hwm_kb"] for p in mem.values()) / 1024 if mem else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--spool", default="?")
+    ap.add_argument("--duration", default="?")
+    ap.add_argument("--elapsed", type=int, default=0)
+    ap.add_argument("--alive", default="1")
+    a = ap.parse_args()
+
+    scenarios = []
+    for path in sorted(glob.glob(os.path.join(a.run, "e2e-*.json")),
+                       key=os.path.getmtime):
+        e2e = load(path)
+        if e2e is None:
+            continue
+        lg = load(os.path.join(a.run, "lg-%s.json" % e2e["scenario"])) or {}
+        scenarios.append({"name": e2e["scenario"], "loadgen": lg,
+                          "end_to_end": e2e})
+    idles = [load(p) for p in sorted(glob.glob(os.path.join(a.run,
+                                                             "idle-*.json")))]
+    idles = [i for i in idles if i]
+    result = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "spool": a.spool,
+        "seconds_per_scenario": a.duration,
+        "total_seconds": a.elapsed,
+        "submitd_alive_at_end": a.alive == "1",
+        "scenarios": scenarios,
+        "idle": idles,
+        "dkim": dkim(a.run),
+        "processes_at_end": load(os.path.join(a.run, "mem-final.json")),
+    }
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+
+    m = result["machine"]
+    print()
+    print("submitd benchmark, %s" % result["date"])
+    print("machine: %s, %s cores, %s MiB, %s, Linux %s" % (
+        m["cpu"], m["cores"], m["mem_mib"], m["os"], m["kernel"]))
+    print("spool: %s; %s s per scenario; TLS: ECDSA P-256 certificate, "
+          "new connection = TCP + TLS + EHLO + AUTH PLAIN" % (
+              a.spool, a.duration))
+    print()
+    hdr = ("%-16s %5s %5s %4s %7s %5s %8s %8s %7s %13s %13s %13s %8s" % (
+        "scenario", "conc", "size", "m/c", "ok", "fail", "msg/s", "e2e/s",
+        "backlog", "tls p50/p99", "auth p50/p99", "data p50/p99",
+        "peakMiB"))
+    print(hdr)
+    print("-" * len(hdr))
+    for s in scenarios:
+        lg, e = s["loadgen"], s["end_to_end"]
+        lat = lg.get("latency_ms", {})
+
+        def pp(stage):
+            x = lat.get(stage, {})
+            if not x or not x.get("n"):
+                return "-"
+            return "%.1f/%.1f" % (x["p50"], x["p99"])
+        size = lg.get("size", 0)
+        size_s = ("%dM" % (size >> 20) if size >= 1 << 20 else
+                  "%dK" % (size >> 10))
+        e2e = (e["delivered"] / e["e2e_seconds"]
+               if e.get("e2e_seconds") else 0)
+        print("%-16s %5s %5s %4s %7s %5s %8.1f %8.1f %7s %13s %13s %13s %8.1f"
+              % (s["name"], lg.get("concurrency", "?"), size_s,
+                 lg.get("per_conn", "?"), lg.get("messages_ok", 0),
+                 lg.get("messages_failed", 0), lg.get("msgs_per_s", 0), e2e,
+                 e.get("backlog", 0), pp("tls"), pp("auth"), pp("data"),
+                 peak_mib(e.get("memory"))))
+    print()
+    print("msg/s: accepted (250 after DATA) per second of the run; e2e/s: "
+          "messages received by the sink\n  per second from the scenario's "
+          "start until the sink had them all (or %s)." % "gave up")
+    print("latencies in ms: tls = handshake, auth = AUTH PLAIN to 235, "
+          "data = DATA to the final 250.")
+    print("peakMiB: sum over submitd processes of VmHWM, reset before each "
+          "scenario (clear_refs).")
+    errs = [(s["name"], s["loadgen"].get("errors")) for s in scenarios
+            if s["loadgen"].get("errors")]
+    if errs:
+        print()
+        print("errors (reply codes or connection failures):")
+        for name, e in errs:
+            print("  %-16s %s" % (name, " ".join(
+                "%s=%s" % kv for kv in sorted(e.items()))))
+    for i in idles:
+        print()
+        bps = i.get("bytes_per_session")
+        print("idle: %s logged-in TLS sessions: submitd RSS %.1f -> %.1f MiB"
+              ", %s bytes per session" % (
+                  i["sessions"], i["rss_before_kb"] / 1024,
+                  i["rss_idle_kb"] / 1024,
+                  "%d" % bps if bps is not None else "n/a"))
+    d = result["dkim"]
+    print()
+    if d.get("skipped"):
+        print("dkim: %s" % d["skipped"])
+    else:
+        print("dkim (tests/dkim/dkim_bench.c, in process, 1 s per measure):")
+        for line in d["lines"]:
+            print("  " + line)
+    procs = result["processes_at_end"] or {}
+    if procs:
+        print()
+        print("submitd processes at the end: " + ", ".join(
+            "%s %s: RSS %.1f MiB" % (pid, p["comm"], p["rss_kb"] / 1024)
+            for pid, p in procs.items()))
+    if not result["submitd_alive_at_end"]:
+        print("WARNING: submitd was not running at the end of the bench")
+    print("total: %d s" % a.elapsed)
+
+
+if __name__ == "__main__":
+    main()

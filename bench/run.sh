@@ -1,0 +1,334 @@
+#!/bin/bash
+# run.sh — `make bench`: start the sink smarthost and submitd with a
+# throwaway CA, users, secrets and config on loopback, run a fixed set of
+# scenarios with loadgen, print one table and write
+# bench/results/RESULT-<date>.json.  See bench/README.md.
+#
+# Environment:
+#   BUILD               where submitd and submitctl are (../build)
+#   BENCH_DURATION      seconds per timed scenario (8)
+#   BENCH_SPOOL         disk (bench/build/run/spool, the default) or tmpfs
+#                       (a directory under /dev/shm)
+#   BENCH_PORT_BASE     ports used: BASE+87 starttls, BASE+65 tls, BASE+66
+#                       sink (24500)
+#   BENCH_ONLY          space-separated scenario names to run (all)
+set -u
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+OUT=$BENCH/build
+RUN=$OUT/run
+DUR=${BENCH_DURATION:-8}
+SPOOL_KIND=${BENCH_SPOOL:-disk}
+PB=${BENCH_PORT_BASE:-24500}
+P587=$((PB + 87)); P465=$((PB + 65)); PS=$((PB + 66))
+DRAIN_MAX=15		# seconds to wait for the relay to empty the queue
+SETTLE_MAX=20		# seconds to wait for submitd to go idle between runs
+PASS=benchpass
+LG="$OUT/loadgen -H 127.0.0.1 -u bench@bench.test --ca $RUN/ca.pem
+    --servername localhost -f bench@bench.test -t rcpt@sink.test
+    --grace 10 --timeout 60"
+export LOADGEN_PASSWORD=$PASS
+
+SINK_PID= SUBMITD_PID=
+T0=$(date +%s)
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: $*"; exit 1; }
+
+cleanup() {
+	[ -n "$SUBMITD_PID" ] && kill "$SUBMITD_PID" 2>/dev/null
+	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
+	wait 2>/dev/null
+	[ "$SPOOL_KIND" = tmpfs ] && [ -n "${SPOOL:-}" ] && rm -rf "$SPOOL"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -x "$BUILD/submitd" ] && [ -x "$BUILD/submitctl" ] ||
+	die "$BUILD/submitd and submitctl are needed: run make first"
+[ -x "$OUT/loadgen" ] && [ -x "$OUT/sink" ] || die "run make -C bench first"
+
+for p in $P587 $P465 $PS; do
+	(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null &&
+	    die "port $p is in use; set BENCH_PORT_BASE"
+done
+
+rm -rf "$RUN"
+mkdir -p "$RUN" "$BENCH/results" || die "cannot create $RUN"
+case $SPOOL_KIND in
+disk)	SPOOL=$RUN/spool ;;
+tmpfs)	SPOOL=$(mktemp -d /dev/shm/submitd-bench.XXXXXX) ||
+	    die "no tmpfs at /dev/shm" ;;
+*)	die "BENCH_SPOOL is disk or tmpfs" ;;
+esac
+mkdir -p "$SPOOL"
+SPOOL_FS=$(stat -f -c %T "$SPOOL")
+
+# --- throwaway CA and certificates (ECDSA P-256), SAN localhost ---------
+gen_certs() {
+	cd "$RUN" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout ca.key -out ca.pem -days 2 \
+	    -subj "/CN=submitd bench CA" &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout server.key -out server.csr -subj "/CN=localhost" &&
+	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' \
+	    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' >ext.cnf &&
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+	    -CAcreateserial -out server.pem -days 2 -extfile ext.cnf
+}
+gen_certs >"$RUN/openssl.log" 2>&1 || die "openssl failed: $RUN/openssl.log"
+chmod 600 "$RUN/server.key" "$RUN/ca.key"
+
+HASH=$(printf '%s\n' "$PASS" | "$BUILD/submitctl" passwd) ||
+	die "submitctl passwd failed"
+printf 'bench@bench.test:%s:*@bench.test\n' "$HASH" >"$RUN/users"
+printf '*  sink@bench.test  sinkpass\n' >"$RUN/secrets"
+chmod 600 "$RUN/users" "$RUN/secrets"
+cat >"$RUN/submitd.conf" <<EOF
+hostname bench.test
+queue "$SPOOL"
+pki localhost cert "$RUN/server.pem" key "$RUN/server.key"
+listen on 127.0.0.1 port $P587 starttls pki localhost
+listen on 127.0.0.1 port $P465 tls pki localhost
+users "$RUN/users"
+limit message-size 20M
+relay smtps://localhost:$PS secrets "$RUN/secrets"
+relay ca "$RUN/ca.pem"
+EOF
+
+"$BUILD/submitd" -n -f "$RUN/submitd.conf" >"$RUN/check.log" 2>&1 ||
+	die "submitd -n refused the config: $(cat "$RUN/check.log")"
+
+# --- start the sink and submitd -----------------------------------------
+wait_port() {	# PORT SECONDS
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+"$OUT/sink" --cert "$RUN/server.pem" --key "$RUN/server.key" \
+    --tls-port "$PS" --login sink@bench.test --password sinkpass \
+    --stats "$RUN/sink.stats" 2>"$RUN/sink.log" &
+SINK_PID=$!
+wait_port "$PS" 5 || die "the sink did not start: $(cat "$RUN/sink.log")"
+
+"$BUILD/submitd" -d -f "$RUN/submitd.conf" 2>"$RUN/submitd.log" &
+SUBMITD_PID=$!
+wait_port "$P465" 10 && wait_port "$P587" 5 ||
+	die "submitd did not listen: $(tail -5 "$RUN/submitd.log")"
+
+# --- helpers --------------------------------------------------------------
+submitd_pids() {	# the daemon and its descendants
+	local table p c queue=("$SUBMITD_PID")
+	table=$(ps -e -o pid=,ppid=)
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		[ -d "/proc/$p" ] || continue
+		echo "$p"
+		for c in $(echo "$table" | awk -v pp="$p" '$2 == pp { print $1 }'); do
+			queue+=("$c")
+		done
+	done
+}
+
+cpu_ticks() {	# utime + stime of all submitd processes, clock ticks
+	local p t=0 f
+	for p in $(submitd_pids); do
+		f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		f=${f##*) }	# fields after "(comm) "
+		set -- $f
+		t=$((t + ${12} + ${13}))
+	done
+	echo $t
+}
+
+settle() {	# wait (at most SETTLE_MAX s) until submitd uses no CPU for 0.5 s
+	local i a b
+	a=$(cpu_ticks)
+	for ((i = 0; i < SETTLE_MAX * 2; i++)); do
+		sleep 0.5
+		b=$(cpu_ticks)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	say "   (submitd still busy after ${SETTLE_MAX} s)"
+}
+
+kb_field() {	# PID FIELD -> kB value
+	local k v rest
+	while read -r k v rest; do
+		[ "$k" = "$2:" ] && { echo "$v"; return; }
+	done <"/proc/$1/status" 2>/dev/null
+	echo 0
+}
+
+mem_reset() {	# start a new peak (VmHWM) for every submitd process
+	local p
+	for p in $(submitd_pids); do
+		echo 5 >"/proc/$p/clear_refs" 2>/dev/null
+	done
+}
+
+mem_json() {	# {"PID":{"comm":..,"hwm_kb":..,"rss_kb":..},...}
+	local p sep=
+	printf '{'
+	for p in $(submitd_pids); do
+		printf '%s"%s":{"comm":"%s","hwm_kb":%s,"rss_kb":%s}' "$sep" \
+		    "$p" "$(tr -d '"\\' </proc/$p/comm)" \
+		    "$(kb_field "$p" VmHWM)" "$(kb_field "$p" VmRSS)"
+		sep=,
+	done
+	printf '}'
+}
+
+rss_total() {
+	local p t=0
+	for p in $(submitd_pids); do t=$((t + $(kb_field "$p" VmRSS))); done
+	echo $t
+}
+
+sink_count() {
+	local k v
+	while read -r k v; do
+		[ "$k" = messages ] && { echo "$v"; return; }
+	done <"$RUN/sink.stats" 2>/dev/null
+	echo 0
+}
+
+now_ms() { date +%s%3N; }
+
+json_get() {	# FILE KEY (top-level number)
+	/usr/bin/python3 -c 'import json,sys
+print(json.load(open(sys.argv[1])).get(sys.argv[2], 0))' "$1" "$2" 2>/dev/null ||
+	    echo 0
+}
+
+want() {	# is scenario $1 selected?
+	[ -z "${BENCH_ONLY:-}" ] && return 0
+	case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
+scenario() {
+	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
+	    got delivered backlog
+	shift 6
+	want "$name" || return 0
+	kill -0 "$SUBMITD_PID" 2>/dev/null || {
+		say "bench: submitd is gone, skipping $name"; return 0; }
+	settle
+	say "== $name: c=$conc size=$size per-conn=$per $*"
+	mem_reset
+	before=$(sink_count)
+	t0=$(now_ms)
+	$LG -p "$port" -m "$mode" -c "$conc" -s "$size" -M "$per" \
+	    --label "$name" --json "$RUN/lg-$name.json" "$@" \
+	    >"$RUN/lg-$name.txt" 2>&1
+	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
+	ok=$(json_get "$RUN/lg-$name.json" messages_ok)
+	# end to end: wait until the sink has every accepted message
+	t1=$(now_ms)
+	got=$(( $(sink_count) - before ))
+	while [ "$got" -lt "$ok" ] && [ $(( $(now_ms) - t1 )) -lt $((DRAIN_MAX * 1000)) ]; do
+		sleep 0.05
+		got=$(( $(sink_count) - before ))
+	done
+	delivered=$(now_ms)
+	backlog=$((ok - got)); [ $backlog -lt 0 ] && backlog=0
+	printf '{"scenario":"%s","accepted":%s,"delivered":%s,"backlog":%s,' \
+	    "$name" "$ok" "$got" "$backlog" >"$RUN/e2e-$name.json"
+	printf '"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
+	    "$(awk "BEGIN { printf \"%.3f\", ($delivered - $t0) / 1000 }")" \
+	    "$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / 1000 }")" \
+	    "$(mem_json)" >>"$RUN/e2e-$name.json"
+	say "   sink received $got of $ok in $(( (delivered - t0) )) ms" \
+	    "(backlog $backlog); submitd RSS now $(rss_total) kB"
+}
+
+# idle NAME CONC: bytes of submitd memory per idle logged-in TLS session
+idle() {
+	local name=$1 conc=$2 before after ready lgpid i
+	want "$name" || return 0
+	settle
+	say "== $name: $conc idle TLS sessions, logged in"
+	before=$(rss_total)
+	rm -f "$RUN/idle.ready"
+	$LG -p "$P465" -m tls -c "$conc" -I 5 --timeout 90 --ready-file "$RUN/idle.ready" \
+	    --label "$name" --json "$RUN/lg-$name.json" \
+	    >"$RUN/lg-$name.txt" 2>&1 &
+	lgpid=$!
+	for ((i = 0; i < 1000; i++)); do
+		[ -s "$RUN/idle.ready" ] && break
+		kill -0 $lgpid 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	after=$(rss_total)
+	ready=$(cat "$RUN/idle.ready" 2>/dev/null || echo 0)
+	[ -n "$ready" ] || ready=0
+	printf '{"scenario":"%s","sessions":%s,"rss_before_kb":%s,' \
+	    "$name" "$ready" "$before" >"$RUN/idle-$name.json"
+	printf '"rss_idle_kb":%s,"bytes_per_session":%s,"memory":%s}\n' \
+	    "$after" "$([ "$ready" -gt 0 ] && echo $(( (after - before) * 1024 / ready )) || echo null)" \
+	    "$(mem_json)" >>"$RUN/idle-$name.json"
+	wait $lgpid
+	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
+	say "   RSS $before kB -> $after kB with $ready idle sessions"
+}
+
+dkim_rates() {
+	want dkim || return 0
+	say "== dkim signing rates"
+	local src=$ROOT/tests/dkim/dkim_bench.c
+	if [ -f "$src" ] && [ -f "$BUILD/libsubmitd.a" ] &&
+	    cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT" -o "$OUT/dkim_bench" "$src" \
+	    "$BUILD/libsubmitd.a" $(pkg-config --libs libtls libevent_pthreads \
+	    libevent libsodium libcrypto) -lpthread 2>"$RUN/dkim_bench.log"; then
+		"$OUT/dkim_bench" 1 >"$RUN/dkim.txt" 2>>"$RUN/dkim_bench.log" ||
+			echo "skipped: dkim_bench failed" >"$RUN/dkim.txt"
+	else
+		echo "skipped: tests/dkim/dkim_bench.c did not build against" \
+		    "$BUILD/libsubmitd.a (see $RUN/dkim_bench.log)" >"$RUN/dkim.txt"
+	fi
+	sed 's/^/   /' "$RUN/dkim.txt" >&2
+}
+
+# --- the scenarios --------------------------------------------------------
+say "bench: spool on $SPOOL_KIND ($SPOOL, $SPOOL_FS); $DUR s per scenario;" \
+    "submitd pids: $(submitd_pids | tr '\n' ' ')"
+
+scenario new-c1-2k       $P465 tls      1    2K   1   -d "$DUR"
+scenario new-c10-2k      $P465 tls      10   2K   1   -d "$DUR"
+scenario new-c100-2k     $P465 tls      100  2K   1   -d "$DUR"
+scenario new-c1000-2k    $P465 tls      1000 2K   1   -d "$DUR"
+scenario starttls-c10-2k $P587 starttls 10   2K   1   -d "$DUR"
+scenario keep-c1-2k      $P465 tls      1    2K   100 -d "$DUR"
+scenario keep-c10-2k     $P465 tls      10   2K   100 -d "$DUR"
+scenario keep-c100-2k    $P465 tls      100  2K   100 -d "$DUR"
+scenario keep-c1000-2k   $P465 tls      1000 2K   100 -d "$DUR"
+scenario new-c10-100k    $P465 tls      10   100K 1   -d "$DUR"
+scenario keep-c10-100k   $P465 tls      10   100K 100 -d "$DUR"
+scenario keep-c4-10m     $P465 tls      4    10M  100 -n 12 -d 60
+idle idle-1000 1000
+dkim_rates
+
+# final peaks since the start of the daemon are per scenario (clear_refs);
+# the processes' state at the end:
+mem_json >"$RUN/mem-final.json"
+kill -0 "$SUBMITD_PID" 2>/dev/null && SUBMITD_ALIVE=1 || SUBMITD_ALIVE=0
+
+DATE=$(date -u +%Y%m%d-%H%M%S)
+RESULT=$BENCH/results/RESULT-$DATE.json
+/usr/bin/python3 "$BENCH/report.py" --run "$RUN" --out "$RESULT" \
+    --spool "$SPOOL_KIND:$SPOOL_FS" --duration "$DUR" \
+    --elapsed $(( $(date +%s) - T0 )) --alive "$SUBMITD_ALIVE" ||
+	die "report failed"
+say "bench: wrote $RESULT; logs in $RUN"
