@@ -49,7 +49,8 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# The team's smarthost, with VARIANT=pipelining|loginonly|notls changes.
+# The team's smarthost, with VARIANT=pipelining|loginonly|notls|shortidle
+# changes (shortidle: the server drops a connection idle for 1 s).
 smarthost() {	# name mode variant -> port in $PORT
 	local name=$1 mode=$2 variant=$3
 	PORT=$(free_port)
@@ -75,6 +76,8 @@ orig = smarthost.Server.__init__
 def init(self, handler, control, rec, mode, **kw):
     if V == "loginonly":
         kw["auth_exclude_mechanism"] = ["PLAIN"]
+    if V == "shortidle":
+        kw["timeout"] = 1
     if V == "notls":
         kw.pop("tls_context", None)
         kw.update(require_starttls=False, auth_require_tls=False)
@@ -159,6 +162,7 @@ sys.stdout.buffer.write(b"".join(out))' >"$T/big"
 	smarthost pipe smtps pipelining
 	smarthost login smtps loginonly
 	smarthost notls starttls notls
+	smarthost short smtps shortidle
 
 	for m in smtps starttls; do
 		run "$m: delivered" 0 -f "$T/$m.conf" -p "$T/prefix" a@example.org "$T/msg" r1@example.com
@@ -205,6 +209,11 @@ sys.stdout.buffer.write(b"".join(out))' >"$T/big"
 	exact "12 MB message byte-exact" "$T/out-pipe" "$T/big"
 	run "parallel deliveries over max_sessions" 0 -P -n 7 -f "$T/smtps.conf" a@example.org "$T/msg" r1@example.com
 	expect "the 5th waits in the relay's FIFO" 'delivery 5 queued'
+
+	run "idle connection dropped by the server" 0 -v -i 3 -n 2 -f "$T/short.conf" a@example.org "$T/msg" r1@example.com
+	if [ "$(count short connect)" = 2 ]; then ok "a new connection after the drop"; else not_ok "a new connection after the drop"; fi
+	run "idle connection past 5 s" 0 -v -i 6 -n 2 -f "$T/pipe.conf" a@example.org "$T/msg" r1@example.com
+	expect "QUIT after 5 s idle" 'state=quit reply="221'
 
 	echo "# $N checks, $FAILS failed"
 	[ "$FAILS" = 0 ]
