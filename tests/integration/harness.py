@@ -22,6 +22,7 @@ import base64
 import glob
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -304,10 +305,18 @@ class Submitd:
         logf = open(self.log, "ab")
         logf.write(b"==== start %d ====\n" % self.starts)
         logf.flush()
-        self.proc = subprocess.Popen(
-            WRAPPER + [SUBMITD, "-d", "-f", self.conf] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
-            start_new_session=True)
+        for attempt in range(10):
+            # a concurrent `make` may be relinking the binary right now
+            try:
+                self.proc = subprocess.Popen(
+                    WRAPPER + [SUBMITD, "-d", "-f", self.conf] + list(extra),
+                    stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                    start_new_session=True)
+                break
+            except OSError:
+                if attempt == 9:
+                    raise
+                time.sleep(1)
         logf.close()
         self.starts += 1
         wait_for(lambda: self.proc.poll() is not None or
@@ -504,6 +513,13 @@ def header_fields(lines):
         else:
             fields.append((l.split(b":", 1)[0].strip().lower(), l))
     return fields
+
+
+def dot_data(msg):
+    """msg (ending in CRLF) as DATA bytes: dot-stuffed (RFC 5321 4.5.2),
+    then the end-of-data line."""
+    assert msg.endswith(b"\r\n")
+    return re.sub(rb"(^|\r\n)\.", rb"\1..", msg) + b".\r\n"
 
 
 def sample_message(frm=USER, to=RCPT, subject="test", date=True, msgid=True,

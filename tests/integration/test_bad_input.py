@@ -9,7 +9,12 @@ import time
 import unittest
 
 from harness import (PASSWORD, RCPT, USER, USER2, PASSWORD2, SubmitdTest,
-                     sample_message)
+                     dot_data, sample_message)
+
+
+# RFC 3463: X.1.7 bad sender's address syntax, X.1.3 bad destination's
+MAIL_SYNTAX = ("501 5.1.7", "553 5.1.7", "501 5.1.3", "553 5.1.3")
+RCPT_SYNTAX = ("501 5.1.3", "553 5.1.3")
 
 
 def b64(s):
@@ -198,23 +203,21 @@ class Commands(SubmitdTest):
         for bad in ("MAIL FROM:<no-at-sign>", "MAIL FROM:<a@@example.org>",
                     "MAIL FROM:alice@example.org>", "MAIL FROM:<alice@>",
                     "MAIL FROM:<a b@example.org>"):
-            self.assertReply(c.cmd(bad), ("501 5.1.3", "553 5.1.3", "501 5.5.4",
-                                          "501 5.5.2"), bad)
+            self.assertReply(c.cmd(bad), MAIL_SYNTAX + ("501 5.5.4", "501 5.5.2"),
+                             bad)
         self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
         for bad in ("RCPT TO:<carol>", "RCPT TO:<@example.com>",
                     "RCPT TO:<carol@example.com"):
-            self.assertReply(c.cmd(bad), ("501 5.1.3", "553 5.1.3", "501 5.5.4",
-                                          "501 5.5.2"), bad)
+            self.assertReply(c.cmd(bad), RCPT_SYNTAX + ("501 5.5.4", "501 5.5.2"),
+                             bad)
         self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
         self.assertReply(c.cmd("NOOP"), "250")
 
     def test_bad_address_syntax_strict_codes(self):
         c = self.session()
-        self.assertReply(c.cmd("MAIL FROM:<no-at-sign>"),
-                         ("501 5.1.3", "553 5.1.3"))
+        self.assertReply(c.cmd("MAIL FROM:<no-at-sign>"), MAIL_SYNTAX)
         self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
-        self.assertReply(c.cmd("RCPT TO:<a@@example.com>"),
-                         ("501 5.1.3", "553 5.1.3"))
+        self.assertReply(c.cmd("RCPT TO:<a@@example.com>"), RCPT_SYNTAX)
 
     def test_nul_byte(self):
         c = self.session()
@@ -255,21 +258,21 @@ class Data(SubmitdTest):
 
     def test_from_header_not_users(self):
         c = self.open_data()
-        c.send(sample_message(frm="ceo@example.org") + b".\r\n")
+        c.send(dot_data(sample_message(frm="ceo@example.org")))
         self.assertReply(c.reply(), "550 5.7.1")
         self.assertSessionAlive(c)
         self.assertNothingQueued()
 
     def test_from_header_other_users_address(self):
         c = self.open_data()
-        c.send(sample_message(frm=USER2) + b".\r\n")
+        c.send(dot_data(sample_message(frm=USER2)))
         self.assertReply(c.reply(), "550 5.7.1")
         self.assertNothingQueued()
 
     def test_text_line_too_long(self):
         c = self.open_data()
-        c.send(sample_message(body=b"short\r\n" + b"y" * 1200 + b"\r\nend\r\n")
-               + b".\r\n")
+        c.send(dot_data(sample_message(
+            body=b"short\r\n" + b"y" * 1200 + b"\r\nend\r\n")))
         self.assertReply(c.reply(), ("500 5.5.2", "552 5.6.0"))
         self.assertSessionAlive(c)
         self.assertNothingQueued()
@@ -277,7 +280,7 @@ class Data(SubmitdTest):
     def test_line_of_998_is_fine(self):
         c = self.open_data()
         original = sample_message(body=b"z" * 998 + b"\r\n")
-        c.send(original + b".\r\n")
+        c.send(dot_data(original))
         self.assertReply(c.reply(), "250 2.0.0")
         m = self.smarthost.wait_messages(1)
         self.assertDelivered(m[0], original)
@@ -316,7 +319,7 @@ class Data(SubmitdTest):
         c = self.open_data()
         big = b"".join(b"%07d " % i + b"x" * 90 + b"\r\n"
                        for i in range(12000))          # ~1.2 MB > 1M
-        c.send(sample_message(body=big) + b".\r\n")
+        c.send(dot_data(sample_message(body=big)))
         self.assertReply(c.reply(), "552 5.3.4")
         self.assertSessionAlive(c)
         self.assertNothingQueued()
@@ -330,7 +333,7 @@ class Data(SubmitdTest):
         # the daemon still serves others
         c2 = self.open_data()
         original = sample_message()
-        c2.send(original + b".\r\n")
+        c2.send(dot_data(original))
         self.assertReply(c2.reply(), "250 2.0.0")
         self.assertDelivered(self.smarthost.wait_messages(1)[0], original)
 
@@ -353,7 +356,7 @@ class Data(SubmitdTest):
         self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
         self.assertReply(c.cmd("DATA"), "354")
         original = sample_message()
-        c.send(original + b".\r\n")
+        c.send(dot_data(original))
         self.assertReply(c.reply(), "250 2.0.0")
         msgs = self.smarthost.wait_messages(1)
         self.assertEqual(len(msgs), 1)
