@@ -155,6 +155,7 @@ queue_settle(struct queue *q, struct qmsg *m, struct queue_env *qe,
 	}
 	if (qe->attempts < QUEUE_ATTEMPTS_MAX)
 		qe->attempts++;
+	qe->last_try = now;
 	qe->next_try = settle_next_try(conf, qe, now);
 	if (queue_env_write(q->dirfd, m->id, qe, 1) == -1)
 		log_warn("msgid=%s event=error step=rewrite (old envelope kept)",

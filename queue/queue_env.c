@@ -24,7 +24,8 @@ enum {
 	K_ID = 1 << 0, K_CREATED = 1 << 1, K_USER = 1 << 2, K_CLIENT = 1 << 3,
 	K_HELO = 1 << 4, K_RPATH = 1 << 5, K_FDOMAIN = 1 << 6, K_BODY = 1 << 7,
 	K_SIZE = 1 << 8, K_ATTEMPTS = 1 << 9, K_NEXTTRY = 1 << 10,
-	K_DKIM = 1 << 11,
+	K_DKIM = 1 << 11, K_LASTTRY = 1 << 12, K_HOLD = 1 << 13,
+	K_WARNED = 1 << 14, K_BOUNCE = 1 << 15,
 	K_REQUIRED = (1 << 11) - 1,
 };
 
@@ -113,6 +114,7 @@ env_check(const struct queue_env *qe)
 	    !str_ok(e->from_domain, sizeof(e->from_domain)) ||
 	    e->created < 0 || e->created > ENV_TIME_MAX ||
 	    qe->next_try < 0 || qe->next_try > ENV_TIME_MAX ||
+	    qe->last_try < 0 || qe->last_try > ENV_TIME_MAX ||
 	    qe->attempts > QUEUE_ATTEMPTS_MAX ||
 	    e->nrcpt == 0 || e->nrcpt > QUEUE_ENV_RCPT_MAX ||
 	    qe->prefixlen > QUEUE_PREFIX_MAX ||
@@ -177,6 +179,14 @@ queue_env_format(const struct queue_env *qe, char **buf, size_t *len)
 	fprintf(fp, "size: %llu\n", (unsigned long long)e->size);
 	fprintf(fp, "attempts: %lu\n", (unsigned long)qe->attempts);
 	fprintf(fp, "next-try: %lld\n", (long long)qe->next_try);
+	if (qe->last_try != 0)
+		fprintf(fp, "last-try: %lld\n", (long long)qe->last_try);
+	if (qe->hold)
+		fprintf(fp, "hold: yes\n");
+	if (qe->warned)
+		fprintf(fp, "warned: yes\n");
+	if (qe->bounce)
+		fprintf(fp, "bounce: yes\n");
 	bad = env_print_dkim(fp, qe);
 	for (i = 0; i < e->nrcpt; i++) {
 		fprintf(fp, "rcpt: %s %s\n", rcpt_states[e->rcpt[i].state],
@@ -248,6 +258,16 @@ parse_str(const char *s, size_t len, char *dst, size_t size)
 	return 0;
 }
 
+/* A flag: "yes" only (absent means no). */
+static int
+parse_yes(const char *s, size_t len, int *out)
+{
+	if (len != 3 || memcmp(s, "yes", 3) != 0)
+		return -1;
+	*out = 1;
+	return 0;
+}
+
 static int
 parse_dkim(struct queue_env *qe, const char *s, size_t len)
 {
@@ -315,7 +335,9 @@ parse_line(struct env_parser *p, const char *key, size_t klen,
 		{ "reverse-path", K_RPATH }, { "from-domain", K_FDOMAIN },
 		{ "body", K_BODY }, { "size", K_SIZE },
 		{ "attempts", K_ATTEMPTS }, { "next-try", K_NEXTTRY },
-		{ "dkim", K_DKIM }, { "rcpt", 0 }, { "reply", 0 },
+		{ "dkim", K_DKIM }, { "last-try", K_LASTTRY },
+		{ "hold", K_HOLD }, { "warned", K_WARNED },
+		{ "bounce", K_BOUNCE }, { "rcpt", 0 }, { "reply", 0 },
 	};
 	struct queue_env	*qe = p->qe;
 	struct envelope		*e = &qe->env;
@@ -381,6 +403,18 @@ parse_line(struct env_parser *p, const char *key, size_t klen,
 		break;
 	case K_NEXTTRY:
 		r = parse_time(v, vlen, &qe->next_try);
+		break;
+	case K_LASTTRY:
+		r = parse_time(v, vlen, &qe->last_try);
+		break;
+	case K_HOLD:
+		r = parse_yes(v, vlen, &qe->hold);
+		break;
+	case K_WARNED:
+		r = parse_yes(v, vlen, &qe->warned);
+		break;
+	case K_BOUNCE:
+		r = parse_yes(v, vlen, &qe->bounce);
 		break;
 	case K_DKIM:
 		r = parse_dkim(qe, v, vlen);

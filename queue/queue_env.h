@@ -15,6 +15,10 @@
  *	size: 1234
  *	attempts: 0
  *	next-try: 1764427847
+ *	last-try: 1764427547		(optional: after the first attempt)
+ *	hold: yes			(optional: not scheduled until released)
+ *	warned: yes			(optional: delay warning sent)
+ *	bounce: yes			(optional: this message is itself a DSN)
  *	dkim: <base64 of the header fields sent before the message file>
  *	rcpt: pending bob@example.net
  *	reply: 451 4.3.0 try again later
@@ -42,6 +46,10 @@ struct queue_env {
 	struct envelope	 env;
 	uint32_t	 attempts;	/* delivery attempts made so far */
 	time_t		 next_try;	/* seconds since the epoch */
+	time_t		 last_try;	/* 0: never tried */
+	int		 hold;		/* held by the operator */
+	int		 warned;	/* delay warning sent */
+	int		 bounce;	/* a DSN: never bounced itself */
 	char		*prefix;	/* malloc'd DKIM header fields, or NULL */
 	size_t		 prefixlen;
 };

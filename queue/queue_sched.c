@@ -204,6 +204,13 @@ sched_start(struct queue *q, struct qmsg *m, time_t now)
 		free(f);
 		return;
 	}
+	if (f->qe.hold) {	/* until released (submitctl, a later issue) */
+		m->next_try = now + q->conf->queue_retry_max;
+		queue_env_free(&f->qe);
+		free(f);
+		queue_sched_add(q, m);
+		return;
+	}
 	snprintf(name, sizeof(name), "%s.msg", m->id);
 	fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1 && errno == ENOENT) {

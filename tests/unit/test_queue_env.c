@@ -44,6 +44,8 @@ setup(void)
 	strcpy(e->rcpt[2].last_reply, "550 5.1.1 <dave@example.com>: no such user");
 	qe.attempts = 2;
 	qe.next_try = 1764430000;
+	qe.last_try = 1764429000;
+	qe.warned = 1;
 	qe.prefix = strdup(prefix);
 	qe.prefixlen = strlen(prefix);
 	ck_assert_int_eq(queue_env_format(&qe, &text, &textlen), 0);
@@ -120,6 +122,10 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(out.env.size, qe.env.size);
 	ck_assert_uint_eq(out.attempts, 2);
 	ck_assert_int_eq(out.next_try, qe.next_try);
+	ck_assert_int_eq(out.last_try, qe.last_try);
+	ck_assert_int_eq(out.hold, 0);
+	ck_assert_int_eq(out.warned, 1);
+	ck_assert_int_eq(out.bounce, 0);
 	ck_assert_uint_eq(out.prefixlen, qe.prefixlen);
 	ck_assert_mem_eq(out.prefix, prefix, qe.prefixlen);
 	ck_assert_uint_eq(out.env.nrcpt, 3);
@@ -313,6 +319,19 @@ START_TEST(no_recipient)
 }
 END_TEST
 
+START_TEST(optional_flags)
+{
+	good("warned: yes\n", "");
+	good("warned: yes\n", "warned: yes\nhold: yes\nbounce: yes\n");
+	bad("warned: yes\n", "warned: no\n");
+	bad("warned: yes\n", "warned: yes\nwarned: yes\n");
+	bad("warned: yes\n", "hold: YES\n");
+	bad("warned: yes\n", "bounce: \n");
+	good("last-try: 1764429000\n", "");
+	bad("last-try: 1764429000\n", "last-try: soon\n");
+}
+END_TEST
+
 START_TEST(bad_numbers)
 {
 	bad("attempts: 2\n", "attempts: -2\n");
@@ -413,6 +432,7 @@ suite(void)
 	tcase_add_test(tc, control_characters);
 	tcase_add_test(tc, bad_states_and_keys);
 	tcase_add_test(tc, no_recipient);
+	tcase_add_test(tc, optional_flags);
 	tcase_add_test(tc, bad_numbers);
 	tcase_add_test(tc, bad_id_and_dkim);
 	tcase_add_test(tc, format_refuses_bad_values);

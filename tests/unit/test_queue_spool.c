@@ -595,6 +595,7 @@ START_TEST(deliver_retry_remove)
 	ck_assert_str_eq(qe.env.rcpt[1].last_reply, "450 x.y.z reply 1");
 	ck_assert_str_eq(qe.env.rcpt[2].last_reply, "550 x.y.z reply 2");
 	ck_assert_uint_eq(qe.attempts, 1);
+	ck_assert_int_ge(qe.last_try, now);
 	ck_assert_int_ge(qe.next_try, now + 1);
 	ck_assert_int_le(qe.next_try, now + 2);
 	queue_env_free(&qe);
