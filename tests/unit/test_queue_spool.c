@@ -712,6 +712,30 @@ START_TEST(corrupt_when_due)
 }
 END_TEST
 
+START_TEST(held_not_sent)
+{
+	struct queue_env	 qe;
+	struct sub		 s;
+	char			 path[256];
+	int			 dfd;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.capacity = 1;
+	q = queue_new(base, &conf);
+	submit(&s, 1, 0, NULL);
+	read_env(s.id, &qe);
+	qe.hold = 1;
+	snprintf(path, sizeof(path), "%s/queue", spool);
+	dfd = open(path, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(queue_env_write(dfd, s.id, &qe, 1), 0);
+	close(dfd);
+	queue_env_free(&qe);
+	queue_set_relay_ops(q, &fake_ops, &fake);
+	ck_assert_int_eq(ndeliver_at_least(1, 0.3), 0);
+	ck_assert_uint_eq(queue_count(q), 1);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -733,6 +757,7 @@ suite(void)
 	tcase_add_test(tc, lifetime_expires);
 	tcase_add_test(tc, capacity_limits);
 	tcase_add_test(tc, corrupt_when_due);
+	tcase_add_test(tc, held_not_sent);
 	suite_add_tcase(s, tc);
 	return s;
 }
