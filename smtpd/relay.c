@@ -6,6 +6,7 @@
  */
 #include <sys/queue.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/dns.h>
@@ -24,6 +26,7 @@
 #include "conf/secrets.h"
 #include "smtpd/log.h"
 #include "smtpd/relay.h"
+#include "smtpd/relay_pace.h"
 #include "smtpd/relay_session.h"
 
 static void	relay_dispatch(evutil_socket_t, short, void *);
@@ -91,6 +94,12 @@ relay_new(struct event_base *base, const struct conf *conf,
 	}
 	if (relay_tls_setup(r) == -1)
 		goto fail;
+	if ((r->pace = relay_pace_new(secrets->n,
+	    conf->relay.msgs_per_login.count,
+	    conf->relay.msgs_per_login.window)) == NULL) {
+		log_warn("relay: relay_pace_new");
+		goto fail;
+	}
 	/*
 	 * Reads resolv.conf and /etc/hosts now, before any chroot.  The flag
 	 * must be set before the nameservers are added, or their sockets stay
@@ -126,7 +135,28 @@ relay_free(struct relay *r)
 	if (r->kick != NULL)
 		event_free(r->kick);
 	tls_config_free(r->tls_config);
+	relay_pace_free(r->pace);
 	free(r);
+}
+
+/* Seconds on a clock that does not jump. */
+static time_t
+relay_now(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return time(NULL);
+	return ts.tv_sec;
+}
+
+/* Seconds JOB must wait for "relay limit messages"; 0 = may go now. */
+static time_t
+relay_job_wait(const struct relay *r, const struct relay_job *job,
+    time_t now)
+{
+	return relay_pace_wait(r->pace,
+	    (size_t)(job->secret - r->secrets->entries), now);
 }
 
 /* An idle connection that may take a job, or NULL. */
@@ -149,13 +179,18 @@ relay_has_capacity(const struct relay *r)
 	const struct relay_session *s;
 	const struct relay_job	*job;
 	size_t			 free_slots, waiting = 0;
+	time_t			 now = relay_now();
 
 	free_slots = r->max_sessions - r->nsessions;
 	TAILQ_FOREACH(s, &r->sessions, entry)
 		if (relay_session_idle(s))
 			free_slots++;
-	TAILQ_FOREACH(job, &r->jobs, entry)
+	/* Held back by the per-login limit: take no more for now. */
+	TAILQ_FOREACH(job, &r->jobs, entry) {
+		if (relay_job_wait(r, job, now) > 0)
+			return 0;
 		waiting++;
+	}
 	return waiting < free_slots;
 }
 
@@ -165,39 +200,61 @@ relay_kick(struct relay *r)
 	event_active(r->kick, EV_TIMEOUT, 0);
 }
 
-/* Give waiting jobs, oldest first, to connections. */
+/*
+ * Give waiting jobs, oldest first, to connections; a job whose login is
+ * over "relay limit messages" waits (the others pass it) and the kick
+ * event comes back when the first of them may go.
+ */
 static void
 relay_dispatch(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay		*r = arg;
-	struct relay_job	*job;
+	struct relay_job	*job, *next;
 	struct relay_session	*s;
+	time_t			 now = relay_now(), wait, soonest = 0;
 
 	(void)fd;
 	(void)what;
-	while ((job = TAILQ_FIRST(&r->jobs)) != NULL) {
+	for (job = TAILQ_FIRST(&r->jobs); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, entry);
 		if (job->npending == 0) {
 			TAILQ_REMOVE(&r->jobs, job, entry);
 			relay_job_done(r, job);
 			continue;
 		}
-		if ((s = relay_idle_session(r, job->secret->login)) != NULL) {
-			TAILQ_REMOVE(&r->jobs, job, entry);
+		if ((wait = relay_job_wait(r, job, now)) > 0) {
+			if (!job->paced)
+				log_info("msgid=%s event=relay result=wait "
+				    "login=%s wait=%llds reason=\"relay limit "
+				    "messages\"", job->queue_id,
+				    job->secret->login, (long long)wait);
+			job->paced = 1;
+			if (soonest == 0 || wait < soonest)
+				soonest = wait;
+			continue;
+		}
+		s = relay_idle_session(r, job->secret->login);
+		if (s == NULL && r->nsessions >= r->max_sessions) {
+			/* Full of connections for other logins: close one. */
+			if ((s = relay_idle_session(r, NULL)) != NULL)
+				relay_session_quit(s);
+			break;
+		}
+		TAILQ_REMOVE(&r->jobs, job, entry);
+		if (relay_pace_charge(r->pace,
+		    (size_t)(job->secret - r->secrets->entries), now) == -1)
+			log_warn("relay: relay_pace_charge");
+		if (s != NULL)
 			relay_session_send(s, job);
-			continue;
+		else if (relay_session_new(r, job) == NULL) {
+			relay_job_error(job, "out of memory");
+			relay_job_done(r, job);
 		}
-		if (r->nsessions < r->max_sessions) {
-			TAILQ_REMOVE(&r->jobs, job, entry);
-			if (relay_session_new(r, job) == NULL) {
-				relay_job_error(job, "out of memory");
-				relay_job_done(r, job);
-			}
-			continue;
-		}
-		/* Full of connections for other logins: close an idle one. */
-		if ((s = relay_idle_session(r, NULL)) != NULL)
-			relay_session_quit(s);
-		break;
+	}
+	if (soonest > 0) {
+		struct timeval	 tv = { soonest, 0 };
+
+		event_add(r->kick, &tv);
 	}
 }
 

@@ -20,6 +20,7 @@
 struct event;
 struct evdns_base;
 struct relay_connect;
+struct relay_pace;
 struct netio;
 struct tls_config;
 struct secret;
@@ -52,6 +53,7 @@ struct relay_job {
 	size_t			*pending;	/* indexes into rcpt, in order */
 	struct relay_rcpt_result *res;		/* nrcpt entries */
 	const struct secret	*secret;	/* upstream login */
+	int			 paced;		/* held back by the limit (logged) */
 	char			 session_error[SMTP_REPLYLINE_MAX];
 };
 
@@ -119,6 +121,7 @@ struct relay {
 	unsigned		 max_sessions;
 	unsigned		 next_id;
 	struct event		*kick;		/* runs relay_dispatch() */
+	struct relay_pace	*pace;		/* relay limit messages */
 };
 
 /* relay.c: answers JOB through the callback, logs per recipient, frees it. */

@@ -107,11 +107,16 @@ EOF
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
 not_ok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $1"; sed 's/^/#   /' "$T/out.txt"; }
 
-# run NAME EXPECTED-STATUS ARGS...: relay_send's output in $T/out.txt
+# run NAME EXPECTED-STATUS [timeout N PROGRAM] ARGS...: relay_send's output
+# in $T/out.txt
 run() {
 	local name=$1 want=$2 rc=0
 	shift 2
-	"$HERE/$BUILD/tests/relay_send" "$@" >"$T/out.txt" 2>&1 || rc=$?
+	if [ "$1" = timeout ]; then
+		"$@" >"$T/out.txt" 2>&1 || rc=$?
+	else
+		"$HERE/$BUILD/tests/relay_send" "$@" >"$T/out.txt" 2>&1 || rc=$?
+	fi
 	if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc)"; fi
 }
 
@@ -214,6 +219,13 @@ sys.stdout.buffer.write(b"".join(out))' >"$T/big"
 	if [ "$(count short connect)" = 2 ]; then ok "a new connection after the drop"; else not_ok "a new connection after the drop"; fi
 	run "idle connection past 5 s" 0 -v -i 6 -n 2 -f "$T/pipe.conf" a@example.org "$T/msg" r1@example.com
 	expect "QUIT after 5 s idle" 'state=quit reply="221'
+
+	sed 's/^timeout command 5s$/relay limit messages 2 per hour/' "$T/pipe.conf" >"$T/paced.conf"
+	before=$(find "$T/out-pipe" -name "*.json" | wc -l)
+	run "relay limit messages 2 per hour, 3 sent" 124 timeout 3 "$HERE/$BUILD/tests/relay_send" -P -n 3 -f "$T/paced.conf" a@example.org "$T/msg" r1@example.com
+	after=$(find "$T/out-pipe" -name "*.json" | wc -l)
+	if [ $((after - before)) = 2 ]; then ok "two delivered, the third held back"; else not_ok "two delivered, the third held back ($((after - before)))"; fi
+	expect "the wait is logged" 'event=relay result=wait .*wait=36[0-9][0-9]s'
 
 	echo "# $N checks, $FAILS failed"
 	[ "$FAILS" = 0 ]

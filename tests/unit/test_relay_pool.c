@@ -258,6 +258,34 @@ START_TEST(free_with_work_in_flight)
 }
 END_TEST
 
+START_TEST(paced_per_login)
+{
+	struct relay		*r;
+	struct envelope		 env;
+	struct envelope_rcpt	 rcpt[1];
+	uint64_t		 i;
+
+	conf.relay.max_sessions = 4;
+	conf.relay.msgs_per_login.count = 2;
+	conf.relay.msgs_per_login.window = 3600;
+	ck_assert_ptr_nonnull(r = relay_new(base, &conf, &secrets, done_cb, NULL));
+	envelope_make(&env, rcpt, "f@example.org", 1);
+	for (i = 1; i <= 3; i++)
+		ck_assert_int_eq(deliver(r, i, &env), 0);
+	for (i = 0; i < 50 && ncalls < 2; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	/* The third waits for the hour to pass, and takes the capacity. */
+	ck_assert_int_eq(ncalls, 2);
+	ck_assert_uint_eq(reqids[0], 1);
+	ck_assert_uint_eq(reqids[1], 2);
+	ck_assert_int_eq(relay_has_capacity(r), 0);
+	relay_free(r);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -271,6 +299,7 @@ suite(void)
 	tcase_add_test(tc, nothing_pending);
 	tcase_add_test(tc, control_character_refused);
 	tcase_add_test(tc, free_with_work_in_flight);
+	tcase_add_test(tc, paced_per_login);
 	suite_add_tcase(s, tc);
 	return s;
 }
