@@ -1,8 +1,10 @@
 /*
  * relay.c — the relay client's pool: takes deliveries, keeps them in FIFO
- * order until a connection can take them, reuses idle connections logged in
- * with the same upstream login, and answers each delivery once.  One
- * connection's protocol lives in relay_session.c.
+ * order until a connection can take them (holding back those whose login is
+ * over "relay limit messages", relay_pace.c), reuses idle connections
+ * logged in with the same upstream login, and answers each delivery once.
+ * One connection's protocol lives in relay_session.c, getting there in
+ * relay_connect.c.
  */
 #include <sys/queue.h>
 #include <sys/stat.h>
@@ -46,8 +48,7 @@ relay_tls_setup(struct relay *r)
 	if (file == NULL)
 		file = tls_default_ca_cert_file();
 	if ((mem = tls_load_file(file, &len, NULL)) == NULL) {
-		log_warnx("relay: ca %s: %s", file,
-		    tls_config_error(r->tls_config));
+		log_warn("relay: ca %s", file);
 		return -1;
 	}
 	if (tls_config_set_ca_mem(r->tls_config, mem, len) == -1) {
