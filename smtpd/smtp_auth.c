@@ -43,8 +43,8 @@ static void
 smtp_auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
 	snprintf(s->auth_login, sizeof(s->auth_login), "%s", user);
-	if (auth_login(user, pass, (const struct sockaddr *)&s->peer,
-	    smtp_auth_done, s) == -1) {
+	if (s->ctx->services->auth_login(s->ctx->services->svc, user, pass,
+	    (const struct sockaddr *)&s->peer, smtp_auth_done, s) == -1) {
 		s->state = S_HELO;
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
 		return;

@@ -26,6 +26,7 @@
 #include "smtpd/netio.h"
 #include "smtpd/smtp_session_priv.h"
 
+#define SVC(s)			((s)->ctx->services)
 #define DATA_WBUF_SIZE		(64 * 1024)	/* file write buffer, octets */
 #define DATA_HDR_INITIAL	4096
 
@@ -40,7 +41,7 @@ smtp_data_free(struct smtp_session *s)
 
 	if (d->fd != -1) {
 		close(d->fd);
-		queue_message_abort(s->ctx->queue, d->queue_id);
+		SVC(s)->queue_abort(SVC(s)->svc, d->queue_id);
 	}
 	free(d->hdr);
 	free(d->wbuf);
@@ -437,7 +438,7 @@ data_commit(struct smtp_session *s)
 	s->waiting = 1;
 	/* The queue owns the file from here on. */
 	d->fd = -1;
-	queue_message_commit(s->ctx->queue, d->queue_id, &env, &sign,
+	SVC(s)->queue_commit(SVC(s)->svc, d->queue_id, &env, &sign,
 	    data_committed, s);
 }
 
@@ -460,7 +461,7 @@ data_end(struct smtp_session *s)
 		log_info("session=%s msgid=%s event=refused user=%s reply=\"%s\"",
 		    s->idstr, d->queue_id, s->user.user, reply);
 		smtp_reply(s, "%s", reply);
-		queue_message_abort(s->ctx->queue, d->queue_id);
+		SVC(s)->queue_abort(SVC(s)->svc, d->queue_id);
 		smtp_transaction_reset(s);
 		netio_set_timeout(s->io, s->ctx->conf->timeouts.command);
 		return;
@@ -477,7 +478,7 @@ data_opened(void *arg, enum queue_status status, int fd, const char *queue_id)
 	if (s->closing) {
 		if (fd != -1) {
 			close(fd);
-			queue_message_abort(s->ctx->queue, queue_id);
+			SVC(s)->queue_abort(SVC(s)->svc, queue_id);
 		}
 		smtp_session_resume(s);
 		return;
@@ -519,5 +520,5 @@ smtp_data_command(struct smtp_session *s, const char *args)
 	}
 	s->pending++;
 	s->waiting = 1;
-	queue_message_open(s->ctx->queue, data_opened, s);
+	SVC(s)->queue_open(SVC(s)->svc, data_opened, s);
 }

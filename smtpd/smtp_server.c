@@ -150,9 +150,23 @@ smtp_listen_socket(const struct conf *conf, const struct conf_listen *cl)
 	return fd;
 }
 
+int
+smtp_listen_open(const struct conf *conf, int *fds)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		if ((fds[i] = smtp_listen_socket(conf, &conf->listen[i])) == -1) {
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+	return 0;
+}
+
 struct smtp_server *
 smtp_server_new(struct event_base *base, const struct conf *conf,
-    struct queue *queue)
+    const struct smtp_services *services, const int *fds)
 {
 	struct smtp_server	*srv;
 	size_t			 i, j;
@@ -164,7 +178,7 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 		fatal("smtp_server_new");
 	srv->ctx.base = base;
 	srv->ctx.conf = conf;
-	srv->ctx.queue = queue;
+	srv->ctx.services = services;
 	TAILQ_INIT(&srv->ctx.sessions);
 	for (i = 0; i < conf->ndkim; i++) {
 		if (conf->dkim[i].canon_simple)
@@ -173,8 +187,11 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 			srv->ctx.need_bh_relaxed = 1;
 	}
 	for (i = 0; i < conf->npki; i++)
-		if ((srv->tls[i] = smtp_tls_server(&conf->pki[i])) == NULL)
+		if ((srv->tls[i] = smtp_tls_server(&conf->pki[i])) == NULL) {
+			for (j = 0; j < conf->nlisten; j++)
+				close(fds[j]);
 			goto fail;
+		}
 	for (i = 0; i < conf->nlisten; i++) {
 		const struct conf_listen *cl = &conf->listen[i];
 		struct smtp_listener	 *l = &srv->listeners[i];
@@ -186,8 +203,7 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 				l->tls = srv->tls[j];
 		if (l->tls == NULL)
 			fatalx("listen line %d: pki not resolved", cl->line);
-		if ((l->fd = smtp_listen_socket(conf, cl)) == -1)
-			goto fail;
+		l->fd = fds[i];
 		srv->nlisteners++;
 		if ((l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST,
 		    smtp_on_accept, l)) == NULL ||

@@ -9,17 +9,24 @@
 
 struct event_base;
 struct conf;
-struct queue;
+struct smtp_services;
 struct smtp_server;
 
 /*
+ * smtp_listen_open: binds and listens on every "listen on" line (IPv6
+ * sockets IPv6-only, non-blocking); FDS gets conf->nlisten sockets in
+ * order.  -1 on error (logged with the config line; nothing left open).
+ */
+int		 smtp_listen_open(const struct conf *, int *fds);
+
+/*
  * smtp_server_new: reads every pki's certificate chain and key into memory
- * (TLS 1.2 and 1.3 only), binds and listens on every "listen on" line
- * (IPv6 sockets IPv6-only), and starts accepting.  NULL on error (logged
- * with the config line).
+ * (TLS 1.2 and 1.3 only) and starts accepting on FDS (from
+ * smtp_listen_open, owned from here on); sessions reach auth and the
+ * queue through SERVICES.  NULL on error (logged).
  */
 struct smtp_server *smtp_server_new(struct event_base *, const struct conf *,
-		    struct queue *);
+		    const struct smtp_services *services, const int *fds);
 /* smtp_server_stop: close the listeners; idle sessions get 421, those
  * receiving a message go on (smtp_sessions_shutdown). */
 void		 smtp_server_stop(struct smtp_server *);

@@ -9,18 +9,37 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "auth/auth.h"
 #include "conf/conf.h"
+#include "queue/queue.h"
 
 struct event_base;
 struct queue;
 struct tls;
 struct smtp_session;
 
+/*
+ * How sessions reach the auth and queue services: in the daemon these
+ * travel over IPC to other processes (role_smtp.c); they may also be
+ * called directly.  Same contracts as auth_login() and queue_message_*():
+ * callbacks run later, never inside the call, exactly once.
+ */
+struct smtp_services {
+	int	(*auth_login)(void *svc, const char *user, const char *password,
+		    const struct sockaddr *peer, auth_login_cb, void *arg);
+	void	(*queue_open)(void *svc, queue_open_cb, void *arg);
+	void	(*queue_commit)(void *svc, const char *queue_id,
+		    const struct envelope *, const struct queue_sign_input *,
+		    queue_commit_cb, void *arg);
+	void	(*queue_abort)(void *svc, const char *queue_id);
+	void	*svc;
+};
+
 /* What every session of the smtp role shares. */
 struct smtp_ctx {
 	struct event_base	*base;
 	const struct conf	*conf;
-	struct queue		*queue;
+	const struct smtp_services *services;
 	size_t			 nsessions;	/* open now */
 	TAILQ_HEAD(, smtp_session) sessions;
 	int			 need_bh_relaxed;	/* some DKIM key wants it */

@@ -1,0 +1,72 @@
+/*
+ * ipc_msg.h — what the roles say to each other: message types and their
+ * payloads, with encoders and strict decoders.  Every decoder treats its
+ * input as hostile: exact sizes, NUL-terminated strings within their
+ * fields, values in range, paths that parse as RFC 5321 paths.
+ */
+#ifndef SMTPD_IPC_MSG_H
+#define SMTPD_IPC_MSG_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "queue/queue.h"
+#include "smtpd/relay.h"
+#include "smtpd/submitd.h"
+
+enum ipc_type {
+	IPC_AUTH_LOGIN = 1,	/* smtp → auth: struct ipc_auth_login */
+	IPC_AUTH_RESULT,	/* auth → smtp: struct auth_reply */
+	IPC_QUEUE_OPEN,		/* smtp → queue: empty */
+	IPC_QUEUE_OPENED,	/* queue → smtp: struct ipc_queue_status + fd */
+	IPC_QUEUE_COMMIT,	/* smtp → queue: envelope + sign input */
+	IPC_QUEUE_COMMITTED,	/* queue → smtp: struct ipc_queue_status */
+	IPC_QUEUE_ABORT,	/* smtp → queue: struct ipc_queue_status */
+	IPC_RELAY_DELIVER,	/* queue → relay: envelope + prefix + fd */
+	IPC_RELAY_RESULT,	/* relay → queue: per-recipient results */
+	IPC_TYPE_MAX
+};
+
+struct ipc_auth_login {
+	char			 user[AUTH_USER_MAX + 1];
+	char			 password[AUTH_PASS_MAX + 1];
+	struct sockaddr_storage	 peer;
+};
+
+struct ipc_queue_status {
+	int32_t		 status;	/* enum queue_status */
+	char		 queue_id[QUEUE_ID_SIZE];
+};
+
+/* ipc_type_name: "AUTH_LOGIN" etc. for log lines, "?" if unknown. */
+const char	*ipc_type_name(uint32_t);
+
+/* Decoders of the fixed-size payloads: 0, or -1 when malformed. */
+int	ipc_auth_login_decode(const void *, size_t, struct ipc_auth_login *);
+int	ipc_auth_result_decode(const void *, size_t, struct auth_reply *);
+int	ipc_queue_status_decode(const void *, size_t, struct ipc_queue_status *);
+
+/*
+ * ipc_commit_encode: ENV and SIGN into a malloc'd payload (*OUT, *OUTLEN);
+ * -1 when out of memory or larger than IPC_MAX_PAYLOAD.
+ * ipc_commit_decode: the reverse; ENV->rcpt is malloc'd (envelope_free).
+ */
+int	ipc_commit_encode(const struct envelope *, const struct queue_sign_input *,
+	    void **out, size_t *outlen);
+int	ipc_commit_decode(const void *, size_t, struct envelope *,
+	    struct queue_sign_input *);
+
+/* The same for a delivery: ENV (with recipient states) and the PREFIX. */
+int	ipc_deliver_encode(const struct envelope *, const char *prefix,
+	    size_t prefixlen, void **out, size_t *outlen);
+/* *PREFIX points into the payload (not NUL-terminated). */
+int	ipc_deliver_decode(const void *, size_t, struct envelope *,
+	    const char **prefix, size_t *prefixlen);
+
+/* Relay results; ipc_result_decode fills R (R->rcpt malloc'd, free it). */
+int	ipc_result_encode(const struct relay_result *, void **out, size_t *outlen);
+int	ipc_result_decode(const void *, size_t, struct relay_result *);
+
+#endif

@@ -1,0 +1,317 @@
+/* parent.c — role processes and their supervision; see parent.h. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf/conf.h"
+#include "smtpd/ipc.h"
+#include "smtpd/log.h"
+#include "smtpd/parent.h"
+#include "smtpd/privsep.h"
+#include "smtpd/roles.h"
+#include "smtpd/smtp_server.h"
+
+#define STOP_GRACE_SECONDS	10	/* then SIGKILL */
+
+enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_COUNT };
+
+static const char *role_names[R_COUNT] = { "smtp", "auth", "queue", "relay" };
+
+static struct {
+	struct conf		*conf;
+	struct event_base	*base;
+	pid_t			 pid[R_COUNT];
+	int			 stopping;
+	int			 status;	/* exit status of the daemon */
+	struct event		*ev_kill;
+} P;
+
+/* Every descriptor the parent made for the roles, to close in each child. */
+struct fdset {
+	int	 fd[64];
+	int	 n;
+};
+
+static void
+fdset_add(struct fdset *s, int fd)
+{
+	if (s->n >= (int)(sizeof(s->fd) / sizeof(s->fd[0])))
+		fatalx("too many descriptors for the roles");
+	s->fd[s->n++] = fd;
+}
+
+/* In a child: close what the parent made, but KEEP (-1 terminated). */
+static void
+fdset_close_except(const struct fdset *s, const int *keep)
+{
+	int	 i, j, k;
+
+	for (i = 0; i < s->n; i++) {
+		for (k = 0, j = 0; keep[j] != -1; j++)
+			if (keep[j] == s->fd[i])
+				k = 1;
+		if (!k)
+			close(s->fd[i]);
+	}
+}
+
+/* Directories the roles need, made as root before anyone drops privileges. */
+static int
+parent_prepare_dirs(const struct conf *conf)
+{
+	struct passwd	*pw;
+
+	if (!privsep_is_root()) {
+		log_warnx("event=warning running as uid %u, not root: NO "
+		    "privilege separation (development mode): every role keeps "
+		    "the rights of this user", (unsigned)getuid());
+		if (mkdir(conf->queue_dir, 0700) == -1 && errno != EEXIST) {
+			log_warn("%s", conf->queue_dir);
+			return -1;
+		}
+		return 0;
+	}
+	if ((pw = getpwnam(conf->user)) == NULL) {
+		log_warnx("user %s does not exist: create it (make install does, "
+		    "or: useradd -r -M -d /var/empty -s /usr/sbin/nologin %s)",
+		    conf->user, conf->user);
+		return -1;
+	}
+	if (mkdir(PRIVSEP_EMPTY_DIR, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s", PRIVSEP_EMPTY_DIR);
+		return -1;
+	}
+	if ((mkdir(conf->queue_dir, 0700) == -1 && errno != EEXIST) ||
+	    chown(conf->queue_dir, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chmod(conf->queue_dir, 0700) == -1) {
+		log_warn("%s", conf->queue_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static pid_t
+parent_fork(int role, const struct fdset *all, const int *keep, void (*run)(void *),
+    void *arg)
+{
+	pid_t	 pid;
+
+	switch ((pid = fork())) {
+	case -1:
+		fatal("fork");
+	case 0:
+		fdset_close_except(all, keep);
+		run(arg);
+		_exit(1);	/* not reached: roles exit themselves */
+	default:
+		log_debug("event=role-start role=%s pid=%ld", role_names[role],
+		    (long)pid);
+		return pid;
+	}
+}
+
+struct role_args {
+	struct conf	*conf;
+	int		*listen_fds;
+	int		 smtp_auth[2], smtp_queue[2], queue_relay[2];
+};
+
+static void run_smtp(void *a) { struct role_args *r = a;
+	role_smtp_main(r->conf, r->listen_fds, r->smtp_auth[0], r->smtp_queue[0]); }
+static void run_auth(void *a) { struct role_args *r = a;
+	role_auth_main(r->conf, r->smtp_auth[1]); }
+static void run_queue(void *a) { struct role_args *r = a;
+	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0]); }
+static void run_relay(void *a) { struct role_args *r = a;
+	role_relay_main(r->conf, r->queue_relay[1]); }
+
+static int
+parent_spawn(struct conf *conf)
+{
+	struct role_args a;
+	struct fdset	 all = { .n = 0 };
+	int		*lfds, keep[72], i, n;
+
+	memset(&a, 0, sizeof(a));
+	a.conf = conf;
+	if ((lfds = calloc(conf->nlisten + 1, sizeof(int))) == NULL)
+		fatal("calloc");
+	a.listen_fds = lfds;
+	if (smtp_listen_open(conf, lfds) == -1)
+		return -1;
+	if (ipc_socketpair(a.smtp_auth) == -1 || ipc_socketpair(a.smtp_queue) == -1 ||
+	    ipc_socketpair(a.queue_relay) == -1)
+		fatal("socketpair");
+	for (i = 0; i < (int)conf->nlisten; i++)
+		fdset_add(&all, lfds[i]);
+	for (i = 0; i < 2; i++) {
+		fdset_add(&all, a.smtp_auth[i]);
+		fdset_add(&all, a.smtp_queue[i]);
+		fdset_add(&all, a.queue_relay[i]);
+	}
+	/* The smtp role keeps the listeners and its two channel ends. */
+	for (n = 0; n < (int)conf->nlisten; n++)
+		keep[n] = lfds[n];
+	keep[n++] = a.smtp_auth[0];
+	keep[n++] = a.smtp_queue[0];
+	keep[n] = -1;
+	P.pid[R_SMTP] = parent_fork(R_SMTP, &all, keep, run_smtp, &a);
+	keep[0] = a.smtp_auth[1]; keep[1] = -1;
+	P.pid[R_AUTH] = parent_fork(R_AUTH, &all, keep, run_auth, &a);
+	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0]; keep[2] = -1;
+	P.pid[R_QUEUE] = parent_fork(R_QUEUE, &all, keep, run_queue, &a);
+	keep[0] = a.queue_relay[1]; keep[1] = -1;
+	P.pid[R_RELAY] = parent_fork(R_RELAY, &all, keep, run_relay, &a);
+	for (i = 0; i < all.n; i++)
+		close(all.fd[i]);
+	free(lfds);
+	return 0;
+}
+
+static int
+parent_alive(void)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < R_COUNT; i++)
+		n += P.pid[i] != 0;
+	return n;
+}
+
+static void
+parent_kill_all(int sig)
+{
+	int	 i;
+
+	for (i = 0; i < R_COUNT; i++)
+		if (P.pid[i] != 0)
+			kill(P.pid[i], sig);
+}
+
+static void
+parent_on_kill_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_warnx("event=shutdown roles did not stop in %d s: killing them",
+	    STOP_GRACE_SECONDS);
+	parent_kill_all(SIGKILL);
+}
+
+/* Stop: the smtp role first (it drains), the others once it is gone. */
+static void
+parent_stop(int status)
+{
+	struct timeval	 tv = { STOP_GRACE_SECONDS, 0 };
+
+	if (P.stopping)
+		return;
+	P.stopping = 1;
+	P.status = status;
+	if (P.pid[R_SMTP] != 0)
+		kill(P.pid[R_SMTP], SIGTERM);
+	else
+		parent_kill_all(SIGTERM);
+	evtimer_add(P.ev_kill, &tv);
+}
+
+static void
+parent_reap(void)
+{
+	pid_t	 pid;
+	int	 st, i;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < R_COUNT; i++)
+			if (P.pid[i] == pid)
+				break;
+		if (i == R_COUNT)
+			continue;
+		P.pid[i] = 0;
+		/* While stopping, exits and SIGTERM/SIGKILL are expected. */
+		if (!P.stopping || (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
+		    WTERMSIG(st) != SIGKILL)) {
+			if (WIFSIGNALED(st))
+				log_warnx("event=role-died role=%s pid=%ld signal=%d%s",
+				    role_names[i], (long)pid, WTERMSIG(st),
+				    WTERMSIG(st) == SIGSYS ? " (seccomp: forbidden "
+				    "system call)" : "");
+			else
+				log_warnx("event=role-died role=%s pid=%ld status=%d",
+				    role_names[i], (long)pid, WEXITSTATUS(st));
+			if (!P.stopping)
+				parent_stop(1);
+			else
+				P.status = 1;
+		} else
+			log_debug("event=role-exit role=%s", role_names[i]);
+		if (i == R_SMTP && P.stopping)
+			parent_kill_all(SIGTERM);
+	}
+	if (P.stopping && parent_alive() == 0)
+		event_base_loopexit(P.base, NULL);
+}
+
+static void
+parent_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		parent_reap();
+		break;
+	case SIGHUP:
+		log_info("event=sighup reload=unsupported (restart to reload)");
+		break;
+	default:
+		log_info("event=shutdown signal=%d", (int)sig);
+		parent_stop(0);
+		break;
+	}
+}
+
+int
+parent_run(struct conf *conf)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	struct event	*ev[4];
+	size_t		 i;
+
+	P.conf = conf;
+	signal(SIGPIPE, SIG_IGN);
+	if (parent_prepare_dirs(conf) == -1 || parent_spawn(conf) == -1) {
+		parent_kill_all(SIGTERM);
+		return 1;
+	}
+	privsep_title("parent");
+	if ((P.base = event_base_new()) == NULL ||
+	    (P.ev_kill = evtimer_new(P.base, parent_on_kill_timer, NULL)) == NULL)
+		fatalx("event_base_new failed");
+	for (i = 0; i < 4; i++)
+		if ((ev[i] = evsignal_new(P.base, sigs[i], parent_on_signal,
+		    NULL)) == NULL || evsignal_add(ev[i], NULL) == -1)
+			fatal("signals");
+	/* A role may have died before the handlers were there. */
+	parent_reap();
+	log_info("event=started version=%s hostname=%s privsep=%s",
+	    SUBMITD_VERSION, conf->hostname, privsep_is_root() ? "yes" : "NO");
+	if (!P.stopping || parent_alive())
+		event_base_dispatch(P.base);
+	log_info("event=stopped status=%d", P.status);
+	for (i = 0; i < 4; i++)
+		event_free(ev[i]);
+	event_free(P.ev_kill);
+	event_base_free(P.base);
+	return P.status;
+}

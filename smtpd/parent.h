@@ -1,0 +1,15 @@
+/*
+ * parent.h — the parent process: prepares directories, binds the
+ * listeners, forks one process per role with only the descriptors it
+ * needs, and watches them: if a role dies, the daemon stops; SIGTERM
+ * stops the smtp role first (it drains) and then the others.
+ */
+#ifndef SMTPD_PARENT_H
+#define SMTPD_PARENT_H
+
+struct conf;
+
+/* parent_run: starts the roles and supervises them; returns the exit status. */
+int	parent_run(struct conf *);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * privsep.h — what a role does to itself before it serves: its process
+ * title, chroot, the switch to the unprivileged user, and the check that
+ * root cannot come back.
+ */
+#ifndef SMTPD_PRIVSEP_H
+#define SMTPD_PRIVSEP_H
+
+/* privsep_title_init: remember argv's space so titles can be shown in ps. */
+void	privsep_title_init(int argc, char **argv);
+/* privsep_title: "submitd: ROLE" in ps, /proc/PID/cmdline and comm. */
+void	privsep_title(const char *role);
+
+/*
+ * privsep_drop: as root, chroot into ROOTDIR and chdir "/", drop to USER
+ * (setgroups to its group only, setresgid, setresuid), check that
+ * setuid(0) now fails, and set PR_SET_NO_NEW_PRIVS.  Not as root (the
+ * development mode the parent announces), only the last step.  Fatal on
+ * any failure: a role never runs with more than it should.
+ */
+void	privsep_drop(const char *user, const char *rootdir, const char *role);
+
+/* privsep_is_root: 1 when running as root (full privilege separation). */
+int	privsep_is_root(void);
+
+#define PRIVSEP_EMPTY_DIR	"/var/empty"
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * role_auth.c — the auth role: the users table and the password checks,
+ * asked by the smtp role over IPC.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "auth/auth.h"
+#include "auth/users.h"
+#include "conf/conf.h"
+#include "smtpd/ipc.h"
+#include "smtpd/ipc_msg.h"
+#include "smtpd/log.h"
+#include "smtpd/privsep.h"
+#include "smtpd/roles.h"
+
+static struct ipc	*auth_smtp;
+
+struct auth_req {
+	uint64_t	 reqid;
+};
+
+static void
+auth_done(void *arg, const struct auth_reply *r)
+{
+	struct auth_req	*q = arg;
+
+	if (ipc_send(auth_smtp, IPC_AUTH_RESULT, q->reqid, -1, r, sizeof(*r)) == -1)
+		fatalx("auth: cannot answer the smtp role");
+	free(q);
+}
+
+static void
+auth_reject(const struct ipc_msg *m, const char *why)
+{
+	log_warnx("auth: event=ipc-reject from=smtp type=%u (%s) reason=\"%s\"",
+	    m->type, ipc_type_name(m->type), why);
+	if (m->fd != -1)
+		close(m->fd);
+}
+
+static void
+auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_auth_login	 req;
+	struct auth_req		*q;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("auth", "smtp");
+	switch (m->type) {
+	case IPC_AUTH_LOGIN:
+		if (m->fd != -1 ||
+		    ipc_auth_login_decode(m->data, m->len, &req) == -1) {
+			auth_reject(m, "malformed");
+			return;
+		}
+		if ((q = malloc(sizeof(*q))) == NULL)
+			fatal("auth");
+		q->reqid = m->reqid;
+		if (auth_login(req.user, req.password,
+		    (const struct sockaddr *)&req.peer, auth_done, q) == -1)
+			fatal("auth: login request");
+		sodium_memzero(&req, sizeof(req));
+		break;
+	default:
+		auth_reject(m, "unexpected type");
+	}
+}
+
+void
+role_auth_main(struct conf *conf, int smtp_fd)
+{
+	struct event_base	*base = role_start("auth");
+	struct users		*users;
+
+	if ((users = users_load(conf->users_file, stderr)) == NULL)
+		fatalx("auth: cannot load %s", conf->users_file);
+	/* Before the worker threads exist, so that they inherit the filter. */
+	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "auth");
+	if (auth_init(base, conf, users) == -1)
+		fatalx("auth: cannot start");
+	if ((auth_smtp = ipc_new(base, smtp_fd, "auth<-smtp", auth_dispatch,
+	    NULL)) == NULL)
+		fatal("auth: ipc");
+	role_run(base);
+}

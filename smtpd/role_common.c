@@ -1,0 +1,62 @@
+/* role_common.c — what every role process does at start and end. */
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "conf/conf.h"
+#include "smtpd/log.h"
+#include "smtpd/privsep.h"
+#include "smtpd/roles.h"
+#include "smtpd/sandbox.h"
+
+struct event_base *
+role_start(const char *role)
+{
+	struct event_base	*base;
+
+	tzset();	/* read the time zone before any chroot */
+	privsep_title(role);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	return base;
+}
+
+void
+role_sandbox(const struct conf *conf, const char *rootdir, const char *role)
+{
+	privsep_drop(conf->user, rootdir, role);
+	sandbox_apply(role);
+}
+
+static void
+role_on_term(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+void
+role_run(struct event_base *base)
+{
+	struct event	*term, *intr;
+
+	term = evsignal_new(base, SIGTERM, role_on_term, base);
+	intr = evsignal_new(base, SIGINT, role_on_term, base);
+	if (term == NULL || intr == NULL || evsignal_add(term, NULL) == -1 ||
+	    evsignal_add(intr, NULL) == -1)
+		fatal("signals");
+	event_base_dispatch(base);
+	exit(0);
+}
+
+void
+role_peer_closed(const char *role, const char *peer)
+{
+	log_info("event=peer-closed role=%s peer=%s", role, peer);
+	exit(0);
+}

@@ -1,0 +1,216 @@
+/*
+ * role_queue.c — the queue role: the spool (it is chrooted into it), the
+ * scheduler and the DKIM keys.  It opens message files for the smtp role
+ * (passing the fd), commits them, and hands due messages to the relay
+ * role, again as an fd.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf/conf.h"
+#include "queue/queue.h"
+#include "smtpd/ipc.h"
+#include "smtpd/ipc_msg.h"
+#include "smtpd/log.h"
+#include "smtpd/privsep.h"
+#include "smtpd/roles.h"
+#include "smtpd/signer.h"
+
+static struct {
+	struct queue	*q;
+	struct ipc	*smtp;
+	struct ipc	*relay;
+	unsigned	 inflight;	/* deliveries the relay has not answered */
+	unsigned	 max_inflight;
+} Q;
+
+struct queue_req {
+	uint64_t	 reqid;
+};
+
+static struct queue_req *
+req_new(uint64_t reqid)
+{
+	struct queue_req *r;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		fatal("queue");
+	r->reqid = reqid;
+	return r;
+}
+
+static void
+answer_smtp(uint32_t type, uint64_t reqid, int fd, enum queue_status status,
+    const char *queue_id)
+{
+	struct ipc_queue_status	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.status = status;
+	snprintf(m.queue_id, sizeof(m.queue_id), "%s", queue_id ? queue_id : "");
+	if (ipc_send(Q.smtp, type, reqid, fd, &m, sizeof(m)) == -1)
+		fatalx("queue: cannot answer the smtp role");
+}
+
+static void
+opened(void *arg, enum queue_status status, int fd, const char *queue_id)
+{
+	struct queue_req *r = arg;
+
+	answer_smtp(IPC_QUEUE_OPENED, r->reqid, status == QUEUE_OK ? fd : -1,
+	    status, queue_id);
+	if (fd != -1)
+		close(fd);	/* the smtp role has its own now */
+	free(r);
+}
+
+static void
+committed(void *arg, enum queue_status status, const char *queue_id)
+{
+	struct queue_req *r = arg;
+
+	answer_smtp(IPC_QUEUE_COMMITTED, r->reqid, -1, status, queue_id);
+	free(r);
+}
+
+static void
+reject(const struct ipc_msg *m, const char *from, const char *why)
+{
+	log_warnx("queue: event=ipc-reject from=%s type=%u (%s) reason=\"%s\"",
+	    from, m->type, ipc_type_name(m->type), why);
+	if (m->fd != -1)
+		close(m->fd);
+}
+
+static void
+dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_queue_status	 st;
+	struct queue_sign_input	 sign;
+	struct envelope		 env;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("queue", "smtp");
+	if (m->fd != -1) {
+		reject(m, "smtp", "unexpected fd");
+		return;
+	}
+	switch (m->type) {
+	case IPC_QUEUE_OPEN:
+		if (m->len != 0) {
+			reject(m, "smtp", "malformed");
+			return;
+		}
+		queue_message_open(Q.q, opened, req_new(m->reqid));
+		break;
+	case IPC_QUEUE_COMMIT:
+		if (ipc_commit_decode(m->data, m->len, &env, &sign) == -1) {
+			reject(m, "smtp", "malformed");
+			return;
+		}
+		queue_message_commit(Q.q, env.queue_id, &env, &sign, committed,
+		    req_new(m->reqid));
+		envelope_free(&env);
+		break;
+	case IPC_QUEUE_ABORT:
+		if (ipc_queue_status_decode(m->data, m->len, &st) == -1) {
+			reject(m, "smtp", "malformed");
+			return;
+		}
+		queue_message_abort(Q.q, st.queue_id);
+		break;
+	default:
+		reject(m, "smtp", "unexpected type");
+	}
+}
+
+/* The relay, as the scheduler sees it: a proxy over IPC. */
+static int
+proxy_has_capacity(void *ctx)
+{
+	(void)ctx;
+	return Q.inflight < Q.max_inflight;
+}
+
+static int
+proxy_deliver(void *ctx, uint64_t reqid, int msg_fd, const char *prefix,
+    size_t prefixlen, const struct envelope *env)
+{
+	void	*buf;
+	size_t	 len;
+
+	(void)ctx;
+	if (ipc_deliver_encode(env, prefix, prefixlen, &buf, &len) == -1) {
+		log_warnx("msgid=%s event=error reason=\"envelope too large "
+		    "for the relay\"", env->queue_id);
+		return -1;
+	}
+	if (ipc_send(Q.relay, IPC_RELAY_DELIVER, reqid, msg_fd, buf, len) == -1)
+		fatalx("queue: cannot send to the relay role");
+	free(buf);
+	Q.inflight++;
+	return 0;
+}
+
+static const struct queue_relay_ops proxy_ops = {
+	.has_capacity = proxy_has_capacity,
+	.deliver = proxy_deliver,
+};
+
+static void
+dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct relay_result	 r;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("queue", "relay");
+	switch (m->type) {
+	case IPC_RELAY_RESULT:
+		if (m->fd != -1 || ipc_result_decode(m->data, m->len, &r) == -1 ||
+		    r.reqid != m->reqid) {
+			reject(m, "relay", "malformed");
+			return;
+		}
+		if (Q.inflight > 0)
+			Q.inflight--;
+		queue_relay_done(&r, Q.q);
+		free(r.rcpt);
+		break;
+	default:
+		reject(m, "relay", "unexpected type");
+	}
+}
+
+void
+role_queue_main(struct conf *conf, int smtp_fd, int relay_fd)
+{
+	static char	 chrooted_spool[] = "/";
+	struct event_base *base = role_start("queue");
+	struct signer	*signer;
+	char		*spool = conf->queue_dir;
+
+	/* DKIM keys are read as root, once; then into the spool. */
+	if ((signer = signer_new(conf)) == NULL)
+		fatalx("queue: cannot load the DKIM keys");
+	role_sandbox(conf, privsep_is_root() ? spool : "/", "queue");
+	if (privsep_is_root())
+		conf->queue_dir = chrooted_spool;
+	if ((Q.q = queue_new(base, conf)) == NULL)
+		fatalx("queue: cannot open the spool %s", spool);
+	queue_set_signer(Q.q, signer_sign, signer);
+	Q.max_inflight = conf->relay.max_sessions ? conf->relay.max_sessions : 1;
+	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,
+	    NULL)) == NULL ||
+	    (Q.relay = ipc_new(base, relay_fd, "queue<-relay", dispatch_relay,
+	    NULL)) == NULL)
+		fatal("queue: ipc");
+	queue_set_relay_ops(Q.q, &proxy_ops, NULL);
+	role_run(base);
+}

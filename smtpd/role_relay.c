@@ -1,0 +1,114 @@
+/*
+ * role_relay.c — the relay role: holds the upstream secrets and the CA,
+ * and delivers what the queue role hands it (message file passed as an
+ * fd) to the smarthost.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf/conf.h"
+#include "conf/secrets.h"
+#include "smtpd/ipc.h"
+#include "smtpd/ipc_msg.h"
+#include "smtpd/log.h"
+#include "smtpd/privsep.h"
+#include "smtpd/relay.h"
+#include "smtpd/roles.h"
+
+static struct ipc	*relay_queue;
+
+static void
+relay_answer(const struct relay_result *r)
+{
+	void	*buf;
+	size_t	 len;
+
+	if (ipc_result_encode(r, &buf, &len) == -1 ||
+	    ipc_send(relay_queue, IPC_RELAY_RESULT, r->reqid, -1, buf, len) == -1)
+		fatalx("relay: cannot answer the queue role");
+	free(buf);
+}
+
+static void
+relay_done(const struct relay_result *r, void *arg)
+{
+	(void)arg;
+	relay_answer(r);
+}
+
+/* No upstream login for this sender: every recipient stays pending. */
+static void
+relay_no_route(uint64_t reqid, size_t nrcpt)
+{
+	struct relay_result	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.reqid = reqid;
+	r.nrcpt = nrcpt;
+	if ((r.rcpt = calloc(nrcpt, sizeof(*r.rcpt))) == NULL)
+		fatal("relay");
+	snprintf(r.session_error, sizeof(r.session_error),
+	    "no upstream login for this sender");
+	relay_answer(&r);
+	free(r.rcpt);
+}
+
+static void
+relay_reject(const struct ipc_msg *m, const char *why)
+{
+	log_warnx("relay: event=ipc-reject from=queue type=%u (%s) reason=\"%s\"",
+	    m->type, ipc_type_name(m->type), why);
+	if (m->fd != -1)
+		close(m->fd);
+}
+
+static void
+relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct relay	*relay = arg;
+	struct envelope	 env;
+	const char	*prefix;
+	size_t		 prefixlen;
+
+	(void)c;
+	if (m == NULL)
+		role_peer_closed("relay", "queue");
+	switch (m->type) {
+	case IPC_RELAY_DELIVER:
+		if (m->fd == -1 || ipc_deliver_decode(m->data, m->len, &env,
+		    &prefix, &prefixlen) == -1) {
+			relay_reject(m, "malformed");
+			return;
+		}
+		if (relay_deliver(relay, m->reqid, m->fd, prefix, prefixlen,
+		    &env) == -1)
+			relay_no_route(m->reqid, env.nrcpt);
+		close(m->fd);
+		envelope_free(&env);
+		break;
+	default:
+		relay_reject(m, "unexpected type");
+	}
+}
+
+void
+role_relay_main(struct conf *conf, int queue_fd)
+{
+	struct event_base	*base = role_start("relay");
+	struct secrets		*secrets;
+	struct relay		*relay;
+
+	/* Secrets, CA and resolver configuration are read as root, once. */
+	if ((secrets = secrets_load(conf->relay.secrets_file, stderr)) == NULL)
+		fatalx("relay: cannot load %s", conf->relay.secrets_file);
+	if ((relay = relay_new(base, conf, secrets, relay_done, NULL)) == NULL)
+		fatalx("relay: cannot start");
+	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "relay");
+	if ((relay_queue = ipc_new(base, queue_fd, "relay<-queue", relay_dispatch,
+	    relay)) == NULL)
+		fatal("relay: ipc");
+	role_run(base);
+}

@@ -1,0 +1,294 @@
+/*
+ * role_smtp.c — the smtp role: the process that talks SMTP with the
+ * internet.  It holds the listeners and the TLS server keys, and reaches
+ * the auth and queue roles only through IPC: it never sees a password
+ * hash, a DKIM key or the upstream secret, and opens no file itself (the
+ * queue hands it the message file).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "conf/conf.h"
+#include "smtpd/ipc.h"
+#include "smtpd/ipc_msg.h"
+#include "smtpd/log.h"
+#include "smtpd/privsep.h"
+#include "smtpd/reqtab.h"
+#include "smtpd/roles.h"
+#include "smtpd/smtp_server.h"
+#include "smtpd/smtp_session.h"
+
+#define SMTP_DRAIN_SECONDS	5	/* SIGTERM: time for sessions in DATA */
+
+enum pending_kind { P_AUTH, P_OPEN, P_COMMIT };
+
+struct pending {
+	enum pending_kind	 kind;
+	union {
+		auth_login_cb	 auth;
+		queue_open_cb	 open;
+		queue_commit_cb	 commit;
+	} cb;
+	void			*arg;
+};
+
+static struct {
+	struct event_base	*base;
+	struct ipc		*auth;
+	struct ipc		*queue;
+	struct reqtab		*reqs;
+	struct smtp_server	*srv;
+	struct event		*ev_drain;
+	time_t			 drain_deadline;
+} S;
+
+static uint64_t
+pend(enum pending_kind kind, void *cb, void *arg)
+{
+	struct pending	*p;
+	uint64_t	 id;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (id = reqtab_add(S.reqs, p)) == 0)
+		fatal("smtp: pending request");
+	p->kind = kind;
+	p->arg = arg;
+	switch (kind) {
+	case P_AUTH: p->cb.auth = (auth_login_cb)cb; break;
+	case P_OPEN: p->cb.open = (queue_open_cb)cb; break;
+	case P_COMMIT: p->cb.commit = (queue_commit_cb)cb; break;
+	}
+	return id;
+}
+
+static void
+send_or_die(struct ipc *c, uint32_t type, uint64_t id, int fd, const void *d,
+    size_t len)
+{
+	if (ipc_send(c, type, id, fd, d, len) == -1)
+		fatalx("smtp: cannot send %s", ipc_type_name(type));
+}
+
+/* The services of the session, over IPC. */
+
+static int
+svc_auth_login(void *svc, const char *user, const char *password,
+    const struct sockaddr *peer, auth_login_cb cb, void *arg)
+{
+	struct ipc_auth_login	 m;
+	size_t			 plen = peer->sa_family == AF_INET6 ?
+				    sizeof(struct sockaddr_in6) :
+				    sizeof(struct sockaddr_in);
+
+	(void)svc;
+	memset(&m, 0, sizeof(m));
+	if (strlen(user) >= sizeof(m.user) || strlen(password) >= sizeof(m.password))
+		return -1;
+	memcpy(m.user, user, strlen(user));
+	memcpy(m.password, password, strlen(password));
+	memcpy(&m.peer, peer, plen);
+	send_or_die(S.auth, IPC_AUTH_LOGIN, pend(P_AUTH, (void *)cb, arg), -1,
+	    &m, sizeof(m));
+	sodium_memzero(&m, sizeof(m));
+	return 0;
+}
+
+static void
+svc_queue_open(void *svc, queue_open_cb cb, void *arg)
+{
+	(void)svc;
+	send_or_die(S.queue, IPC_QUEUE_OPEN, pend(P_OPEN, (void *)cb, arg), -1,
+	    NULL, 0);
+}
+
+static void
+svc_queue_commit(void *svc, const char *queue_id, const struct envelope *env,
+    const struct queue_sign_input *sign, queue_commit_cb cb, void *arg)
+{
+	void	*buf;
+	size_t	 len;
+
+	(void)svc;
+	(void)queue_id;		/* env->queue_id says the same */
+	if (ipc_commit_encode(env, sign, &buf, &len) == -1)
+		fatalx("smtp: envelope too large for IPC");
+	send_or_die(S.queue, IPC_QUEUE_COMMIT, pend(P_COMMIT, (void *)cb, arg),
+	    -1, buf, len);
+	free(buf);
+}
+
+static void
+svc_queue_abort(void *svc, const char *queue_id)
+{
+	struct ipc_queue_status	 m;
+
+	(void)svc;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.queue_id, sizeof(m.queue_id), "%s", queue_id);
+	send_or_die(S.queue, IPC_QUEUE_ABORT, 0, -1, &m, sizeof(m));
+}
+
+static const struct smtp_services smtp_ipc_services = {
+	.auth_login = svc_auth_login,
+	.queue_open = svc_queue_open,
+	.queue_commit = svc_queue_commit,
+	.queue_abort = svc_queue_abort,
+};
+
+/* Replies. */
+
+static struct pending *
+take(const struct ipc_msg *m, enum pending_kind kind)
+{
+	struct pending	*p = reqtab_take(S.reqs, m->reqid);
+
+	if (p != NULL && p->kind != kind) {
+		fatalx("smtp: reply %s to a request of another kind",
+		    ipc_type_name(m->type));
+	}
+	if (p == NULL)
+		log_warnx("smtp: event=ipc-reject reason=\"unknown request\" "
+		    "type=%s", ipc_type_name(m->type));
+	return p;
+}
+
+static void
+reject(const struct ipc_msg *m, const char *from, const char *why)
+{
+	log_warnx("smtp: event=ipc-reject from=%s type=%u (%s) reason=\"%s\"",
+	    from, m->type, ipc_type_name(m->type), why);
+	if (m->fd != -1)
+		close(m->fd);
+}
+
+static void
+dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct auth_reply	 r;
+	struct pending		*p;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("smtp", "auth");
+	switch (m->type) {
+	case IPC_AUTH_RESULT:
+		if (m->fd != -1 || ipc_auth_result_decode(m->data, m->len, &r) == -1) {
+			reject(m, "auth", "malformed");
+			return;
+		}
+		if ((p = take(m, P_AUTH)) == NULL)
+			return;
+		p->cb.auth(p->arg, &r);
+		sodium_memzero(&r, sizeof(r));
+		free(p);
+		break;
+	default:
+		reject(m, "auth", "unexpected type");
+	}
+}
+
+static void
+dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_queue_status	 st;
+	struct pending		*p;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("smtp", "queue");
+	switch (m->type) {
+	case IPC_QUEUE_OPENED:
+		if (ipc_queue_status_decode(m->data, m->len, &st) == -1 ||
+		    (st.status == QUEUE_OK) != (m->fd != -1)) {
+			reject(m, "queue", "malformed");
+			return;
+		}
+		if ((p = take(m, P_OPEN)) == NULL) {
+			if (m->fd != -1)
+				close(m->fd);
+			return;
+		}
+		p->cb.open(p->arg, st.status, m->fd, st.queue_id);
+		free(p);
+		break;
+	case IPC_QUEUE_COMMITTED:
+		if (m->fd != -1 ||
+		    ipc_queue_status_decode(m->data, m->len, &st) == -1) {
+			reject(m, "queue", "malformed");
+			return;
+		}
+		if ((p = take(m, P_COMMIT)) == NULL)
+			return;
+		p->cb.commit(p->arg, st.status, st.queue_id);
+		free(p);
+		break;
+	default:
+		reject(m, "queue", "unexpected type");
+	}
+}
+
+/* SIGTERM: stop accepting, let sessions in DATA finish within a bound. */
+static void
+on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = { 0, 100000 };
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (smtp_server_sessions(S.srv) == 0 || time(NULL) >= S.drain_deadline) {
+		event_base_loopexit(S.base, NULL);
+		return;
+	}
+	evtimer_add(S.ev_drain, &tv);
+}
+
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	if (S.drain_deadline != 0) {
+		event_base_loopexit(S.base, NULL);
+		return;
+	}
+	log_info("event=shutdown sessions=%zu", smtp_server_sessions(S.srv));
+	smtp_server_stop(S.srv);
+	S.drain_deadline = time(NULL) + SMTP_DRAIN_SECONDS;
+	on_drain_tick(-1, 0, NULL);
+}
+
+void
+role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
+{
+	struct event	*term, *intr;
+
+	S.base = role_start("smtp");
+	/* TLS keys are read while still root; then privileges go. */
+	if ((S.srv = smtp_server_new(S.base, conf, &smtp_ipc_services,
+	    listen_fds)) == NULL)
+		fatalx("smtp: cannot start");
+	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "smtp");
+	if ((S.reqs = reqtab_new()) == NULL ||
+	    (S.auth = ipc_new(S.base, auth_fd, "smtp<-auth", dispatch_auth,
+	    NULL)) == NULL ||
+	    (S.queue = ipc_new(S.base, queue_fd, "smtp<-queue", dispatch_queue,
+	    NULL)) == NULL ||
+	    (S.ev_drain = evtimer_new(S.base, on_drain_tick, NULL)) == NULL ||
+	    (term = evsignal_new(S.base, SIGTERM, on_term, NULL)) == NULL ||
+	    (intr = evsignal_new(S.base, SIGINT, on_term, NULL)) == NULL ||
+	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1)
+		fatal("smtp: setup");
+	event_base_dispatch(S.base);
+	log_debug("smtp: exiting");
+	exit(0);
+}

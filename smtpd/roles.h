@@ -1,0 +1,38 @@
+/*
+ * roles.h — the entry point of each role process.  The parent (parent.c)
+ * forks one process per role and calls its main with the descriptors it
+ * needs; a role main never returns.
+ *
+ *   smtp   listeners, client sessions, TLS server keys   → auth, queue
+ *   auth   users table, password checks                  ← smtp
+ *   queue  spool, scheduler, DKIM keys                   ← smtp, → relay
+ *   relay  upstream secrets, CA, upstream connections    ← queue
+ */
+#ifndef SMTPD_ROLES_H
+#define SMTPD_ROLES_H
+
+struct conf;
+
+/* The SMTP listeners LISTEN_FDS (conf->nlisten), channels to auth and queue. */
+void	role_smtp_main(struct conf *, int *listen_fds, int auth_fd, int queue_fd)
+	    __attribute__((noreturn));
+void	role_auth_main(struct conf *, int smtp_fd) __attribute__((noreturn));
+void	role_queue_main(struct conf *, int smtp_fd, int relay_fd)
+	    __attribute__((noreturn));
+void	role_relay_main(struct conf *, int queue_fd) __attribute__((noreturn));
+
+/* role_start: title, event base and logging name for a new role process. */
+struct event_base *role_start(const char *role);
+/* role_sandbox: drop privileges into ROOTDIR, then the role's seccomp filter. */
+void	role_sandbox(const struct conf *, const char *rootdir, const char *role);
+/*
+ * role_peer_closed: the channel to PEER is gone (it exited or died): log
+ * it and exit.  The parent decides whether that was a shutdown or a
+ * failure of the daemon.
+ */
+void	role_peer_closed(const char *role, const char *peer)
+	    __attribute__((noreturn));
+/* role_run: the event loop until SIGTERM/SIGINT, then exit(0). */
+void	role_run(struct event_base *) __attribute__((noreturn));
+
+#endif

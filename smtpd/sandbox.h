@@ -1,0 +1,12 @@
+/*
+ * sandbox.h — the seccomp filter of each role (Linux): only the system
+ * calls that role uses are allowed; any other kills the process, and the
+ * parent reports which role died.
+ */
+#ifndef SMTPD_SANDBOX_H
+#define SMTPD_SANDBOX_H
+
+/* sandbox_apply: installs ROLE's filter; fatal if it cannot. */
+void	sandbox_apply(const char *role);
+
+#endif
