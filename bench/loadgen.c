@@ -111,7 +111,7 @@ static long		 ready, idle_failed;
 static uint64_t		 t_start, t_last;
 static int		 stopping, idle_announced, errors_shown;
 static struct sess	**sessions;	/* o.conc slots */
-static struct event	*ev_stop, *ev_grace, *ev_sig;
+static struct event	*ev_stop, *ev_grace, *ev_sig, *ev_term;
 
 static void	sess_start(int);
 static void	send_cmd(struct sess *, enum st, const char *, ...)
@@ -391,7 +391,10 @@ reply(struct sess *s, int code)
 			return;
 		}
 		lat_stage(L_AUTH, s->t_stage);
-		if (o.idle) {
+		if (o.idle && stopping) {
+			s->was_idle = 1;
+			send_cmd(s, S_QUIT, "QUIT\r\n");
+		} else if (o.idle) {
 			s->st = S_IDLE;
 			s->was_idle = 1;
 			ready++;
@@ -630,7 +633,8 @@ static void
 sig_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
-	fprintf(stderr, "loadgen: interrupted\n");
+	if (!o.idle)
+		fprintf(stderr, "loadgen: interrupted\n");
 	begin_stop();
 }
 
@@ -1045,6 +1049,8 @@ main(int argc, char **argv)
 	    (ev_grace = evtimer_new(base, grace_cb, NULL)) == NULL ||
 	    (ev_sig = evsignal_new(base, SIGINT, sig_cb, NULL)) == NULL ||
 	    evsignal_add(ev_sig, NULL) == -1 ||
+	    (ev_term = evsignal_new(base, SIGTERM, sig_cb, NULL)) == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
 	    (sessions = calloc((size_t)o.conc, sizeof(*sessions))) == NULL) {
 		fprintf(stderr, "loadgen: setup failed\n");
 		return 1;

@@ -158,6 +158,11 @@ def main():
           "scenario (clear_refs).")
     errs = [(s["name"], s["loadgen"].get("errors")) for s in scenarios
             if s["loadgen"].get("errors")]
+    died = [s["name"] for s in scenarios
+            if s["end_to_end"].get("submitd_alive") == 0]
+    if died:
+        print()
+        print("submitd DIED during: " + ", ".join(died))
     if errs:
         print()
         print("errors (reply codes or connection failures):")
@@ -167,9 +172,10 @@ def main():
     for i in idles:
         print()
         bps = i.get("bytes_per_session")
-        print("idle: %s logged-in TLS sessions: submitd RSS %.1f -> %.1f MiB"
-              ", %s bytes per session" % (
-                  i["sessions"], i["rss_before_kb"] / 1024,
+        print("idle: %s of %s TLS sessions logged in and idle: submitd RSS "
+              "%.1f -> %.1f MiB, %s bytes per session" % (
+                  i["sessions"], i.get("requested", "?"),
+                  i["rss_before_kb"] / 1024,
                   i["rss_idle_kb"] / 1024,
                   "%d" % bps if bps is not None else "n/a"))
     d = result["dkim"]

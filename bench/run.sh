@@ -24,7 +24,8 @@ SPOOL_KIND=${BENCH_SPOOL:-disk}
 PB=${BENCH_PORT_BASE:-24500}
 P587=$((PB + 87)); P465=$((PB + 65)); PS=$((PB + 66))
 DRAIN_MAX=15		# seconds to wait for the relay to empty the queue
-SETTLE_MAX=20		# seconds to wait for submitd to go idle between runs
+SETTLE_MAX=10		# seconds to wait for a fresh submitd to go idle
+IDLE_LOGIN_MAX=150	# seconds for 1000 logins (Argon2id each)
 PASS=benchpass
 LG="$OUT/loadgen -H 127.0.0.1 -u bench@bench.test --ca $RUN/ca.pem
     --servername localhost -f bench@bench.test -t rcpt@sink.test
@@ -64,7 +65,7 @@ tmpfs)	SPOOL=$(mktemp -d /dev/shm/submitd-bench.XXXXXX) ||
 *)	die "BENCH_SPOOL is disk or tmpfs" ;;
 esac
 mkdir -p "$SPOOL"
-SPOOL_FS=$(stat -f -c %T "$SPOOL")
+SPOOL_FS=$(findmnt -n -o FSTYPE -T "$SPOOL" 2>/dev/null || stat -f -c %T "$SPOOL")
 
 # --- throwaway CA and certificates (ECDSA P-256), SAN localhost ---------
 gen_certs() {
@@ -118,10 +119,39 @@ wait_port() {	# PORT SECONDS
 SINK_PID=$!
 wait_port "$PS" 5 || die "the sink did not start: $(cat "$RUN/sink.log")"
 
-"$BUILD/submitd" -d -f "$RUN/submitd.conf" 2>"$RUN/submitd.log" &
-SUBMITD_PID=$!
-wait_port "$P465" 10 && wait_port "$P587" 5 ||
-	die "submitd did not listen: $(tail -5 "$RUN/submitd.log")"
+start_submitd() {
+	"$BUILD/submitd" -d -f "$RUN/submitd.conf" 2>>"$RUN/submitd.log" &
+	SUBMITD_PID=$!
+	wait_port "$P465" 10 && wait_port "$P587" 5 ||
+		die "submitd did not listen: $(tail -5 "$RUN/submitd.log")"
+}
+
+stop_submitd() {	# SIGTERM, then SIGKILL after 10 s
+	local i
+	[ -n "$SUBMITD_PID" ] || return 0
+	kill "$SUBMITD_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$SUBMITD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SUBMITD_PID" 2>/dev/null; then
+		say "   (submitd did not stop on SIGTERM in 10 s: SIGKILL)"
+		kill -KILL "$SUBMITD_PID" 2>/dev/null
+	fi
+	wait "$SUBMITD_PID" 2>/dev/null
+	SUBMITD_PID=
+}
+
+# Each scenario starts on a fresh daemon, so that work left over from the
+# one before (logins still being verified, a queue still draining) does not
+# count against it.  The spool is kept: what is queued is relayed later.
+fresh_submitd() {
+	stop_submitd
+	start_submitd
+	settle
+}
+
+start_submitd
 
 # --- helpers --------------------------------------------------------------
 submitd_pids() {	# the daemon and its descendants
@@ -219,12 +249,10 @@ want() {	# is scenario $1 selected?
 # scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
 scenario() {
 	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
-	    got delivered backlog
+	    got delivered backlog alive
 	shift 6
 	want "$name" || return 0
-	kill -0 "$SUBMITD_PID" 2>/dev/null || {
-		say "bench: submitd is gone, skipping $name"; return 0; }
-	settle
+	fresh_submitd
 	say "== $name: c=$conc size=$size per-conn=$per $*"
 	mem_reset
 	before=$(sink_count)
@@ -233,6 +261,8 @@ scenario() {
 	    --label "$name" --json "$RUN/lg-$name.json" "$@" \
 	    >"$RUN/lg-$name.txt" 2>&1
 	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
+	alive=1
+	kill -0 "$SUBMITD_PID" 2>/dev/null || { alive=0; say "   submitd DIED"; }
 	ok=$(json_get "$RUN/lg-$name.json" messages_ok)
 	# end to end: wait until the sink has every accepted message
 	t1=$(now_ms)
@@ -245,6 +275,7 @@ scenario() {
 	backlog=$((ok - got)); [ $backlog -lt 0 ] && backlog=0
 	printf '{"scenario":"%s","accepted":%s,"delivered":%s,"backlog":%s,' \
 	    "$name" "$ok" "$got" "$backlog" >"$RUN/e2e-$name.json"
+	printf '"submitd_alive":%s,' "$alive" >>"$RUN/e2e-$name.json"
 	printf '"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
 	    "$(awk "BEGIN { printf \"%.3f\", ($delivered - $t0) / 1000 }")" \
 	    "$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / 1000 }")" \
@@ -257,28 +288,32 @@ scenario() {
 idle() {
 	local name=$1 conc=$2 before after ready lgpid i
 	want "$name" || return 0
-	settle
+	fresh_submitd
 	say "== $name: $conc idle TLS sessions, logged in"
 	before=$(rss_total)
 	rm -f "$RUN/idle.ready"
-	$LG -p "$P465" -m tls -c "$conc" -I 5 --timeout 90 --ready-file "$RUN/idle.ready" \
-	    --label "$name" --json "$RUN/lg-$name.json" \
-	    >"$RUN/lg-$name.txt" 2>&1 &
+	# hold up to 300 s; it is told to QUIT (SIGTERM) once measured
+	$LG -p "$P465" -m tls -c "$conc" -I 300 --timeout "$IDLE_LOGIN_MAX" \
+	    --ready-file "$RUN/idle.ready" --label "$name" \
+	    --json "$RUN/lg-$name.json" >"$RUN/lg-$name.txt" 2>&1 &
 	lgpid=$!
-	for ((i = 0; i < 1000; i++)); do
+	for ((i = 0; i < (IDLE_LOGIN_MAX + 10) * 10; i++)); do
 		[ -s "$RUN/idle.ready" ] && break
 		kill -0 $lgpid 2>/dev/null || break
 		sleep 0.1
 	done
-	sleep 1
+	settle		# logins verified, nothing left to do but hold
 	after=$(rss_total)
 	ready=$(cat "$RUN/idle.ready" 2>/dev/null || echo 0)
 	[ -n "$ready" ] || ready=0
-	printf '{"scenario":"%s","sessions":%s,"rss_before_kb":%s,' \
-	    "$name" "$ready" "$before" >"$RUN/idle-$name.json"
-	printf '"rss_idle_kb":%s,"bytes_per_session":%s,"memory":%s}\n' \
-	    "$after" "$([ "$ready" -gt 0 ] && echo $(( (after - before) * 1024 / ready )) || echo null)" \
-	    "$(mem_json)" >>"$RUN/idle-$name.json"
+	printf '{"scenario":"%s","sessions":%s,"requested":%s,' \
+	    "$name" "$ready" "$conc" >"$RUN/idle-$name.json"
+	printf '"rss_before_kb":%s,"rss_idle_kb":%s,"bytes_per_session":%s,' \
+	    "$before" "$after" \
+	    "$([ "$ready" -gt 0 ] && echo $(( (after - before) * 1024 / ready )) || echo null)" \
+	    >>"$RUN/idle-$name.json"
+	printf '"memory":%s}\n' "$(mem_json)" >>"$RUN/idle-$name.json"
+	kill -TERM $lgpid 2>/dev/null
 	wait $lgpid
 	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
 	say "   RSS $before kB -> $after kB with $ready idle sessions"

@@ -554,7 +554,6 @@ main(int argc, char **argv)
 	struct tls_config	*cfg;
 	struct event		*ev_timer, *ev_sig[3];
 	struct timeval		 tv = { 0, 100000 };
-	unsigned char		 ticket_key[48];	/* resumption tickets */
 	int			 ch, i, sigs[3] = { SIGTERM, SIGINT, SIGUSR1 };
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -576,13 +575,8 @@ main(int argc, char **argv)
 	if (sodium_init() == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	randombytes_buf(ticket_key, sizeof(ticket_key));
 	if ((cfg = tls_config_new()) == NULL ||
 	    tls_config_set_keypair_file(cfg, cert, key) == -1 ||
-	    tls_config_set_session_id(cfg, (const unsigned char *)"sink", 4) == -1 ||
-	    tls_config_set_session_lifetime(cfg, 300) == -1 ||
-	    tls_config_add_ticket_key(cfg, 1, ticket_key,
-	    sizeof(ticket_key)) == -1 ||
 	    (server = tls_server()) == NULL ||
 	    tls_configure(server, cfg) == -1) {
 		fprintf(stderr, "sink: TLS setup: %s\n",
