@@ -130,6 +130,9 @@ def main():
     print("-" * len(hdr))
     for s in scenarios:
         lg, e = s["loadgen"], s["end_to_end"]
+        if e.get("error"):
+            print("%-16s %s" % (s["name"], e["error"]))
+            continue
         lat = lg.get("latency_ms", {})
 
         def pp(stage):

@@ -119,11 +119,12 @@ wait_port() {	# PORT SECONDS
 SINK_PID=$!
 wait_port "$PS" 5 || die "the sink did not start: $(cat "$RUN/sink.log")"
 
-start_submitd() {
+start_submitd() {	# 1 when it does not listen within 15 s
 	"$BUILD/submitd" -d -f "$RUN/submitd.conf" 2>>"$RUN/submitd.log" &
 	SUBMITD_PID=$!
-	wait_port "$P465" 10 && wait_port "$P587" 5 ||
-		die "submitd did not listen: $(tail -5 "$RUN/submitd.log")"
+	wait_port "$P465" 10 && wait_port "$P587" 5 && return 0
+	say "bench: submitd did not listen: $(tail -3 "$RUN/submitd.log")"
+	return 1
 }
 
 stop_submitd() {	# SIGTERM, then SIGKILL after 10 s
@@ -147,11 +148,11 @@ stop_submitd() {	# SIGTERM, then SIGKILL after 10 s
 # count against it.  The spool is kept: what is queued is relayed later.
 fresh_submitd() {
 	stop_submitd
-	start_submitd
+	start_submitd || return 1
 	settle
 }
 
-start_submitd
+start_submitd || exit 1
 
 # --- helpers --------------------------------------------------------------
 submitd_pids() {	# the daemon and its descendants
@@ -252,7 +253,11 @@ scenario() {
 	    got delivered backlog alive
 	shift 6
 	want "$name" || return 0
-	fresh_submitd
+	if ! fresh_submitd; then
+		printf '{"scenario":"%s","error":"submitd did not start"}\n' \
+		    "$name" >"$RUN/e2e-$name.json"
+		return 0
+	fi
 	say "== $name: c=$conc size=$size per-conn=$per $*"
 	mem_reset
 	before=$(sink_count)
@@ -267,7 +272,7 @@ scenario() {
 	# end to end: wait until the sink has every accepted message
 	t1=$(now_ms)
 	got=$(( $(sink_count) - before ))
-	while [ "$got" -lt "$ok" ] && [ $(( $(now_ms) - t1 )) -lt $((DRAIN_MAX * 1000)) ]; do
+	while [ "$alive" = 1 ] && [ "$got" -lt "$ok" ] && [ $(( $(now_ms) - t1 )) -lt $((DRAIN_MAX * 1000)) ]; do
 		sleep 0.05
 		got=$(( $(sink_count) - before ))
 	done
@@ -288,7 +293,7 @@ scenario() {
 idle() {
 	local name=$1 conc=$2 before after ready lgpid i
 	want "$name" || return 0
-	fresh_submitd
+	fresh_submitd || return 0
 	say "== $name: $conc idle TLS sessions, logged in"
 	before=$(rss_total)
 	rm -f "$RUN/idle.ready"
