@@ -108,7 +108,7 @@ static char		*body;
 static size_t		 bodylen;
 static long		 started, ok, failed, conns, resumed, active;
 static long		 ready, idle_failed;
-static uint64_t		 t_start, t_last;
+static uint64_t		 t_start, t_last, t_ready, t_stop;
 static int		 stopping, idle_announced, errors_shown;
 static struct sess	**sessions;	/* o.conc slots */
 static struct event	*ev_stop, *ev_grace, *ev_sig, *ev_term;
@@ -180,6 +180,7 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd; (void)what; (void)arg;
 	if (!stopping) {
 		stopping = 1;
+		t_stop = now_us();
 		evtimer_add(ev_grace, &tv);
 		if (o.idle)
 			idle_quit();
@@ -339,6 +340,7 @@ idle_ready(void)
 	if (idle_announced || ready + idle_failed < o.conc)
 		return;
 	idle_announced = 1;
+	t_ready = now_us();
 	printf("READY %ld sessions idle, %ld failed\n", ready, idle_failed);
 	fflush(stdout);
 	if (o.ready_file && (f = fopen(o.ready_file, "w")) != NULL) {
@@ -998,8 +1000,9 @@ report(void)
 	    o.port, o.implicit_tls ? "tls" : "starttls", o.conc, o.size,
 	    o.rcpts, o.per_conn);
 	if (o.idle)
-		printf("  idle sessions ready %ld of %d, held %d s\n", ready,
-		    o.conc, o.idle);
+		printf("  idle sessions ready %ld of %d, held %.1f s\n", ready,
+		    o.conc, t_ready && t_stop > t_ready ?
+		    (double)(t_stop - t_ready) / 1e6 : 0.0);
 	else
 		printf("  ok %ld failed %ld in %.2f s: %.1f msg/s, %.2f MB/s; "
 		    "%ld connections, %ld TLS resumed\n", ok, failed, elapsed,
