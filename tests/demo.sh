@@ -18,8 +18,10 @@ SUBMITCTL=$REPO/$BUILD/submitctl
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # --- what the demo needs (Debian 12) ------------------------------------
+# build-essential ... libsodium-dev: to build, if `make demo` did not yet
 need=""
-for p in python3-aiosmtpd python3-dkim swaks openssl; do
+for p in build-essential pkg-config libtls-dev libevent-dev libsodium-dev \
+    libssl-dev python3-aiosmtpd python3-dkim swaks openssl ca-certificates; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
@@ -32,9 +34,10 @@ if [ -n "$need" ]; then
 		exit 1
 	fi
 fi
-for f in "$SUBMITD" "$SUBMITCTL"; do
-	[ -x "$f" ] || { echo "demo: $f is not built (run make)" >&2; exit 1; }
-done
+if [ ! -x "$SUBMITD" ] || [ ! -x "$SUBMITCTL" ]; then
+	say "building submitd"
+	make BUILD="$BUILD" >/dev/null
+fi
 
 T=$(mktemp -d /tmp/submitd-demo.XXXXXX)
 pids=""
