@@ -14,7 +14,7 @@ MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 BUILD    ?= build
 
-PKGS     := libtls libevent libevent_pthreads libsodium libcrypto
+PKGS     := libtls libevent libevent_pthreads libsodium libcrypto libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
@@ -86,6 +86,10 @@ install: all
 	install -m 0644 man/submitd.8 $(DESTDIR)$(MANDIR)/man8/
 	test -f man/submitctl.8 && install -m 0644 man/submitctl.8 $(DESTDIR)$(MANDIR)/man8/ || true
 	install -m 0644 conf/submitd.conf.example $(DESTDIR)$(SYSCONFDIR)/submitd/submitd.conf.example
+	install -d -m 0755 $(DESTDIR)/var/empty
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! id _submitd >/dev/null 2>&1; then \
+	    echo "useradd _submitd"; \
+	    useradd -r -M -d /var/empty -s /usr/sbin/nologin _submitd; fi
 
 clean:
 	rm -rf build build-asan

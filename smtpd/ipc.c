@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,8 +300,15 @@ ipc_read_one(struct ipc *c)
 		log_warn("ipc %s: recvmsg", c->name);
 		return -1;
 	}
-	if (n == 0)
-		return -1;	/* peer closed */
+	if (n == 0) {
+		/* A zero-length packet reads like EOF: ask the socket which. */
+		struct pollfd	 pfd = { c->fd, POLLRDHUP, 0 };
+
+		if (poll(&pfd, 1, 0) == -1 || (pfd.revents & (POLLHUP | POLLRDHUP)))
+			return -1;	/* peer closed */
+		ipc_drop(c, ipc_received_fd(&mh), "empty packet", 0);
+		return 0;
+	}
 	fd = ipc_received_fd(&mh);
 	if (fd == -2) {
 		ipc_drop(c, -1, "bad control data", n);
