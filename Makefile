@@ -60,8 +60,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsubmitd.a
 
 unit: $(UNIT_BINS)
 
+# The unprivileged user of the roles, when running as root and missing.
+user:
+	@if [ "$$(id -u)" = 0 ] && ! id _submitd >/dev/null 2>&1; then \
+	    echo "useradd _submitd"; \
+	    useradd -r -M -d /var/empty -s /usr/sbin/nologin _submitd; fi
+
 # Unit tests, then integration tests against the programs in $(BUILD).
-check: all unit
+check: all unit user
 	@BUILD=$(BUILD) tests/run-all
 
 asan:
@@ -72,7 +78,7 @@ check-asan:
 	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
-demo: all
+demo: all user
 	@tests/demo.sh
 
 bench: all
@@ -94,4 +100,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit check asan check-asan demo bench install clean
+.PHONY: all unit user check asan check-asan demo bench install clean
