@@ -151,6 +151,24 @@ def main():
                  lg.get("messages_failed", 0), lg.get("msgs_per_s", 0), e2e,
                  e.get("backlog", 0), pp("tls"), pp("auth"), pp("data"),
                  peak_mib(e.get("memory"))))
+    roles = []
+    for s in scenarios:
+        for p in (s["end_to_end"].get("memory") or {}).values():
+            if p["comm"] not in roles:
+                roles.append(p["comm"])
+    if len(roles) > 1:
+        print()
+        print("peak RSS per process (VmHWM, MiB):")
+        print("%-16s " % "scenario" + " ".join(
+            "%15s" % r.replace("submitd: ", "").rstrip(":") for r in roles))
+        for s in scenarios:
+            mem = s["end_to_end"].get("memory") or {}
+            by = {}
+            for p in mem.values():
+                by[p["comm"]] = max(by.get(p["comm"], 0), p["hwm_kb"])
+            print("%-16s " % s["name"] + " ".join(
+                "%15s" % ("%.1f" % (by[r] / 1024) if r in by else "-")
+                for r in roles))
     print()
     print("msg/s: accepted (250 after DATA) per second of the run; e2e/s: "
           "messages received by the sink\n  per second from the scenario's "
