@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "smtpd/ctl_client.h"
 #include "smtpd/ctl_dkim.h"
 #include "smtpd/submitd.h"
 
@@ -66,12 +67,14 @@ ctl_passwd(void)
 int
 main(int argc, char *argv[])
 {
-	int	 ch;
+	const char	*sockpath = NULL;
+	int		 ch;
 
 	while ((ch = getopt(argc, argv, "+s:")) != -1) {
 		switch (ch) {
 		case 's':
-			break;	/* control socket: used by the daemon commands */
+			sockpath = optarg;	/* control socket */
+			break;
 		default:
 			usage();
 		}
@@ -88,7 +91,6 @@ main(int argc, char *argv[])
 		return ctl_passwd();
 	if (strcmp(argv[0], "dkim") == 0)
 		return ctl_dkim_main(argc, argv);
-	fprintf(stderr, "submitctl: %s: unknown command (or needs a running "
-	    "daemon, not built yet)\n", argv[0]);
-	return 2;
+	/* Everything else is a request to the running daemon. */
+	return ctl_client_main(sockpath, argc, argv);
 }
