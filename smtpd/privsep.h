@@ -23,6 +23,9 @@ void	privsep_drop(const char *user, const char *rootdir, const char *role);
 /* privsep_is_root: 1 when running as root (full privilege separation). */
 int	privsep_is_root(void);
 
+/* privsep_chroots: 1 when privsep_drop changes the root directory. */
+int	privsep_chroots(void);
+
 #define PRIVSEP_EMPTY_DIR	"/var/empty"
 
 #endif

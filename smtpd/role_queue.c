@@ -191,7 +191,7 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 void
 role_queue_main(struct conf *conf, int smtp_fd, int relay_fd)
 {
-	static char	 chrooted_spool[] = "/";
+	static char	 chrooted_spool[] = "/", current_dir[] = ".";
 	struct event_base *base = role_start("queue");
 	struct signer	*signer;
 	char		*spool = conf->queue_dir;
@@ -200,8 +200,9 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd)
 	if ((signer = signer_new(conf)) == NULL)
 		fatalx("queue: cannot load the DKIM keys");
 	role_sandbox(conf, privsep_is_root() ? spool : "/", "queue");
+	/* The spool is now "/" (chroot), or "." (ASan build: chdir only). */
 	if (privsep_is_root())
-		conf->queue_dir = chrooted_spool;
+		conf->queue_dir = privsep_chroots() ? chrooted_spool : current_dir;
 	if ((Q.q = queue_new(base, conf)) == NULL)
 		fatalx("queue: cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);

@@ -163,6 +163,9 @@ def session_dir():
     global _SESSION_DIR
     if _SESSION_DIR is None:
         _SESSION_DIR = tempfile.mkdtemp(prefix="submitd-it-")
+        # the daemon's roles run as _submitd: let them pass through (the
+        # files inside keep their own modes)
+        os.chmod(_SESSION_DIR, 0o711)
         if os.environ.get("KEEP_TMP") != "1":
             import atexit
             atexit.register(shutil.rmtree, _SESSION_DIR, True)
@@ -363,6 +366,7 @@ class Submitd:
 
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "LeakSanitizer has encountered a fatal error",
                    "runtime error:", "ERROR SUMMARY: ", "definitely lost")
 
 
@@ -556,6 +560,7 @@ class SubmitdTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix=self.id().split(".")[-1][:40] + "-",
                                     dir=session_dir())
+        os.chmod(self.dir, 0o711)
         self.certs = certs()
         self.spool = os.path.join(self.dir, "spool")
         os.makedirs(self.spool, mode=0o700)
