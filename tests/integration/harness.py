@@ -367,7 +367,8 @@ class Submitd:
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "LeakSanitizer has encountered a fatal error",
-                   "runtime error:", "ERROR SUMMARY: ", "definitely lost")
+                   "Sanitizer:", "runtime error:", "ERROR SUMMARY: ",
+                   "definitely lost")
 
 
 def sanitizer_problems(text):
