@@ -179,6 +179,15 @@ def main():
           "scenario (clear_refs).")
     errs = [(s["name"], s["loadgen"].get("errors")) for s in scenarios
             if s["loadgen"].get("errors")]
+    dk = [s for s in scenarios if s["end_to_end"].get("config", "")
+          not in ("", "submitd.conf") and not s["end_to_end"].get("error")]
+    if dk:
+        print()
+        for s in dk:
+            e = s["end_to_end"]
+            print("%s: config %s (one DKIM signature per message), %s "
+                  "messages left unsigned" % (s["name"], e["config"],
+                                              e.get("dkim_unsigned", "?")))
     died = [s["name"] for s in scenarios
             if s["end_to_end"].get("submitd_alive") == 0]
     if died:

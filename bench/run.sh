@@ -102,6 +102,21 @@ EOF
 
 "$BUILD/submitd" -n -f "$RUN/submitd.conf" >"$RUN/check.log" 2>&1 ||
 	die "submitd -n refused the config: $(cat "$RUN/check.log")"
+SUBMITD_CONF=$RUN/submitd.conf
+
+# The same config with one DKIM key for bench.test, rsa or ed25519, for
+# the scenarios that sign (empty when submitctl cannot make keys).
+dkim_conf() {	# ALG -> prints the config file name
+	local alg=$1 key=$RUN/dkim-$1.key conf=$RUN/submitd-$1.conf
+	"$BUILD/submitctl" dkim keygen -a "$alg" -d bench.test -s "b$alg" \
+	    -o "$key" >"$RUN/dkim-$alg.txt" 2>&1 || return 0
+	{ cat "$RUN/submitd.conf"
+	  printf 'dkim domain bench.test selector b%s %s key "%s"\n' \
+	    "$alg" "$alg" "$key"; } >"$conf"
+	"$BUILD/submitd" -n -f "$conf" >>"$RUN/check.log" 2>&1 && echo "$conf"
+}
+CONF_RSA=$(dkim_conf rsa)
+CONF_ED25519=$(dkim_conf ed25519)
 
 # --- start the sink and submitd -----------------------------------------
 wait_port() {	# PORT SECONDS
@@ -120,7 +135,7 @@ SINK_PID=$!
 wait_port "$PS" 5 || die "the sink did not start: $(cat "$RUN/sink.log")"
 
 start_submitd() {	# 1 when it does not listen within 15 s
-	"$BUILD/submitd" -d -f "$RUN/submitd.conf" 2>>"$RUN/submitd.log" &
+	"$BUILD/submitd" -d -f "$SUBMITD_CONF" 2>>"$RUN/submitd.log" &
 	SUBMITD_PID=$!
 	wait_port "$P465" 10 && wait_port "$P587" 5 && return 0
 	say "bench: submitd did not listen: $(tail -3 "$RUN/submitd.log")"
@@ -250,7 +265,7 @@ want() {	# is scenario $1 selected?
 # scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
 scenario() {
 	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
-	    got delivered backlog alive
+	    got delivered backlog alive unsigned0
 	shift 6
 	want "$name" || return 0
 	if ! fresh_submitd; then
@@ -261,6 +276,7 @@ scenario() {
 	say "== $name: c=$conc size=$size per-conn=$per $*"
 	mem_reset
 	before=$(sink_count)
+	unsigned0=$(grep -c 'event=dkim-unsigned' "$RUN/submitd.log")
 	t0=$(now_ms)
 	$LG -p "$port" -m "$mode" -c "$conc" -s "$size" -M "$per" \
 	    --label "$name" --json "$RUN/lg-$name.json" "$@" \
@@ -280,7 +296,9 @@ scenario() {
 	backlog=$((ok - got)); [ $backlog -lt 0 ] && backlog=0
 	printf '{"scenario":"%s","accepted":%s,"delivered":%s,"backlog":%s,' \
 	    "$name" "$ok" "$got" "$backlog" >"$RUN/e2e-$name.json"
-	printf '"submitd_alive":%s,' "$alive" >>"$RUN/e2e-$name.json"
+	printf '"submitd_alive":%s,"config":"%s","dkim_unsigned":%s,' "$alive" \
+	    "$(basename "$SUBMITD_CONF")" $(( $(grep -c 'event=dkim-unsigned' \
+	    "$RUN/submitd.log") - unsigned0 )) >>"$RUN/e2e-$name.json"
 	printf '"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
 	    "$(awk "BEGIN { printf \"%.3f\", ($delivered - $t0) / 1000 }")" \
 	    "$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / 1000 }")" \
@@ -357,6 +375,21 @@ scenario keep-c1000-2k   $P465 tls      1000 2K   100 -d "$DUR"
 scenario new-c10-100k    $P465 tls      10   100K 1   -d "$DUR"
 scenario keep-c10-100k   $P465 tls      10   100K 100 -d "$DUR"
 scenario keep-c4-10m     $P465 tls      4    10M  100 -n 12 -d 60
+signed() {	# CONF NAME ARGS...: a scenario on a config that signs
+	local conf=$1 name=$2
+	shift 2
+	if [ -z "$conf" ]; then
+		want "$name" && printf '{"scenario":"%s","error":"%s"}\n' "$name" \
+		    "skipped: submitctl dkim keygen or the dkim line failed" \
+		    >"$RUN/e2e-$name.json"
+		return 0
+	fi
+	SUBMITD_CONF=$conf
+	scenario "$name" "$@"
+	SUBMITD_CONF=$RUN/submitd.conf
+}
+signed "$CONF_RSA"     keep-c10-2k-rsa $P465 tls 10 2K 100 -d "$DUR"
+signed "$CONF_ED25519" keep-c10-2k-ed   $P465 tls 10 2K 100 -d "$DUR"
 idle idle-1000 1000
 dkim_rates
 
