@@ -66,6 +66,8 @@ queue_relay_done(const struct relay_result *res, void *arg)
 {
 	struct queue	*q = arg;
 	struct qflight	*f;
+	uint8_t		*was;
+	size_t		 i;
 
 	TAILQ_FOREACH(f, &q->flights, entry)
 		if (f->reqid == res->reqid)
@@ -77,8 +79,13 @@ queue_relay_done(const struct relay_result *res, void *arg)
 	}
 	TAILQ_REMOVE(&q->flights, f, entry);
 	q->nflights--;
+	if ((was = calloc(f->qe.env.nrcpt, 1)) == NULL)
+		fatal("queue: calloc");
+	for (i = 0; i < f->qe.env.nrcpt; i++)
+		was[i] = f->qe.env.rcpt[i].state == RCPT_PENDING;
 	done_apply(f->msg->id, &f->qe.env, res);
-	queue_settle(q, f->msg, &f->qe, time(NULL));
+	queue_settle_from(q, f->msg, &f->qe, was, time(NULL));
+	free(was);
 	queue_env_free(&f->qe);
 	free(f);
 	queue_sched_kick(q);
@@ -137,17 +144,73 @@ settle_next_try(const struct conf *conf, const struct queue_env *qe,
 	return next > now ? next : now + 1;
 }
 
+/*
+ * The DSN for recipients pending before the attempt and failed now
+ * (EXPIRED[i]: by the lifetime).  It is committed before the envelope
+ * changes: a crash in between sends it twice, never loses it.
+ */
+static void
+settle_bounce(struct queue *q, const char *id, const struct queue_env *qe,
+    const uint8_t *was, const uint8_t *expired, time_t now)
+{
+	uint8_t	*sel;
+	size_t	 i, n = 0;
+
+	if ((sel = calloc(qe->env.nrcpt, 1)) == NULL)
+		fatal("queue: calloc");
+	for (i = 0; i < qe->env.nrcpt; i++) {
+		if (!was[i] || qe->env.rcpt[i].state != RCPT_FAILED)
+			continue;
+		sel[i] = expired[i] ? QUEUE_BOUNCE_EXPIRED : QUEUE_BOUNCE_FAILED;
+		n++;
+	}
+	if (n > 0) {
+		q->stats.bounced += n;
+		if (queue_bounce(q, id, qe, sel, now) == -1)
+			log_warnx("msgid=%s event=error step=bounce reason=\"DSN "
+			    "not written: the failure stays in the log only\"",
+			    id);
+	}
+	free(sel);
+}
+
 void
 queue_settle(struct queue *q, struct qmsg *m, struct queue_env *qe,
     time_t now)
 {
-	const struct conf	*conf = q->conf;
+	uint8_t	*was;
+	size_t	 i;
 
+	if ((was = calloc(qe->env.nrcpt ? qe->env.nrcpt : 1, 1)) == NULL)
+		fatal("queue: calloc");
+	for (i = 0; i < qe->env.nrcpt; i++)
+		was[i] = qe->env.rcpt[i].state == RCPT_PENDING;
+	queue_settle_from(q, m, qe, was, now);
+	free(was);
+}
+
+void
+queue_settle_from(struct queue *q, struct qmsg *m, struct queue_env *qe,
+    const uint8_t *was, time_t now)
+{
+	const struct conf	*conf = q->conf;
+	uint8_t			*expired;
+	size_t			 i;
+
+	if ((expired = calloc(qe->env.nrcpt ? qe->env.nrcpt : 1, 1)) == NULL)
+		fatal("queue: calloc");
 	if (queue_env_pending(&qe->env) > 0 && conf->queue_lifetime > 0 &&
-	    now - qe->env.created >= conf->queue_lifetime)
+	    now - qe->env.created >= conf->queue_lifetime) {
+		for (i = 0; i < qe->env.nrcpt; i++)
+			expired[i] = qe->env.rcpt[i].state == RCPT_PENDING;
 		settle_expire(m->id, &qe->env);
+	}
+	settle_bounce(q, m->id, qe, was, expired, now);
+	free(expired);
+	for (i = 0; i < qe->env.nrcpt; i++)
+		if (was[i] && qe->env.rcpt[i].state == RCPT_DONE)
+			q->stats.delivered++;
 	if (queue_env_pending(&qe->env) == 0) {
-		/* Failed recipients get a DSN here (a later issue). */
 		if (queue_remove_files(q, m->id) == 0)
 			log_info("msgid=%s event=removed", m->id);
 		free(m);
@@ -162,6 +225,7 @@ queue_settle(struct queue *q, struct qmsg *m, struct queue_env *qe,
 		    m->id);
 	m->attempts = qe->attempts;
 	m->next_try = qe->next_try;
+	q->stats.deferred++;
 	log_info("msgid=%s event=deferred attempts=%u next_try=%lld",
 	    m->id, m->attempts, (long long)m->next_try);
 	queue_sched_add(q, m);

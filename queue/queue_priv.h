@@ -75,6 +75,13 @@ struct queue {
 	size_t			 nflights;
 	uint64_t		 next_reqid;
 
+	struct {
+		uint64_t	 delivered;	/* recipients, since start */
+		uint64_t	 bounced;	/* recipients */
+		uint64_t	 deferred;	/* attempts that left some pending */
+		uint64_t	 removed;	/* by the operator */
+	}			 stats;
+
 	struct qidlist		 loading;	/* envelopes still to index */
 	size_t			 loadpos;
 	struct event		*ev_load;	/* indexes the rest in batches */
@@ -100,6 +107,26 @@ void		 queue_commit_batch(struct queue *, struct qreq_list *list);
 /* queue_settle: after an attempt, remove, expire or reschedule (queue_done.c). */
 void		 queue_settle(struct queue *, struct qmsg *m,
 		    struct queue_env *qe, time_t now);
+/*
+ * queue_settle_from: queue_settle where WAS_PENDING[i] (env->nrcpt
+ * entries) says which recipients were pending before the attempt: those
+ * now failed get a DSN (queue_bounce) before the envelope changes.
+ * queue_settle takes them from QE as it is.
+ */
+void		 queue_settle_from(struct queue *, struct qmsg *m,
+		    struct queue_env *qe, const uint8_t *was_pending, time_t now);
+
+#define QUEUE_BOUNCE_FAILED	1	/* 5xx from the smarthost */
+#define QUEUE_BOUNCE_EXPIRED	2	/* lifetime over */
+/*
+ * queue_bounce: a DSN (RFC 3464) for message ORIGID's recipients with
+ * SEL[i] set (QUEUE_BOUNCE_*), committed to the spool as a new message
+ * to qe's reverse-path and scheduled.  Nothing when QE is itself a DSN
+ * or has a null reverse-path (logged: event=bounce-dropped).  0, or -1
+ * when it could not be written (logged).
+ */
+int		 queue_bounce(struct queue *, const char *origid,
+		    const struct queue_env *qe, const uint8_t *sel, time_t now);
 /* queue_remove_files: unlink ID.env then ID.msg, fsync the directory. */
 int		 queue_remove_files(struct queue *, const char *id);
 

@@ -335,6 +335,11 @@ relay_deliver(struct relay *r, uint64_t reqid, int msg_fd,
 	size_t			 i;
 
 	if ((secret = secrets_match(r->secrets, env->reverse_path)) == NULL) {
+		if (env->reverse_path[0] == '\0')
+			log_warnx("msgid=%s event=alert error=\"a bounce (null "
+			    "reverse-path) needs a '*' line in the upstream "
+			    "secrets file: none, so bounces cannot be sent\"",
+			    env->queue_id);
 		log_warnx("msgid=%s event=relay result=fail error=\"no upstream "
 		    "login for the reverse-path\"", env->queue_id);
 		return -1;
