@@ -56,17 +56,44 @@ RCPT = "carol@example.com"
 
 # --- ports, files ------------------------------------------------------
 
-def free_port(host="127.0.0.1"):
-    """A currently free TCP port on host (loopback), in the high range."""
+_GIVEN_PORTS = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = f.read().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(host, port):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(200):
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        try:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        finally:
-            s.close()
-        if port >= 20000:
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port(host="127.0.0.1"):
+    """A free TCP port on loopback, high but below the kernel's ephemeral
+    range (so no outgoing connection takes it before the daemon binds it),
+    never the same twice in one test process; free on ::1 too if it exists."""
+    import random
+    lo, _ = _ephemeral_range()
+    top = lo - 1 if lo > 21000 else 65535
+    hosts = [host] + (["::1"] if host != "::1" and have_ipv6() else [])
+    for _ in range(1000):
+        port = random.randint(20000, top)
+        if port in _GIVEN_PORTS:
+            continue
+        if all(_bindable(h, port) for h in hosts):
+            _GIVEN_PORTS.add(port)
             return port
     raise RuntimeError("no free port")
 
@@ -397,6 +424,7 @@ def conf_text(t):
         lines.append("listen on ::1 port %d starttls pki localhost" % t.P3)
     lines += [
         'users "%s"' % t.users_file,
+        'state "%s"' % os.path.join(t.dir, "state"),
         "limit message-size %s" % t.MESSAGE_SIZE,
         'relay %s://localhost:%d secrets "%s"'
         % ("smtps" if t.UPSTREAM_MODE == "smtps" else "smtp+tls",
