@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--duration", default="?")
     ap.add_argument("--elapsed", type=int, default=0)
     ap.add_argument("--alive", default="1")
+    ap.add_argument("--lifted", default="")
+    ap.add_argument("--commit", default="?")
     a = ap.parse_args()
 
     scenarios = []
@@ -100,7 +102,9 @@ def main():
     result = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
+        "commit": a.commit,
         "spool": a.spool,
+        "limits_lifted": [x for x in a.lifted.split("; ") if x],
         "seconds_per_scenario": a.duration,
         "total_seconds": a.elapsed,
         "submitd_alive_at_end": a.alive == "1",
@@ -121,6 +125,8 @@ def main():
     print("spool: %s; %s s per scenario; TLS: ECDSA P-256 certificate, "
           "new connection = TCP + TLS + EHLO + AUTH PLAIN" % (
               a.spool, a.duration))
+    print("submitd: %s (the working tree that make built)" % a.commit)
+    print("config limits lifted: %s" % (a.lifted or "none"))
     print()
     hdr = ("%-16s %5s %5s %4s %7s %5s %8s %8s %7s %13s %13s %13s %8s" % (
         "scenario", "conc", "size", "m/c", "ok", "fail", "msg/s", "e2e/s",

@@ -41,6 +41,7 @@ static void	st_users(struct parser *, char **, size_t);
 static void	st_limit(struct parser *, char **, size_t);
 static void	st_dkim(struct parser *, char **, size_t);
 static void	st_relay(struct parser *, char **, size_t);
+static void	st_control(struct parser *, char **, size_t);
 static void	st_timeout(struct parser *, char **, size_t);
 
 static const struct {
@@ -57,6 +58,7 @@ static const struct {
 	{ "limit",	st_limit },
 	{ "dkim",	st_dkim },
 	{ "relay",	st_relay },
+	{ "control",	st_control },
 	{ "timeout",	st_timeout },
 };
 
@@ -632,6 +634,24 @@ st_timeout(struct parser *p, char **w, size_t n)
 	duration_word(p, w[2], "timeout", out);
 }
 
+/* control "PATH": the control socket for submitctl (issue 7). */
+static void
+st_control(struct parser *p, char **w, size_t n)
+{
+	if (nwords(p, n, 2, "control \"PATH\"") == -1)
+		return;
+	if (w[1][0] != '/') {
+		PERR(p, "control: socket '%s' is not an absolute path", w[1]);
+		return;
+	}
+	if (strlen(w[1]) >= 108) {	/* sun_path */
+		PERR(p, "control: socket path '%s' is too long", w[1]);
+		return;
+	}
+	free(p->conf->control_path);
+	p->conf->control_path = xstrdup(w[1]);
+}
+
 static void
 conf_defaults(struct conf *c, const char *file)
 {
@@ -645,6 +665,7 @@ conf_defaults(struct conf *c, const char *file)
 	c->queue_lifetime = 5 * 86400;
 	c->queue_retry_min = 5 * 60;
 	c->queue_retry_max = 4 * 3600;
+	c->control_path = xstrdup("/run/submitd.sock");
 	c->max_message_size = 35 * 1024 * 1024;
 	c->max_rcpt_per_msg = 100;
 	c->ip_auth_failures.count = 5;
@@ -747,6 +768,7 @@ conf_free(struct conf *c)
 	free(c->file);
 	free(c->user);
 	free(c->queue_dir);
+	free(c->control_path);
 	free(c->users_file);
 	free(c->relay.host);
 	free(c->relay.secrets_file);
