@@ -14,7 +14,7 @@ MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 BUILD    ?= build
 
-PKGS     := libtls libevent libevent_pthreads libsodium libcrypto libseccomp
+PKGS     := libtls libevent libevent_pthreads libsodium libcrypto libseccomp lmdb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

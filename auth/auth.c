@@ -17,6 +17,8 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/lockout.h"
+#include "auth/policy.h"
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "smtpd/log.h"
@@ -29,6 +31,10 @@ struct auth_job {
 	char			 password[AUTH_PASS_MAX + 1];
 	size_t			 passlen;
 	int			 precheck_ok;	/* user known, address allowed */
+	int			 from_refused;	/* known, but not from there */
+	int			 locked;	/* lockout: not even verified */
+	struct sockaddr_storage	 peer;
+	char			 login[AUTH_USER_MAX + 1];	/* as tried */
 	struct auth_reply	 reply;
 	auth_login_cb		 cb;
 	void			*arg;
@@ -85,6 +91,28 @@ auth_worker(void *unused)
 	}
 }
 
+/* Log what the smtp role cannot know; count failures for lockouts. */
+static void
+auth_account(struct auth_job *j)
+{
+	char	 ip[64];
+
+	if (j->locked) {
+		j->reply.ok = AUTH_LOCKED;
+		log_info("auth: event=auth result=locked user=%s ip=%s",
+		    j->login, policy_addr((struct sockaddr *)&j->peer, ip,
+		    sizeof(ip)));
+		return;
+	}
+	if (j->reply.ok)
+		return;
+	if (j->from_refused)
+		log_info("auth: event=auth result=fail user=%s ip=%s "
+		    "reason=from", j->login, policy_addr((struct sockaddr *)
+		    &j->peer, ip, sizeof(ip)));
+	lockout_fail((struct sockaddr *)&j->peer, j->login);
+}
+
 static void
 auth_on_done(evutil_socket_t fd, short what, void *unused)
 {
@@ -102,7 +130,8 @@ auth_on_done(evutil_socket_t fd, short what, void *unused)
 	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++) {
 		struct auth_job	*j = jobs[i];
 
-		if (!j->reply.ok)
+		auth_account(j);
+		if (j->reply.ok != 1)
 			j->reply.senders[0] = '\0';
 		j->cb(j->arg, &j->reply);
 		job_free(j);
@@ -115,8 +144,9 @@ auth_init(struct event_base *base, const struct conf *conf, struct users *users)
 	static const char dummy[] = "not a password";
 	int	 i;
 
-	(void)conf;
 	A.base = base;
+	lockout_init(conf);
+	policy_init(conf, users);
 	A.users = users;
 	/* Same cost as "submitctl passwd" writes: t=3, m=64 MiB. */
 	if (crypto_pwhash_str_alg(A.dummy_hash, dummy, sizeof(dummy) - 1, 3,
@@ -207,11 +237,22 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 	memcpy(j->password, password, len);
 	j->passlen = len;
 	snprintf(j->reply.user, sizeof(j->reply.user), "%s", user);
+	snprintf(j->login, sizeof(j->login), "%s", user);
+	memcpy(&j->peer, peer, peer->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (lockout_locked(peer, user)) {
+		/* Answered at once, still from the loop, never inside. */
+		j->locked = 1;
+		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
+			fatal("auth: result pipe");
+		return 0;
+	}
 
 	u = users_find(A.users, user);
 	if (u != NULL && strlen(u->hash) < sizeof(j->hash)) {
 		memcpy(j->hash, u->hash, strlen(u->hash) + 1);
 		j->precheck_ok = auth_from_allowed(u, peer);
+		j->from_refused = !j->precheck_ok;
 		snprintf(j->reply.user, sizeof(j->reply.user), "%s", u->name);
 		if (snprintf(j->reply.senders, sizeof(j->reply.senders), "%s",
 		    u->senders) >= (int)sizeof(j->reply.senders))

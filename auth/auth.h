@@ -17,10 +17,12 @@ struct conf;
 struct users;
 
 struct auth_reply {
-	int	 ok;				/* 1: credentials good */
+	int	 ok;		/* 1: credentials good; 0: bad; AUTH_LOCKED */
 	char	 user[AUTH_USER_MAX + 1];	/* login name as in the table */
 	char	 senders[AUTH_SENDERS_MAX];	/* the user's sender patterns */
 };
+
+#define AUTH_LOCKED	2	/* too many failures: 454 4.7.0, not checked */
 
 typedef void (*auth_login_cb)(void *arg, const struct auth_reply *);
 
@@ -38,7 +40,9 @@ void	auth_shutdown(void);
  * call, exactly once.  An unknown user costs the same time as a wrong
  * password (a dummy hash is verified).  A login from an address outside
  * the user's from= list fails like a bad password.  -1 on allocation
- * failure (CB will not run).
+ * failure (CB will not run).  While PEER or USER is locked out
+ * (auth/lockout.h) the answer is AUTH_LOCKED, without a verification;
+ * every failure counts towards a lockout.
  */
 int	auth_login(const char *user, const char *password,
 	    const struct sockaddr *peer, auth_login_cb cb, void *arg);

@@ -95,7 +95,10 @@ struct conf {
 	struct conf_rate	 user_messages;		/* per user */
 	struct conf_rate	 user_recipients;	/* per user */
 	struct conf_rate	 ip_connections;	/* per ip */
-	struct conf_rate	 ip_auth_failures;	/* per ip */
+	struct conf_rate	 ip_auth_failures;	/* per ip and per login */
+	unsigned		 max_sessions;		/* at once, 1000 */
+	unsigned		 max_sessions_per_ip;	/* at once, 20 */
+	char			*state_dir;	/* auth counters, "/var/lib/submitd" */
 
 	struct conf_dkim	*dkim;		size_t ndkim;
 	struct conf_relay	 relay;

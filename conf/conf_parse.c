@@ -43,6 +43,7 @@ static void	st_dkim(struct parser *, char **, size_t);
 static void	st_relay(struct parser *, char **, size_t);
 static void	st_control(struct parser *, char **, size_t);
 static void	st_timeout(struct parser *, char **, size_t);
+static void	st_state(struct parser *, char **, size_t);
 
 static const struct {
 	const char	*name;
@@ -60,6 +61,7 @@ static const struct {
 	{ "relay",	st_relay },
 	{ "control",	st_control },
 	{ "timeout",	st_timeout },
+	{ "state",	st_state },
 };
 
 #define PERR(p, ...)	conf_error(&(p)->r, (p)->r.line, __VA_ARGS__)
@@ -366,6 +368,20 @@ st_users(struct parser *p, char **w, size_t n)
 	p->conf->users_file = file_word(p, w[1], "users");
 }
 
+/* state "DIR": the auth role's counters (quotas, lockouts). */
+static void
+st_state(struct parser *p, char **w, size_t n)
+{
+	if (nwords(p, n, 2, "state \"DIR\"") == -1)
+		return;
+	if (w[1][0] != '/') {
+		PERR(p, "state: directory '%s' is not an absolute path", w[1]);
+		return;
+	}
+	free(p->conf->state_dir);
+	p->conf->state_dir = xstrdup(w[1]);
+}
+
 /* "N per WINDOW [per WHO]" from W[0]; WHO NULL when there is none. */
 static int
 rate_words(struct parser *p, char **w, size_t n, const char *who,
@@ -389,6 +405,29 @@ rate_words(struct parser *p, char **w, size_t n, const char *who,
 	}
 	*out = r;
 	return 0;
+}
+
+/* "limit sessions N [per ip]": sessions open at once. */
+static void
+sessions_words(struct parser *p, char **w, size_t n)
+{
+	uint64_t	 v;
+
+	if ((n != 3 && n != 5) || (n == 5 && (strcmp(w[3], "per") != 0 ||
+	    strcmp(w[4], "ip") != 0))) {
+		PERR(p, "usage: limit sessions N [per ip]");
+		return;
+	}
+	if (count_word(p, w[2], 1000000, "limit sessions", &v) == -1)
+		return;
+	if (v == 0) {
+		PERR(p, "limit sessions: must be at least 1");
+		return;
+	}
+	if (n == 5)
+		p->conf->max_sessions_per_ip = (unsigned)v;
+	else
+		p->conf->max_sessions = (unsigned)v;
 }
 
 static void
@@ -426,12 +465,14 @@ st_limit(struct parser *p, char **w, size_t n)
 	else if (n >= 2 && strcmp(w[1], "connections") == 0)
 		rate_words(p, w + 2, n - 2, "ip", "limit connections",
 		    &c->ip_connections);
+	else if (n >= 3 && strcmp(w[1], "sessions") == 0)
+		sessions_words(p, w, n);
 	else if (n >= 2 && strcmp(w[1], "auth-failures") == 0)
 		rate_words(p, w + 2, n - 2, "ip", "limit auth-failures",
 		    &c->ip_auth_failures);
 	else
 		PERR(p, "limit: unknown limit '%s' (message-size, recipients,"
-		    " messages, connections, auth-failures)",
+		    " messages, connections, auth-failures, sessions)",
 		    n >= 2 ? w[1] : "");
 }
 
@@ -670,6 +711,9 @@ conf_defaults(struct conf *c, const char *file)
 	c->max_rcpt_per_msg = 100;
 	c->ip_auth_failures.count = 5;
 	c->ip_auth_failures.window = 15 * 60;
+	c->max_sessions = 1000;
+	c->max_sessions_per_ip = 20;
+	c->state_dir = xstrdup("/var/lib/submitd");
 	c->relay.max_sessions = 4;
 	c->timeouts.command = 300;
 	c->timeouts.data_block = 180;
@@ -770,6 +814,7 @@ conf_free(struct conf *c)
 	free(c->queue_dir);
 	free(c->control_path);
 	free(c->users_file);
+	free(c->state_dir);
 	free(c->relay.host);
 	free(c->relay.secrets_file);
 	free(c->relay.ca_file);

@@ -33,6 +33,10 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_QUEUE_ABORT] = "QUEUE_ABORT",
 	[IPC_RELAY_DELIVER] = "RELAY_DELIVER",
 	[IPC_RELAY_RESULT] = "RELAY_RESULT",
+	[IPC_POLICY_CONNECT] = "POLICY_CONNECT",
+	[IPC_POLICY_MAIL] = "POLICY_MAIL",
+	[IPC_POLICY_RESULT] = "POLICY_RESULT",
+	[IPC_POLICY_CHARGE] = "POLICY_CHARGE",
 };
 
 const char *
@@ -93,7 +97,8 @@ ipc_auth_result_decode(const void *d, size_t len, struct auth_reply *out)
 	if (len != sizeof(*out))
 		return -1;
 	memcpy(out, d, sizeof(*out));
-	if ((out->ok != 0 && out->ok != 1) || !STR_OK(out->user) ||
+	if ((out->ok != 0 && out->ok != 1 && out->ok != AUTH_LOCKED) ||
+	    !STR_OK(out->user) ||
 	    !STR_OK(out->senders) || !text_ok(out->user) || !text_ok(out->senders))
 		return -1;
 	return 0;
@@ -390,4 +395,44 @@ bad:
 	free(r->rcpt);
 	r->rcpt = NULL;
 	return -1;
+}
+
+/* Issue 5: policy questions and answers. */
+
+int
+ipc_policy_decode(const void *d, size_t len, struct ipc_policy *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (!STR_OK(out->user) || !text_ok(out->user) ||
+	    out->nrcpt > IPC_RCPT_MAX)
+		return -1;
+	if (out->peer.ss_family != AF_INET && out->peer.ss_family != AF_INET6)
+		return -1;
+	return 0;
+}
+
+/* A reply line: "4xx ..." or "5xx ...", printable. */
+static int
+policy_reply_ok(const char *r, int need)
+{
+	if (*r == '\0')
+		return !need;
+	return (r[0] == '4' || r[0] == '5') && r[1] >= '0' && r[1] <= '9' &&
+	    r[2] >= '0' && r[2] <= '9' && r[3] == ' ' && text_ok(r);
+}
+
+int
+ipc_policy_result_decode(const void *d, size_t len, struct policy_result *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (out->verdict < POLICY_OK || out->verdict > POLICY_DENY ||
+	    !STR_OK(out->reply) || !STR_OK(out->rcpt_reply) ||
+	    !policy_reply_ok(out->reply, out->verdict != POLICY_OK) ||
+	    !policy_reply_ok(out->rcpt_reply, 0))
+		return -1;
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "auth/policy.h"
 #include "queue/queue.h"
 #include "smtpd/relay.h"
 #include "smtpd/submitd.h"
@@ -26,6 +27,11 @@ enum ipc_type {
 	IPC_QUEUE_ABORT,	/* smtp → queue: struct ipc_queue_status */
 	IPC_RELAY_DELIVER,	/* queue → relay: envelope + prefix + fd */
 	IPC_RELAY_RESULT,	/* relay → queue: per-recipient results */
+	/* issue 5, access policy: */
+	IPC_POLICY_CONNECT,	/* smtp → auth: struct ipc_policy */
+	IPC_POLICY_MAIL,	/* smtp → auth: struct ipc_policy */
+	IPC_POLICY_RESULT,	/* auth → smtp: struct policy_result */
+	IPC_POLICY_CHARGE,	/* smtp → auth: struct ipc_policy, no answer */
 	IPC_TYPE_MAX
 };
 
@@ -38,6 +44,14 @@ struct ipc_auth_login {
 struct ipc_queue_status {
 	int32_t		 status;	/* enum queue_status */
 	char		 queue_id[QUEUE_ID_SIZE];
+};
+
+/* A policy question (issue 5): who, from where, how many recipients. */
+struct ipc_policy {
+	struct sockaddr_storage	 peer;
+	char			 user[AUTH_USER_MAX + 1];	/* "" at connect */
+	uint32_t		 nrcpt;				/* CHARGE */
+	uint32_t		 pad;
 };
 
 /* ipc_type_name: "AUTH_LOGIN" etc. for log lines, "?" if unknown. */
@@ -68,5 +82,9 @@ int	ipc_deliver_decode(const void *, size_t, struct envelope *,
 /* Relay results; ipc_result_decode fills R (R->rcpt malloc'd, free it). */
 int	ipc_result_encode(const struct relay_result *, void **out, size_t *outlen);
 int	ipc_result_decode(const void *, size_t, struct relay_result *);
+
+/* Issue 5: policy questions and answers; 0, or -1 when malformed. */
+int	ipc_policy_decode(const void *, size_t, struct ipc_policy *);
+int	ipc_policy_result_decode(const void *, size_t, struct policy_result *);
 
 #endif

@@ -78,6 +78,10 @@ parent_prepare_dirs(const struct conf *conf)
 			log_warn("%s", conf->queue_dir);
 			return -1;
 		}
+		if (mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) {
+			log_warn("%s", conf->state_dir);
+			return -1;
+		}
 		return 0;
 	}
 	if ((pw = getpwnam(conf->user)) == NULL) {
@@ -94,6 +98,13 @@ parent_prepare_dirs(const struct conf *conf)
 	    chown(conf->queue_dir, pw->pw_uid, pw->pw_gid) == -1 ||
 	    chmod(conf->queue_dir, 0700) == -1) {
 		log_warn("%s", conf->queue_dir);
+		return -1;
+	}
+	/* The auth role's counters (issue 5): its chroot, its files. */
+	if ((mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) ||
+	    chown(conf->state_dir, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chmod(conf->state_dir, 0700) == -1) {
+		log_warn("%s", conf->state_dir);
 		return -1;
 	}
 	return 0;

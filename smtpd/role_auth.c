@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/policy.h"
+#include "auth/store.h"
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "smtpd/ipc.h"
@@ -43,6 +45,31 @@ auth_reject(const struct ipc_msg *m, const char *why)
 		close(m->fd);
 }
 
+/* Issue 5: may this address connect, this user send; a message counted. */
+static void
+auth_policy(const struct ipc_msg *m)
+{
+	struct ipc_policy	 req;
+	struct policy_result	 r;
+
+	if (m->fd != -1 || ipc_policy_decode(m->data, m->len, &req) == -1 ||
+	    (m->type != IPC_POLICY_CONNECT && req.user[0] == '\0')) {
+		auth_reject(m, "malformed");
+		return;
+	}
+	if (m->type == IPC_POLICY_CHARGE) {
+		policy_charge(req.user, req.nrcpt);
+		return;
+	}
+	if (m->type == IPC_POLICY_CONNECT)
+		policy_connect((const struct sockaddr *)&req.peer, &r);
+	else
+		policy_mail(req.user, &r);
+	if (ipc_send(auth_smtp, IPC_POLICY_RESULT, m->reqid, -1, &r,
+	    sizeof(r)) == -1)
+		fatalx("auth: cannot answer the smtp role");
+}
+
 static void
 auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
@@ -68,6 +95,11 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 			fatal("auth: login request");
 		sodium_memzero(&req, sizeof(req));
 		break;
+	case IPC_POLICY_CONNECT:
+	case IPC_POLICY_MAIL:
+	case IPC_POLICY_CHARGE:
+		auth_policy(m);
+		break;
 	default:
 		auth_reject(m, "unexpected type");
 	}
@@ -81,8 +113,11 @@ role_auth_main(struct conf *conf, int smtp_fd)
 
 	if ((users = users_load(conf->users_file, stderr)) == NULL)
 		fatalx("auth: cannot load %s", conf->users_file);
+	/* The counters: opened by path before the chroot into that dir. */
+	if (store_open(conf->state_dir, base) == -1)
+		fatalx("auth: cannot open the state in %s", conf->state_dir);
 	/* Before the worker threads exist, so that they inherit the filter. */
-	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "auth");
+	role_sandbox(conf, conf->state_dir, "auth");
 	if (auth_init(base, conf, users) == -1)
 		fatalx("auth: cannot start");
 	if ((auth_smtp = ipc_new(base, smtp_fd, "auth<-smtp", auth_dispatch,

@@ -26,7 +26,7 @@
 
 #define SMTP_DRAIN_SECONDS	5	/* SIGTERM: time for sessions in DATA */
 
-enum pending_kind { P_AUTH, P_OPEN, P_COMMIT };
+enum pending_kind { P_AUTH, P_OPEN, P_COMMIT, P_POLICY };
 
 struct pending {
 	enum pending_kind	 kind;
@@ -34,6 +34,7 @@ struct pending {
 		auth_login_cb	 auth;
 		queue_open_cb	 open;
 		queue_commit_cb	 commit;
+		policy_cb	 policy;
 	} cb;
 	void			*arg;
 };
@@ -63,6 +64,7 @@ pend(enum pending_kind kind, void *cb, void *arg)
 	case P_AUTH: p->cb.auth = (auth_login_cb)cb; break;
 	case P_OPEN: p->cb.open = (queue_open_cb)cb; break;
 	case P_COMMIT: p->cb.commit = (queue_commit_cb)cb; break;
+	case P_POLICY: p->cb.policy = (policy_cb)cb; break;
 	}
 	return id;
 }
@@ -134,7 +136,57 @@ svc_queue_abort(void *svc, const char *queue_id)
 	send_or_die(S.queue, IPC_QUEUE_ABORT, 0, -1, &m, sizeof(m));
 }
 
+/* Issue 5: the access policy, asked of the auth role. */
+static void
+policy_msg(struct ipc_policy *m, const char *user, const struct sockaddr *peer,
+    size_t nrcpt)
+{
+	memset(m, 0, sizeof(*m));
+	memcpy(&m->peer, peer, peer->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	snprintf(m->user, sizeof(m->user), "%s", user);
+	m->nrcpt = (uint32_t)nrcpt;
+}
+
+static void
+svc_policy_connect(void *svc, const struct sockaddr *peer, policy_cb cb,
+    void *arg)
+{
+	struct ipc_policy	 m;
+
+	(void)svc;
+	policy_msg(&m, "", peer, 0);
+	send_or_die(S.auth, IPC_POLICY_CONNECT, pend(P_POLICY, (void *)cb, arg),
+	    -1, &m, sizeof(m));
+}
+
+static void
+svc_policy_mail(void *svc, const char *user, const struct sockaddr *peer,
+    policy_cb cb, void *arg)
+{
+	struct ipc_policy	 m;
+
+	(void)svc;
+	policy_msg(&m, user, peer, 0);
+	send_or_die(S.auth, IPC_POLICY_MAIL, pend(P_POLICY, (void *)cb, arg),
+	    -1, &m, sizeof(m));
+}
+
+static void
+svc_policy_charge(void *svc, const char *user, const struct sockaddr *peer,
+    size_t nrcpt)
+{
+	struct ipc_policy	 m;
+
+	(void)svc;
+	policy_msg(&m, user, peer, nrcpt);
+	send_or_die(S.auth, IPC_POLICY_CHARGE, 0, -1, &m, sizeof(m));
+}
+
 static const struct smtp_services smtp_ipc_services = {
+	.policy_connect = svc_policy_connect,
+	.policy_mail = svc_policy_mail,
+	.policy_charge = svc_policy_charge,
 	.auth_login = svc_auth_login,
 	.queue_open = svc_queue_open,
 	.queue_commit = svc_queue_commit,
@@ -171,6 +223,7 @@ static void
 dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct auth_reply	 r;
+	struct policy_result	 pr;
 	struct pending		*p;
 
 	(void)c;
@@ -187,6 +240,17 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 			return;
 		p->cb.auth(p->arg, &r);
 		sodium_memzero(&r, sizeof(r));
+		free(p);
+		break;
+	case IPC_POLICY_RESULT:
+		if (m->fd != -1 ||
+		    ipc_policy_result_decode(m->data, m->len, &pr) == -1) {
+			reject(m, "auth", "malformed");
+			return;
+		}
+		if ((p = take(m, P_POLICY)) == NULL)
+			return;
+		p->cb.policy(p->arg, &pr);
 		free(p);
 		break;
 	default:

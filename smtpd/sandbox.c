@@ -46,7 +46,10 @@ static const char *const sys_common[] = {
 static const char *const sys_smtp[] = { "accept", "accept4", NULL };
 
 static const char *const sys_auth[] = {
-	"clone", "clone3", "sched_getaffinity", "set_tid_address", NULL
+	"clone", "clone3", "sched_getaffinity", "set_tid_address",
+	/* LMDB counters (auth/store.c, issue 5) */
+	"pwrite64", "pread64", "fdatasync", "fsync", "msync", "ftruncate",
+	NULL
 };
 
 static const char *const sys_queue[] = {

@@ -23,7 +23,12 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 
 	if (!s->closing) {
 		s->state = S_HELO;
-		if (r->ok) {
+		if (r->ok == AUTH_LOCKED) {
+			log_info("session=%s event=auth result=locked user=%s "
+			    "ip=%s", s->idstr, s->auth_login, s->peer_addr);
+			smtp_reply(s, "454 4.7.0 Too many failed logins, "
+			    "try again later");
+		} else if (r->ok) {
 			s->authenticated = 1;
 			s->user = *r;
 			log_info("session=%s event=auth result=ok user=%s ip=%s",

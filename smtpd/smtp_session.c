@@ -115,6 +115,64 @@ smtp_banner(struct smtp_session *s)
 	smtp_reply(s, "220 %s ESMTP submitd", s->ctx->conf->hostname);
 }
 
+/* The dialogue proper: TLS handshake on "tls", banner on "starttls". */
+static void
+smtp_session_begin(struct smtp_session *s)
+{
+	if (s->tlsmode == LISTEN_TLS) {
+		netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+		netio_starttls_server(s->io, s->tls_ctx);
+	} else
+		smtp_banner(s);
+}
+
+/* Refused before any TLS work (issue 5): one reply, then close. */
+static void
+smtp_session_refuse(struct smtp_session *s, const char *reason,
+    const char *reply)
+{
+	log_info("session=%s event=refused ip=%s reason=%s", s->idstr,
+	    s->peer_addr, reason);
+	smtp_reply(s, "%s", reply);
+	s->state = S_QUIT;
+}
+
+/* Sessions open now from the address of S, S included. */
+static size_t
+smtp_sessions_from(const struct smtp_session *s)
+{
+	const struct smtp_session	*o;
+	size_t				 n = 0;
+
+	TAILQ_FOREACH(o, &s->ctx->sessions, entry)
+		if (!o->closing && strcmp(o->peer_addr, s->peer_addr) == 0)
+			n++;
+	return n;
+}
+
+static void	smtp_session_free(struct smtp_session *);
+
+static void
+smtp_connect_checked(void *arg, const struct policy_result *r)
+{
+	struct smtp_session	*s = arg;
+
+	s->pending--;
+	if (s->closing) {
+		if (s->pending == 0)
+			smtp_session_free(s);
+		return;
+	}
+	s->waiting = 0;
+	if (r->verdict == POLICY_OK)
+		smtp_session_begin(s);
+	else
+		smtp_session_refuse(s, r->verdict == POLICY_DENY ? "policy" :
+		    "rate", r->reply);
+	/* Nothing was read while we waited: a TLS ClientHello is intact. */
+	netio_resume(s->io);
+}
+
 int
 smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
     socklen_t peerlen, enum listen_tls tlsmode, struct tls *tls)
@@ -154,11 +212,21 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	log_info("session=%s event=connect ip=%s listener=%s", s->idstr,
 	    s->peer_addr, tlsmode == LISTEN_TLS ? "tls" : "starttls");
-	if (tlsmode == LISTEN_TLS) {
-		netio_set_timeout(s->io, ctx->conf->timeouts.tls_handshake);
-		netio_starttls_server(s->io, tls);
+	netio_set_timeout(s->io, ctx->conf->timeouts.command);
+	if (ctx->nsessions > ctx->conf->max_sessions)
+		smtp_session_refuse(s, "sessions", "421 4.7.0 Too many "
+		    "sessions, try again later");
+	else if (smtp_sessions_from(s) > ctx->conf->max_sessions_per_ip)
+		smtp_session_refuse(s, "sessions-per-ip", "421 4.7.0 Too many "
+		    "sessions from your address, try again later");
+	else if (ctx->services->policy_connect != NULL) {
+		s->pending++;
+		s->waiting = 1;
+		netio_pause(s->io);
+		ctx->services->policy_connect(ctx->services->svc,
+		    (const struct sockaddr *)&s->peer, smtp_connect_checked, s);
 	} else
-		smtp_banner(s);
+		smtp_session_begin(s);
 	return 0;
 }
 
@@ -483,6 +551,32 @@ cmd_starttls(struct smtp_session *s, const char *args)
 	netio_starttls_server(s->io, s->tls_ctx);
 }
 
+#define SVCS(s)	((s)->ctx->services)
+
+/* The message quota's answer to MAIL (issue 5). */
+static void
+smtp_mail_checked(void *arg, const struct policy_result *r)
+{
+	struct smtp_session	*s = arg;
+
+	if (!s->closing) {
+		if (r->verdict != POLICY_OK) {
+			log_info("session=%s event=quota user=%s reply=\"%s\"",
+			    s->idstr, s->user.user, r->reply);
+			smtp_reply(s, "%s", r->reply);
+			s->reverse_path[0] = '\0';
+		} else {
+			s->rcpt_left = r->rcpt_left;
+			snprintf(s->rcpt_refusal, sizeof(s->rcpt_refusal), "%s",
+			    r->rcpt_reply[0] != '\0' ? r->rcpt_reply :
+			    "452 4.7.1 Recipient quota reached");
+			s->state = S_MAIL;
+			smtp_reply(s, "250 2.1.0 Ok");
+		}
+	}
+	smtp_session_resume(s);
+}
+
 static void
 cmd_mail(struct smtp_session *s, const char *args)
 {
@@ -518,8 +612,16 @@ cmd_mail(struct smtp_session *s, const char *args)
 		s->reverse_path[0] = '\0';
 		return;
 	}
-	s->state = S_MAIL;
-	smtp_reply(s, "250 2.1.0 Ok");
+	s->rcpt_left = POLICY_RCPT_UNLIMITED;
+	if (SVCS(s)->policy_mail == NULL) {
+		s->state = S_MAIL;
+		smtp_reply(s, "250 2.1.0 Ok");
+		return;
+	}
+	s->pending++;
+	s->waiting = 1;
+	SVCS(s)->policy_mail(SVCS(s)->svc, s->user.user,
+	    (const struct sockaddr *)&s->peer, smtp_mail_checked, s);
 }
 
 static void
@@ -545,6 +647,12 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 	}
 	if (s->nrcpt >= s->ctx->conf->max_rcpt_per_msg) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	if (s->nrcpt >= s->rcpt_left) {
+		log_info("session=%s event=quota user=%s limit=recipients",
+		    s->idstr, s->user.user);
+		smtp_reply(s, "%s", s->rcpt_refusal);
 		return;
 	}
 	if ((n = reallocarray(s->rcpt, s->nrcpt + 1, sizeof(*n))) == NULL) {

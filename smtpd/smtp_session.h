@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "auth/auth.h"
+#include "auth/policy.h"
 #include "conf/conf.h"
 #include "queue/queue.h"
 
@@ -32,6 +33,18 @@ struct smtp_services {
 		    const struct envelope *, const struct queue_sign_input *,
 		    queue_commit_cb, void *arg);
 	void	(*queue_abort)(void *svc, const char *queue_id);
+	/*
+	 * Access policy (issue 5); NULL: no policy, everything allowed.
+	 * policy_connect: may PEER connect?  policy_mail: may USER send a
+	 * message now?  policy_charge: USER's message to NRCPT recipients
+	 * was accepted (no answer).
+	 */
+	void	(*policy_connect)(void *svc, const struct sockaddr *peer,
+		    policy_cb, void *arg);
+	void	(*policy_mail)(void *svc, const char *user,
+		    const struct sockaddr *peer, policy_cb, void *arg);
+	void	(*policy_charge)(void *svc, const char *user,
+		    const struct sockaddr *peer, size_t nrcpt);
 	void	*svc;
 };
 

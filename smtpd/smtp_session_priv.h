@@ -88,6 +88,8 @@ struct smtp_session {
 	struct smtp_mail_params	 mail_params;
 	struct envelope_rcpt	*rcpt;
 	size_t			 nrcpt;
+	uint32_t		 rcpt_left;	/* the user's recipient quota */
+	char			 rcpt_refusal[POLICY_REPLY_MAX];
 
 	struct smtp_data	 data;
 };

@@ -425,6 +425,7 @@ def conf_text(t):
     lines += [
         'users "%s"' % t.users_file,
         'state "%s"' % os.path.join(t.dir, "state"),
+        'state "%s"' % os.path.join(t.dir, "state"),
         "limit message-size %s" % t.MESSAGE_SIZE,
         'relay %s://localhost:%d secrets "%s"'
         % ("smtps" if t.UPSTREAM_MODE == "smtps" else "smtp+tls",

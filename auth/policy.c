@@ -1,0 +1,250 @@
+/*
+ * policy.c — connect checks and send quotas; see policy.h.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/lockout.h"
+#include "auth/policy.h"
+#include "auth/store.h"
+#include "auth/users.h"
+#include "conf/conf.h"
+#include "smtpd/log.h"
+
+static struct {
+	const struct conf	*conf;
+	const struct users	*users;
+} P;
+
+void
+policy_init(const struct conf *conf, const struct users *users)
+{
+	P.conf = conf;
+	P.users = users;
+}
+
+const char *
+policy_addr(const struct sockaddr *peer, char *buf, size_t size)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)peer;
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)peer;
+
+	if (peer->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		if (inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf,
+		    size) != NULL)
+			return buf;
+	} else if (peer->sa_family == AF_INET6) {
+		if (inet_ntop(AF_INET6, &s6->sin6_addr, buf, size) != NULL)
+			return buf;
+	} else if (peer->sa_family == AF_INET) {
+		if (inet_ntop(AF_INET, &s4->sin_addr, buf, size) != NULL)
+			return buf;
+	}
+	snprintf(buf, size, "unknown");
+	return buf;
+}
+
+const char *
+policy_window_text(int64_t ms, char *buf, size_t size)
+{
+	int64_t	 s = ms / 1000;
+
+	if (ms % 1000 != 0 || s == 0)
+		snprintf(buf, size, "%lldms", (long long)ms);
+	else if (s % 86400 == 0)
+		snprintf(buf, size, "%lldd", (long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, size, "%lldh", (long long)(s / 3600));
+	else if (s % 60 == 0)
+		snprintf(buf, size, "%lldm", (long long)(s / 60));
+	else
+		snprintf(buf, size, "%llds", (long long)s);
+	return buf;
+}
+
+const char *
+policy_when(int64_t now_ms, int64_t wait_ms, char *buf, size_t size)
+{
+	struct tm	 tm;
+	time_t		 t;
+	int64_t		 secs;
+
+	if (wait_ms == WINDOW_NEVER) {
+		snprintf(buf, size, "not within one window");
+		return buf;
+	}
+	secs = (wait_ms + 999) / 1000;
+	t = (time_t)((now_ms + wait_ms + 999) / 1000);
+	if (gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, size, "retry in %lld s", (long long)secs);
+	else
+		snprintf(buf, size, "retry after %02d:%02d:%02d UTC (in %lld s)",
+		    tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)secs);
+	return buf;
+}
+
+static struct window_rate
+rate_of(const struct conf_rate *c)
+{
+	struct window_rate	 r;
+
+	r.count = c->count;
+	r.window_ms = (int64_t)c->window * 1000;
+	return r;
+}
+
+void
+policy_user_rates(const char *user, struct window_rate *messages,
+    struct window_rate *recipients)
+{
+	const struct user_entry	*u = P.users ? users_find(P.users, user) : NULL;
+
+	*messages = rate_of(u && u->messages.count ? &u->messages :
+	    &P.conf->user_messages);
+	*recipients = rate_of(u && u->recipients.count ? &u->recipients :
+	    &P.conf->user_recipients);
+}
+
+static void
+result_ok(struct policy_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = POLICY_OK;
+	out->rcpt_left = POLICY_RCPT_UNLIMITED;
+}
+
+/* The stored window KEY, or an empty one. */
+static void
+window_load(const char *key, struct window *w)
+{
+	if (store_get(key, w, sizeof(*w)) != 0)
+		memset(w, 0, sizeof(*w));
+}
+
+static int
+allowed(const struct sockaddr *peer)
+{
+	size_t	 i;
+
+	if (P.conf->nallow == 0)
+		return 1;
+	for (i = 0; i < P.conf->nallow; i++)
+		if (conf_cidr_match(&P.conf->allow[i], peer))
+			return 1;
+	return 0;
+}
+
+void
+policy_connect(const struct sockaddr *peer, struct policy_result *out)
+{
+	struct window_rate	 r = rate_of(&P.conf->ip_connections);
+	struct window		 w;
+	char			 ip[64], key[STORE_KEY_MAX], when[64], win[32];
+	int64_t			 now = store_now_ms(), wait, until;
+
+	result_ok(out);
+	policy_addr(peer, ip, sizeof(ip));
+	if (!allowed(peer)) {
+		out->verdict = POLICY_DENY;
+		snprintf(out->reply, sizeof(out->reply),
+		    "554 5.7.1 Address %s is not allowed to connect", ip);
+		log_info("auth: event=connect-refused ip=%s reason=allowlist", ip);
+		return;
+	}
+	if (lockout_ip_locked(peer, &until)) {
+		out->verdict = POLICY_DENY;
+		snprintf(out->reply, sizeof(out->reply),
+		    "554 5.7.1 Too many failed logins from %s, %s", ip,
+		    policy_when(now, until - now, when, sizeof(when)));
+		log_info("auth: event=connect-refused ip=%s reason=lockout", ip);
+		return;
+	}
+	if (r.count == 0)
+		return;
+	snprintf(key, sizeof(key), "c/%s", ip);
+	window_load(key, &w);
+	if (!window_check(&w, &r, 1, now, &wait)) {
+		out->verdict = POLICY_TEMP;
+		snprintf(out->reply, sizeof(out->reply),
+		    "421 4.7.0 Connection rate from %s reached (%llu per %s), "
+		    "%s", ip, (unsigned long long)r.count,
+		    policy_window_text(r.window_ms, win, sizeof(win)),
+		    policy_when(now, wait, when, sizeof(when)));
+		log_info("auth: event=connect-refused ip=%s reason=rate", ip);
+		return;
+	}
+	window_charge(&w, &r, 1, now);
+	store_put(key, &w, sizeof(w));
+}
+
+void
+policy_mail(const char *user, struct policy_result *out)
+{
+	struct window_rate	 rm, rr;
+	struct window		 w;
+	char			 key[STORE_KEY_MAX], when[64], win[32];
+	int64_t			 now = store_now_ms(), wait;
+	uint64_t		 used;
+
+	result_ok(out);
+	policy_user_rates(user, &rm, &rr);
+	if (rm.count != 0) {
+		snprintf(key, sizeof(key), "m/%s", user);
+		window_load(key, &w);
+		if (!window_check(&w, &rm, 1, now, &wait)) {
+			out->verdict = POLICY_TEMP;
+			snprintf(out->reply, sizeof(out->reply),
+			    "451 4.7.1 Message quota reached (%llu per %s), %s",
+			    (unsigned long long)rm.count,
+			    policy_window_text(rm.window_ms, win, sizeof(win)),
+			    policy_when(now, wait, when, sizeof(when)));
+			log_info("auth: event=quota-refused user=%s "
+			    "limit=messages", user);
+			return;
+		}
+	}
+	if (rr.count == 0)
+		return;
+	snprintf(key, sizeof(key), "r/%s", user);
+	window_load(key, &w);
+	used = window_used(&w, &rr, now);
+	out->rcpt_left = used >= rr.count ? 0 : rr.count - used > UINT32_MAX - 1 ?
+	    UINT32_MAX - 1 : (uint32_t)(rr.count - used);
+	/* When one more would fit: the wait for a single recipient. */
+	if (window_check(&w, &rr, (uint64_t)out->rcpt_left + 1, now, &wait))
+		wait = 1000;
+	snprintf(out->rcpt_reply, sizeof(out->rcpt_reply),
+	    "452 4.7.1 Recipient quota reached (%llu per %s), %s",
+	    (unsigned long long)rr.count,
+	    policy_window_text(rr.window_ms, win, sizeof(win)),
+	    policy_when(now, wait, when, sizeof(when)));
+}
+
+void
+policy_charge(const char *user, uint64_t nrcpt)
+{
+	struct window_rate	 rm, rr;
+	struct window		 w;
+	char			 key[STORE_KEY_MAX];
+	int64_t			 now = store_now_ms();
+
+	policy_user_rates(user, &rm, &rr);
+	if (rm.count != 0) {
+		snprintf(key, sizeof(key), "m/%s", user);
+		window_load(key, &w);
+		window_charge(&w, &rm, 1, now);
+		store_put(key, &w, sizeof(w));
+	}
+	if (rr.count != 0 && nrcpt > 0) {
+		snprintf(key, sizeof(key), "r/%s", user);
+		window_load(key, &w);
+		window_charge(&w, &rr, nrcpt, now);
+		store_put(key, &w, sizeof(w));
+	}
+}

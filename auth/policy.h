@@ -1,0 +1,66 @@
+/*
+ * policy.h — who may connect and how much a user may send: the "allow
+ * from" list, the connection rate per address, the message and recipient
+ * quotas per user (submitd.conf "limit", users file messages= and
+ * recipients=), answered by the auth role.  Counters live in auth/store.h;
+ * failed logins and lockouts in auth/lockout.h.  Replies are whole SMTP
+ * reply lines (RFC 5321 4.2, RFC 3463 codes) for the smtp role to send.
+ */
+#ifndef AUTH_POLICY_H
+#define AUTH_POLICY_H
+
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include "auth/window.h"
+
+struct conf;
+struct users;
+
+enum policy_verdict {
+	POLICY_OK = 0,		/* go on */
+	POLICY_TEMP,		/* 421 / 451: over a rate, try later */
+	POLICY_DENY,		/* 554 5.7.1: not allowed here, close */
+};
+
+#define POLICY_REPLY_MAX	200
+#define POLICY_RCPT_UNLIMITED	UINT32_MAX
+
+/* The answer to a check; also the IPC_POLICY_RESULT payload. */
+struct policy_result {
+	int32_t		 verdict;			/* enum policy_verdict */
+	uint32_t	 rcpt_left;	/* recipients the quota allows now */
+	char		 reply[POLICY_REPLY_MAX];	/* "" when POLICY_OK */
+	char		 rcpt_reply[POLICY_REPLY_MAX];	/* when rcpt_left is used up */
+};
+
+typedef void (*policy_cb)(void *arg, const struct policy_result *);
+
+/* policy_init: the rules of CONF and the overrides of USERS (both kept). */
+void	policy_init(const struct conf *, const struct users *);
+
+/*
+ * policy_connect: may PEER connect now (allowlist, lockout, connection
+ * rate)?  A connection that may is counted.  Fills OUT.
+ */
+void	policy_connect(const struct sockaddr *peer, struct policy_result *out);
+/*
+ * policy_mail: may USER start a message now (message quota)?  Also says
+ * how many recipients the recipient quota leaves.  Fills OUT.
+ */
+void	policy_mail(const char *user, struct policy_result *out);
+/* policy_charge: USER's message with NRCPT recipients was accepted. */
+void	policy_charge(const char *user, uint64_t nrcpt);
+
+/* policy_user_rates: the message and recipient limits that apply to USER. */
+void	policy_user_rates(const char *user, struct window_rate *messages,
+	    struct window_rate *recipients);
+
+/* policy_addr: PEER as text for keys and logs (IPv4-mapped as IPv4). */
+const char *policy_addr(const struct sockaddr *peer, char *buf, size_t size);
+/* policy_when: "retry after 12:34:56 UTC (in 42 s)" for a wait of WAIT_MS. */
+const char *policy_when(int64_t now_ms, int64_t wait_ms, char *buf, size_t size);
+/* policy_window_text: a window of MS as "1h", "15m", "90s". */
+const char *policy_window_text(int64_t ms, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,278 @@
+/* store.c — the auth role's LMDB counters; see store.h. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <lmdb.h>
+
+#include "auth/store.h"
+#include "smtpd/log.h"
+
+#define STORE_MAPSIZE		(256UL * 1024 * 1024)	/* address space */
+#define STORE_SWEEP_SECONDS	60
+
+static struct {
+	MDB_env		*env;
+	MDB_dbi		 dbi;
+	int		 dirty;
+	struct event	*ev_sync;
+	struct event	*ev_sweep;
+} T;
+
+int64_t
+store_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+store_on_sync(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (T.dirty)
+		store_sync();
+}
+
+static void
+store_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	 n;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if ((n = store_sweep(store_now_ms())) > 0)
+		log_debug("auth: event=store-sweep removed=%zu", n);
+}
+
+int
+store_open(const char *dir, struct event_base *base)
+{
+	MDB_txn		*txn;
+	struct timeval	 one = { 1, 0 }, sweep = { STORE_SWEEP_SECONDS, 0 };
+	int		 rc;
+
+	if ((rc = mdb_env_create(&T.env)) != 0 ||
+	    (rc = mdb_env_set_mapsize(T.env, STORE_MAPSIZE)) != 0 ||
+	    (rc = mdb_env_open(T.env, dir, MDB_NOSYNC | MDB_NOLOCK |
+	    MDB_NOTLS, 0600)) != 0) {
+		log_warnx("auth: state %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(T.env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, NULL, 0, &T.dbi)) != 0 ||
+	    (rc = mdb_txn_commit(txn)) != 0) {
+		log_warnx("auth: state %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	if (base == NULL)
+		return 0;
+	if ((T.ev_sync = event_new(base, -1, EV_PERSIST, store_on_sync,
+	    NULL)) == NULL || event_add(T.ev_sync, &one) == -1 ||
+	    (T.ev_sweep = event_new(base, -1, EV_PERSIST, store_on_sweep,
+	    NULL)) == NULL || event_add(T.ev_sweep, &sweep) == -1) {
+		log_warnx("auth: state: timers");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (T.env != NULL)
+		mdb_env_close(T.env);
+	T.env = NULL;
+	return -1;
+}
+
+void
+store_close(void)
+{
+	if (T.env == NULL)
+		return;
+	store_sync();
+	if (T.ev_sync)
+		event_free(T.ev_sync);
+	if (T.ev_sweep)
+		event_free(T.ev_sweep);
+	T.ev_sync = T.ev_sweep = NULL;
+	mdb_env_close(T.env);
+	T.env = NULL;
+}
+
+int
+store_sync(void)
+{
+	int	 rc;
+
+	if (T.env == NULL)
+		return -1;
+	if ((rc = mdb_env_sync(T.env, 1)) != 0) {
+		log_warnx("auth: state sync: %s", mdb_strerror(rc));
+		return -1;
+	}
+	T.dirty = 0;
+	return 0;
+}
+
+static int
+key_val(const char *key, MDB_val *k)
+{
+	size_t	 len = strlen(key);
+
+	if (len == 0 || len > STORE_KEY_MAX)
+		return -1;
+	k->mv_data = (void *)(uintptr_t)key;
+	k->mv_size = len;
+	return 0;
+}
+
+int
+store_get(const char *key, void *val, size_t len)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+	int	 rc, ret = 1;
+
+	if (T.env == NULL || key_val(key, &k) == -1)
+		return -1;
+	if ((rc = mdb_txn_begin(T.env, NULL, MDB_RDONLY, &txn)) != 0) {
+		log_warnx("auth: state read: %s", mdb_strerror(rc));
+		return -1;
+	}
+	rc = mdb_get(txn, T.dbi, &k, &v);
+	if (rc == 0 && v.mv_size == len) {
+		memcpy(val, v.mv_data, len);
+		ret = 0;
+	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_warnx("auth: state read: %s", mdb_strerror(rc));
+		ret = -1;
+	}
+	mdb_txn_abort(txn);
+	return ret;
+}
+
+int
+store_put(const char *key, const void *val, size_t len)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+	int	 rc;
+
+	if (T.env == NULL || key_val(key, &k) == -1)
+		return -1;
+	v.mv_data = (void *)(uintptr_t)val;
+	v.mv_size = len;
+	if ((rc = mdb_txn_begin(T.env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = mdb_put(txn, T.dbi, &k, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	T.dirty = 1;
+	return 0;
+fail:
+	log_warnx("auth: state write %s: %s", key, mdb_strerror(rc));
+	return -1;
+}
+
+int
+store_del(const char *key)
+{
+	MDB_txn	*txn;
+	MDB_val	 k;
+	int	 rc;
+
+	if (T.env == NULL || key_val(key, &k) == -1)
+		return -1;
+	if ((rc = mdb_txn_begin(T.env, NULL, 0, &txn)) != 0)
+		goto fail;
+	rc = mdb_del(txn, T.dbi, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		goto fail;
+	T.dirty = 1;
+	return 0;
+fail:
+	log_warnx("auth: state delete %s: %s", key, mdb_strerror(rc));
+	return -1;
+}
+
+int
+store_each(const char *prefix, store_each_cb cb, void *arg)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	char		 key[STORE_KEY_MAX + 1];
+	size_t		 plen = strlen(prefix);
+	int		 rc;
+
+	if (T.env == NULL || plen > STORE_KEY_MAX)
+		return -1;
+	if ((rc = mdb_txn_begin(T.env, NULL, MDB_RDONLY, &txn)) != 0)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, T.dbi, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	k.mv_data = (void *)(uintptr_t)prefix;
+	k.mv_size = plen;
+	rc = plen > 0 ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
+	    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if (k.mv_size > STORE_KEY_MAX)
+			continue;
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		cb(key, v.mv_data, v.mv_size, arg);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+size_t
+store_sweep(int64_t now_ms)
+{
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	int64_t		 expires;
+	size_t		 n = 0;
+	int		 rc;
+
+	if (T.env == NULL || mdb_txn_begin(T.env, NULL, 0, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, T.dbi, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size < sizeof(expires))
+			continue;
+		memcpy(&expires, v.mv_data, sizeof(expires));
+		if (expires <= now_ms && mdb_cursor_del(cur, 0) == 0)
+			n++;
+	}
+	mdb_cursor_close(cur);
+	if (mdb_txn_commit(txn) != 0)
+		return 0;
+	if (n > 0)
+		T.dirty = 1;
+	return n;
+}
