@@ -28,6 +28,12 @@ policy_init(const struct conf *conf, const struct users *users)
 	P.users = users;
 }
 
+const struct users *
+policy_users(void)
+{
+	return P.users;
+}
+
 const char *
 policy_addr(const struct sockaddr *peer, char *buf, size_t size)
 {

@@ -56,6 +56,9 @@ void	policy_charge(const char *user, uint64_t nrcpt);
 void	policy_user_rates(const char *user, struct window_rate *messages,
 	    struct window_rate *recipients);
 
+/* policy_users: the users table given to policy_init (may be NULL). */
+const struct users *policy_users(void);
+
 /* policy_addr: PEER as text for keys and logs (IPv4-mapped as IPv4). */
 const char *policy_addr(const struct sockaddr *peer, char *buf, size_t size);
 /* policy_when: "retry after 12:34:56 UTC (in 42 s)" for a wait of WAIT_MS. */

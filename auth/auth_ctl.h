@@ -1,0 +1,19 @@
+/*
+ * auth_ctl.h — the auth role's side of submitctl (issue 5): "show limits
+ * [USER]" and "unlock IP|USER", called from the control channel in
+ * smtpd/role_auth.c (IPC_CTL_REQUEST, see smtpd/ctl_client.h).
+ */
+#ifndef AUTH_AUTH_CTL_H
+#define AUTH_AUTH_CTL_H
+
+struct evbuffer;
+
+/*
+ * auth_ctl: ARGV (ARGC >= 1) is the command ("show", "limits", [USER]) or
+ * ("unlock", IP|USER); JSON set for --json.  Writes the answer to OUT as
+ * text for people or JSON; returns 0 when done, 1 when refused (OUT says
+ * why).
+ */
+int	auth_ctl(int argc, char **argv, int json, struct evbuffer *out);
+
+#endif
