@@ -109,7 +109,8 @@ static size_t		 bodylen;
 static long		 started, ok, failed, conns, resumed, active;
 static long		 ready, idle_failed;
 static uint64_t		 t_start, t_last, t_ready, t_stop;
-static int		 stopping, idle_announced, errors_shown;
+static int		 stopping, idle_announced, errors_shown, deadline_hit;
+static int		 stop_early;	/* count reached, error or signal */
 static struct sess	**sessions;	/* o.conc slots */
 static struct event	*ev_stop, *ev_grace, *ev_sig, *ev_term;
 
@@ -177,7 +178,10 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval	tv = { o.grace, 0 };
 
-	(void)fd; (void)what; (void)arg;
+	(void)fd; (void)arg;
+	(void)what;
+	if (!stopping && !stop_early && !o.idle)
+		deadline_hit = 1;
 	if (!stopping) {
 		stopping = 1;
 		t_stop = now_us();
@@ -200,8 +204,10 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 static void
 begin_stop(void)
 {
-	if (!stopping)
+	if (!stopping) {
+		stop_early = 1;
 		event_active(ev_stop, EV_TIMEOUT, 0);
+	}
 }
 
 /* Whether this session may start one more message now. */
@@ -990,10 +996,18 @@ report_json(double elapsed, double rate)
 static void
 report(void)
 {
-	double	elapsed, rate;
-	size_t	i;
+	double		elapsed, rate;
+	uint64_t	t_end;
+	size_t		i;
 
-	elapsed = t_last > t_start ? (double)(t_last - t_start) / 1e6 : 0;
+	/*
+	 * Over the whole run: to the last 250, or to the deadline when the
+	 * duration ran out first (sessions stuck until then count too).
+	 */
+	t_end = t_last;
+	if (deadline_hit && t_stop > t_end)
+		t_end = t_stop;
+	elapsed = t_end > t_start ? (double)(t_end - t_start) / 1e6 : 0;
 	rate = elapsed > 0 ? (double)ok / elapsed : 0;
 	printf("%s%s%s:%s %s c=%d size=%zu rcpts=%d per-conn=%d\n",
 	    o.label[0] ? o.label : "", o.label[0] ? ": " : "", o.host,

@@ -183,8 +183,13 @@ def main():
           "data = DATA to the final 250.")
     print("peakMiB: sum over submitd processes of VmHWM, reset before each "
           "scenario (clear_refs).")
-    errs = [(s["name"], s["loadgen"].get("errors")) for s in scenarios
-            if s["loadgen"].get("errors")]
+    errs = []
+    for s in scenarios:
+        e = dict(s["loadgen"].get("errors") or {})
+        if s["loadgen"].get("unfinished"):
+            e["unfinished-sessions"] = s["loadgen"]["unfinished"]
+        if e:
+            errs.append((s["name"], e))
     dk = [s for s in scenarios if s["end_to_end"].get("config", "")
           not in ("", "submitd.conf") and not s["end_to_end"].get("error")]
     if dk:
@@ -201,7 +206,8 @@ def main():
         print("submitd DIED during: " + ", ".join(died))
     if errs:
         print()
-        print("errors (reply codes or connection failures):")
+        print("errors (reply codes, connection failures, sessions still "
+              "waiting when loadgen gave up):")
         for name, e in errs:
             print("  %-16s %s" % (name, " ".join(
                 "%s=%s" % kv for kv in sorted(e.items()))))
