@@ -1,0 +1,64 @@
+"""Brute-force lockout (issue 5): after N failed logins from one address
+(or for one login name) within the window, logins are refused with
+454 4.7.0 and new connections from the address with 554 5.7.1, until the
+window passes; each lockout is logged once."""
+
+import time
+import unittest
+
+from harness import SubmitdTest, USER, PASSWORD, USER2, PASSWORD2
+from policy_util import connect_from, login_from
+
+
+class Lockout(SubmitdTest):
+    EXTRA_CONF = ("limit auth-failures 3 per 4s per ip",)
+
+    def test_bad_passwords_then_locked_then_expires(self):
+        c, _ = login_from(self, "127.0.0.2", password="wrong-1",
+                          expect="535 5.7.8")
+        self.assertReply(c.auth_plain(USER, "wrong-2"), "535 5.7.8")
+        self.assertReply(c.auth_plain(USER, "wrong-3"), "535 5.7.8")
+        # the good password no longer helps
+        self.assertReply(c.auth_plain(USER, PASSWORD), "454 4.7.0")
+        self.assertReply(c.auth_plain(USER, PASSWORD), "454 4.7.0")
+        # a new connection from that address: refused before TLS
+        d = connect_from(self, "127.0.0.2")
+        self.assertReply(d.reply(), "554 5.7.1")
+        # the login name is locked from elsewhere too
+        login_from(self, "127.0.0.3", expect="454 4.7.0")
+        # other users from other addresses are fine
+        login_from(self, "127.0.0.3", user=USER2, password=PASSWORD2)
+        time.sleep(4.2)
+        login_from(self, "127.0.0.2")
+        log = self.submitd.log_text()
+        lines = [l for l in log.splitlines() if "event=lockout" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("ip=127.0.0.2", lines[0])
+        self.assertIn("user=%s" % USER, lines[0])
+        self.assertIn("failures=3", lines[0])
+
+    def test_failures_by_name_from_many_addresses(self):
+        for i in range(3):
+            login_from(self, "127.0.0.%d" % (10 + i), password="bad",
+                       expect="535 5.7.8")
+        login_from(self, "127.0.0.20", expect="454 4.7.0")
+        lines = [l for l in self.submitd.log_text().splitlines()
+                 if "event=lockout" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("scope=user", lines[0])
+
+    def test_unknown_user_costs_the_same(self):
+        def auth_time(src, user):
+            c, _ = login_from(self, src, user=None, expect=None)
+            t0 = time.monotonic()
+            self.assertReply(c.auth_plain(user, "bad"), "535 5.7.8")
+            return time.monotonic() - t0
+        t_bad = min(auth_time("127.0.0.5", USER), auth_time("127.0.0.6", USER))
+        t_unknown = min(auth_time("127.0.0.7", "nobody@example.org"),
+                        auth_time("127.0.0.8", "nobody@example.org"))
+        # both pay one Argon2id verification (tens of ms): no oracle
+        self.assertGreater(t_unknown, t_bad * 0.5)
+        self.assertLess(t_unknown, t_bad * 2 + 0.05)
+
+if __name__ == "__main__":
+    unittest.main()
