@@ -112,6 +112,17 @@ void		 queue_message_commit(struct queue *, const char *queue_id,
 /* queue_message_abort: drop an uncommitted message (file removed). */
 void		 queue_message_abort(struct queue *, const char *queue_id);
 
+struct evbuffer;
+/*
+ * queue_ctl: one submitctl command on the queue (queue_ctl.c): ARGV
+ * (ARGC >= 1) is "show queue", "show message ID", "show stats",
+ * "flush [ID]", "remove ID", "hold ID" or "release ID".  The answer goes
+ * to OUT as text for people, or JSON when JSON is set.  Returns 0 when
+ * done, 1 when refused (OUT says why: unknown ID, being delivered, usage).
+ */
+int		 queue_ctl(struct queue *, int argc, char **argv, int json,
+		    struct evbuffer *out);
+
 /* queue_id_new: writes a fresh queue ID (QUEUE_ID_SIZE octets) into OUT. */
 void		 queue_id_new(char out[QUEUE_ID_SIZE]);
 

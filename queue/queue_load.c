@@ -188,6 +188,7 @@ load_one(struct queue *q, const char *id)
 	m->attempts = qe.attempts;
 	m->created = qe.env.created;
 	m->next_try = qe.next_try;
+	m->hold = qe.hold;
 	queue_env_free(&qe);
 	if (qheap_push(&q->heap, m) == -1) {
 		free(m);

@@ -204,7 +204,8 @@ sched_start(struct queue *q, struct qmsg *m, time_t now)
 		free(f);
 		return;
 	}
-	if (f->qe.hold) {	/* until released (submitctl, a later issue) */
+	if (f->qe.hold) {	/* until released (submitctl release) */
+		m->hold = 1;
 		m->next_try = now + q->conf->queue_retry_max;
 		queue_env_free(&f->qe);
 		free(f);

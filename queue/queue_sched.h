@@ -23,6 +23,7 @@ struct qmsg {
 	uint32_t	 attempts;
 	time_t		 created;
 	time_t		 next_try;
+	int		 hold;		/* held by the operator (submitctl) */
 	size_t		 slot;		/* index in the heap */
 };
 

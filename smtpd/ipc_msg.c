@@ -37,6 +37,8 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_POLICY_MAIL] = "POLICY_MAIL",
 	[IPC_POLICY_RESULT] = "POLICY_RESULT",
 	[IPC_POLICY_CHARGE] = "POLICY_CHARGE",
+	[IPC_CTL_REQUEST] = "CTL_REQUEST",
+	[IPC_CTL_REPLY] = "CTL_REPLY",
 };
 
 const char *

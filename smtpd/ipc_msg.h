@@ -32,6 +32,9 @@ enum ipc_type {
 	IPC_POLICY_MAIL,	/* smtp → auth: struct ipc_policy */
 	IPC_POLICY_RESULT,	/* auth → smtp: struct policy_result */
 	IPC_POLICY_CHARGE,	/* smtp → auth: struct ipc_policy, no answer */
+	/* issue 7, queue control (payloads: smtpd/ctl_client.h): */
+	IPC_CTL_REQUEST,	/* control → queue, auth: flags + argv */
+	IPC_CTL_REPLY,		/* queue, auth → control: status + text */
 	IPC_TYPE_MAX
 };
 

@@ -22,9 +22,11 @@
 
 #define STOP_GRACE_SECONDS	10	/* then SIGKILL */
 
-enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_COUNT };
+enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_CONTROL, R_COUNT };
 
-static const char *role_names[R_COUNT] = { "smtp", "auth", "queue", "relay" };
+static const char *role_names[R_COUNT] = {
+	"smtp", "auth", "queue", "relay", "control"
+};
 
 static struct {
 	struct conf		*conf;
@@ -134,14 +136,18 @@ struct role_args {
 	struct conf	*conf;
 	int		*listen_fds;
 	int		 smtp_auth[2], smtp_queue[2], queue_relay[2];
+	int		 ctl_queue[2], ctl_auth[2];	/* control role */
 };
 
 static void run_smtp(void *a) { struct role_args *r = a;
 	role_smtp_main(r->conf, r->listen_fds, r->smtp_auth[0], r->smtp_queue[0]); }
 static void run_auth(void *a) { struct role_args *r = a;
-	role_auth_main(r->conf, r->smtp_auth[1]); }
+	role_auth_main(r->conf, r->smtp_auth[1], r->ctl_auth[1]); }
 static void run_queue(void *a) { struct role_args *r = a;
-	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0]); }
+	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0],
+	    r->ctl_queue[1]); }
+static void run_control(void *a) { struct role_args *r = a;
+	role_control_main(r->conf, r->ctl_queue[0], r->ctl_auth[0]); }
 static void run_relay(void *a) { struct role_args *r = a;
 	role_relay_main(r->conf, r->queue_relay[1]); }
 
@@ -160,7 +166,8 @@ parent_spawn(struct conf *conf)
 	if (smtp_listen_open(conf, lfds) == -1)
 		return -1;
 	if (ipc_socketpair(a.smtp_auth) == -1 || ipc_socketpair(a.smtp_queue) == -1 ||
-	    ipc_socketpair(a.queue_relay) == -1)
+	    ipc_socketpair(a.queue_relay) == -1 ||
+	    ipc_socketpair(a.ctl_queue) == -1 || ipc_socketpair(a.ctl_auth) == -1)
 		fatal("socketpair");
 	for (i = 0; i < (int)conf->nlisten; i++)
 		fdset_add(&all, lfds[i]);
@@ -168,6 +175,8 @@ parent_spawn(struct conf *conf)
 		fdset_add(&all, a.smtp_auth[i]);
 		fdset_add(&all, a.smtp_queue[i]);
 		fdset_add(&all, a.queue_relay[i]);
+		fdset_add(&all, a.ctl_queue[i]);
+		fdset_add(&all, a.ctl_auth[i]);
 	}
 	/* The smtp role keeps the listeners and its two channel ends. */
 	for (n = 0; n < (int)conf->nlisten; n++)
@@ -176,10 +185,13 @@ parent_spawn(struct conf *conf)
 	keep[n++] = a.smtp_queue[0];
 	keep[n] = -1;
 	P.pid[R_SMTP] = parent_fork(R_SMTP, &all, keep, run_smtp, &a);
-	keep[0] = a.smtp_auth[1]; keep[1] = -1;
+	keep[0] = a.smtp_auth[1]; keep[1] = a.ctl_auth[1]; keep[2] = -1;
 	P.pid[R_AUTH] = parent_fork(R_AUTH, &all, keep, run_auth, &a);
-	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0]; keep[2] = -1;
+	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0];
+	keep[2] = a.ctl_queue[1]; keep[3] = -1;
 	P.pid[R_QUEUE] = parent_fork(R_QUEUE, &all, keep, run_queue, &a);
+	keep[0] = a.ctl_queue[0]; keep[1] = a.ctl_auth[0]; keep[2] = -1;
+	P.pid[R_CONTROL] = parent_fork(R_CONTROL, &all, keep, run_control, &a);
 	keep[0] = a.queue_relay[1]; keep[1] = -1;
 	P.pid[R_RELAY] = parent_fork(R_RELAY, &all, keep, run_relay, &a);
 	for (i = 0; i < all.n; i++)
@@ -320,6 +332,9 @@ parent_run(struct conf *conf)
 	if (!P.stopping || parent_alive())
 		event_base_dispatch(P.base);
 	log_info("event=stopped status=%d", P.status);
+	/* The control role made it as root and cannot remove it, chrooted. */
+	if (unlink(conf->control_path) == -1 && errno != ENOENT)
+		log_warn("%s", conf->control_path);
 	for (i = 0; i < 4; i++)
 		event_free(ev[i]);
 	event_free(P.ev_kill);

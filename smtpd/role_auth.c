@@ -10,10 +10,12 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/auth_ctl.h"
 #include "auth/policy.h"
 #include "auth/store.h"
 #include "auth/users.h"
 #include "conf/conf.h"
+#include "smtpd/ctl_serve.h"
 #include "smtpd/ipc.h"
 #include "smtpd/ipc_msg.h"
 #include "smtpd/log.h"
@@ -21,6 +23,7 @@
 #include "smtpd/roles.h"
 
 static struct ipc	*auth_smtp;
+static struct ipc	*auth_control;	/* submitctl requests (issue 7) */
 
 struct auth_req {
 	uint64_t	 reqid;
@@ -105,8 +108,35 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+static int
+auth_ctl_call(void *arg, int argc, char **argv, int json, struct evbuffer *out)
+{
+	(void)arg;
+	return auth_ctl(argc, argv, json, out);
+}
+
+/* The control role's channel: "show limits", "unlock" (auth/auth_ctl.h). */
+static void
+auth_control_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("auth", "control");
+	switch (m->type) {
+	case IPC_CTL_REQUEST:
+		ctl_serve(c, m, "auth", auth_ctl_call, NULL);
+		break;
+	default:
+		log_warnx("auth: event=ipc-reject from=control type=%u (%s) "
+		    "reason=\"unexpected type\"", m->type,
+		    ipc_type_name(m->type));
+		if (m->fd != -1)
+			close(m->fd);
+	}
+}
+
 void
-role_auth_main(struct conf *conf, int smtp_fd)
+role_auth_main(struct conf *conf, int smtp_fd, int control_fd)
 {
 	struct event_base	*base = role_start("auth");
 	struct users		*users;
@@ -121,7 +151,9 @@ role_auth_main(struct conf *conf, int smtp_fd)
 	if (auth_init(base, conf, users) == -1)
 		fatalx("auth: cannot start");
 	if ((auth_smtp = ipc_new(base, smtp_fd, "auth<-smtp", auth_dispatch,
-	    NULL)) == NULL)
+	    NULL)) == NULL ||
+	    (auth_control = ipc_new(base, control_fd, "auth<-control",
+	    auth_control_dispatch, NULL)) == NULL)
 		fatal("auth: ipc");
 	role_run(base);
 }

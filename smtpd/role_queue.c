@@ -12,6 +12,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue.h"
+#include "smtpd/ctl_serve.h"
 #include "smtpd/ipc.h"
 #include "smtpd/ipc_msg.h"
 #include "smtpd/log.h"
@@ -23,6 +24,7 @@ static struct {
 	struct queue	*q;
 	struct ipc	*smtp;
 	struct ipc	*relay;
+	struct ipc	*control;	/* submitctl requests */
 	unsigned	 inflight;	/* deliveries the relay has not answered */
 	unsigned	 max_inflight;
 } Q;
@@ -188,21 +190,45 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+static int
+queue_ctl_call(void *arg, int argc, char **argv, int json,
+    struct evbuffer *out)
+{
+	return queue_ctl(arg, argc, argv, json, out);
+}
+
+static void
+dispatch_control(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("queue", "control");
+	switch (m->type) {
+	case IPC_CTL_REQUEST:
+		ctl_serve(c, m, "queue", queue_ctl_call, Q.q);
+		break;
+	default:
+		reject(m, "control", "unexpected type");
+	}
+}
+
 void
-role_queue_main(struct conf *conf, int smtp_fd, int relay_fd)
+role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd)
 {
 	static char	 chrooted_spool[] = "/", current_dir[] = ".";
 	struct event_base *base = role_start("queue");
 	struct signer	*signer;
 	char		*spool = conf->queue_dir;
+	/* Asked before the drop: afterwards the answer is always no. */
+	int		 root = privsep_is_root(), chroots = privsep_chroots();
 
 	/* DKIM keys are read as root, once; then into the spool. */
 	if ((signer = signer_new(conf)) == NULL)
 		fatalx("queue: cannot load the DKIM keys");
-	role_sandbox(conf, privsep_is_root() ? spool : "/", "queue");
+	role_sandbox(conf, root ? spool : "/", "queue");
 	/* The spool is now "/" (chroot), or "." (ASan build: chdir only). */
-	if (privsep_is_root())
-		conf->queue_dir = privsep_chroots() ? chrooted_spool : current_dir;
+	if (root)
+		conf->queue_dir = chroots ? chrooted_spool : current_dir;
 	if ((Q.q = queue_new(base, conf)) == NULL)
 		fatalx("queue: cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);
@@ -210,7 +236,9 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd)
 	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,
 	    NULL)) == NULL ||
 	    (Q.relay = ipc_new(base, relay_fd, "queue<-relay", dispatch_relay,
-	    NULL)) == NULL)
+	    NULL)) == NULL ||
+	    (Q.control = ipc_new(base, control_fd, "queue<-control",
+	    dispatch_control, NULL)) == NULL)
 		fatal("queue: ipc");
 	queue_set_relay_ops(Q.q, &proxy_ops, NULL);
 	role_run(base);

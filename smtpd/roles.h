@@ -7,6 +7,7 @@
  *   auth   users table, password checks                  ← smtp
  *   queue  spool, scheduler, DKIM keys                   ← smtp, → relay
  *   relay  upstream secrets, CA, upstream connections    ← queue
+ *   control the submitctl socket                         → queue, auth
  */
 #ifndef SMTPD_ROLES_H
 #define SMTPD_ROLES_H
@@ -16,8 +17,13 @@ struct conf;
 /* The SMTP listeners LISTEN_FDS (conf->nlisten), channels to auth and queue. */
 void	role_smtp_main(struct conf *, int *listen_fds, int auth_fd, int queue_fd)
 	    __attribute__((noreturn));
-void	role_auth_main(struct conf *, int smtp_fd) __attribute__((noreturn));
-void	role_queue_main(struct conf *, int smtp_fd, int relay_fd)
+/* CONTROL_FD: the control role's channel (submitctl requests). */
+void	role_auth_main(struct conf *, int smtp_fd, int control_fd)
+	    __attribute__((noreturn));
+void	role_queue_main(struct conf *, int smtp_fd, int relay_fd,
+	    int control_fd) __attribute__((noreturn));
+/* Binds conf->control_path as root, then chroots; channels to queue, auth. */
+void	role_control_main(struct conf *, int queue_fd, int auth_fd)
 	    __attribute__((noreturn));
 void	role_relay_main(struct conf *, int queue_fd) __attribute__((noreturn));
 

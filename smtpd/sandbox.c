@@ -45,6 +45,9 @@ static const char *const sys_common[] = {
 
 static const char *const sys_smtp[] = { "accept", "accept4", NULL };
 
+/* The control socket (issue 7): bound before the filter, accept only. */
+static const char *const sys_control[] = { "accept", "accept4", NULL };
+
 static const char *const sys_auth[] = {
 	"clone", "clone3", "sched_getaffinity", "set_tid_address",
 	/* LMDB counters (auth/store.c, issue 5) */
@@ -93,6 +96,8 @@ sandbox_apply(const char *role)
 		sandbox_allow(ctx, sys_queue, role);
 	else if (strcmp(role, "relay") == 0)
 		sandbox_allow(ctx, sys_relay, role);
+	else if (strcmp(role, "control") == 0)
+		sandbox_allow(ctx, sys_control, role);
 	else
 		fatalx("sandbox: unknown role %s", role);
 	if (seccomp_load(ctx) != 0)

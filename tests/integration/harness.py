@@ -424,6 +424,7 @@ def conf_text(t):
         lines.append("listen on ::1 port %d starttls pki localhost" % t.P3)
     lines += [
         'users "%s"' % t.users_file,
+        'control "%s"' % t.control_sock,
         'state "%s"' % os.path.join(t.dir, "state"),
         'state "%s"' % os.path.join(t.dir, "state"),
         "limit message-size %s" % t.MESSAGE_SIZE,
@@ -593,6 +594,7 @@ class SubmitdTest(unittest.TestCase):
         os.chmod(self.dir, 0o711)
         self.certs = certs()
         self.spool = os.path.join(self.dir, "spool")
+        self.control_sock = os.path.join(self.dir, "control.sock")
         os.makedirs(self.spool, mode=0o700)
         self.users_file = os.path.join(self.dir, "users")
         write_file(self.users_file,

@@ -1,0 +1,452 @@
+/*
+ * queue_ctl.c — the queue's side of submitctl (see queue.h, queue_ctl):
+ * listing the queue, one message, counters, and the operator's actions
+ * (flush, remove, hold, release).  Held messages stay in the index; the
+ * scheduler skips them (queue_sched.c).  A message being delivered cannot
+ * be removed or held until the relay answers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "conf/conf.h"
+#include "queue/queue_priv.h"
+#include "smtpd/log.h"
+
+#define CTL_LIST_MAX	200	/* messages listed by "show queue" */
+
+static const char *const rcpt_state_names[] = {
+	[RCPT_PENDING] = "pending",
+	[RCPT_DONE] = "done",
+	[RCPT_FAILED] = "failed",
+};
+
+/* S as a JSON string (RFC 8259 section 7), quotes included. */
+static void
+json_str(struct evbuffer *out, const char *s)
+{
+	evbuffer_add(out, "\"", 1);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			evbuffer_add_printf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			evbuffer_add_printf(out, "\\u%04x", (unsigned char)*s);
+		else
+			evbuffer_add(out, s, 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+static int
+ctl_error(struct evbuffer *out, int json, const char *fmt, ...)
+{
+	char	 buf[256];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (json) {
+		evbuffer_add_printf(out, "{\"error\":");
+		json_str(out, buf);
+		evbuffer_add_printf(out, "}\n");
+	} else
+		evbuffer_add_printf(out, "%s\n", buf);
+	return 1;
+}
+
+/* Finds ID among waiting messages (*FLIGHT NULL) or deliveries. */
+static struct qmsg *
+ctl_find(struct queue *q, const char *id, struct qflight **flight)
+{
+	struct qflight	*f;
+	size_t		 i;
+
+	*flight = NULL;
+	for (i = 0; i < q->heap.n; i++)
+		if (strcmp(q->heap.v[i]->id, id) == 0)
+			return q->heap.v[i];
+	TAILQ_FOREACH(f, &q->flights, entry)
+		if (strcmp(f->msg->id, id) == 0) {
+			*flight = f;
+			return f->msg;
+		}
+	return NULL;
+}
+
+/* Why M waits, in a few words. */
+static const char *
+ctl_state(const struct qmsg *m, int inflight, time_t now)
+{
+	if (inflight)
+		return "sending";
+	if (m->hold)
+		return "held";
+	if (m->next_try > now)
+		return "deferred";
+	return "waiting";
+}
+
+static const char *
+ctl_reason(const struct qmsg *m, int inflight, time_t now)
+{
+	if (inflight)
+		return "handed to the relay (it may hold it back to keep to "
+		    "'relay limit')";
+	if (m->hold)
+		return "held by the operator (submitctl release ID)";
+	if (m->next_try > now)
+		return "retry later (backoff after a temporary failure)";
+	return "due: waits for a free upstream session";
+}
+
+/* The last upstream reply of a pending recipient of QE, or "". */
+static const char *
+ctl_last_reply(const struct queue_env *qe)
+{
+	size_t	 i;
+
+	for (i = 0; i < qe->env.nrcpt; i++)
+		if (qe->env.rcpt[i].state == RCPT_PENDING &&
+		    qe->env.rcpt[i].last_reply[0] != '\0')
+			return qe->env.rcpt[i].last_reply;
+	return "";
+}
+
+static void
+ctl_one_json(struct evbuffer *out, const struct qmsg *m, int inflight,
+    const struct queue_env *qe, time_t now, int rcpts)
+{
+	size_t	 i;
+
+	evbuffer_add_printf(out, "{\"id\":\"%s\",\"state\":\"%s\",\"reason\":",
+	    m->id, ctl_state(m, inflight, now));
+	json_str(out, ctl_reason(m, inflight, now));
+	evbuffer_add_printf(out, ",\"created\":%lld,\"attempts\":%u,"
+	    "\"next_try\":%lld", (long long)m->created, m->attempts,
+	    (long long)m->next_try);
+	if (qe == NULL) {
+		evbuffer_add_printf(out, "}");
+		return;
+	}
+	evbuffer_add_printf(out, ",\"size\":%llu,\"bounce\":%s,\"user\":",
+	    (unsigned long long)qe->env.size, qe->bounce ? "true" : "false");
+	json_str(out, qe->env.user);
+	evbuffer_add_printf(out, ",\"sender\":");
+	json_str(out, qe->env.reverse_path);
+	evbuffer_add_printf(out, ",\"pending\":%zu,\"last_reply\":",
+	    queue_env_pending(&qe->env));
+	json_str(out, ctl_last_reply(qe));
+	if (rcpts) {
+		evbuffer_add_printf(out, ",\"last_try\":%lld,\"recipients\":[",
+		    (long long)qe->last_try);
+		for (i = 0; i < qe->env.nrcpt; i++) {
+			evbuffer_add_printf(out, "%s{\"address\":",
+			    i ? "," : "");
+			json_str(out, qe->env.rcpt[i].forward_path);
+			evbuffer_add_printf(out, ",\"state\":\"%s\",\"reply\":",
+			    rcpt_state_names[qe->env.rcpt[i].state]);
+			json_str(out, qe->env.rcpt[i].last_reply);
+			evbuffer_add_printf(out, "}");
+		}
+		evbuffer_add_printf(out, "]");
+	}
+	evbuffer_add_printf(out, "}");
+}
+
+static void
+ctl_one_text(struct evbuffer *out, const struct qmsg *m, int inflight,
+    const struct queue_env *qe, time_t now)
+{
+	const char	*reply;
+
+	evbuffer_add_printf(out, "%s  %-8s  %3u  ", m->id,
+	    ctl_state(m, inflight, now), m->attempts);
+	if (m->next_try > now && !inflight && !m->hold)
+		evbuffer_add_printf(out, "next try in %llds  ",
+		    (long long)(m->next_try - now));
+	if (qe == NULL) {
+		evbuffer_add_printf(out, "(envelope unreadable)\n");
+		return;
+	}
+	evbuffer_add_printf(out, "%llu octets  <%s>%s  %zu/%zu pending\n",
+	    (unsigned long long)qe->env.size, qe->env.reverse_path,
+	    qe->bounce ? " (DSN)" : "", queue_env_pending(&qe->env),
+	    qe->env.nrcpt);
+	evbuffer_add_printf(out, "    why: %s\n", ctl_reason(m, inflight, now));
+	if ((reply = ctl_last_reply(qe))[0] != '\0')
+		evbuffer_add_printf(out, "    last reply: %s\n", reply);
+}
+
+static int
+qmsg_cmp(const void *a, const void *b)
+{
+	const struct qmsg *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* show queue: oldest first, at most CTL_LIST_MAX. */
+static int
+ctl_show_queue(struct queue *q, int json, struct evbuffer *out, time_t now)
+{
+	struct queue_env	 qe;
+	struct qflight		*f;
+	struct qmsg		**v;
+	const char		*why;
+	size_t			 n = 0, i, j, shown;
+	int			 inflight, ok;
+
+	if ((v = calloc(q->heap.n + q->nflights + 1, sizeof(*v))) == NULL)
+		return ctl_error(out, json, "out of memory");
+	for (i = 0; i < q->heap.n; i++)
+		v[n++] = q->heap.v[i];
+	TAILQ_FOREACH(f, &q->flights, entry)
+		v[n++] = f->msg;
+	qsort(v, n, sizeof(*v), qmsg_cmp);
+	shown = n < CTL_LIST_MAX ? n : CTL_LIST_MAX;
+	if (json)
+		evbuffer_add_printf(out, "{\"total\":%zu,\"listed\":%zu,"
+		    "\"messages\":[", n, shown);
+	else if (n == 0)
+		evbuffer_add_printf(out, "queue is empty\n");
+	else
+		evbuffer_add_printf(out, "%zu message%s in the queue\n", n,
+		    n == 1 ? "" : "s");
+	for (i = 0; i < shown; i++) {
+		inflight = 0;
+		TAILQ_FOREACH(f, &q->flights, entry)
+			if (f->msg == v[i])
+				inflight = 1;
+		ok = queue_env_read(q->dirfd, v[i]->id, &qe, &why) == 0;
+		if (json) {
+			if (i)
+				evbuffer_add(out, ",", 1);
+			ctl_one_json(out, v[i], inflight, ok ? &qe : NULL, now, 0);
+		} else
+			ctl_one_text(out, v[i], inflight, ok ? &qe : NULL, now);
+		if (ok)
+			queue_env_free(&qe);
+	}
+	j = n - shown;
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
+	else if (j > 0)
+		evbuffer_add_printf(out, "... and %zu more\n", j);
+	free(v);
+	return 0;
+}
+
+static int
+ctl_show_message(struct queue *q, const char *id, int json,
+    struct evbuffer *out, time_t now)
+{
+	struct queue_env	 qe;
+	struct qflight		*f;
+	struct qmsg		*m;
+	const char		*why;
+	size_t			 i;
+
+	if ((m = ctl_find(q, id, &f)) == NULL)
+		return ctl_error(out, json, "%s: no such message", id);
+	if (queue_env_read(q->dirfd, id, &qe, &why) == -1)
+		return ctl_error(out, json, "%s: envelope unreadable (%s)", id,
+		    why ? why : strerror(errno));
+	if (json) {
+		ctl_one_json(out, m, f != NULL, &qe, now, 1);
+		evbuffer_add_printf(out, "\n");
+	} else {
+		ctl_one_text(out, m, f != NULL, &qe, now);
+		evbuffer_add_printf(out, "    user: %s  client: %s  created: "
+		    "%lld  last try: %lld\n", qe.env.user, qe.env.client_addr,
+		    (long long)qe.env.created, (long long)qe.last_try);
+		for (i = 0; i < qe.env.nrcpt; i++)
+			evbuffer_add_printf(out, "    rcpt %-7s <%s>%s%s\n",
+			    rcpt_state_names[qe.env.rcpt[i].state],
+			    qe.env.rcpt[i].forward_path,
+			    qe.env.rcpt[i].last_reply[0] ? "  " : "",
+			    qe.env.rcpt[i].last_reply);
+	}
+	queue_env_free(&qe);
+	return 0;
+}
+
+static int
+ctl_show_stats(struct queue *q, int json, struct evbuffer *out, time_t now)
+{
+	size_t	 i, held = 0, deferred = 0, waiting = 0;
+
+	for (i = 0; i < q->heap.n; i++) {
+		if (q->heap.v[i]->hold)
+			held++;
+		else if (q->heap.v[i]->next_try > now)
+			deferred++;
+		else
+			waiting++;
+	}
+	if (json)
+		evbuffer_add_printf(out, "{\"messages\":%zu,\"sending\":%zu,"
+		    "\"waiting\":%zu,\"deferred\":%zu,\"held\":%zu,"
+		    "\"delivered\":%llu,\"bounced\":%llu,\"deferrals\":%llu,"
+		    "\"removed\":%llu}\n", queue_count(q), q->nflights, waiting,
+		    deferred, held, (unsigned long long)q->stats.delivered,
+		    (unsigned long long)q->stats.bounced,
+		    (unsigned long long)q->stats.deferred,
+		    (unsigned long long)q->stats.removed);
+	else
+		evbuffer_add_printf(out, "messages: %zu (sending %zu, waiting "
+		    "%zu, deferred %zu, held %zu)\nsince start: delivered %llu, "
+		    "bounced %llu recipients; %llu deferrals; removed %llu\n",
+		    queue_count(q), q->nflights, waiting, deferred, held,
+		    (unsigned long long)q->stats.delivered,
+		    (unsigned long long)q->stats.bounced,
+		    (unsigned long long)q->stats.deferred,
+		    (unsigned long long)q->stats.removed);
+	return 0;
+}
+
+/* Moves M (in the heap) to NEXT_TRY. */
+static void
+ctl_resched(struct queue *q, struct qmsg *m, time_t next_try)
+{
+	qheap_remove(&q->heap, m);
+	m->next_try = next_try;
+	queue_sched_add(q, m);
+}
+
+static int
+ctl_flush(struct queue *q, int argc, char **argv, int json,
+    struct evbuffer *out, time_t now)
+{
+	struct qflight	*f;
+	struct qmsg	*m, **v;
+	size_t		 i, n = 0;
+
+	if (argc == 2) {
+		if ((m = ctl_find(q, argv[1], &f)) == NULL)
+			return ctl_error(out, json, "%s: no such message",
+			    argv[1]);
+		if (f == NULL && m->hold)
+			return ctl_error(out, json, "%s: held (release it "
+			    "first)", argv[1]);
+		if (f == NULL) {
+			ctl_resched(q, m, now);
+			n = 1;
+		}
+	} else {
+		/* Every waiting message due now, in order of queue ID. */
+		if ((v = calloc(q->heap.n + 1, sizeof(*v))) == NULL)
+			return ctl_error(out, json, "out of memory");
+		for (i = 0; i < q->heap.n; i++)
+			if (!q->heap.v[i]->hold)
+				v[n++] = q->heap.v[i];
+		for (i = 0; i < n; i++)
+			ctl_resched(q, v[i], now);
+		free(v);
+	}
+	log_info("control: event=flush messages=%zu", n);
+	if (json)
+		evbuffer_add_printf(out, "{\"flushed\":%zu}\n", n);
+	else
+		evbuffer_add_printf(out, "%zu message%s scheduled now\n", n,
+		    n == 1 ? "" : "s");
+	return 0;
+}
+
+/* hold or release: the flag in the envelope first, then in memory. */
+static int
+ctl_hold(struct queue *q, const char *id, int hold, int json,
+    struct evbuffer *out, time_t now)
+{
+	struct queue_env	 qe;
+	struct qflight		*f;
+	struct qmsg		*m;
+	const char		*why;
+
+	if ((m = ctl_find(q, id, &f)) == NULL)
+		return ctl_error(out, json, "%s: no such message", id);
+	if (f != NULL)
+		return ctl_error(out, json, "%s: being delivered now; try again",
+		    id);
+	if (queue_env_read(q->dirfd, id, &qe, &why) == -1)
+		return ctl_error(out, json, "%s: envelope unreadable (%s)", id,
+		    why ? why : strerror(errno));
+	qe.hold = hold;
+	if (!hold)
+		qe.next_try = now;
+	if (queue_env_write(q->dirfd, id, &qe, 1) == -1) {
+		queue_env_free(&qe);
+		return ctl_error(out, json, "%s: cannot rewrite the envelope: %s",
+		    id, strerror(errno));
+	}
+	queue_env_free(&qe);
+	m->hold = hold;
+	if (!hold)
+		ctl_resched(q, m, now);
+	log_info("msgid=%s event=%s by=control", id, hold ? "hold" : "release");
+	if (json)
+		evbuffer_add_printf(out, "{\"id\":\"%s\",\"state\":\"%s\"}\n", id,
+		    hold ? "held" : "waiting");
+	else
+		evbuffer_add_printf(out, "%s: %s\n", id, hold ? "held" :
+		    "released");
+	return 0;
+}
+
+static int
+ctl_remove(struct queue *q, const char *id, int json, struct evbuffer *out)
+{
+	struct qflight	*f;
+	struct qmsg	*m;
+
+	if ((m = ctl_find(q, id, &f)) == NULL)
+		return ctl_error(out, json, "%s: no such message", id);
+	if (f != NULL)
+		return ctl_error(out, json, "%s: being delivered now; try again",
+		    id);
+	if (queue_remove_files(q, id) == -1)
+		return ctl_error(out, json, "%s: cannot remove: %s", id,
+		    strerror(errno));
+	qheap_remove(&q->heap, m);
+	free(m);
+	q->stats.removed++;
+	log_info("msgid=%s event=removed by=control", id);
+	if (json)
+		evbuffer_add_printf(out, "{\"id\":\"%s\",\"removed\":true}\n", id);
+	else
+		evbuffer_add_printf(out, "%s: removed\n", id);
+	return 0;
+}
+
+int
+queue_ctl(struct queue *q, int argc, char **argv, int json,
+    struct evbuffer *out)
+{
+	time_t	 now = time(NULL);
+	int	 one = argc == 2;
+
+	if (argc == 2 && strcmp(argv[0], "show") == 0 &&
+	    strcmp(argv[1], "queue") == 0)
+		return ctl_show_queue(q, json, out, now);
+	if (argc == 3 && strcmp(argv[0], "show") == 0 &&
+	    strcmp(argv[1], "message") == 0)
+		return ctl_show_message(q, argv[2], json, out, now);
+	if (argc == 2 && strcmp(argv[0], "show") == 0 &&
+	    strcmp(argv[1], "stats") == 0)
+		return ctl_show_stats(q, json, out, now);
+	if (argc <= 2 && strcmp(argv[0], "flush") == 0)
+		return ctl_flush(q, argc, argv, json, out, now);
+	if (one && strcmp(argv[0], "hold") == 0)
+		return ctl_hold(q, argv[1], 1, json, out, now);
+	if (one && strcmp(argv[0], "release") == 0)
+		return ctl_hold(q, argv[1], 0, json, out, now);
+	if (one && strcmp(argv[0], "remove") == 0)
+		return ctl_remove(q, argv[1], json, out);
+	return ctl_error(out, json, "usage: show queue | show message ID | "
+	    "show stats | flush [ID] | remove ID | hold ID | release ID");
+}

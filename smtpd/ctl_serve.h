@@ -1,0 +1,29 @@
+/*
+ * ctl_serve.h — the answering side of a submitctl request inside a role
+ * (queue, auth): decode IPC_CTL_REQUEST, run the role's command function,
+ * send IPC_CTL_REPLY on the same channel.  Framing: smtpd/ctl_client.h.
+ */
+#ifndef SMTPD_CTL_SERVE_H
+#define SMTPD_CTL_SERVE_H
+
+struct evbuffer;
+struct ipc;
+struct ipc_msg;
+
+/*
+ * A role's commands: ARGV (ARGC >= 1), JSON set for --json; writes the
+ * answer to OUT; returns 0 (done) or 1 (refused, OUT says why).
+ */
+typedef int (*ctl_fn)(void *arg, int argc, char **argv, int json,
+    struct evbuffer *out);
+
+/*
+ * ctl_serve: answers request M (type IPC_CTL_REQUEST, from the control
+ * role on channel CH) with FN(ARG, ...).  A malformed request is logged
+ * (event=ipc-reject, as ROLE) and answered with an error.  Fatal only
+ * when the channel cannot take the reply.
+ */
+void	ctl_serve(struct ipc *ch, const struct ipc_msg *m, const char *role,
+	    ctl_fn fn, void *arg);
+
+#endif
