@@ -426,7 +426,6 @@ def conf_text(t):
         'users "%s"' % t.users_file,
         'control "%s"' % t.control_sock,
         'state "%s"' % os.path.join(t.dir, "state"),
-        'state "%s"' % os.path.join(t.dir, "state"),
         "limit message-size %s" % t.MESSAGE_SIZE,
         'relay %s://localhost:%d secrets "%s"'
         % ("smtps" if t.UPSTREAM_MODE == "smtps" else "smtp+tls",
