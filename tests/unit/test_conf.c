@@ -203,6 +203,30 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->timeouts.command, 300);
 	ck_assert_int_eq(c->timeouts.data_block, 180);
 	ck_assert_int_eq(c->timeouts.tls_handshake, 60);
+	ck_assert_uint_eq(c->max_sessions, 1000);
+	ck_assert_uint_eq(c->max_sessions_per_ip, 20);
+	ck_assert_str_eq(c->state_dir, "/var/lib/submitd");
+	conf_free(c);
+}
+END_TEST
+
+/* Issue 5: "limit sessions N [per ip]" and "state DIR". */
+START_TEST(test_sessions_and_state)
+{
+	struct conf	*c = load(
+	    "listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "limit sessions 50\n"
+	    "limit sessions 3 per ip\n"
+	    "state \"/var/lib/submitd-test\"\n"
+	    "allow from 192.0.2.0/24\n");
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_uint_eq(c->max_sessions, 50);
+	ck_assert_uint_eq(c->max_sessions_per_ip, 3);
+	ck_assert_str_eq(c->state_dir, "/var/lib/submitd-test");
 	conf_free(c);
 }
 END_TEST
@@ -280,6 +304,11 @@ static const struct {
 	    "limit connections: bad window '0s'" },
 	{ "limit auth-failures 3 per hour", "usage: limit auth-failures" },
 	{ "limit speed 3", "limit: unknown limit 'speed'" },
+	{ "limit sessions 0", "limit sessions: must be at least 1" },
+	{ "limit sessions 3 per user", "usage: limit sessions N [per ip]" },
+	{ "limit sessions x per ip", "limit sessions: bad number 'x'" },
+	{ "state relative", "state: directory 'relative' is not an absolute" },
+	{ "state", "usage: state" },
 	{ "timeout command 99999999999999d", "timeout: bad duration" },
 	{ "timeout command 0", "timeout: duration must not be 0" },
 	{ "timeout command 5x", "timeout: bad duration '5x'" },
@@ -486,6 +515,12 @@ START_TEST(test_cidr)
 	ck_assert(m("2001:db8::/32", sa6("2001:db8:ffff::1")));
 	ck_assert(!m("2001:db8::/32", sa6("2001:db9::1")));
 	ck_assert(m("2001:db8::1/128", sa6("2001:db8::1")));
+	ck_assert(m("2001:db8:8000::/33", sa6("2001:db8:ffff::1")));
+	ck_assert(!m("2001:db8:8000::/33", sa6("2001:db8:7fff::1")));
+	ck_assert(m("128.0.0.0/1", sa4("255.255.255.255")));
+	ck_assert(!m("128.0.0.0/1", sa4("127.255.255.255")));
+	ck_assert(m("192.0.2.6/31", sa4("192.0.2.7")));
+	ck_assert(!m("192.0.2.6/31", sa4("192.0.2.8")));
 	ck_assert(!m("2001:db8::1/128", sa6("2001:db8::2")));
 	ck_assert(m("::/0", sa6("fe80::1")));
 	ck_assert(m("::1", sa6("::1")));
@@ -620,6 +655,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_hostile_file);
 	tcase_add_test(tc, test_not_a_file);
 	tcase_add_test(tc, test_cidr);
+	tcase_add_test(tc, test_sessions_and_state);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_examples);
