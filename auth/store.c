@@ -63,7 +63,7 @@ store_open(const char *dir, struct event_base *base)
 
 	if ((rc = mdb_env_create(&T.env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(T.env, STORE_MAPSIZE)) != 0 ||
-	    (rc = mdb_env_open(T.env, dir, MDB_NOSYNC | MDB_NOLOCK |
+	    (rc = mdb_env_open(T.env, dir, MDB_NOSYNC |
 	    MDB_NOTLS, 0600)) != 0) {
 		log_warnx("auth: state %s: %s", dir, mdb_strerror(rc));
 		goto fail;
