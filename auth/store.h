@@ -4,9 +4,9 @@
  * survive a restart or a crash.  Writes are not synced one by one: the
  * environment is synced every second, so a kill -9 loses at most the last
  * second of counting.  Every record starts with an int64_t "expires at"
- * (ms since the epoch); a sweep drops expired records.  LMDB's lock file
- * keeps two daemons that share a state dir from corrupting it.  Used only from the
- * auth role's event loop thread.
+ * (ms since the epoch); a sweep drops expired records.  LMDB's lock
+ * file keeps two daemons that share a state dir from corrupting it.  Used
+ * only from the auth role's event loop thread.
  */
 #ifndef AUTH_STORE_H
 #define AUTH_STORE_H
