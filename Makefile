@@ -78,6 +78,15 @@ check-asan:
 	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+# The crash test of the queue at large scale (issue 7): many kill -9
+# rounds with clients submitting; prints the tally.
+SOAK_ROUNDS ?= 40
+SOAK_CLIENTS ?= 8
+soak: all user
+	@cd tests/integration && QUEUE_CRASH_ROUNDS=$(SOAK_ROUNDS) \
+	    QUEUE_CRASH_CLIENTS=$(SOAK_CLIENTS) BUILD=$(abspath $(BUILD)) \
+	    /usr/bin/python3 -m unittest -v test_queue_crash
+
 demo: all user
 	@tests/demo.sh
 
@@ -100,4 +109,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit user check asan check-asan demo bench install clean
+.PHONY: all unit user check asan check-asan demo bench install clean soak

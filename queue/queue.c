@@ -4,6 +4,7 @@
  * that a callback never runs inside the call that asked for it.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,30 @@ queue_message_abort(struct queue *q, const char *queue_id)
 	free(o);
 }
 
+/*
+ * Free space a new message needs in the spool before it is even written:
+ * below it, the client gets 452 4.3.1 at once rather than a write error
+ * in the middle of DATA, and what is queued keeps room for its envelope
+ * rewrites and the bounces.
+ */
+#define QUEUE_SPACE_RESERVE	(256 * 1024)	/* octets */
+
+/* 0 when the spool has room for a new message; -1 with errno ENOSPC. */
+static int
+queue_space_ok(struct queue *q)
+{
+	struct statvfs	 st;
+
+	if (fstatvfs(q->dirfd, &st) == -1)
+		return 0;	/* cannot tell: let the writes say */
+	if ((uint64_t)st.f_bavail * st.f_frsize < QUEUE_SPACE_RESERVE ||
+	    (st.f_files > 0 && st.f_favail < 16)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return 0;
+}
+
 /* Creates queue/ID.tmp; the writable fd, or -1 with *STATUS set. */
 static int
 queue_open_file(struct queue *q, char id[QUEUE_ID_SIZE],
@@ -213,6 +238,12 @@ queue_open_file(struct queue *q, char id[QUEUE_ID_SIZE],
 	char		 name[QUEUE_ID_SIZE + 8];
 	int		 fd = -1, tries;
 
+	if (queue_space_ok(q) == -1) {
+		*status = QUEUE_ERR_NOSPACE;
+		log_warnx("queue: event=spool-full reason=\"less than %d KiB "
+		    "free: new messages get 452 4.3.1\"", QUEUE_SPACE_RESERVE / 1024);
+		return -1;
+	}
 	for (tries = 0; tries < 8 && fd == -1; tries++) {
 		queue_id_new(id);
 		snprintf(name, sizeof(name), "%s.tmp", id);

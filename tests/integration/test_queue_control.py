@@ -13,11 +13,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (PASSWORD, RCPT, USER, SubmitdTest, sample_message,
-                     wait_for)
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SUBMITCTL = os.path.join(ROOT, "build", "submitctl")
+from harness import (PASSWORD, RCPT, SUBMITCTL, USER, SubmitdTest,
+                     sample_message, wait_for)
 
 
 class QueueControl(SubmitdTest):
