@@ -95,6 +95,10 @@ relay_new(struct event_base *base, const struct conf *conf,
 	}
 	if (relay_tls_setup(r) == -1)
 		goto fail;
+	if ((r->login_ok = calloc(secrets->n ? secrets->n : 1, 1)) == NULL) {
+		log_warn("relay: calloc");
+		goto fail;
+	}
 	if ((r->pace = relay_pace_new(secrets->n,
 	    conf->relay.msgs_per_login.count,
 	    conf->relay.msgs_per_login.window)) == NULL) {
@@ -137,6 +141,7 @@ relay_free(struct relay *r)
 		event_free(r->kick);
 	tls_config_free(r->tls_config);
 	relay_pace_free(r->pace);
+	free(r->login_ok);
 	free(r);
 }
 

@@ -457,6 +457,13 @@ rs_auth_refused(struct relay_session *s, const struct smtp_client_reply *rp)
 	log_warnx("relay session=%u event=auth result=fail upstream=%s "
 	    "login=%s reply=\"%s\"", s->id, r->upstream, s->secret->login,
 	    rp->text);
+	/* OVH locks a mailbox that sent too much: only a ticket unlocks it. */
+	if (r->login_ok[s->secret - r->secrets->entries] &&
+	    (rp->code == 535 || strstr(rp->text, "5.7.60") != NULL))
+		log_warnx("relay event=alert upstream=%s login=%s reply=\"%s\" "
+		    "reason=\"a login that worked is refused now: the upstream "
+		    "account may be locked\"", r->upstream, s->secret->login,
+		    rp->text);
 	if ((job = relay_session_free(s)) != NULL) {
 		relay_job_error(job, "%s", rp->text);
 		relay_job_done(r, job);
@@ -512,6 +519,7 @@ rs_on_auth_result(struct relay_session *s, const struct smtp_client_reply *rp)
 		return rs_auth_refused(s, rp);
 	log_info("relay session=%u event=auth result=ok upstream=%s login=%s",
 	    s->id, s->relay->upstream, s->secret->login);
+	s->relay->login_ok[s->secret - s->relay->secrets->entries] = 1;
 	job = s->job;
 	s->job = NULL;
 	return rs_txn_begin(s, job, 0);

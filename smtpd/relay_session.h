@@ -122,6 +122,7 @@ struct relay {
 	unsigned		 next_id;
 	struct event		*kick;		/* runs relay_dispatch() */
 	struct relay_pace	*pace;		/* relay limit messages */
+	unsigned char		*login_ok;	/* per secret: AUTH worked once */
 };
 
 /* relay.c: answers JOB through the callback, logs per recipient, frees it. */

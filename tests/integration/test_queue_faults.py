@@ -111,6 +111,17 @@ class QueueFaults(SubmitdTest):
         time.sleep(2.5)
         self.assertEqual(len(self.smarthost.messages()), 1)
 
+    def test_login_refused_after_working_is_an_alert(self):
+        self.submit()
+        self.smarthost.wait_messages(1)
+        self.assertNotIn("event=alert", self.submitd.log_text())
+        time.sleep(6)               # the idle upstream connection is closed
+        self.smarthost.set_control({"auth": "535 5.7.8 Account locked"})
+        self.submit()
+        wait_for(lambda: "event=alert" in self.submitd.log_text(), 20,
+                 what="an alert about the refused login")
+        self.assertIn("may be locked", self.submitd.log_text())
+
     def test_failed_dsn_is_dropped_not_bounced(self):
         # every recipient fails, including the DSN's own (alice)
         self.smarthost.set_control({"rcpt": "550 5.1.1 No such user"})
