@@ -39,6 +39,8 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_POLICY_CHARGE] = "POLICY_CHARGE",
 	[IPC_CTL_REQUEST] = "CTL_REQUEST",
 	[IPC_CTL_REPLY] = "CTL_REPLY",
+	[IPC_RELAY_SIZE] = "RELAY_SIZE",
+	[IPC_QUEUE_SIZE] = "QUEUE_SIZE",
 };
 
 const char *
@@ -436,5 +438,14 @@ ipc_policy_result_decode(const void *d, size_t len, struct policy_result *out)
 	    !policy_reply_ok(out->reply, out->verdict != POLICY_OK) ||
 	    !policy_reply_ok(out->rcpt_reply, 0))
 		return -1;
+	return 0;
+}
+
+int
+ipc_size_decode(const void *buf, size_t len, uint64_t *size)
+{
+	if (len != sizeof(*size))
+		return -1;
+	memcpy(size, buf, sizeof(*size));
 	return 0;
 }

@@ -35,6 +35,8 @@ enum ipc_type {
 	/* issue 7, queue control (payloads: smtpd/ctl_client.h): */
 	IPC_CTL_REQUEST,	/* control → queue, auth: flags + argv */
 	IPC_CTL_REPLY,		/* queue, auth → control: status + text */
+	IPC_RELAY_SIZE,		/* relay → queue: uint64_t upstream SIZE */
+	IPC_QUEUE_SIZE,		/* queue → smtp: uint64_t upstream SIZE */
 	IPC_TYPE_MAX
 };
 
@@ -59,6 +61,12 @@ struct ipc_policy {
 
 /* ipc_type_name: "AUTH_LOGIN" etc. for log lines, "?" if unknown. */
 const char	*ipc_type_name(uint32_t);
+
+/*
+ * Issue 7: the upstream's SIZE (RFC 1870) from its EHLO, in octets (0: it
+ * named none).  ipc_size_decode: 0, or -1 unless exactly 8 octets.
+ */
+int	ipc_size_decode(const void *, size_t, uint64_t *);
 
 /* Decoders of the fixed-size payloads: 0, or -1 when malformed. */
 int	ipc_auth_login_decode(const void *, size_t, struct ipc_auth_login *);

@@ -331,6 +331,12 @@ relay_job_free(struct relay_job *job)
 	free(job);
 }
 
+uint64_t
+relay_upstream_size(const struct relay *r)
+{
+	return r->upstream_size;
+}
+
 int
 relay_deliver(struct relay *r, uint64_t reqid, int msg_fd,
     const char *prefix, size_t prefixlen, const struct envelope *env)

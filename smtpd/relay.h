@@ -70,4 +70,10 @@ int		 relay_deliver(struct relay *, uint64_t reqid, int msg_fd,
 		    const char *prefix, size_t prefixlen,
 		    const struct envelope *env);
 
+/*
+ * relay_upstream_size: the SIZE (RFC 1870) the upstream named in its last
+ * EHLO after TLS, in octets; 0 when it named none or none was seen yet.
+ */
+uint64_t	 relay_upstream_size(const struct relay *);
+
 #endif

@@ -418,8 +418,11 @@ rs_on_ehlo(struct relay_session *s, const struct smtp_client_reply *rp)
 	s->reply.caps = NULL;
 	if (rp->code != 250)
 		return rs_fail(s, "session", "EHLO: %s", rp->text);
-	if (s->tls_done)
+	if (s->tls_done) {
+		s->relay->upstream_size = (s->caps.flags & SMTP_CAP_SIZE) ?
+		    s->caps.size_max : 0;
 		return rs_auth_begin(s);
+	}
 	/* RFC 3207: no STARTTLS offered means no mail; never plaintext. */
 	if (!(s->caps.flags & SMTP_CAP_STARTTLS))
 		return rs_fail(s, "tls", "upstream does not offer STARTTLS; "

@@ -123,6 +123,7 @@ struct relay {
 	struct event		*kick;		/* runs relay_dispatch() */
 	struct relay_pace	*pace;		/* relay limit messages */
 	unsigned char		*login_ok;	/* per secret: AUTH worked once */
+	uint64_t		 upstream_size;	/* EHLO SIZE, 0 = none */
 };
 
 /* relay.c: answers JOB through the callback, logs per recipient, frees it. */

@@ -168,12 +168,24 @@ static void
 dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct relay_result	 r;
+	uint64_t		 size;
 
 	(void)c;
 	(void)arg;
 	if (m == NULL)
 		role_peer_closed("queue", "relay");
 	switch (m->type) {
+	case IPC_RELAY_SIZE:	/* the upstream's SIZE: the smtp role limits */
+		if (m->fd != -1 || ipc_size_decode(m->data, m->len, &size) == -1) {
+			reject(m, "relay", "malformed");
+			return;
+		}
+		log_info("queue: event=upstream-size size=%llu",
+		    (unsigned long long)size);
+		if (ipc_send(Q.smtp, IPC_QUEUE_SIZE, 0, -1, &size,
+		    sizeof(size)) == -1)
+			fatalx("queue: cannot tell the smtp role");
+		break;
 	case IPC_RELAY_RESULT:
 		if (m->fd != -1 || ipc_result_decode(m->data, m->len, &r) == -1 ||
 		    r.reqid != m->reqid) {

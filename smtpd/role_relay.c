@@ -19,6 +19,22 @@
 #include "smtpd/roles.h"
 
 static struct ipc	*relay_queue;
+static struct relay	*relay_main;
+static uint64_t		 relay_size_sent = UINT64_MAX;	/* none yet */
+
+/* Tells the queue role the upstream's SIZE when it is new (issue 7). */
+static void
+relay_report_size(void)
+{
+	uint64_t	 size = relay_upstream_size(relay_main);
+
+	if (size == relay_size_sent)
+		return;
+	if (ipc_send(relay_queue, IPC_RELAY_SIZE, 0, -1, &size,
+	    sizeof(size)) == -1)
+		fatalx("relay: cannot tell the queue role");
+	relay_size_sent = size;
+}
 
 static void
 relay_answer(const struct relay_result *r)
@@ -37,6 +53,7 @@ relay_done(const struct relay_result *r, void *arg)
 {
 	(void)arg;
 	relay_answer(r);
+	relay_report_size();
 }
 
 /* No upstream login for this sender: every recipient stays pending. */
@@ -106,6 +123,7 @@ role_relay_main(struct conf *conf, int queue_fd)
 		fatalx("relay: cannot load %s", conf->relay.secrets_file);
 	if ((relay = relay_new(base, conf, secrets, relay_done, NULL)) == NULL)
 		fatalx("relay: cannot start");
+	relay_main = relay;
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "relay");
 	if ((relay_queue = ipc_new(base, queue_fd, "relay<-queue", relay_dispatch,
 	    relay)) == NULL)

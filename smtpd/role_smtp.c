@@ -47,6 +47,8 @@ static struct {
 	struct smtp_server	*srv;
 	struct event		*ev_drain;
 	time_t			 drain_deadline;
+	struct conf		*conf;
+	uint64_t		 max_size;	/* limit message-size, configured */
 } S;
 
 static uint64_t
@@ -263,6 +265,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_queue_status	 st;
 	struct pending		*p;
+	uint64_t		 size;
 
 	(void)c;
 	(void)arg;
@@ -282,6 +285,18 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 		}
 		p->cb.open(p->arg, st.status, m->fd, st.queue_id);
 		free(p);
+		break;
+	case IPC_QUEUE_SIZE:		/* issue 7: the upstream's SIZE */
+		if (m->fd != -1 || ipc_size_decode(m->data, m->len, &size) == -1) {
+			reject(m, "queue", "malformed");
+			return;
+		}
+		/* EHLO, MAIL SIZE= and DATA all check conf->max_message_size */
+		S.conf->max_message_size = size != 0 && size < S.max_size ?
+		    size : S.max_size;
+		log_info("event=upstream-size size=%llu limit=%llu",
+		    (unsigned long long)size,
+		    (unsigned long long)S.conf->max_message_size);
 		break;
 	case IPC_QUEUE_COMMITTED:
 		if (m->fd != -1 ||
@@ -337,6 +352,8 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	struct event	*term, *intr;
 
 	S.base = role_start("smtp");
+	S.conf = conf;
+	S.max_size = conf->max_message_size;
 	/* TLS keys are read while still root; then privileges go. */
 	if ((S.srv = smtp_server_new(S.base, conf, &smtp_ipc_services,
 	    listen_fds)) == NULL)

@@ -33,6 +33,7 @@ while it runs.  Keys, all optional:
                  {"addr": "550 5.1.1 No such user", ...} per recipient
     "data":      "451 ..."   answer the end of DATA with this (not recorded)
     "drop_in_data": true     close the line after the data, before replying
+    "size":      N           announce SIZE N in the EHLO reply (and keep to it)
 """
 
 import argparse
@@ -206,6 +207,12 @@ class Server(SMTP):
             await self.push(what)
             return
         await super().smtp_STARTTLS(arg)
+
+    async def smtp_EHLO(self, hostname):
+        size = self.control.get("size")      # issue 7: SIZE in the EHLO
+        if size:
+            self.data_size_limit = int(size)
+        await super().smtp_EHLO(hostname)
 
     async def smtp_AUTH(self, arg):
         if not self._under_tls():
