@@ -33,6 +33,7 @@ static struct {
 	struct event_base	*base;
 	pid_t			 pid[R_COUNT];
 	int			 stopping;
+	int			 killed;	/* we sent SIGKILL to the roles */
 	int			 status;	/* exit status of the daemon */
 	struct event		*ev_kill;
 } P;
@@ -228,6 +229,7 @@ parent_on_kill_timer(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	log_warnx("event=shutdown roles did not stop in %d s: killing them",
 	    STOP_GRACE_SECONDS);
+	P.killed = 1;
 	parent_kill_all(SIGKILL);
 }
 
@@ -261,9 +263,13 @@ parent_reap(void)
 		if (i == R_COUNT)
 			continue;
 		P.pid[i] = 0;
-		/* While stopping, exits and SIGTERM/SIGKILL are expected. */
+		/*
+		 * While stopping, exits and SIGTERM are expected, and SIGKILL
+		 * once we sent it; a role killed by someone else is logged
+		 * even when another role noticed first and stopped the daemon.
+		 */
 		if (!P.stopping || (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
-		    WTERMSIG(st) != SIGKILL)) {
+		    (WTERMSIG(st) != SIGKILL || !P.killed))) {
 			if (WIFSIGNALED(st))
 				log_warnx("event=role-died role=%s pid=%ld signal=%d%s",
 				    role_names[i], (long)pid, WTERMSIG(st),
