@@ -82,6 +82,11 @@ class SessionsPerIp(SubmitdTest):
     EXTRA_CONF = ("limit sessions 2 per ip", "limit sessions 3")
 
     def test_concurrent_sessions_capped(self):
+        # the harness's "is it listening" probes must be gone first
+        def settled():
+            log = self.submitd.log_text()
+            return log.count("event=connect ") == log.count("event=disconnect ")
+        wait_for(settled, timeout=10, what="the start-up probes to close")
         a = connect_from(self, "127.0.0.2")
         self.assertReply(a.reply(), "220 ")
         b = connect_from(self, "127.0.0.2")
