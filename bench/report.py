@@ -168,6 +168,8 @@ def main():
         print("%-16s " % "scenario" + " ".join(
             "%15s" % r.replace("submitd: ", "").rstrip(":") for r in roles))
         for s in scenarios:
+            if s["end_to_end"].get("error"):
+                continue
             mem = s["end_to_end"].get("memory") or {}
             by = {}
             for p in mem.values():

@@ -12,6 +12,8 @@
 #   BENCH_PORT_BASE     ports used: BASE+87 starttls, BASE+65 tls, BASE+66
 #                       sink (24500)
 #   BENCH_ONLY          space-separated scenario names to run (all)
+#   BENCH_BUDGET        seconds the run may take (540): a scenario that
+#                       might not end in time is skipped, and says so
 set -u
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +28,7 @@ P587=$((PB + 87)); P465=$((PB + 65)); PS=$((PB + 66))
 DRAIN_MAX=15		# seconds to wait for the relay to empty the queue
 SETTLE_MAX=10		# seconds to wait for a fresh submitd to go idle
 IDLE_LOGIN_MAX=150	# seconds for 1000 logins (Argon2id each)
+BUDGET=${BENCH_BUDGET:-540}
 PASS=benchpass
 LG="$OUT/loadgen -H 127.0.0.1 -u bench@bench.test --ca $RUN/ca.pem
     --servername localhost -f bench@bench.test -t rcpt@sink.test
@@ -271,10 +274,17 @@ print(json.load(open(sys.argv[1])).get(sys.argv[2], 0))' "$1" "$2" 2>/dev/null |
 	    echo 0
 }
 
-want() {	# is scenario $1 selected?
-	[ -z "${BENCH_ONLY:-}" ] && return 0
-	case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac
-	return 1
+want() {	# NAME SECONDS: selected, and SECONDS (its worst case) left?
+	if [ -n "${BENCH_ONLY:-}" ]; then
+		case " $BENCH_ONLY " in *" $1 "*) ;; *) return 1 ;; esac
+	fi
+	if [ $(( $(date +%s) - T0 + $2 )) -gt "$BUDGET" ]; then
+		say "== $1: skipped, it might not end within the ${BUDGET} s budget"
+		printf '{"scenario":"%s","error":"skipped: might not end within the %s s budget"}\n' \
+		    "$1" "$BUDGET" >"$RUN/e2e-$1.json"
+		return 1
+	fi
+	return 0
 }
 
 # scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
@@ -282,7 +292,7 @@ scenario() {
 	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
 	    got delivered backlog alive unsigned0
 	shift 6
-	want "$name" || return 0
+	want "$name" $((DUR + 40)) || return 0
 	if ! fresh_submitd; then
 		printf '{"scenario":"%s","error":"submitd did not start"}\n' \
 		    "$name" >"$RUN/e2e-$name.json"
@@ -325,7 +335,7 @@ scenario() {
 # idle NAME CONC: bytes of submitd memory per idle logged-in TLS session
 idle() {
 	local name=$1 conc=$2 before after ready lgpid i
-	want "$name" || return 0
+	want "$name" $((IDLE_LOGIN_MAX + 30)) || return 0
 	fresh_submitd || return 0
 	say "== $name: $conc idle TLS sessions, logged in"
 	before=$(rss_total)
@@ -358,7 +368,7 @@ idle() {
 }
 
 dkim_rates() {
-	want dkim || return 0
+	want dkim 15 || return 0
 	say "== dkim signing rates"
 	local src=$ROOT/tests/dkim/dkim_bench.c
 	if [ -f "$src" ] && [ -f "$BUILD/libsubmitd.a" ] &&
@@ -395,7 +405,7 @@ signed() {	# CONF NAME ARGS...: a scenario on a config that signs
 	local conf=$1 name=$2
 	shift 2
 	if [ -z "$conf" ]; then
-		want "$name" && printf '{"scenario":"%s","error":"%s"}\n' "$name" \
+		want "$name" 0 && printf '{"scenario":"%s","error":"%s"}\n' "$name" \
 		    "skipped: submitctl dkim keygen or the dkim line failed" \
 		    >"$RUN/e2e-$name.json"
 		return 0
