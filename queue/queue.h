@@ -82,6 +82,12 @@ void		 queue_set_relay_ops(struct queue *,
 size_t		 queue_count(const struct queue *);
 /* queue_set_signer: the DKIM signer called at commit (optional). */
 void		 queue_set_signer(struct queue *, queue_signer_fn, void *arg);
+/*
+ * queue_relay_paced: delivery REQID is held back by the relay for WAIT
+ * seconds by "relay limit messages" for upstream LOGIN (show queue says so).
+ */
+void		 queue_relay_paced(struct queue *, uint64_t reqid, time_t wait,
+		    const char *login);
 /* queue_relay_done: the relay_done_cb to give relay_new() (ARG = queue). */
 void		 queue_relay_done(const struct relay_result *, void *arg);
 void		 queue_free(struct queue *);

@@ -79,12 +79,24 @@ ctl_find(struct queue *q, const char *id, struct qflight **flight)
 	return NULL;
 }
 
+/* Deliveries the relay holds back for "relay limit messages". */
+static size_t
+ctl_npaced(const struct queue *q, time_t now)
+{
+	const struct qflight	*f;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(f, &q->flights, entry)
+		n += f->paced_until > now;
+	return n;
+}
+
 /* Why M waits, in a few words. */
 static const char *
-ctl_state(const struct qmsg *m, int inflight, time_t now)
+ctl_state(const struct qmsg *m, const struct qflight *f, time_t now)
 {
-	if (inflight)
-		return "sending";
+	if (f != NULL)
+		return f->paced_until > now ? "paced" : "sending";
 	if (m->hold)
 		return "held";
 	if (m->next_try > now)
@@ -93,15 +105,26 @@ ctl_state(const struct qmsg *m, int inflight, time_t now)
 }
 
 static const char *
-ctl_reason(const struct qmsg *m, int inflight, time_t now)
+ctl_reason(const struct queue *q, const struct qmsg *m,
+    const struct qflight *f, time_t now)
 {
-	if (inflight)
-		return "handed to the relay (it may hold it back to keep to "
-		    "'relay limit')";
+	static char	 buf[AUTH_USER_MAX + 128];
+
+	if (f != NULL && f->paced_until > now) {
+		snprintf(buf, sizeof(buf), "relay limit messages: login %s may "
+		    "start the next in %llds", f->paced_login,
+		    (long long)(f->paced_until - now));
+		return buf;
+	}
+	if (f != NULL)
+		return "being sent to the smarthost";
 	if (m->hold)
 		return "held by the operator (submitctl release ID)";
 	if (m->next_try > now)
 		return "retry later (backoff after a temporary failure)";
+	if (ctl_npaced(q, now) > 0)
+		return "due: waits behind messages held back by relay limit "
+		    "messages";
 	return "due: waits for a free upstream session";
 }
 
@@ -119,14 +142,14 @@ ctl_last_reply(const struct queue_env *qe)
 }
 
 static void
-ctl_one_json(struct evbuffer *out, const struct qmsg *m, int inflight,
-    const struct queue_env *qe, time_t now, int rcpts)
+ctl_one_json(struct evbuffer *out, const struct queue *q, const struct qmsg *m,
+    const struct qflight *f, const struct queue_env *qe, time_t now, int rcpts)
 {
 	size_t	 i;
 
 	evbuffer_add_printf(out, "{\"id\":\"%s\",\"state\":\"%s\",\"reason\":",
-	    m->id, ctl_state(m, inflight, now));
-	json_str(out, ctl_reason(m, inflight, now));
+	    m->id, ctl_state(m, f, now));
+	json_str(out, ctl_reason(q, m, f, now));
 	evbuffer_add_printf(out, ",\"created\":%lld,\"attempts\":%u,"
 	    "\"next_try\":%lld", (long long)m->created, m->attempts,
 	    (long long)m->next_try);
@@ -160,14 +183,14 @@ ctl_one_json(struct evbuffer *out, const struct qmsg *m, int inflight,
 }
 
 static void
-ctl_one_text(struct evbuffer *out, const struct qmsg *m, int inflight,
-    const struct queue_env *qe, time_t now)
+ctl_one_text(struct evbuffer *out, const struct queue *q, const struct qmsg *m,
+    const struct qflight *f, const struct queue_env *qe, time_t now)
 {
 	const char	*reply;
 
 	evbuffer_add_printf(out, "%s  %-8s  %3u  ", m->id,
-	    ctl_state(m, inflight, now), m->attempts);
-	if (m->next_try > now && !inflight && !m->hold)
+	    ctl_state(m, f, now), m->attempts);
+	if (m->next_try > now && f == NULL && !m->hold)
 		evbuffer_add_printf(out, "next try in %llds  ",
 		    (long long)(m->next_try - now));
 	if (qe == NULL) {
@@ -178,7 +201,7 @@ ctl_one_text(struct evbuffer *out, const struct qmsg *m, int inflight,
 	    (unsigned long long)qe->env.size, qe->env.reverse_path,
 	    qe->bounce ? " (DSN)" : "", queue_env_pending(&qe->env),
 	    qe->env.nrcpt);
-	evbuffer_add_printf(out, "    why: %s\n", ctl_reason(m, inflight, now));
+	evbuffer_add_printf(out, "    why: %s\n", ctl_reason(q, m, f, now));
 	if ((reply = ctl_last_reply(qe))[0] != '\0')
 		evbuffer_add_printf(out, "    last reply: %s\n", reply);
 }
@@ -196,11 +219,11 @@ static int
 ctl_show_queue(struct queue *q, int json, struct evbuffer *out, time_t now)
 {
 	struct queue_env	 qe;
-	struct qflight		*f;
+	struct qflight		*f, *fl;
 	struct qmsg		**v;
 	const char		*why;
 	size_t			 n = 0, i, j, shown;
-	int			 inflight, ok;
+	int			 ok;
 
 	if ((v = calloc(q->heap.n + q->nflights + 1, sizeof(*v))) == NULL)
 		return ctl_error(out, json, "out of memory");
@@ -219,17 +242,17 @@ ctl_show_queue(struct queue *q, int json, struct evbuffer *out, time_t now)
 		evbuffer_add_printf(out, "%zu message%s in the queue\n", n,
 		    n == 1 ? "" : "s");
 	for (i = 0; i < shown; i++) {
-		inflight = 0;
+		fl = NULL;
 		TAILQ_FOREACH(f, &q->flights, entry)
 			if (f->msg == v[i])
-				inflight = 1;
+				fl = f;
 		ok = queue_env_read(q->dirfd, v[i]->id, &qe, &why) == 0;
 		if (json) {
 			if (i)
 				evbuffer_add(out, ",", 1);
-			ctl_one_json(out, v[i], inflight, ok ? &qe : NULL, now, 0);
+			ctl_one_json(out, q, v[i], fl, ok ? &qe : NULL, now, 0);
 		} else
-			ctl_one_text(out, v[i], inflight, ok ? &qe : NULL, now);
+			ctl_one_text(out, q, v[i], fl, ok ? &qe : NULL, now);
 		if (ok)
 			queue_env_free(&qe);
 	}
@@ -258,10 +281,10 @@ ctl_show_message(struct queue *q, const char *id, int json,
 		return ctl_error(out, json, "%s: envelope unreadable (%s)", id,
 		    why ? why : strerror(errno));
 	if (json) {
-		ctl_one_json(out, m, f != NULL, &qe, now, 1);
+		ctl_one_json(out, q, m, f, &qe, now, 1);
 		evbuffer_add_printf(out, "\n");
 	} else {
-		ctl_one_text(out, m, f != NULL, &qe, now);
+		ctl_one_text(out, q, m, f, &qe, now);
 		evbuffer_add_printf(out, "    user: %s  client: %s  created: "
 		    "%lld  last try: %lld\n", qe.env.user, qe.env.client_addr,
 		    (long long)qe.env.created, (long long)qe.last_try);
@@ -290,19 +313,22 @@ ctl_show_stats(struct queue *q, int json, struct evbuffer *out, time_t now)
 			waiting++;
 	}
 	if (json)
-		evbuffer_add_printf(out, "{\"messages\":%zu,\"sending\":%zu,"
+		evbuffer_add_printf(out, "{\"messages\":%zu,\"paced\":%zu,"
+		    "\"sending\":%zu,"
 		    "\"waiting\":%zu,\"deferred\":%zu,\"held\":%zu,"
 		    "\"delivered\":%llu,\"bounced\":%llu,\"deferrals\":%llu,"
-		    "\"removed\":%llu}\n", queue_count(q), q->nflights, waiting,
+		    "\"removed\":%llu}\n", queue_count(q), ctl_npaced(q, now),
+		    q->nflights, waiting,
 		    deferred, held, (unsigned long long)q->stats.delivered,
 		    (unsigned long long)q->stats.bounced,
 		    (unsigned long long)q->stats.deferred,
 		    (unsigned long long)q->stats.removed);
 	else
-		evbuffer_add_printf(out, "messages: %zu (sending %zu, waiting "
-		    "%zu, deferred %zu, held %zu)\nsince start: delivered %llu, "
-		    "bounced %llu recipients; %llu deferrals; removed %llu\n",
-		    queue_count(q), q->nflights, waiting, deferred, held,
+		evbuffer_add_printf(out, "messages: %zu (sending %zu of which "
+		    "paced %zu, waiting %zu, deferred %zu, held %zu)\nsince "
+		    "start: delivered %llu, bounced %llu recipients; %llu "
+		    "deferrals; removed %llu\n", queue_count(q), q->nflights,
+		    ctl_npaced(q, now), waiting, deferred, held,
 		    (unsigned long long)q->stats.delivered,
 		    (unsigned long long)q->stats.bounced,
 		    (unsigned long long)q->stats.deferred,
@@ -421,6 +447,21 @@ ctl_remove(struct queue *q, const char *id, int json, struct evbuffer *out)
 	else
 		evbuffer_add_printf(out, "%s: removed\n", id);
 	return 0;
+}
+
+void
+queue_relay_paced(struct queue *q, uint64_t reqid, time_t wait,
+    const char *login)
+{
+	struct qflight	*f;
+
+	TAILQ_FOREACH(f, &q->flights, entry)
+		if (f->reqid == reqid)
+			break;
+	if (f == NULL)
+		return;		/* answered meanwhile */
+	f->paced_until = time(NULL) + wait;
+	snprintf(f->paced_login, sizeof(f->paced_login), "%s", login);
 }
 
 int

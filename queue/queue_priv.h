@@ -47,6 +47,8 @@ struct qflight {
 	uint64_t		 reqid;
 	struct qmsg		*msg;
 	struct queue_env	 qe;	/* kept alive: the relay may read it */
+	time_t			 paced_until;	/* held back by the relay */
+	char			 paced_login[AUTH_USER_MAX + 1];
 };
 
 /* Queue IDs, sorted once filled. */

@@ -41,6 +41,7 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_CTL_REPLY] = "CTL_REPLY",
 	[IPC_RELAY_SIZE] = "RELAY_SIZE",
 	[IPC_QUEUE_SIZE] = "QUEUE_SIZE",
+	[IPC_RELAY_PACED] = "RELAY_PACED",
 };
 
 const char *
@@ -447,5 +448,17 @@ ipc_size_decode(const void *buf, size_t len, uint64_t *size)
 	if (len != sizeof(*size))
 		return -1;
 	memcpy(size, buf, sizeof(*size));
+	return 0;
+}
+
+int
+ipc_relay_paced_decode(const void *buf, size_t len, struct ipc_relay_paced *p)
+{
+	if (len != sizeof(*p))
+		return -1;
+	memcpy(p, buf, sizeof(*p));
+	if (!STR_OK(p->login) || !text_ok(p->login) || p->wait < 1 ||
+	    p->wait > 366 * 86400)
+		return -1;
 	return 0;
 }

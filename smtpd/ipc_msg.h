@@ -37,6 +37,7 @@ enum ipc_type {
 	IPC_CTL_REPLY,		/* queue, auth → control: status + text */
 	IPC_RELAY_SIZE,		/* relay → queue: uint64_t upstream SIZE */
 	IPC_QUEUE_SIZE,		/* queue → smtp: uint64_t upstream SIZE */
+	IPC_RELAY_PACED,	/* relay → queue: struct ipc_relay_paced */
 	IPC_TYPE_MAX
 };
 
@@ -67,6 +68,14 @@ const char	*ipc_type_name(uint32_t);
  * named none).  ipc_size_decode: 0, or -1 unless exactly 8 octets.
  */
 int	ipc_size_decode(const void *, size_t, uint64_t *);
+
+/* Issue 7: delivery REQID held back by "relay limit messages". */
+struct ipc_relay_paced {
+	int64_t		 wait;			/* seconds, >= 1 */
+	char		 login[AUTH_USER_MAX + 1];	/* upstream login */
+};
+/* ipc_relay_paced_decode: 0, or -1 when malformed. */
+int	ipc_relay_paced_decode(const void *, size_t, struct ipc_relay_paced *);
 
 /* Decoders of the fixed-size payloads: 0, or -1 when malformed. */
 int	ipc_auth_login_decode(const void *, size_t, struct ipc_auth_login *);

@@ -229,11 +229,15 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if ((wait = relay_job_wait(r, job, now)) > 0) {
-			if (!job->paced)
+			if (!job->paced) {
 				log_info("msgid=%s event=relay result=wait "
 				    "login=%s wait=%llds reason=\"relay limit "
 				    "messages\"", job->queue_id,
 				    job->secret->login, (long long)wait);
+				if (r->pace_cb != NULL)
+					r->pace_cb(job->reqid, wait,
+					    job->secret->login, r->pace_arg);
+			}
 			job->paced = 1;
 			if (soonest == 0 || wait < soonest)
 				soonest = wait;
@@ -329,6 +333,13 @@ relay_job_free(struct relay_job *job)
 	free(job->pending);
 	free(job->res);
 	free(job);
+}
+
+void
+relay_set_pace_cb(struct relay *r, relay_pace_cb cb, void *arg)
+{
+	r->pace_cb = cb;
+	r->pace_arg = arg;
 }
 
 uint64_t

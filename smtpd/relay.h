@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "smtpd/submitd.h"
 
@@ -75,5 +76,14 @@ int		 relay_deliver(struct relay *, uint64_t reqid, int msg_fd,
  * EHLO after TLS, in octets; 0 when it named none or none was seen yet.
  */
 uint64_t	 relay_upstream_size(const struct relay *);
+
+/*
+ * relay_set_pace_cb: CB is told, once per delivery, that REQID is held
+ * back by "relay limit messages" for WAIT seconds (at least) for LOGIN,
+ * so that the queue can say why the message waits.  CB may be NULL.
+ */
+typedef void (*relay_pace_cb)(uint64_t reqid, time_t wait, const char *login,
+    void *arg);
+void		 relay_set_pace_cb(struct relay *, relay_pace_cb, void *arg);
 
 #endif

@@ -124,6 +124,8 @@ struct relay {
 	struct relay_pace	*pace;		/* relay limit messages */
 	unsigned char		*login_ok;	/* per secret: AUTH worked once */
 	uint64_t		 upstream_size;	/* EHLO SIZE, 0 = none */
+	relay_pace_cb		 pace_cb;	/* a delivery held back */
+	void			*pace_arg;
 };
 
 /* relay.c: answers JOB through the callback, logs per recipient, frees it. */

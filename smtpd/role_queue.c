@@ -168,6 +168,7 @@ static void
 dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct relay_result	 r;
+	struct ipc_relay_paced	 paced;
 	uint64_t		 size;
 
 	(void)c;
@@ -185,6 +186,14 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 		if (ipc_send(Q.smtp, IPC_QUEUE_SIZE, 0, -1, &size,
 		    sizeof(size)) == -1)
 			fatalx("queue: cannot tell the smtp role");
+		break;
+	case IPC_RELAY_PACED:	/* why a delivery waits: for show queue */
+		if (m->fd != -1 ||
+		    ipc_relay_paced_decode(m->data, m->len, &paced) == -1) {
+			reject(m, "relay", "malformed");
+			return;
+		}
+		queue_relay_paced(Q.q, m->reqid, (time_t)paced.wait, paced.login);
 		break;
 	case IPC_RELAY_RESULT:
 		if (m->fd != -1 || ipc_result_decode(m->data, m->len, &r) == -1 ||

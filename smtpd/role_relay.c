@@ -22,6 +22,21 @@ static struct ipc	*relay_queue;
 static struct relay	*relay_main;
 static uint64_t		 relay_size_sent = UINT64_MAX;	/* none yet */
 
+/* Tells the queue role why a delivery waits (issue 7: show queue). */
+static void
+relay_paced(uint64_t reqid, time_t wait, const char *login, void *arg)
+{
+	struct ipc_relay_paced	 p;
+
+	(void)arg;
+	memset(&p, 0, sizeof(p));
+	p.wait = wait < 1 ? 1 : (int64_t)wait;
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	if (ipc_send(relay_queue, IPC_RELAY_PACED, reqid, -1, &p,
+	    sizeof(p)) == -1)
+		fatalx("relay: cannot tell the queue role");
+}
+
 /* Tells the queue role the upstream's SIZE when it is new (issue 7). */
 static void
 relay_report_size(void)
@@ -124,6 +139,7 @@ role_relay_main(struct conf *conf, int queue_fd)
 	if ((relay = relay_new(base, conf, secrets, relay_done, NULL)) == NULL)
 		fatalx("relay: cannot start");
 	relay_main = relay;
+	relay_set_pace_cb(relay, relay_paced, NULL);
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "relay");
 	if ((relay_queue = ipc_new(base, queue_fd, "relay<-queue", relay_dispatch,
 	    relay)) == NULL)

@@ -2,12 +2,15 @@
 queued messages leave at that pace (never more than 5 in any 2 s window
 at the smarthost), none refused, none lost, none twice."""
 
+import json
 import smtplib
 import ssl
+import subprocess
 import time
 import unittest
 
-from harness import PASSWORD, RCPT, USER, SubmitdTest, sample_message
+from harness import (PASSWORD, RCPT, SUBMITCTL, USER, SubmitdTest,
+                     sample_message)
 
 N, PER, WINDOW = 20, 5, 2.0
 
@@ -23,6 +26,19 @@ class QueuePace(SubmitdTest):
             for i in range(N):
                 self.assertEqual(s.sendmail(USER, [RCPT], sample_message(
                     subject="pace %d" % i)), {})
+        # show queue says why they wait
+        seen = None
+        deadline = time.time() + 5
+        while seen is None and time.time() < deadline:
+            p = subprocess.run([SUBMITCTL, "-s", self.control_sock, "show",
+                                "queue", "--json"], capture_output=True,
+                               text=True, timeout=10)
+            for m in json.loads(p.stdout or "{}").get("messages", []):
+                if m["state"] == "paced":
+                    seen = m
+            time.sleep(0.1)
+        self.assertIsNotNone(seen, "no message shown as paced")
+        self.assertIn("relay limit messages", seen["reason"])
         msgs = self.smarthost.wait_messages(N, timeout=60)
         time.sleep(WINDOW)
         msgs = self.smarthost.messages()
