@@ -485,6 +485,8 @@ struct fake {
 	char		 body[256];
 	size_t		 bodylen;
 	char		 prefix[128];
+	char		 rpath[64][SMTP_PATH_MAX + 1];	/* reverse-paths */
+	char		 rcpt0[64][SMTP_PATH_MAX + 1];	/* first recipients */
 };
 static struct fake	 fake;
 
@@ -506,6 +508,10 @@ fake_deliver(void *ctx, uint64_t reqid, int fd, const char *prefix,
 	ck_assert_int_lt(fake.inflight, fake.capacity);
 	fake.reqid[fake.ndeliver] = reqid;
 	fake.npending[fake.ndeliver] = queue_env_pending(env);
+	snprintf(fake.rpath[fake.ndeliver], sizeof(fake.rpath[0]), "%s",
+	    env->reverse_path);
+	snprintf(fake.rcpt0[fake.ndeliver], sizeof(fake.rcpt0[0]), "%s",
+	    env->rcpt[0].forward_path);
 	n = pread(fd, fake.body, sizeof(fake.body), 0);
 	ck_assert_int_ge(n, 0);
 	fake.bodylen = (size_t)n;
@@ -599,13 +605,21 @@ START_TEST(deliver_retry_remove)
 	ck_assert_int_ge(qe.next_try, now + 1);
 	ck_assert_int_le(qe.next_try, now + 2);
 	queue_env_free(&qe);
+	/* the message, and the DSN for its 550 recipient (issue 7) */
+	ck_assert_uint_eq(queue_count(q), 2);
+	ck_assert_int_eq(ndeliver_at_least(2, 2), 2);
+	ck_assert_str_eq(fake.rpath[1], "");
+	ck_assert_str_eq(fake.rcpt0[1], "alice@example.org");
+	ck_assert(memmem(fake.body, fake.bodylen, "MAILER-DAEMON@", 14) != NULL);
+	fake_done(1, (const int[]){ 250 }, 1, NULL);
 	ck_assert_uint_eq(queue_count(q), 1);
 
 	/* retried after the backoff, with only the pending recipient */
-	ck_assert_int_eq(ndeliver_at_least(2, 0.1), 1);
-	ck_assert_int_eq(ndeliver_at_least(2, 3), 2);
-	ck_assert_uint_eq(fake.npending[1], 1);
-	fake_done(1, second, 3, NULL);
+	ck_assert_int_eq(ndeliver_at_least(3, 0.1), 2);
+	ck_assert_int_eq(ndeliver_at_least(3, 3), 3);
+	ck_assert_uint_eq(fake.npending[2], 1);
+	ck_assert_str_eq(fake.rpath[2], "alice@example.org");
+	fake_done(2, second, 3, NULL);
 	snprintf(name, sizeof(name), "%s.env", s.id);
 	ck_assert(!spool_has("queue", name));
 	snprintf(name, sizeof(name), "%s.msg", s.id);
@@ -662,6 +676,12 @@ START_TEST(lifetime_expires)
 	submit(&s, 1, time(NULL) - 61, NULL);
 	ck_assert_int_eq(ndeliver_at_least(1, 2), 1);
 	fake_done(0, later, 1, NULL);
+	/* expired: removed, and its DSN (issue 7) is queued in its place */
+	ck_assert_uint_eq(queue_count(q), 1);
+	ck_assert_int_eq(ndeliver_at_least(2, 2), 2);
+	ck_assert_str_eq(fake.rpath[1], "");
+	/* the DSN fails too: dropped, never bounced */
+	fake_done(1, (const int[]){ 550 }, 1, NULL);
 	ck_assert_uint_eq(queue_count(q), 0);
 	ck_assert_int_eq(spool_files("queue"), 0);
 }
