@@ -399,14 +399,27 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 
 
 def sanitizer_problems(text):
+    """Report lines; for an ASan/LSan report, its stacks too (to SUMMARY)."""
     bad = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
         if "ERROR SUMMARY: 0 errors" in line:
             continue
         if "definitely lost: 0 bytes" in line:
             continue
-        if any(m in line for m in SANITIZER_MARKS):
-            bad.append(line)
+        if not any(m in line for m in SANITIZER_MARKS):
+            continue
+        bad.append(line)
+        if "ERROR: " in line and "Sanitizer" in line:
+            n = 0
+            while i < len(lines) and n < 80 and "SUMMARY:" not in lines[i]:
+                if lines[i].strip():
+                    bad.append(lines[i])
+                i += 1
+                n += 1
     return bad
 
 
@@ -635,7 +648,7 @@ class SubmitdTest(unittest.TestCase):
                   (self.dir, text[-3000:]))
         if bad:
             self.fail("sanitizer/valgrind report in submitd log:\n"
-                      + "\n".join(bad[:20]))
+                      + "\n".join(bad[:120]))
         if started and not was_alive and not getattr(self, "expect_dead", False):
             self.fail("submitd died during the test (status %s):\n%s"
                       % (rc, text[-3000:]))
