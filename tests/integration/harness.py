@@ -186,6 +186,16 @@ _CERTS = None
 _SESSION_DIR = None
 
 
+_FAILED_DIRS = []
+
+
+def _remove_session_dir():
+    """At exit: remove the session's temp dir unless a test failed there
+    (its dir, with submitd.log and the smarthost's output, is kept)."""
+    if _SESSION_DIR and not _FAILED_DIRS:
+        shutil.rmtree(_SESSION_DIR, True)
+
+
 def session_dir():
     global _SESSION_DIR
     if _SESSION_DIR is None:
@@ -195,7 +205,7 @@ def session_dir():
         os.chmod(_SESSION_DIR, 0o711)
         if os.environ.get("KEEP_TMP") != "1":
             import atexit
-            atexit.register(shutil.rmtree, _SESSION_DIR, True)
+            atexit.register(_remove_session_dir)
     return _SESSION_DIR
 
 
@@ -640,19 +650,23 @@ class SubmitdTest(unittest.TestCase):
         rc = self.submitd.stop()
         text = self.submitd.log_text()
         bad = sanitizer_problems(text)
-        ok = self._outcome_ok()
+        died = (started and not was_alive
+                and not getattr(self, "expect_dead", False))
+        badexit = started and rc not in (None, 0, -signal.SIGTERM)
+        ok = self._outcome_ok() and not (bad or died or badexit)
         if ok and os.environ.get("KEEP_TMP") != "1":
             shutil.rmtree(self.dir, True)
         elif not ok:
+            _FAILED_DIRS.append(self.dir)
             print("\n---- kept %s; submitd log tail:\n%s" %
                   (self.dir, text[-3000:]))
         if bad:
             self.fail("sanitizer/valgrind report in submitd log:\n"
                       + "\n".join(bad[:120]))
-        if started and not was_alive and not getattr(self, "expect_dead", False):
+        if died:
             self.fail("submitd died during the test (status %s):\n%s"
                       % (rc, text[-3000:]))
-        if started and rc not in (None, 0, -signal.SIGTERM):
+        if badexit:
             self.fail("submitd exited with status %r on SIGTERM:\n%s"
                       % (rc, text[-3000:]))
 
