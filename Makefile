@@ -87,7 +87,7 @@ soak: all user
 	    QUEUE_CRASH_CLIENTS=$(SOAK_CLIENTS) BUILD=$(abspath $(BUILD)) \
 	    /usr/bin/python3 -m unittest -v test_queue_crash
 
-demo: all user
+demo: user
 	@tests/demo.sh
 
 bench: all
