@@ -28,7 +28,11 @@ struct ipc_msg {
 	int		 fd;	/* -1, or passed: the receiver owns it */
 };
 
-/* A packet arrived; or (MSG NULL) the peer closed or the channel broke. */
+/*
+ * A packet arrived; or (MSG NULL) the peer closed or the channel broke.
+ * The callback may ipc_free() the channel when MSG is NULL (nothing
+ * touches it after that call), never from a packet's callback.
+ */
 typedef void (*ipc_cb)(struct ipc *, const struct ipc_msg *msg, void *arg);
 
 /*

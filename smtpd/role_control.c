@@ -264,7 +264,8 @@ dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
 			C.queue = NULL;
 		else
 			C.auth = NULL;
-		return;		/* the channel stays allocated: its events are off */
+		ipc_free(ch);	/* allowed from the closing callback (ipc.h) */
+		return;
 	}
 	if (m->type != IPC_CTL_REPLY || m->fd != -1 ||
 	    ctl_reply_decode(m->data, m->len, &status, &text, &tlen) == -1) {
