@@ -35,17 +35,8 @@ auth_done(void *arg, const struct auth_reply *r)
 	struct auth_req	*q = arg;
 
 	if (ipc_send(auth_smtp, IPC_AUTH_RESULT, q->reqid, -1, r, sizeof(*r)) == -1)
-		fatalx("auth: cannot answer the smtp role");
+		fatalx("cannot answer the smtp role");
 	free(q);
-}
-
-static void
-auth_reject(const struct ipc_msg *m, const char *why)
-{
-	log_warnx("auth: event=ipc-reject from=smtp type=%u (%s) reason=\"%s\"",
-	    m->type, ipc_type_name(m->type), why);
-	if (m->fd != -1)
-		close(m->fd);
 }
 
 /* Issue 5: may this address connect, this user send; a message counted. */
@@ -57,7 +48,7 @@ auth_policy(const struct ipc_msg *m)
 
 	if (m->fd != -1 || ipc_policy_decode(m->data, m->len, &req) == -1 ||
 	    (m->type != IPC_POLICY_CONNECT && req.user[0] == '\0')) {
-		auth_reject(m, "malformed");
+		role_ipc_reject(m, "smtp", "malformed");
 		return;
 	}
 	if (m->type == IPC_POLICY_CHARGE) {
@@ -70,7 +61,7 @@ auth_policy(const struct ipc_msg *m)
 		policy_mail(req.user, &r);
 	if (ipc_send(auth_smtp, IPC_POLICY_RESULT, m->reqid, -1, &r,
 	    sizeof(r)) == -1)
-		fatalx("auth: cannot answer the smtp role");
+		fatalx("cannot answer the smtp role");
 }
 
 static void
@@ -87,7 +78,7 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_AUTH_LOGIN:
 		if (m->fd != -1 ||
 		    ipc_auth_login_decode(m->data, m->len, &req) == -1) {
-			auth_reject(m, "malformed");
+			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
 		if ((q = malloc(sizeof(*q))) == NULL)
@@ -95,7 +86,7 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		q->reqid = m->reqid;
 		if (auth_login(req.user, req.password,
 		    (const struct sockaddr *)&req.peer, auth_done, q) == -1)
-			fatal("auth: login request");
+			fatal("login request");
 		sodium_memzero(&req, sizeof(req));
 		break;
 	case IPC_POLICY_CONNECT:
@@ -104,7 +95,7 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		auth_policy(m);
 		break;
 	default:
-		auth_reject(m, "unexpected type");
+		role_ipc_reject(m, "smtp", "unexpected type");
 	}
 }
 
@@ -127,7 +118,7 @@ auth_control_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		ctl_serve(c, m, "auth", auth_ctl_call, NULL);
 		break;
 	default:
-		log_warnx("auth: event=ipc-reject from=control type=%u (%s) "
+		log_warnx("event=ipc-reject from=control type=%u (%s) "
 		    "reason=\"unexpected type\"", m->type,
 		    ipc_type_name(m->type));
 		if (m->fd != -1)
@@ -142,18 +133,18 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd)
 	struct users		*users;
 
 	if ((users = users_load(conf->users_file, stderr)) == NULL)
-		fatalx("auth: cannot load %s", conf->users_file);
+		fatalx("cannot load %s", conf->users_file);
 	/* The counters: opened by path before the chroot into that dir. */
 	if (store_open(conf->state_dir, base) == -1)
-		fatalx("auth: cannot open the state in %s", conf->state_dir);
+		fatalx("cannot open the state in %s", conf->state_dir);
 	/* Before the worker threads exist, so that they inherit the filter. */
 	role_sandbox(conf, conf->state_dir, "auth");
 	if (auth_init(base, conf, users) == -1)
-		fatalx("auth: cannot start");
+		fatalx("cannot start");
 	if ((auth_smtp = ipc_new(base, smtp_fd, "auth<-smtp", auth_dispatch,
 	    NULL)) == NULL ||
 	    (auth_control = ipc_new(base, control_fd, "auth<-control",
 	    auth_control_dispatch, NULL)) == NULL)
-		fatal("auth: ipc");
+		fatal("ipc");
 	role_run(base);
 }

@@ -2,10 +2,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "conf/conf.h"
+#include "smtpd/ipc.h"
+#include "smtpd/ipc_msg.h"
 #include "smtpd/log.h"
 #include "smtpd/privsep.h"
 #include "smtpd/roles.h"
@@ -59,4 +62,13 @@ role_peer_closed(const char *role, const char *peer)
 {
 	log_info("event=peer-closed role=%s peer=%s", role, peer);
 	exit(0);
+}
+
+void
+role_ipc_reject(const struct ipc_msg *m, const char *from, const char *why)
+{
+	log_warnx("event=ipc-reject from=%s type=%u (%s) reason=\"%s\"", from,
+	    m->type, ipc_type_name(m->type), why);
+	if (m->fd != -1)
+		close(m->fd);
 }

@@ -144,7 +144,7 @@ client_request(struct cclient *c, const void *req, size_t len)
 		free(argv);
 		return;
 	}
-	log_info("control: event=request command=\"%s%s%s\"", argv[0],
+	log_info("event=request command=\"%s%s%s\"", argv[0],
 	    argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
 	if (to == NULL) {
 		client_error(c, "unknown command (see submitctl(8))");
@@ -216,11 +216,11 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 	(void)arg;
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("control: accept");
+			log_warn("accept");
 		return;
 	}
 	if (C.nclients >= CTL_CLIENTS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("control: event=refused reason=\"too many clients\"");
+		log_warnx("event=refused reason=\"too many clients\"");
 		close(fd);
 		return;
 	}
@@ -238,15 +238,6 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 }
 
 static void
-reject(const struct ipc_msg *m, const char *from, const char *why)
-{
-	log_warnx("control: event=ipc-reject from=%s type=%u (%s) reason=\"%s\"",
-	    from, m->type, ipc_type_name(m->type), why);
-	if (m->fd != -1)
-		close(m->fd);
-}
-
-static void
 dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
 {
 	const char	*from = arg, *text;
@@ -259,7 +250,7 @@ dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
 		 * The parent stops the daemon when a role dies: wait for its
 		 * SIGTERM rather than exit first and be taken for the cause.
 		 */
-		log_warnx("control: event=peer-closed role=control peer=%s", from);
+		log_warnx("event=peer-closed role=control peer=%s", from);
 		if (ch == C.queue)
 			C.queue = NULL;
 		else
@@ -269,7 +260,7 @@ dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
 	}
 	if (m->type != IPC_CTL_REPLY || m->fd != -1 ||
 	    ctl_reply_decode(m->data, m->len, &status, &text, &tlen) == -1) {
-		reject(m, from, "malformed");
+		role_ipc_reject(m, from, "malformed");
 		return;
 	}
 	TAILQ_FOREACH(c, &C.clients, entry)
@@ -293,30 +284,30 @@ control_listen(const struct conf *conf)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_warnx("control: %s: path too long", path);
+		log_warnx("%s: path too long", path);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == -1)
-		log_warn("control: unlink %s", path);
+		log_warn("unlink %s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return -1;
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
-		log_warn("control: bind %s", path);
+		log_warn("bind %s", path);
 		close(fd);
 		return -1;
 	}
 	umask(old);
 	if (chmod(path, 0660) == -1)
-		log_warn("control: chmod %s", path);
+		log_warn("chmod %s", path);
 	if (privsep_is_root() && (pw = getpwnam(conf->user)) != NULL &&
 	    chown(path, 0, pw->pw_gid) == -1)
-		log_warn("control: chown %s", path);
+		log_warn("chown %s", path);
 	if (listen(fd, 16) == -1) {
-		log_warn("control: listen %s", path);
+		log_warn("listen %s", path);
 		close(fd);
 		return -1;
 	}
@@ -332,16 +323,16 @@ role_control_main(struct conf *conf, int queue_fd, int auth_fd)
 	C.base = role_start("control");
 	TAILQ_INIT(&C.clients);
 	if ((lfd = control_listen(conf)) == -1)
-		fatalx("control: cannot listen on %s", conf->control_path);
+		fatalx("cannot listen on %s", conf->control_path);
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "control");
 	if ((C.queue = ipc_new(C.base, queue_fd, "control<-queue", dispatch,
 	    from_queue)) == NULL ||
 	    (C.auth = ipc_new(C.base, auth_fd, "control<-auth", dispatch,
 	    from_auth)) == NULL)
-		fatal("control: ipc");
+		fatal("ipc");
 	if ((C.ev_listen = event_new(C.base, lfd, EV_READ | EV_PERSIST,
 	    on_accept, NULL)) == NULL || event_add(C.ev_listen, NULL) == -1)
-		fatalx("control: event_new");
-	log_debug("control: event=listen path=%s", conf->control_path);
+		fatalx("event_new");
+	log_debug("event=listen path=%s", conf->control_path);
 	role_run(C.base);
 }

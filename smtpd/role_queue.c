@@ -54,7 +54,7 @@ answer_smtp(uint32_t type, uint64_t reqid, int fd, enum queue_status status,
 	m.status = status;
 	snprintf(m.queue_id, sizeof(m.queue_id), "%s", queue_id ? queue_id : "");
 	if (ipc_send(Q.smtp, type, reqid, fd, &m, sizeof(m)) == -1)
-		fatalx("queue: cannot answer the smtp role");
+		fatalx("cannot answer the smtp role");
 }
 
 static void
@@ -79,15 +79,6 @@ committed(void *arg, enum queue_status status, const char *queue_id)
 }
 
 static void
-reject(const struct ipc_msg *m, const char *from, const char *why)
-{
-	log_warnx("queue: event=ipc-reject from=%s type=%u (%s) reason=\"%s\"",
-	    from, m->type, ipc_type_name(m->type), why);
-	if (m->fd != -1)
-		close(m->fd);
-}
-
-static void
 dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_queue_status	 st;
@@ -99,20 +90,20 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 	if (m == NULL)
 		role_peer_closed("queue", "smtp");
 	if (m->fd != -1) {
-		reject(m, "smtp", "unexpected fd");
+		role_ipc_reject(m, "smtp", "unexpected fd");
 		return;
 	}
 	switch (m->type) {
 	case IPC_QUEUE_OPEN:
 		if (m->len != 0) {
-			reject(m, "smtp", "malformed");
+			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
 		queue_message_open(Q.q, opened, req_new(m->reqid));
 		break;
 	case IPC_QUEUE_COMMIT:
 		if (ipc_commit_decode(m->data, m->len, &env, &sign) == -1) {
-			reject(m, "smtp", "malformed");
+			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
 		queue_message_commit(Q.q, env.queue_id, &env, &sign, committed,
@@ -121,13 +112,13 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 		break;
 	case IPC_QUEUE_ABORT:
 		if (ipc_queue_status_decode(m->data, m->len, &st) == -1) {
-			reject(m, "smtp", "malformed");
+			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
 		queue_message_abort(Q.q, st.queue_id);
 		break;
 	default:
-		reject(m, "smtp", "unexpected type");
+		role_ipc_reject(m, "smtp", "unexpected type");
 	}
 }
 
@@ -153,7 +144,7 @@ proxy_deliver(void *ctx, uint64_t reqid, int msg_fd, const char *prefix,
 		return -1;
 	}
 	if (ipc_send(Q.relay, IPC_RELAY_DELIVER, reqid, msg_fd, buf, len) == -1)
-		fatalx("queue: cannot send to the relay role");
+		fatalx("cannot send to the relay role");
 	free(buf);
 	Q.inflight++;
 	return 0;
@@ -178,19 +169,19 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 	switch (m->type) {
 	case IPC_RELAY_SIZE:	/* the upstream's SIZE: the smtp role limits */
 		if (m->fd != -1 || ipc_size_decode(m->data, m->len, &size) == -1) {
-			reject(m, "relay", "malformed");
+			role_ipc_reject(m, "relay", "malformed");
 			return;
 		}
-		log_info("queue: event=upstream-size size=%llu",
+		log_info("event=upstream-size size=%llu",
 		    (unsigned long long)size);
 		if (ipc_send(Q.smtp, IPC_QUEUE_SIZE, 0, -1, &size,
 		    sizeof(size)) == -1)
-			fatalx("queue: cannot tell the smtp role");
+			fatalx("cannot tell the smtp role");
 		break;
 	case IPC_RELAY_PACED:	/* why a delivery waits: for show queue */
 		if (m->fd != -1 ||
 		    ipc_relay_paced_decode(m->data, m->len, &paced) == -1) {
-			reject(m, "relay", "malformed");
+			role_ipc_reject(m, "relay", "malformed");
 			return;
 		}
 		queue_relay_paced(Q.q, m->reqid, (time_t)paced.wait, paced.login);
@@ -198,7 +189,7 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_RELAY_RESULT:
 		if (m->fd != -1 || ipc_result_decode(m->data, m->len, &r) == -1 ||
 		    r.reqid != m->reqid) {
-			reject(m, "relay", "malformed");
+			role_ipc_reject(m, "relay", "malformed");
 			return;
 		}
 		if (Q.inflight > 0)
@@ -207,7 +198,7 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 		free(r.rcpt);
 		break;
 	default:
-		reject(m, "relay", "unexpected type");
+		role_ipc_reject(m, "relay", "unexpected type");
 	}
 }
 
@@ -229,7 +220,7 @@ dispatch_control(struct ipc *c, const struct ipc_msg *m, void *arg)
 		ctl_serve(c, m, "queue", queue_ctl_call, Q.q);
 		break;
 	default:
-		reject(m, "control", "unexpected type");
+		role_ipc_reject(m, "control", "unexpected type");
 	}
 }
 
@@ -245,13 +236,13 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd)
 
 	/* DKIM keys are read as root, once; then into the spool. */
 	if ((signer = signer_new(conf)) == NULL)
-		fatalx("queue: cannot load the DKIM keys");
+		fatalx("cannot load the DKIM keys");
 	role_sandbox(conf, root ? spool : "/", "queue");
 	/* The spool is now "/" (chroot), or "." (ASan build: chdir only). */
 	if (root)
 		conf->queue_dir = chroots ? chrooted_spool : current_dir;
 	if ((Q.q = queue_new(base, conf)) == NULL)
-		fatalx("queue: cannot open the spool %s", spool);
+		fatalx("cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);
 	Q.max_inflight = conf->relay.max_sessions ? conf->relay.max_sessions : 1;
 	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,
@@ -260,7 +251,7 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd)
 	    NULL)) == NULL ||
 	    (Q.control = ipc_new(base, control_fd, "queue<-control",
 	    dispatch_control, NULL)) == NULL)
-		fatal("queue: ipc");
+		fatal("ipc");
 	queue_set_relay_ops(Q.q, &proxy_ops, NULL);
 	role_run(base);
 }

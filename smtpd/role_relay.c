@@ -34,7 +34,7 @@ relay_paced(uint64_t reqid, time_t wait, const char *login, void *arg)
 	snprintf(p.login, sizeof(p.login), "%s", login);
 	if (ipc_send(relay_queue, IPC_RELAY_PACED, reqid, -1, &p,
 	    sizeof(p)) == -1)
-		fatalx("relay: cannot tell the queue role");
+		fatalx("cannot tell the queue role");
 }
 
 /* Tells the queue role the upstream's SIZE when it is new (issue 7). */
@@ -47,7 +47,7 @@ relay_report_size(void)
 		return;
 	if (ipc_send(relay_queue, IPC_RELAY_SIZE, 0, -1, &size,
 	    sizeof(size)) == -1)
-		fatalx("relay: cannot tell the queue role");
+		fatalx("cannot tell the queue role");
 	relay_size_sent = size;
 }
 
@@ -59,7 +59,7 @@ relay_answer(const struct relay_result *r)
 
 	if (ipc_result_encode(r, &buf, &len) == -1 ||
 	    ipc_send(relay_queue, IPC_RELAY_RESULT, r->reqid, -1, buf, len) == -1)
-		fatalx("relay: cannot answer the queue role");
+		fatalx("cannot answer the queue role");
 	free(buf);
 }
 
@@ -89,15 +89,6 @@ relay_no_route(uint64_t reqid, size_t nrcpt)
 }
 
 static void
-relay_reject(const struct ipc_msg *m, const char *why)
-{
-	log_warnx("relay: event=ipc-reject from=queue type=%u (%s) reason=\"%s\"",
-	    m->type, ipc_type_name(m->type), why);
-	if (m->fd != -1)
-		close(m->fd);
-}
-
-static void
 relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct relay	*relay = arg;
@@ -112,7 +103,7 @@ relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_RELAY_DELIVER:
 		if (m->fd == -1 || ipc_deliver_decode(m->data, m->len, &env,
 		    &prefix, &prefixlen) == -1) {
-			relay_reject(m, "malformed");
+			role_ipc_reject(m, "queue", "malformed");
 			return;
 		}
 		if (relay_deliver(relay, m->reqid, m->fd, prefix, prefixlen,
@@ -122,7 +113,7 @@ relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		envelope_free(&env);
 		break;
 	default:
-		relay_reject(m, "unexpected type");
+		role_ipc_reject(m, "queue", "unexpected type");
 	}
 }
 
@@ -135,14 +126,14 @@ role_relay_main(struct conf *conf, int queue_fd)
 
 	/* Secrets, CA and resolver configuration are read as root, once. */
 	if ((secrets = secrets_load(conf->relay.secrets_file, stderr)) == NULL)
-		fatalx("relay: cannot load %s", conf->relay.secrets_file);
+		fatalx("cannot load %s", conf->relay.secrets_file);
 	if ((relay = relay_new(base, conf, secrets, relay_done, NULL)) == NULL)
-		fatalx("relay: cannot start");
+		fatalx("cannot start");
 	relay_main = relay;
 	relay_set_pace_cb(relay, relay_paced, NULL);
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "relay");
 	if ((relay_queue = ipc_new(base, queue_fd, "relay<-queue", relay_dispatch,
 	    relay)) == NULL)
-		fatal("relay: ipc");
+		fatal("ipc");
 	role_run(base);
 }

@@ -59,7 +59,7 @@ pend(enum pending_kind kind, void *cb, void *arg)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (id = reqtab_add(S.reqs, p)) == 0)
-		fatal("smtp: pending request");
+		fatal("pending request");
 	p->kind = kind;
 	p->arg = arg;
 	switch (kind) {
@@ -76,7 +76,7 @@ send_or_die(struct ipc *c, uint32_t type, uint64_t id, int fd, const void *d,
     size_t len)
 {
 	if (ipc_send(c, type, id, fd, d, len) == -1)
-		fatalx("smtp: cannot send %s", ipc_type_name(type));
+		fatalx("cannot send %s", ipc_type_name(type));
 }
 
 /* The services of the session, over IPC. */
@@ -121,7 +121,7 @@ svc_queue_commit(void *svc, const char *queue_id, const struct envelope *env,
 	(void)svc;
 	(void)queue_id;		/* env->queue_id says the same */
 	if (ipc_commit_encode(env, sign, &buf, &len) == -1)
-		fatalx("smtp: envelope too large for IPC");
+		fatalx("envelope too large for IPC");
 	send_or_die(S.queue, IPC_QUEUE_COMMIT, pend(P_COMMIT, (void *)cb, arg),
 	    -1, buf, len);
 	free(buf);
@@ -203,22 +203,13 @@ take(const struct ipc_msg *m, enum pending_kind kind)
 	struct pending	*p = reqtab_take(S.reqs, m->reqid);
 
 	if (p != NULL && p->kind != kind) {
-		fatalx("smtp: reply %s to a request of another kind",
+		fatalx("reply %s to a request of another kind",
 		    ipc_type_name(m->type));
 	}
 	if (p == NULL)
-		log_warnx("smtp: event=ipc-reject reason=\"unknown request\" "
+		log_warnx("event=ipc-reject reason=\"unknown request\" "
 		    "type=%s", ipc_type_name(m->type));
 	return p;
-}
-
-static void
-reject(const struct ipc_msg *m, const char *from, const char *why)
-{
-	log_warnx("smtp: event=ipc-reject from=%s type=%u (%s) reason=\"%s\"",
-	    from, m->type, ipc_type_name(m->type), why);
-	if (m->fd != -1)
-		close(m->fd);
 }
 
 static void
@@ -235,7 +226,7 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 	switch (m->type) {
 	case IPC_AUTH_RESULT:
 		if (m->fd != -1 || ipc_auth_result_decode(m->data, m->len, &r) == -1) {
-			reject(m, "auth", "malformed");
+			role_ipc_reject(m, "auth", "malformed");
 			return;
 		}
 		if ((p = take(m, P_AUTH)) == NULL)
@@ -247,7 +238,7 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_POLICY_RESULT:
 		if (m->fd != -1 ||
 		    ipc_policy_result_decode(m->data, m->len, &pr) == -1) {
-			reject(m, "auth", "malformed");
+			role_ipc_reject(m, "auth", "malformed");
 			return;
 		}
 		if ((p = take(m, P_POLICY)) == NULL)
@@ -256,7 +247,7 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 		free(p);
 		break;
 	default:
-		reject(m, "auth", "unexpected type");
+		role_ipc_reject(m, "auth", "unexpected type");
 	}
 }
 
@@ -275,7 +266,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_QUEUE_OPENED:
 		if (ipc_queue_status_decode(m->data, m->len, &st) == -1 ||
 		    (st.status == QUEUE_OK) != (m->fd != -1)) {
-			reject(m, "queue", "malformed");
+			role_ipc_reject(m, "queue", "malformed");
 			return;
 		}
 		if ((p = take(m, P_OPEN)) == NULL) {
@@ -288,7 +279,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 		break;
 	case IPC_QUEUE_SIZE:		/* issue 7: the upstream's SIZE */
 		if (m->fd != -1 || ipc_size_decode(m->data, m->len, &size) == -1) {
-			reject(m, "queue", "malformed");
+			role_ipc_reject(m, "queue", "malformed");
 			return;
 		}
 		/* EHLO, MAIL SIZE= and DATA all check conf->max_message_size */
@@ -301,7 +292,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_QUEUE_COMMITTED:
 		if (m->fd != -1 ||
 		    ipc_queue_status_decode(m->data, m->len, &st) == -1) {
-			reject(m, "queue", "malformed");
+			role_ipc_reject(m, "queue", "malformed");
 			return;
 		}
 		if ((p = take(m, P_COMMIT)) == NULL)
@@ -310,7 +301,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 		free(p);
 		break;
 	default:
-		reject(m, "queue", "unexpected type");
+		role_ipc_reject(m, "queue", "unexpected type");
 	}
 }
 
@@ -357,7 +348,7 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	/* TLS keys are read while still root; then privileges go. */
 	if ((S.srv = smtp_server_new(S.base, conf, &smtp_ipc_services,
 	    listen_fds)) == NULL)
-		fatalx("smtp: cannot start");
+		fatalx("cannot start");
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "smtp");
 	if ((S.reqs = reqtab_new()) == NULL ||
 	    (S.auth = ipc_new(S.base, auth_fd, "smtp<-auth", dispatch_auth,
@@ -368,8 +359,8 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	    (term = evsignal_new(S.base, SIGTERM, on_term, NULL)) == NULL ||
 	    (intr = evsignal_new(S.base, SIGINT, on_term, NULL)) == NULL ||
 	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1)
-		fatal("smtp: setup");
+		fatal("setup");
 	event_base_dispatch(S.base);
-	log_debug("smtp: exiting");
+	log_debug("exiting");
 	exit(0);
 }

@@ -13,6 +13,7 @@
 #define SMTPD_ROLES_H
 
 struct conf;
+struct ipc_msg;
 
 /* The SMTP listeners LISTEN_FDS (conf->nlisten), channels to auth and queue. */
 void	role_smtp_main(struct conf *, int *listen_fds, int auth_fd, int queue_fd)
@@ -38,6 +39,11 @@ void	role_sandbox(const struct conf *, const char *rootdir, const char *role);
  */
 void	role_peer_closed(const char *role, const char *peer)
 	    __attribute__((noreturn));
+/*
+ * role_ipc_reject: a packet FROM a peer role that is malformed or not
+ * expected: logged (event=ipc-reject), its fd closed, nothing else.
+ */
+void	role_ipc_reject(const struct ipc_msg *, const char *from, const char *why);
 /* role_run: the event loop until SIGTERM/SIGINT, then exit(0). */
 void	role_run(struct event_base *) __attribute__((noreturn));
 

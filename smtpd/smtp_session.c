@@ -422,10 +422,14 @@ static int
 smtp_next_line(struct smtp_session *s, char *line, size_t linesz)
 {
 	struct evbuffer	*in = netio_input(s->io);
-	struct evbuffer_ptr p;
+	struct evbuffer_ptr p, end;
 	size_t		 avail = evbuffer_get_length(in), n;
 
-	p = evbuffer_search(in, "\n", 1, NULL);
+	/* Look for the LF within one line's length only, not the whole input. */
+	if (evbuffer_ptr_set(in, &end, avail < linesz ? avail : linesz,
+	    EVBUFFER_PTR_SET) == -1)
+		return 0;
+	p = evbuffer_search_range(in, "\n", 1, NULL, &end);
 	if (p.pos == -1) {
 		if (avail < linesz)
 			return 0;
