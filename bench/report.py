@@ -99,6 +99,9 @@ def main():
     idles = [load(p) for p in sorted(glob.glob(os.path.join(a.run,
                                                              "idle-*.json")))]
     idles = [i for i in idles if i]
+    startups = [load(p) for p in sorted(glob.glob(os.path.join(
+        a.run, "startup-*.json")))]
+    startups = [x for x in startups if x]
     result = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
@@ -110,6 +113,7 @@ def main():
         "submitd_alive_at_end": a.alive == "1",
         "scenarios": scenarios,
         "idle": idles,
+        "startup": startups,
         "dkim": dkim(a.run),
         "processes_at_end": load(os.path.join(a.run, "mem-final.json")),
     }
@@ -222,6 +226,17 @@ def main():
                   i["rss_before_kb"] / 1024,
                   i["rss_idle_kb"] / 1024,
                   "%d" % bps if bps is not None else "n/a"))
+    for x in startups:
+        print()
+        if "error" in x:
+            print("start-up %s: %s" % (x["scenario"], x["error"]))
+            continue
+        first = x.get("first_delivery_ms")
+        print("start-up with %d messages in the spool: listening after %d ms, "
+              "first delivery after %s, %d delivered 2 s later" % (
+                  x["messages"], x["listen_ms"],
+                  "%d ms" % first if first is not None else "never",
+                  x["delivered_after_2s"]))
     d = result["dkim"]
     print()
     if d.get("skipped"):

@@ -152,12 +152,16 @@ wait_port() {	# PORT SECONDS
 SINK_PID=$!
 wait_port "$PS" 5 || die "the sink did not start: $(cat "$RUN/sink.log")"
 
-start_submitd() {	# 1 when it does not listen within 15 s
-	"$BUILD/submitd" -d -f "$SUBMITD_CONF" 2>>"$RUN/submitd.log" &
+start_submitd_conf() {	# CONF: 1 when it does not listen within 15 s
+	"$BUILD/submitd" -d -f "$1" 2>>"$RUN/submitd.log" &
 	SUBMITD_PID=$!
 	wait_port "$P465" 10 && wait_port "$P587" 5 && return 0
 	say "bench: submitd did not listen: $(tail -3 "$RUN/submitd.log")"
 	return 1
+}
+
+start_submitd() {	# 1 when it does not listen within 15 s
+	start_submitd_conf "$SUBMITD_CONF"
 }
 
 stop_submitd() {	# SIGTERM, then SIGKILL after 10 s
@@ -416,7 +420,53 @@ signed() {	# CONF NAME ARGS...: a scenario on a config that signs
 }
 signed "$CONF_RSA"     keep-c10-2k-rsa $P465 tls 10 2K 100 -d "$DUR"
 signed "$CONF_ED25519" keep-c10-2k-ed   $P465 tls 10 2K 100 -d "$DUR"
+# startup NAME COUNT: a daemon started on a spool of COUNT queued messages
+# begins delivering within how long (issue 7: measured here, not in a test)
+startup() {
+	local name=$1 count=$2 spool conf t0 t_listen t_first before i
+	want "$name" 120 || return 0
+	stop_submitd
+	spool=$RUN/$name
+	rm -rf "$spool"
+	say "== $name: writing $count committed messages into $spool"
+	if ! /usr/bin/python3 "$ROOT/tests/tools/make_spool.py" "$spool" "$count" _submitd \
+	    2>"$RUN/$name.log"; then
+		say "   skipped: $(tail -1 "$RUN/$name.log")"
+		printf '{"scenario":"%s","error":"spool not made"}\n' "$name" \
+		    >"$RUN/startup-$name.json"
+		start_submitd
+		return 0
+	fi
+	conf=$RUN/submitd-$name.conf
+	sed "s|^queue .*|queue \"$spool\"|" "$RUN/submitd.conf" >"$conf"
+	sync
+	before=$(sink_count)
+	t0=$(now_ms)
+	start_submitd_conf "$conf" || return 0
+	t_listen=$(now_ms)
+	t_first=
+	for ((i = 0; i < 600; i++)); do
+		if [ "$(sink_count)" -gt "$before" ]; then
+			t_first=$(now_ms)
+			break
+		fi
+		sleep 0.1
+	done
+	sleep 2
+	printf '{"scenario":"%s","messages":%s,"listen_ms":%s,"first_delivery_ms":%s,"delivered_after_2s":%s}\n' \
+	    "$name" "$count" $((t_listen - t0)) \
+	    "$([ -n "$t_first" ] && echo $((t_first - t0)) || echo null)" \
+	    $(( $(sink_count) - before )) >"$RUN/startup-$name.json"
+	say "   listening after $((t_listen - t0)) ms; first message at the sink" \
+	    "after $([ -n "$t_first" ] && echo "$((t_first - t0)) ms" || echo never);" \
+	    "$(( $(sink_count) - before )) delivered 2 s later"
+	stop_submitd
+	rm -rf "$spool"
+	start_submitd
+}
+
 idle idle-1000 1000
+startup spool-100k 100000
 dkim_rates
 
 # final peaks since the start of the daemon are per scenario (clear_refs);
