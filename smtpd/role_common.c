@@ -1,4 +1,6 @@
 /* role_common.c — what every role process does at start and end. */
+#include <sys/prctl.h>
+
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -14,10 +16,14 @@
 #include "smtpd/roles.h"
 #include "smtpd/sandbox.h"
 
+static pid_t	 role_parent;	/* the parent that forked this role */
+
 struct event_base *
 role_start(const char *role)
 {
 	struct event_base	*base;
+
+	role_parent = getppid();
 
 	tzset();	/* read the time zone before any chroot */
 	privsep_title(role);
@@ -32,6 +38,17 @@ void
 role_sandbox(const struct conf *conf, const char *rootdir, const char *role)
 {
 	privsep_drop(conf->user, rootdir, role);
+	/*
+	 * If the parent dies (kill -9), the roles must not live on holding
+	 * the listeners and the spool: the kernel tells them with SIGTERM.
+	 * Set after the user switch, which clears it.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		fatal("PR_SET_PDEATHSIG");
+	if (getppid() != role_parent) {
+		log_warnx("event=parent-gone role=%s", role);
+		exit(0);
+	}
 	sandbox_apply(role);
 }
 

@@ -163,6 +163,26 @@ class Privsep(harness.SubmitdTest):
         m = self.smarthost.wait_messages(1)[0]
         self.assertDelivered(m, msg)
 
+    def test_parent_killed_roles_exit(self):
+        # kill -9 of the parent alone: no role may live on holding the
+        # listeners or the spool (regression: an orphaned smtp role kept
+        # answering on the port after a restart)
+        roles = self.roles()
+        proc = self.submitd.proc
+        proc.kill()
+        proc.wait(10)
+
+        def gone():
+            return all(not os.path.exists("/proc/%d" % pid) or
+                       status(pid).get("State", "").startswith("Z")
+                       for pid in roles.values())
+        harness.wait_for(gone, 10, what="every role to exit after the parent")
+        self.assertFalse(harness.port_open("127.0.0.1", self.P1))
+        self.submitd.proc = None
+        self.submitd.start()
+        msg = self.submit(b"after a parent kill")
+        self.assertDelivered(self.smarthost.wait_messages(1)[0], msg)
+
     def test_malformed_ipc_is_rejected(self):
         roles = self.roles()
         # A descriptor of role X's channel end delivers into its peer.
