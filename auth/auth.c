@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/auth_cache.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
 #include "auth/users.h"
@@ -33,6 +35,8 @@ struct auth_job {
 	int			 precheck_ok;	/* user known, address allowed */
 	int			 from_refused;	/* known, but not from there */
 	int			 locked;	/* lockout: not even verified */
+	int			 cached;	/* same password verified lately */
+	unsigned char		 digest[AUTH_CACHE_DIGEST];
 	struct sockaddr_storage	 peer;
 	char			 login[AUTH_USER_MAX + 1];	/* as tried */
 	struct auth_reply	 reply;
@@ -131,6 +135,8 @@ auth_on_done(evutil_socket_t fd, short what, void *unused)
 		struct auth_job	*j = jobs[i];
 
 		auth_account(j);
+		if (j->reply.ok == 1 && !j->cached)
+			auth_cache_store(j->digest, time(NULL));
 		if (j->reply.ok != 1)
 			j->reply.senders[0] = '\0';
 		j->cb(j->arg, &j->reply);
@@ -145,6 +151,8 @@ auth_init(struct event_base *base, const struct conf *conf, struct users *users)
 	int	 i;
 
 	A.base = base;
+	if (auth_cache_init() == -1)
+		return -1;
 	lockout_init(conf);
 	policy_init(conf, users);
 	A.users = users;
@@ -202,6 +210,7 @@ auth_shutdown(void)
 		close(A.pipe[1]);
 		A.pipe[0] = A.pipe[1] = -1;
 	}
+	auth_cache_clear();
 	users_free(A.users);
 	A.users = NULL;
 }
@@ -259,6 +268,17 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 			j->precheck_ok = 0;
 	} else
 		memcpy(j->hash, A.dummy_hash, sizeof(j->hash));
+
+	/* A password that passed Argon2id moments ago passes again. */
+	auth_cache_digest(j->login, j->password, j->passlen, j->hash, j->digest);
+	if (u != NULL && auth_cache_hit(j->digest, time(NULL))) {
+		j->cached = 1;
+		sodium_memzero(j->password, sizeof(j->password));
+		j->reply.ok = j->precheck_ok;
+		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
+			fatal("auth: result pipe");
+		return 0;
+	}
 
 	pthread_mutex_lock(&A.lock);
 	if (A.todo_tail)
