@@ -58,17 +58,18 @@ counter_get(const char *prefix, const char *user, const struct window_rate *r,
 static void
 show_user(struct evbuffer *out, const char *user, int json, int first)
 {
-	struct window_rate	 rm, rr;
-	struct counter		 m, r;
+	struct window_rate	 rm, rr, rb;
+	struct counter		 m, r, b;
 	int64_t			 now = store_now_ms();
 	int			 locked;
 	struct sockaddr_storage	 none;
 
 	memset(&none, 0, sizeof(none));
 	none.ss_family = AF_UNSPEC;
-	policy_user_rates(user, &rm, &rr);
+	policy_user_rates(user, &rm, &rr, &rb);
 	counter_get("m", user, &rm, now, &m);
 	counter_get("r", user, &rr, now, &r);
+	counter_get("b", user, &rb, now, &b);
 	locked = lockout_locked((struct sockaddr *)&none, user);
 	if (json) {
 		evbuffer_add_printf(out, "%s{\"user\":", first ? "" : ",");
@@ -76,11 +77,15 @@ show_user(struct evbuffer *out, const char *user, int json, int first)
 		evbuffer_add_printf(out, ",\"messages\":{\"limit\":%llu,"
 		    "\"window\":%lld,\"used\":%llu,\"remaining\":%llu},"
 		    "\"recipients\":{\"limit\":%llu,\"window\":%lld,"
-		    "\"used\":%llu,\"remaining\":%llu},\"locked\":%s}",
+		    "\"used\":%llu,\"remaining\":%llu},\"bytes\":{\"limit\":"
+		    "%llu,\"window\":%lld,\"used\":%llu,\"remaining\":%llu},"
+		    "\"locked\":%s}",
 		    (unsigned long long)m.limit, (long long)m.window_s,
 		    (unsigned long long)m.used, (unsigned long long)m.left,
 		    (unsigned long long)r.limit, (long long)r.window_s,
 		    (unsigned long long)r.used, (unsigned long long)r.left,
+		    (unsigned long long)b.limit, (long long)b.window_s,
+		    (unsigned long long)b.used, (unsigned long long)b.left,
 		    locked ? "true" : "false");
 		return;
 	}
@@ -99,6 +104,13 @@ show_user(struct evbuffer *out, const char *user, int json, int first)
 		    "(%llu left)", (unsigned long long)r.used,
 		    (unsigned long long)r.limit, (long long)r.window_s,
 		    (unsigned long long)r.left);
+	if (b.limit == 0)
+		evbuffer_add_printf(out, "  bytes: no limit");
+	else
+		evbuffer_add_printf(out, "  bytes: %llu/%llu per %llds "
+		    "(%llu left)", (unsigned long long)b.used,
+		    (unsigned long long)b.limit, (long long)b.window_s,
+		    (unsigned long long)b.left);
 	evbuffer_add_printf(out, "%s\n", locked ? "  LOCKED OUT" : "");
 }
 

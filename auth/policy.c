@@ -75,6 +75,22 @@ policy_window_text(int64_t ms, char *buf, size_t size)
 }
 
 const char *
+policy_size_text(uint64_t n, char *buf, size_t size)
+{
+	static const char	 unit[] = "KMG";
+	size_t			 i;
+
+	for (i = 0; n != 0 && n % 1024 == 0 && i < sizeof(unit) - 1; i++)
+		n /= 1024;
+	if (i == 0)
+		snprintf(buf, size, "%llu", (unsigned long long)n);
+	else
+		snprintf(buf, size, "%llu%c", (unsigned long long)n,
+		    unit[i - 1]);
+	return buf;
+}
+
+const char *
 policy_when(int64_t now_ms, int64_t wait_ms, char *buf, size_t size)
 {
 	struct tm	 tm;
@@ -107,7 +123,7 @@ rate_of(const struct conf_rate *c)
 
 void
 policy_user_rates(const char *user, struct window_rate *messages,
-    struct window_rate *recipients)
+    struct window_rate *recipients, struct window_rate *bytes)
 {
 	const struct user_entry	*u = P.users ? users_find(P.users, user) : NULL;
 
@@ -115,6 +131,8 @@ policy_user_rates(const char *user, struct window_rate *messages,
 	    &P.conf->user_messages);
 	*recipients = rate_of(u && u->recipients.count ? &u->recipients :
 	    &P.conf->user_recipients);
+	*bytes = rate_of(u && u->bytes.count ? &u->bytes :
+	    &P.conf->user_bytes);
 }
 
 static void
@@ -189,17 +207,58 @@ policy_connect(const struct sockaddr *peer, struct policy_result *out)
 	store_put(key, &w, sizeof(w));
 }
 
-void
-policy_mail(const char *user, struct policy_result *out)
+/*
+ * The byte quota RB of USER for a message of SIZE octets (0: unknown);
+ * 1 when it may go on, else 0 with OUT filled.
+ */
+static int
+bytes_ok(const char *user, const struct window_rate *rb, uint64_t size,
+    int64_t now, struct policy_result *out)
 {
-	struct window_rate	 rm, rr;
+	struct window	 w;
+	char		 key[STORE_KEY_MAX], when[64], win[32], lim[32];
+	char		 left[32];
+	int64_t		 wait;
+	uint64_t	 used;
+
+	snprintf(key, sizeof(key), "b/%s", user);
+	window_load(key, &w);
+	policy_window_text(rb->window_ms, win, sizeof(win));
+	policy_size_text(rb->count, lim, sizeof(lim));
+	if (!window_check(&w, rb, 1, now, &wait)) {
+		out->verdict = POLICY_TEMP;
+		snprintf(out->reply, sizeof(out->reply),
+		    "451 4.7.1 Byte quota reached (%s per %s), %s", lim, win,
+		    policy_when(now, wait, when, sizeof(when)));
+		log_info("auth: event=quota-refused user=%s limit=bytes", user);
+		return 0;
+	}
+	if (size == 0 || window_check(&w, rb, size, now, &wait))
+		return 1;
+	used = window_used(&w, rb, now);
+	policy_size_text(used >= rb->count ? 0 : rb->count - used, left,
+	    sizeof(left));
+	out->verdict = POLICY_TEMP;
+	snprintf(out->reply, sizeof(out->reply),
+	    "452 4.7.1 Message size %llu exceeds the byte quota left (%s of "
+	    "%s per %s), %s", (unsigned long long)size, left, lim, win,
+	    policy_when(now, wait, when, sizeof(when)));
+	log_info("auth: event=quota-refused user=%s limit=bytes size=%llu",
+	    user, (unsigned long long)size);
+	return 0;
+}
+
+void
+policy_mail(const char *user, uint64_t size, struct policy_result *out)
+{
+	struct window_rate	 rm, rr, rb;
 	struct window		 w;
 	char			 key[STORE_KEY_MAX], when[64], win[32];
 	int64_t			 now = store_now_ms(), wait;
 	uint64_t		 used;
 
 	result_ok(out);
-	policy_user_rates(user, &rm, &rr);
+	policy_user_rates(user, &rm, &rr, &rb);
 	if (rm.count != 0) {
 		snprintf(key, sizeof(key), "m/%s", user);
 		window_load(key, &w);
@@ -215,6 +274,8 @@ policy_mail(const char *user, struct policy_result *out)
 			return;
 		}
 	}
+	if (rb.count != 0 && !bytes_ok(user, &rb, size, now, out))
+		return;
 	if (rr.count == 0)
 		return;
 	snprintf(key, sizeof(key), "r/%s", user);
@@ -233,14 +294,14 @@ policy_mail(const char *user, struct policy_result *out)
 }
 
 void
-policy_charge(const char *user, uint64_t nrcpt)
+policy_charge(const char *user, uint64_t nrcpt, uint64_t size)
 {
-	struct window_rate	 rm, rr;
+	struct window_rate	 rm, rr, rb;
 	struct window		 w;
 	char			 key[STORE_KEY_MAX];
 	int64_t			 now = store_now_ms();
 
-	policy_user_rates(user, &rm, &rr);
+	policy_user_rates(user, &rm, &rr, &rb);
 	if (rm.count != 0) {
 		snprintf(key, sizeof(key), "m/%s", user);
 		window_load(key, &w);
@@ -251,6 +312,12 @@ policy_charge(const char *user, uint64_t nrcpt)
 		snprintf(key, sizeof(key), "r/%s", user);
 		window_load(key, &w);
 		window_charge(&w, &rr, nrcpt, now);
+		store_put(key, &w, sizeof(w));
+	}
+	if (rb.count != 0 && size > 0) {
+		snprintf(key, sizeof(key), "b/%s", user);
+		window_load(key, &w);
+		window_charge(&w, &rb, size, now);
 		store_put(key, &w, sizeof(w));
 	}
 }

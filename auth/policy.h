@@ -1,10 +1,11 @@
 /*
  * policy.h — who may connect and how much a user may send: the "allow
- * from" list, the connection rate per address, the message and recipient
- * quotas per user (submitd.conf "limit", users file messages= and
- * recipients=), answered by the auth role.  Counters live in auth/store.h;
- * failed logins and lockouts in auth/lockout.h.  Replies are whole SMTP
- * reply lines (RFC 5321 4.2, RFC 3463 codes) for the smtp role to send.
+ * from" list, the connection rate per address, the message, recipient and
+ * byte quotas per user (submitd.conf "limit", users file messages=,
+ * recipients= and bytes=), answered by the auth role.  Counters live in
+ * auth/store.h; failed logins and lockouts in auth/lockout.h.  Replies are
+ * whole SMTP reply lines (RFC 5321 4.2, RFC 3463 codes) for the smtp role
+ * to send.
  */
 #ifndef AUTH_POLICY_H
 #define AUTH_POLICY_H
@@ -45,16 +46,26 @@ void	policy_init(const struct conf *, const struct users *);
  */
 void	policy_connect(const struct sockaddr *peer, struct policy_result *out);
 /*
- * policy_mail: may USER start a message now (message quota)?  Also says
- * how many recipients the recipient quota leaves.  Fills OUT.
+ * policy_mail: may USER start a message now (message quota), of SIZE
+ * octets (MAIL SIZE=, RFC 1870; 0 if not declared) under the byte quota?
+ * 451 4.7.1 when a quota is used up, 452 4.7.1 when SIZE is more than the
+ * byte quota leaves.  Also says how many recipients the recipient quota
+ * leaves.  Fills OUT.
  */
-void	policy_mail(const char *user, struct policy_result *out);
-/* policy_charge: USER's message with NRCPT recipients was accepted. */
-void	policy_charge(const char *user, uint64_t nrcpt);
+void	policy_mail(const char *user, uint64_t size,
+	    struct policy_result *out);
+/*
+ * policy_charge: USER's message with NRCPT recipients and SIZE octets was
+ * accepted.
+ */
+void	policy_charge(const char *user, uint64_t nrcpt, uint64_t size);
 
-/* policy_user_rates: the message and recipient limits that apply to USER. */
+/*
+ * policy_user_rates: the message, recipient and byte (count in octets)
+ * limits that apply to USER.
+ */
 void	policy_user_rates(const char *user, struct window_rate *messages,
-	    struct window_rate *recipients);
+	    struct window_rate *recipients, struct window_rate *bytes);
 
 /* policy_users: the users table given to policy_init (may be NULL). */
 const struct users *policy_users(void);
@@ -63,6 +74,8 @@ const struct users *policy_users(void);
 const char *policy_addr(const struct sockaddr *peer, char *buf, size_t size);
 /* policy_when: "retry after 12:34:56 UTC (in 42 s)" for a wait of WAIT_MS. */
 const char *policy_when(int64_t now_ms, int64_t wait_ms, char *buf, size_t size);
+/* policy_size_text: N octets as "3K", "100M", "2G" or "1500". */
+const char *policy_size_text(uint64_t n, char *buf, size_t size);
 /* policy_window_text: a window of MS as "1h", "15m", "90s". */
 const char *policy_window_text(int64_t ms, char *buf, size_t size);
 

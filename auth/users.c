@@ -96,25 +96,31 @@ option_from(struct conf_reader *r, struct user_entry *u, const char *cidr)
 	return 0;
 }
 
-/* "N/unit" into RATE; -1 after reporting. */
+/* "N/unit" into RATE (N a SIZE like 100M when SIZE); -1 after reporting. */
 static int
 option_rate(struct conf_reader *r, const char *key, char *val,
-    struct conf_rate *rate)
+    struct conf_rate *rate, int size)
 {
 	char		*slash = strchr(val, '/');
 	uint64_t	 n;
+	int		 bad;
 
 	if (rate->count != 0) {
 		conf_error(r, r->line, "%s given twice", key);
 		return -1;
 	}
 	if (slash == NULL) {
-		conf_error(r, r->line, "%s: expected N/hour (or second, "
-		    "minute, day)", key);
+		conf_error(r, r->line, "%s: expected %s/hour (or second, "
+		    "minute, day)", key, size ? "SIZE" : "N");
 		return -1;
 	}
 	*slash = '\0';
-	if (conf_number_parse(val, UINT32_MAX, &n) == -1 || n == 0 ||
+	if (size)
+		bad = conf_size_parse(val, &n) == -1 ||
+		    n > CONF_BYTES_RATE_MAX;
+	else
+		bad = conf_number_parse(val, UINT32_MAX, &n) == -1;
+	if (bad || n == 0 ||
 	    conf_window_parse(slash + 1, &rate->window) == -1) {
 		conf_error(r, r->line, "%s: bad rate '%s/%s'", key, val,
 		    slash + 1);
@@ -149,9 +155,12 @@ options_parse(struct conf_reader *r, struct user_entry *u, char *opts)
 			if (in_from)
 				rc |= option_from(r, u, eq);
 			else if (strcmp(tok, "messages") == 0)
-				rc |= option_rate(r, tok, eq, &u->messages);
+				rc |= option_rate(r, tok, eq, &u->messages, 0);
 			else if (strcmp(tok, "recipients") == 0)
-				rc |= option_rate(r, tok, eq, &u->recipients);
+				rc |= option_rate(r, tok, eq, &u->recipients,
+				    0);
+			else if (strcmp(tok, "bytes") == 0)
+				rc |= option_rate(r, tok, eq, &u->bytes, 1);
 			else {
 				conf_error(r, r->line, "unknown option '%s'",
 				    tok);

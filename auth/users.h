@@ -3,7 +3,8 @@
  * (DESIGN.md).  hash is an Argon2id string ($argon2id$v=19$...); senders a
  * comma list of addresses or "*@domain"; options a comma list of
  * "from=CIDR[,CIDR...]", "messages=N/hour", "recipients=N/day" (any
- * N/second|minute|hour|day).  Only the auth role holds this.
+ * N/second|minute|hour|day), "bytes=SIZE/day" (SIZE like 100M, at most
+ * CONF_BYTES_RATE_MAX).  Only the auth role holds this.
  */
 #ifndef AUTH_USERS_H
 #define AUTH_USERS_H
@@ -20,6 +21,7 @@ struct user_entry {
 	size_t			 nfrom;
 	struct conf_rate	 messages;	/* count 0: global default */
 	struct conf_rate	 recipients;
+	struct conf_rate	 bytes;		/* count in octets */
 	int			 line;
 };
 

@@ -49,6 +49,8 @@ struct conf_rate {
 	uint64_t	 count;
 	time_t		 window;
 };
+/* The largest "limit bytes" and users-file bytes= size: 1 TiB (1024G). */
+#define CONF_BYTES_RATE_MAX	((uint64_t)1 << 40)
 
 struct conf_dkim {
 	char		*domain;
@@ -94,6 +96,7 @@ struct conf {
 	unsigned		 max_rcpt_per_msg;	/* 100 */
 	struct conf_rate	 user_messages;		/* per user */
 	struct conf_rate	 user_recipients;	/* per user */
+	struct conf_rate	 user_bytes;	/* per user, in octets */
 	struct conf_rate	 ip_connections;	/* per ip */
 	struct conf_rate	 ip_auth_failures;	/* per ip and per login */
 	unsigned		 max_sessions;		/* at once, 1000 */

@@ -407,6 +407,31 @@ rate_words(struct parser *p, char **w, size_t n, const char *who,
 	return 0;
 }
 
+/* "limit bytes SIZE per WINDOW per user": SIZE 0 is no limit. */
+static void
+bytes_words(struct parser *p, char **w, size_t n, struct conf_rate *out)
+{
+	struct conf_rate	 r;
+
+	if (n != 5 || strcmp(w[1], "per") != 0 || strcmp(w[3], "per") != 0 ||
+	    strcmp(w[4], "user") != 0) {
+		PERR(p, "usage: limit bytes SIZE per WINDOW per user");
+		return;
+	}
+	if (conf_size_parse(w[0], &r.count) == -1 ||
+	    r.count > CONF_BYTES_RATE_MAX) {
+		PERR(p, "limit bytes: bad size '%s' (like 50M, 512K, 1G; at "
+		    "most 1024G)", w[0]);
+		return;
+	}
+	if (conf_window_parse(w[2], &r.window) == -1) {
+		PERR(p, "limit bytes: bad window '%s' (second, minute, hour, "
+		    "day, or a duration like 15m)", w[2]);
+		return;
+	}
+	*out = r;
+}
+
 /* "limit sessions N [per ip]": sessions open at once. */
 static void
 sessions_words(struct parser *p, char **w, size_t n)
@@ -459,6 +484,8 @@ st_limit(struct parser *p, char **w, size_t n)
 	} else if (n >= 2 && strcmp(w[1], "messages") == 0)
 		rate_words(p, w + 2, n - 2, "user", "limit messages",
 		    &c->user_messages);
+	else if (n >= 2 && strcmp(w[1], "bytes") == 0)
+		bytes_words(p, w + 2, n - 2, &c->user_bytes);
 	else if (n >= 2 && strcmp(w[1], "recipients") == 0)
 		rate_words(p, w + 2, n - 2, "user", "limit recipients",
 		    &c->user_recipients);
@@ -472,7 +499,7 @@ st_limit(struct parser *p, char **w, size_t n)
 		    &c->ip_auth_failures);
 	else
 		PERR(p, "limit: unknown limit '%s' (message-size, recipients,"
-		    " messages, connections, auth-failures, sessions)",
+		    " messages, bytes, connections, auth-failures, sessions)",
 		    n >= 2 ? w[1] : "");
 }
 

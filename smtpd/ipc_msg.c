@@ -411,7 +411,7 @@ ipc_policy_decode(const void *d, size_t len, struct ipc_policy *out)
 		return -1;
 	memcpy(out, d, sizeof(*out));
 	if (!STR_OK(out->user) || !text_ok(out->user) ||
-	    out->nrcpt > IPC_RCPT_MAX)
+	    out->nrcpt > IPC_RCPT_MAX || out->size > IPC_POLICY_SIZE_MAX)
 		return -1;
 	if (out->peer.ss_family != AF_INET && out->peer.ss_family != AF_INET6)
 		return -1;

@@ -52,13 +52,18 @@ struct ipc_queue_status {
 	char		 queue_id[QUEUE_ID_SIZE];
 };
 
-/* A policy question (issue 5): who, from where, how many recipients. */
+/*
+ * A policy question (issue 5): who, from where, how many recipients, how
+ * many octets (MAIL: SIZE=, 0 if none; CHARGE: the accepted message).
+ */
 struct ipc_policy {
 	struct sockaddr_storage	 peer;
 	char			 user[AUTH_USER_MAX + 1];	/* "" at connect */
 	uint32_t		 nrcpt;				/* CHARGE */
 	uint32_t		 pad;
+	uint64_t		 size;	/* 0..IPC_POLICY_SIZE_MAX */
 };
+#define IPC_POLICY_SIZE_MAX	((uint64_t)1 << 48)	/* senders clamp */
 
 /* ipc_type_name: "AUTH_LOGIN" etc. for log lines, "?" if unknown. */
 const char	*ipc_type_name(uint32_t);

@@ -52,13 +52,13 @@ auth_policy(const struct ipc_msg *m)
 		return;
 	}
 	if (m->type == IPC_POLICY_CHARGE) {
-		policy_charge(req.user, req.nrcpt);
+		policy_charge(req.user, req.nrcpt, req.size);
 		return;
 	}
 	if (m->type == IPC_POLICY_CONNECT)
 		policy_connect((const struct sockaddr *)&req.peer, &r);
 	else
-		policy_mail(req.user, &r);
+		policy_mail(req.user, req.size, &r);
 	if (ipc_send(auth_smtp, IPC_POLICY_RESULT, m->reqid, -1, &r,
 	    sizeof(r)) == -1)
 		fatalx("cannot answer the smtp role");

@@ -141,13 +141,14 @@ svc_queue_abort(void *svc, const char *queue_id)
 /* Issue 5: the access policy, asked of the auth role. */
 static void
 policy_msg(struct ipc_policy *m, const char *user, const struct sockaddr *peer,
-    size_t nrcpt)
+    size_t nrcpt, uint64_t size)
 {
 	memset(m, 0, sizeof(*m));
 	memcpy(&m->peer, peer, peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	snprintf(m->user, sizeof(m->user), "%s", user);
 	m->nrcpt = (uint32_t)nrcpt;
+	m->size = size > IPC_POLICY_SIZE_MAX ? IPC_POLICY_SIZE_MAX : size;
 }
 
 static void
@@ -157,31 +158,31 @@ svc_policy_connect(void *svc, const struct sockaddr *peer, policy_cb cb,
 	struct ipc_policy	 m;
 
 	(void)svc;
-	policy_msg(&m, "", peer, 0);
+	policy_msg(&m, "", peer, 0, 0);
 	send_or_die(S.auth, IPC_POLICY_CONNECT, pend(P_POLICY, (void *)cb, arg),
 	    -1, &m, sizeof(m));
 }
 
 static void
 svc_policy_mail(void *svc, const char *user, const struct sockaddr *peer,
-    policy_cb cb, void *arg)
+    uint64_t size, policy_cb cb, void *arg)
 {
 	struct ipc_policy	 m;
 
 	(void)svc;
-	policy_msg(&m, user, peer, 0);
+	policy_msg(&m, user, peer, 0, size);
 	send_or_die(S.auth, IPC_POLICY_MAIL, pend(P_POLICY, (void *)cb, arg),
 	    -1, &m, sizeof(m));
 }
 
 static void
 svc_policy_charge(void *svc, const char *user, const struct sockaddr *peer,
-    size_t nrcpt)
+    size_t nrcpt, uint64_t size)
 {
 	struct ipc_policy	 m;
 
 	(void)svc;
-	policy_msg(&m, user, peer, nrcpt);
+	policy_msg(&m, user, peer, nrcpt, size);
 	send_or_die(S.auth, IPC_POLICY_CHARGE, 0, -1, &m, sizeof(m));
 }
 

@@ -375,7 +375,7 @@ data_committed(void *arg, enum queue_status status, const char *queue_id)
 	/* Queued, so it counts against the user's quotas (issue 5). */
 	if (status == QUEUE_OK && SVC(s)->policy_charge != NULL)
 		SVC(s)->policy_charge(SVC(s)->svc, s->user.user,
-		    (const struct sockaddr *)&s->peer, s->nrcpt);
+		    (const struct sockaddr *)&s->peer, s->nrcpt, s->data.size);
 	if (!s->closing) {
 		if (status == QUEUE_OK) {
 			log_info("session=%s msgid=%s event=accepted user=%s "

@@ -625,7 +625,8 @@ cmd_mail(struct smtp_session *s, const char *args)
 	s->pending++;
 	s->waiting = 1;
 	SVCS(s)->policy_mail(SVCS(s)->svc, s->user.user,
-	    (const struct sockaddr *)&s->peer, smtp_mail_checked, s);
+	    (const struct sockaddr *)&s->peer, s->mail_params.size,
+	    smtp_mail_checked, s);
 }
 
 static void

@@ -36,15 +36,17 @@ struct smtp_services {
 	/*
 	 * Access policy (issue 5); NULL: no policy, everything allowed.
 	 * policy_connect: may PEER connect?  policy_mail: may USER send a
-	 * message now?  policy_charge: USER's message to NRCPT recipients
-	 * was accepted (no answer).
+	 * message (of SIZE octets, MAIL SIZE=, 0 if none) now?
+	 * policy_charge: USER's message to NRCPT recipients, of SIZE
+	 * octets, was accepted (no answer).
 	 */
 	void	(*policy_connect)(void *svc, const struct sockaddr *peer,
 		    policy_cb, void *arg);
 	void	(*policy_mail)(void *svc, const char *user,
-		    const struct sockaddr *peer, policy_cb, void *arg);
+		    const struct sockaddr *peer, uint64_t size, policy_cb,
+		    void *arg);
 	void	(*policy_charge)(void *svc, const char *user,
-		    const struct sockaddr *peer, size_t nrcpt);
+		    const struct sockaddr *peer, size_t nrcpt, uint64_t size);
 	void	*svc;
 };
 

@@ -77,6 +77,39 @@ START_TEST(test_edges)
 }
 END_TEST
 
+/* Byte quotas: counts and charges in octets, up to the parser's largest. */
+START_TEST(test_byte_rates)
+{
+	struct window		 w;
+	struct window_rate	 r = { 3072, 10000 };	/* 3K per 10 s */
+	struct window_rate	 big = { (uint64_t)1 << 40,
+				    (int64_t)INT32_MAX * 1000 };
+	int64_t			 wait;
+
+	memset(&w, 0, sizeof(w));
+	ck_assert(window_check(&w, &r, 3072, T0, NULL));
+	ck_assert(!window_check(&w, &r, 3073, T0, &wait));
+	ck_assert_int_eq(wait, WINDOW_NEVER);
+	/* one message overshoots the budget: nothing fits until it drains */
+	window_charge(&w, &r, 2000, T0);
+	ck_assert(window_check(&w, &r, 1000, T0, NULL));
+	window_charge(&w, &r, 2000, T0);
+	ck_assert_uint_eq(window_used(&w, &r, T0), 4000);
+	ck_assert(!window_check(&w, &r, 1, T0, &wait));
+	/* 929 octets over at 3072 per 10000 ms: 3024.08 ms, rounded up */
+	ck_assert_int_eq(wait, 3025);
+	ck_assert(window_check(&w, &r, 1, T0 + 3025, NULL));
+	ck_assert(!window_check(&w, &r, 1, T0 + 3024, NULL));
+	/* a 256 TiB charge on a 1 TiB per 68 years limit does not overflow */
+	memset(&w, 0, sizeof(w));
+	window_charge(&w, &big, (uint64_t)1 << 48, T0);
+	ck_assert_uint_eq(window_used(&w, &big, T0), (uint64_t)1 << 41);
+	ck_assert(!window_check(&w, &big, 1, T0, &wait));
+	ck_assert_int_gt(wait, 0);
+	ck_assert(window_check(&w, &big, 1, T0 + wait, NULL));
+}
+END_TEST
+
 START_TEST(test_uneven_division)
 {
 	struct window		 w;
@@ -139,6 +172,7 @@ suite(void)
 
 	tcase_add_test(tc, test_burst_then_refuse);
 	tcase_add_test(tc, test_edges);
+	tcase_add_test(tc, test_byte_rates);
 	tcase_add_test(tc, test_uneven_division);
 	tcase_add_test(tc, test_store_reopen);
 	suite_add_tcase(s, tc);

@@ -87,6 +87,7 @@ static const char design_example[] =
     "limit recipients 100 per message\n"
     "limit messages 200 per hour per user\n"
     "limit recipients 2000 per day per user\n"
+    "limit bytes 50M per day per user\n"
     "limit connections 30 per minute per ip\n"
     "limit auth-failures 5 per 15m per ip\n"
     "dkim domain example.org selector s2026r rsa     key "
@@ -139,6 +140,8 @@ START_TEST(test_design_example)
 	ck_assert_int_eq(c->user_messages.window, 3600);
 	ck_assert_uint_eq(c->user_recipients.count, 2000);
 	ck_assert_int_eq(c->user_recipients.window, 86400);
+	ck_assert_uint_eq(c->user_bytes.count, 50 * 1024 * 1024);
+	ck_assert_int_eq(c->user_bytes.window, 86400);
 	ck_assert_uint_eq(c->ip_connections.count, 30);
 	ck_assert_int_eq(c->ip_connections.window, 60);
 	ck_assert_uint_eq(c->ip_auth_failures.count, 5);
@@ -191,6 +194,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->max_rcpt_per_msg, 100);
 	ck_assert_uint_eq(c->user_messages.count, 0);
 	ck_assert_uint_eq(c->user_recipients.count, 0);
+	ck_assert_uint_eq(c->user_bytes.count, 0);
 	ck_assert_uint_eq(c->ip_connections.count, 0);
 	ck_assert_uint_eq(c->ip_auth_failures.count, 5);
 	ck_assert_int_eq(c->ip_auth_failures.window, 900);
@@ -300,6 +304,13 @@ static const struct {
 	    "limit messages: bad number '-1'" },
 	{ "limit messages 10 per hour per ip",
 	    "usage: limit messages N per WINDOW per user" },
+	{ "limit bytes 50X per day per user",
+	    "limit bytes: bad size '50X'" },
+	{ "limit bytes 1025G per day per user",
+	    "limit bytes: bad size '1025G'" },
+	{ "limit bytes 50M per day", "usage: limit bytes SIZE per WINDOW" },
+	{ "limit bytes 50M per fortnight per user",
+	    "limit bytes: bad window 'fortnight'" },
 	{ "limit connections 10 per 0s per ip",
 	    "limit connections: bad window '0s'" },
 	{ "limit auth-failures 3 per hour", "usage: limit auth-failures" },

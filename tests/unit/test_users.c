@@ -53,7 +53,7 @@ static const char good[] =
     "   # indented comment\n"
     "crm:" HASH ":*@crm.example.org:from=203.0.113.7/32,messages=1000/hour\n"
     "app:" HASH ":app@example.org:from=192.0.2.0/24,2001:db8::/32,"
-    "::1,recipients=5000/day,messages=10/15m\r\n";
+    "::1,recipients=5000/day,messages=10/15m,bytes=100M/day\r\n";
 
 START_TEST(test_good)
 {
@@ -89,6 +89,8 @@ START_TEST(test_good)
 	ck_assert_int_eq(u->recipients.window, 86400);
 	ck_assert_uint_eq(u->messages.count, 10);
 	ck_assert_int_eq(u->messages.window, 900);
+	ck_assert_uint_eq(u->bytes.count, 100 * 1024 * 1024);
+	ck_assert_int_eq(u->bytes.window, 86400);
 	users_free(t);
 }
 END_TEST
@@ -138,6 +140,13 @@ static const struct {
 	    "recipients: bad rate '5/fortnight'" },
 	{ "bob:" HASH ":b@example.org:messages=1/hour,messages=2/hour",
 	    "messages given twice" },
+	{ "bob:" HASH ":b@example.org:bytes=100M",
+	    "bytes: expected SIZE/hour" },
+	{ "bob:" HASH ":b@example.org:bytes=0/day", "bytes: bad rate '0/day'" },
+	{ "bob:" HASH ":b@example.org:bytes=1025G/day",
+	    "bytes: bad rate '1025G/day'" },
+	{ "bob:" HASH ":b@example.org:bytes=1M/hour,bytes=2M/hour",
+	    "bytes given twice" },
 	{ "bob:" HASH ":b@example.org:colour=blue", "unknown option 'colour'" },
 	{ "bob:" HASH ":b@example.org:10.0.0.1", "unknown option '10.0.0.1'" },
 	{ "bob:" HASH ":b@example.org:messages=1/hour,10.0.0.1",
