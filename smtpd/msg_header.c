@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "smtpd/msg_header.h"
+#include "smtpd/smtp_parse.h"
 
 /* Field name match at the start of a line: "From:" with optional WSP before ':'. */
 static int
@@ -40,15 +41,20 @@ skip_comment(const char *s, size_t len, size_t *i)
 	return -1;
 }
 
-/* Append one addr-spec (comments and folding white space removed). */
+/*
+ * Append one addr-spec (comments and folding white space removed) after
+ * checking that it is one: it must parse as an RFC 5321 mailbox.
+ */
 static int
 add_mailbox(const char *s, size_t len, char out[][SMTP_PATH_MAX + 1],
     int *n, int max)
 {
-	char	 buf[SMTP_PATH_MAX + 1];
-	size_t	 i, o = 0;
-	int	 inq = 0;
+	char		 buf[SMTP_PATH_MAX + 3], chk[SMTP_PATH_MAX + 1];
+	const char	*rest;
+	size_t		 i, o = 1;
+	int		 inq = 0, gap = 0;
 
+	buf[0] = '<';
 	for (i = 0; i < len; i++) {
 		char	 c = s[i];
 
@@ -56,24 +62,115 @@ add_mailbox(const char *s, size_t len, char out[][SMTP_PATH_MAX + 1],
 			if (skip_comment(s, len, &i) == -1)
 				return -1;
 			i--;
+			gap = 1;
 			continue;
 		}
+		if (!inq && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+			gap = 1;
+			continue;
+		}
+		/* White space only around '@' and '.' (RFC 5322 obs-local-part,
+		 * obs-domain): "alice@example.org mallory" is no address. */
+		if (gap && !inq && o > 1 && buf[o - 1] != '@' &&
+		    buf[o - 1] != '.' && c != '@' && c != '.')
+			return -1;
+		gap = 0;
 		if (c == '"')
 			inq = !inq;
-		if (!inq && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
-			continue;
-		if (o + 1 >= sizeof(buf))
+		if (o + 2 >= sizeof(buf))
 			return -1;
 		buf[o++] = c;
 	}
-	buf[o] = '\0';
-	if (o == 0)
-		return 0;	/* empty list element */
-	if (inq || strchr(buf, '@') == NULL || *n >= max)
+	if (o == 1 || inq || *n >= max)
 		return -1;
-	memcpy(out[*n], buf, o + 1);
+	buf[o++] = '>';
+	buf[o] = '\0';
+	if (smtp_parse_path(buf, 0, chk, sizeof(chk), &rest) == -1 || *rest != '\0')
+		return -1;
+	memcpy(out[*n], chk, strlen(chk) + 1);
 	(*n)++;
 	return 0;
+}
+
+/* Only comments and folding white space in S[a..b)? */
+static int
+only_cfws(const char *s, size_t a, size_t b)
+{
+	for (; a < b; a++) {
+		if (s[a] == '(') {
+			if (skip_comment(s, b, &a) == -1)
+				return 0;
+			a--;
+		} else if (s[a] != ' ' && s[a] != '\t' && s[a] != '\r' &&
+		    s[a] != '\n')
+			return 0;
+	}
+	return 1;
+}
+
+/* A display name (phrase): no unquoted '@', '<', '>', ':' or ';'. */
+static int
+phrase_ok(const char *s, size_t a, size_t b)
+{
+	int	 inq = 0;
+
+	for (; a < b; a++) {
+		if (s[a] == '\\' && inq) {
+			a++;
+			continue;
+		}
+		if (s[a] == '"')
+			inq = !inq;
+		else if (!inq && s[a] == '(') {
+			if (skip_comment(s, b, &a) == -1)
+				return 0;
+			a--;
+		} else if (!inq && strchr("@<>:;,[]", s[a]) != NULL)
+			return 0;
+	}
+	return !inq;
+}
+
+/* One list element S[a..b): "addr-spec" or "[phrase] <addr-spec> [CFWS]". */
+static int
+parse_element(const char *s, size_t a, size_t b, char out[][SMTP_PATH_MAX + 1],
+    int *n, int max)
+{
+	size_t	 i, lt = 0, gt = 0;
+	int	 nlt = 0, ngt = 0, inq = 0;
+
+	if (only_cfws(s, a, b))
+		return 0;	/* empty element (RFC 5322 4.4) */
+	for (i = a; i < b; i++) {
+		if (inq) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				inq = 0;
+			continue;
+		}
+		if (s[i] == '"')
+			inq = 1;
+		else if (s[i] == '(') {
+			if (skip_comment(s, b, &i) == -1)
+				return -1;
+			i--;
+		} else if (s[i] == '<') {
+			lt = i;
+			nlt++;
+		} else if (s[i] == '>') {
+			gt = i;
+			ngt++;
+		}
+	}
+	if (inq || nlt != ngt || nlt > 1)
+		return -1;
+	if (nlt == 0)
+		return add_mailbox(s + a, b - a, out, n, max);
+	/* angle-addr: a phrase before, nothing but CFWS after */
+	if (gt < lt || !phrase_ok(s, a, lt) || !only_cfws(s, gt + 1, b))
+		return -1;
+	return add_mailbox(s + lt + 1, gt - lt - 1, out, n, max);
 }
 
 int
@@ -81,8 +178,7 @@ msg_header_parse_mailboxes(const char *v, size_t len,
     char out[][SMTP_PATH_MAX + 1], int max)
 {
 	size_t	 i, start = 0;
-	int	 n = 0, inq = 0;
-	const char *angle = NULL;
+	int	 n = 0, inq = 0, inangle = 0, ingroup = 0;
 
 	for (i = 0; i <= len; i++) {
 		char	 c = i < len ? v[i] : ',';
@@ -104,32 +200,40 @@ msg_header_parse_mailboxes(const char *v, size_t len,
 			i--;
 			break;
 		case '<':
-			angle = v + i + 1;
+			inangle = 1;
 			break;
-		case ':':	/* group "name: a@b, c@d;" */
-			if (angle == NULL)
-				start = i + 1;
+		case '>':
+			inangle = 0;
+			break;
+		case ':':
+			/* group "phrase: a@b, c@d;" — once, with a real phrase */
+			if (inangle || ingroup || !phrase_ok(v, start, i) ||
+			    only_cfws(v, start, i))
+				return -1;
+			ingroup = 1;
+			start = i + 1;
+			break;
+		case ';':
+			if (!ingroup || inangle)
+				return -1;
+			if (parse_element(v, start, i, out, &n, max) == -1)
+				return -1;
+			ingroup = 0;
+			/* only CFWS, or a ',' and more, may follow a group */
+			start = i + 1;
 			break;
 		case ',':
-		case ';':
-			if (angle != NULL) {
-				const char *end = memchr(angle, '>',
-				    (v + i) - angle);
-
-				if (end == NULL)
-					return -1;
-				if (add_mailbox(angle, end - angle, out, &n,
-				    max) == -1)
-					return -1;
-			} else if (add_mailbox(v + start, i - start, out, &n,
-			    max) == -1)
+			if (inangle)
 				return -1;
-			angle = NULL;
+			if (parse_element(v, start, i, out, &n, max) == -1)
+				return -1;
 			start = i + 1;
 			break;
 		}
 	}
-	return inq ? -1 : n;
+	if (inq || inangle || ingroup)
+		return -1;
+	return n;
 }
 
 void

@@ -175,6 +175,10 @@ smtp_auth_continue(struct smtp_session *s, const char *line)
 			smtp_auth_fail_syntax(s, "Invalid base64 data");
 			return;
 		}
+		if (len > AUTH_USER_MAX) {
+			smtp_auth_fail_syntax(s, "User name too long");
+			return;
+		}
 		memcpy(s->auth_login, buf, len + 1);
 		s->state = S_AUTH_PASS;
 		smtp_reply(s, "334 UGFzc3dvcmQ6");	/* Password: */

@@ -199,6 +199,8 @@ data_line(struct smtp_session *s, const char *p, size_t n, int partial)
 	d->prev_crlf = crlf;
 	if (!crlf || memchr(p, '\r', n - 2) != NULL)
 		data_refuse(d, DATA_BARE_EOL);
+	if (memchr(p, '\0', n) != NULL)
+		data_refuse(d, DATA_NUL);	/* RFC 5321 2.3.8: never in text */
 	if (n > SMTP_TEXTLINE_MAX)
 		data_refuse(d, DATA_LINE_TOO_LONG);
 	if (d->refusal != DATA_OK)
@@ -405,6 +407,8 @@ data_refusal_reply(enum data_refusal r)
 		return "552 5.3.4 Message size exceeds fixed limit";
 	case DATA_HEADER_TOO_BIG:
 		return "552 5.3.4 Header section too large";
+	case DATA_NUL:
+		return "550 5.6.0 Message refused: NUL octet in message data";
 	case DATA_WRITE_ERROR:
 	default:
 		return "451 4.3.0 Local error writing the message, try again later";

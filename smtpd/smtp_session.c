@@ -299,6 +299,7 @@ smtp_transaction_reset(struct smtp_session *s)
 	free(s->rcpt);
 	s->rcpt = NULL;
 	s->nrcpt = 0;
+	s->rcpt_bytes = 0;
 	if (s->state == S_MAIL || s->state == S_RCPT || s->state == S_DATA)
 		s->state = S_HELO;
 }
@@ -337,6 +338,11 @@ smtp_on_io(struct netio *io, enum netio_event ev, void *arg)
 	case NETIO_EV_DRAINED:
 		if (s->state == S_QUIT)
 			smtp_session_close(s);
+		else if (s->output_full && !s->waiting) {
+			s->output_full = 0;
+			netio_resume(s->io);
+			smtp_process_input(s);
+		}
 		break;
 	case NETIO_EV_TLS:
 		smtp_on_tls(s);
@@ -433,10 +439,13 @@ smtp_next_line(struct smtp_session *s, char *line, size_t linesz)
 	if (p.pos == -1) {
 		if (avail < linesz)
 			return 0;
-		/* No end in sight: drop what we have, answer once at the end. */
-		evbuffer_drain(in, avail);
+		/*
+		 * No end within a line's length: drop this much, keep looking
+		 * for the LF, answer once there; what follows it is kept.
+		 */
+		evbuffer_drain(in, linesz);
 		s->discard_line = 1;
-		return 0;
+		return -1;
 	}
 	n = (size_t)p.pos + 1;
 	if (s->discard_line || n >= linesz) {
@@ -473,6 +482,13 @@ smtp_process_input(struct smtp_session *s)
 
 	while (!s->closing && !s->waiting && s->state != S_QUIT &&
 	    s->state != S_CONNECTED) {
+		/* A client that sends but does not read gets no more replies
+		 * buffered: stop reading until they are written out. */
+		if (netio_output_len(s->io) >= SMTP_OUTPUT_MAX) {
+			s->output_full = 1;
+			netio_pause(s->io);
+			return;
+		}
 		if (s->state == S_DATA) {
 			if (smtp_data_input(s) == 0)
 				break;
@@ -650,7 +666,8 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 		    "501 5.5.4 Bad RCPT parameter syntax");
 		return;
 	}
-	if (s->nrcpt >= s->ctx->conf->max_rcpt_per_msg) {
+	if (s->nrcpt >= s->ctx->conf->max_rcpt_per_msg ||
+	    s->rcpt_bytes + strlen(path) + 2 > ENVELOPE_RCPT_BYTES_MAX) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
@@ -669,6 +686,7 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 	memset(&n[s->nrcpt], 0, sizeof(n[0]));
 	memcpy(n[s->nrcpt].forward_path, path, sizeof(path));
 	s->nrcpt++;
+	s->rcpt_bytes += strlen(path) + 2;
 	s->state = S_RCPT;
 	smtp_reply(s, "250 2.1.5 Ok");
 }

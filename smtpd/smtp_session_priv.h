@@ -38,6 +38,7 @@ enum data_refusal {
 	DATA_TOO_BIG,		/* 552 5.3.4 */
 	DATA_HEADER_TOO_BIG,	/* 552 5.3.4 */
 	DATA_WRITE_ERROR,	/* 451 4.3.0 */
+	DATA_NUL,		/* NUL octet: 550 5.6.0 */
 };
 
 struct smtp_data {
@@ -78,6 +79,8 @@ struct smtp_session {
 	int			 pending;	/* callbacks that will come back */
 	int			 closing;	/* free once pending == 0 */
 	int			 discard_line;	/* skipping an overlong command */
+	int			 output_full;	/* replies pile up: reading paused */
+	size_t			 rcpt_bytes;	/* forward-path octets so far */
 	unsigned		 errors;	/* bad commands so far */
 
 	char			 helo[SMTP_DOMAIN_MAX + 1];

@@ -25,6 +25,9 @@
 #define AUTH_PASS_MAX		256	/* password, octets */
 #define AUTH_SENDERS_MAX	1024	/* comma-separated sender patterns */
 #define HEADER_SECTION_MAX	(256 * 1024)	/* header section kept in memory */
+#define SMTP_OUTPUT_MAX		(64 * 1024)	/* replies waiting for a slow reader */
+/* Forward-path octets of one message: its envelope must fit one IPC packet. */
+#define ENVELOPE_RCPT_BYTES_MAX	(40 * 1024)
 
 /*
  * Queue ID: 13 hex digits of microseconds since the epoch, then 6 random hex

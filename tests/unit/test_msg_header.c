@@ -84,6 +84,65 @@ START_TEST(groups_and_comments)
 }
 END_TEST
 
+/* Review findings: each of these made the From: check see another address
+ * than a mail reader does.  All must be unreadable (from_bad). */
+START_TEST(from_tricks_refused)
+{
+	static const char *bad[] = {
+		"From: mallory@evil.com:alice@example.org;\r\n",
+		"From: mallory@evil.com\r\n :alice@example.org\r\n",
+		"From: <mallory@evil.com<alice@example.org>\r\n",
+		"From: <alice@example.org> mallory@evil.com\r\n",
+		"From: alice@example.org>\r\n",
+		"From: Alice <alice@example.org\r\n",
+		"From: a: b: alice@example.org;;\r\n",
+		"From: group: alice@example.org\r\n",
+		"From: <alice@example.org>, <bob@example.org\r\n",
+		"From: alice@example.org;\r\n",
+		"From: <@evil.com:alice@example.org>\r\n",
+		"From: Mallory <mallory@evil.com> <alice@example.org>\r\n",
+		"From: alice @ example.org mallory\r\n",
+	};
+	struct msg_header_info h;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		scan(bad[i], &h);
+		if (!h.from_bad)
+			ck_abort_msg("accepted %s as %s", bad[i],
+			    h.nfrom ? h.from[0] : "(none)");
+	}
+}
+END_TEST
+
+START_TEST(from_good_forms)
+{
+	static const struct { const char *hdr, *first; int n; } good[] = {
+		{ "From: alice@example.org\r\n", "alice@example.org", 1 },
+		{ "From: Alice <alice@example.org>\r\n", "alice@example.org", 1 },
+		{ "From: \"Smith, A. <x@y>\" <alice@example.org>\r\n",
+		    "alice@example.org", 1 },
+		{ "From: \"a@b\" <alice@example.org> (work)\r\n",
+		    "alice@example.org", 1 },
+		{ "From: =?utf-8?q?Al=C3=AFce?= <alice@example.org>\r\n",
+		    "alice@example.org", 1 },
+		{ "From: team: alice@example.org, bob@example.org;\r\n",
+		    "alice@example.org", 2 },
+		{ "From:\r\n Alice\r\n <alice@example.org>\r\n", "alice@example.org", 1 },
+		{ "From: \"john doe\"@example.org\r\n", "\"john doe\"@example.org", 1 },
+	};
+	struct msg_header_info h;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		scan(good[i].hdr, &h);
+		if (h.from_bad || h.nfrom != good[i].n ||
+		    strcmp(h.from[0], good[i].first) != 0)
+			ck_abort_msg("refused or misread %s", good[i].hdr);
+	}
+}
+END_TEST
+
 static Suite *
 msg_header_suite(void)
 {
@@ -95,6 +154,8 @@ msg_header_suite(void)
 	tcase_add_test(tc, two_from_fields);
 	tcase_add_test(tc, bad_from);
 	tcase_add_test(tc, groups_and_comments);
+	tcase_add_test(tc, from_tricks_refused);
+	tcase_add_test(tc, from_good_forms);
 	suite_add_tcase(s, tc);
 	return s;
 }
