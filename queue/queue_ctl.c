@@ -435,7 +435,7 @@ ctl_remove(struct queue *q, const char *id, int json, struct evbuffer *out)
 	if (f != NULL)
 		return ctl_error(out, json, "%s: being delivered now; try again",
 		    id);
-	if (queue_remove_files(q, id) == -1)
+	if (queue_remove_files(q, id, 1) == -1)
 		return ctl_error(out, json, "%s: cannot remove: %s", id,
 		    strerror(errno));
 	qheap_remove(&q->heap, m);

@@ -92,7 +92,7 @@ queue_relay_done(const struct relay_result *res, void *arg)
 }
 
 int
-queue_remove_files(struct queue *q, const char *id)
+queue_remove_files(struct queue *q, const char *id, int sync)
 {
 	char	 name[QUEUE_ID_SIZE + 8];
 	int	 rv = 0;
@@ -107,7 +107,14 @@ queue_remove_files(struct queue *q, const char *id)
 		log_warn("msgid=%s event=error step=remove file=%s", id, name);
 		rv = -1;	/* an orphan, removed at the next start */
 	}
-	if (fsync(q->dirfd) == -1)
+	/*
+	 * After a delivery the removal is not synced: other processes see
+	 * the unlink at once (a kill -9 cannot bring the message back), and
+	 * a power cut can only bring it back to be sent again, never lose
+	 * it.  Not waiting for the disk here keeps the window between the
+	 * smarthost's 250 and our record of it short (RFC 1047).
+	 */
+	if (sync && fsync(q->dirfd) == -1)
 		log_warn("queue: fsync of the spool directory");
 	return rv;
 }
@@ -211,7 +218,7 @@ queue_settle_from(struct queue *q, struct qmsg *m, struct queue_env *qe,
 		if (was[i] && qe->env.rcpt[i].state == RCPT_DONE)
 			q->stats.delivered++;
 	if (queue_env_pending(&qe->env) == 0) {
-		if (queue_remove_files(q, m->id) == 0)
+		if (queue_remove_files(q, m->id, 0) == 0)
 			log_info("msgid=%s event=removed", m->id);
 		free(m);
 		return;

@@ -129,7 +129,10 @@ void		 queue_settle_from(struct queue *, struct qmsg *m,
  */
 int		 queue_bounce(struct queue *, const char *origid,
 		    const struct queue_env *qe, const uint8_t *sel, time_t now);
-/* queue_remove_files: unlink ID.env then ID.msg, fsync the directory. */
-int		 queue_remove_files(struct queue *, const char *id);
+/*
+ * queue_remove_files: unlink ID.env then ID.msg; with SYNC, fsync the
+ * directory too (after a delivery it need not: see queue_done.c).
+ */
+int		 queue_remove_files(struct queue *, const char *id, int sync);
 
 #endif
