@@ -8,6 +8,8 @@
 
 #include "auth/auth_cache.h"
 
+#include "tests/unit/check_main.h"
+
 static const char *H1 = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA";
 static const char *H2 = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$b3RoZXI";
 
@@ -71,13 +73,7 @@ auth_cache_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(auth_cache_suite());
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(auth_cache_suite());
 }

@@ -9,6 +9,8 @@
 #include "auth/store.h"
 #include "auth/window.h"
 
+#include "tests/unit/check_main.h"
+
 #define T0	1795000000000LL		/* ms since the epoch, any will do */
 
 START_TEST(test_burst_then_refuse)
@@ -182,11 +184,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(suite());
 }

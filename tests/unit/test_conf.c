@@ -11,6 +11,8 @@
 
 #include "conf/conf.h"
 
+#include "tests/unit/check_main.h"
+
 static char	 path[64];
 static char	*errtext;
 
@@ -677,11 +679,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(conf_suite());
 }

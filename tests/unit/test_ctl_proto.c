@@ -5,6 +5,8 @@
 
 #include "smtpd/ctl_client.h"
 
+#include "tests/unit/check_main.h"
+
 START_TEST(request_roundtrip)
 {
 	char		*in[] = { "show", "message", "6616BFC7A7CCB15C170" };
@@ -106,11 +108,5 @@ ctl_proto_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ctl_proto_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(ctl_proto_suite());
 }

@@ -15,6 +15,8 @@
 #include "smtpd/ipc.h"
 #include "smtpd/ipc_msg.h"
 
+#include "tests/unit/check_main.h"
+
 struct got {
 	int		 n;
 	int		 closed;
@@ -284,13 +286,7 @@ ipc_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ipc_suite());
-	int	 failed;
-
 	if (sodium_init() < 0)
 		return 1;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(ipc_suite());
 }

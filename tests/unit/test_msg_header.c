@@ -5,6 +5,8 @@
 
 #include "smtpd/msg_header.h"
 
+#include "tests/unit/check_main.h"
+
 static void
 scan(const char *hdr, struct msg_header_info *h)
 {
@@ -163,11 +165,5 @@ msg_header_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(msg_header_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(msg_header_suite());
 }

@@ -11,6 +11,8 @@
 #include "queue/queue_env.h"
 #include "queue/queue_id.h"
 
+#include "tests/unit/check_main.h"
+
 static struct queue_env	 qe;
 static char		*text;
 static size_t		 textlen;
@@ -444,11 +446,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -9,6 +9,8 @@
 #include "queue/queue_id.h"
 #include "queue/queue_sched.h"
 
+#include "tests/unit/check_main.h"
+
 START_TEST(backoff_doubles_from_min)
 {
 	ck_assert_int_eq(queue_backoff(300, 14400, 1, 0), 300);
@@ -192,11 +194,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -24,6 +24,8 @@
 #include "queue/queue_priv.h"
 #include "smtpd/log.h"
 
+#include "tests/unit/check_main.h"
+
 static char			 top[64];
 static char			 spool[128];
 static struct conf		 conf;
@@ -785,11 +787,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -3,6 +3,8 @@
 
 #include "smtpd/relay_pace.h"
 
+#include "tests/unit/check_main.h"
+
 START_TEST(no_limit)
 {
 	struct relay_pace	*p = relay_pace_new(2, 0, 3600);
@@ -58,11 +60,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -23,6 +23,8 @@
 #include "smtpd/log.h"
 #include "smtpd/relay.h"
 
+#include "tests/unit/check_main.h"
+
 #define MAXCALLS	16
 
 static struct event_base	*base;
@@ -307,11 +309,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -9,6 +9,8 @@
 
 #include "conf/secrets.h"
 
+#include "tests/unit/check_main.h"
+
 static char	 path[64];
 static char	*errtext;
 
@@ -233,11 +235,5 @@ secrets_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(secrets_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(secrets_suite());
 }

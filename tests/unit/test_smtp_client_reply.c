@@ -6,6 +6,8 @@
 
 #include "smtpd/smtp_client_reply.h"
 
+#include "tests/unit/check_main.h"
+
 static struct evbuffer		*in;
 static struct smtp_client_reply	 r;
 static struct smtp_client_caps	 caps;
@@ -197,11 +199,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

@@ -7,6 +7,8 @@
 
 #include "smtpd/smtp_dotstuff.h"
 
+#include "tests/unit/check_main.h"
+
 /* Stuffs IN cut into chunks of CHUNK octets; returns the wire text. */
 static char *
 stuff(const char *in, size_t chunk)
@@ -97,11 +99,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite());
 }

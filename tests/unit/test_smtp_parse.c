@@ -7,6 +7,8 @@
 #include "smtpd/smtp_parse.h"
 #include "smtpd/submitd.h"
 
+#include "tests/unit/check_main.h"
+
 static int
 path(const char *in, int allow_empty, char *out, const char **rest)
 {
@@ -161,11 +163,5 @@ smtp_parse_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(smtp_parse_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(smtp_parse_suite());
 }

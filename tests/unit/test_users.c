@@ -7,6 +7,8 @@
 
 #include "auth/users.h"
 
+#include "tests/unit/check_main.h"
+
 static char	 path[64];
 static char	*errtext;
 
@@ -269,11 +271,5 @@ users_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(users_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(users_suite());
 }
