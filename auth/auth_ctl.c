@@ -55,63 +55,54 @@ counter_get(const char *prefix, const char *user, const struct window_rate *r,
 	c->left = c->used >= c->limit ? 0 : c->limit - c->used;
 }
 
+/* One counter: "  NAME: used/limit per Ws (N left)" or as a JSON member. */
+static void
+counter_print(struct evbuffer *out, const char *name, const struct counter *c,
+    int json)
+{
+	if (json)
+		evbuffer_add_printf(out, ",\"%s\":{\"limit\":%llu,\"window\":%lld,"
+		    "\"used\":%llu,\"remaining\":%llu}", name,
+		    (unsigned long long)c->limit, (long long)c->window_s,
+		    (unsigned long long)c->used, (unsigned long long)c->left);
+	else if (c->limit == 0)
+		evbuffer_add_printf(out, "  %s: no limit", name);
+	else
+		evbuffer_add_printf(out, "  %s: %llu/%llu per %llds (%llu left)",
+		    name, (unsigned long long)c->used,
+		    (unsigned long long)c->limit, (long long)c->window_s,
+		    (unsigned long long)c->left);
+}
+
 static void
 show_user(struct evbuffer *out, const char *user, int json, int first)
 {
-	struct window_rate	 rm, rr, rb;
-	struct counter		 m, r, b;
+	static const struct { const char *name, *prefix; } kinds[3] = {
+		{ "messages", "m" }, { "recipients", "r" }, { "bytes", "b" },
+	};
+	struct window_rate	 rates[3];
+	struct counter		 c;
 	int64_t			 now = store_now_ms();
-	int			 locked;
+	int			 locked, i;
 	struct sockaddr_storage	 none;
 
 	memset(&none, 0, sizeof(none));
 	none.ss_family = AF_UNSPEC;
-	policy_user_rates(user, &rm, &rr, &rb);
-	counter_get("m", user, &rm, now, &m);
-	counter_get("r", user, &rr, now, &r);
-	counter_get("b", user, &rb, now, &b);
+	policy_user_rates(user, &rates[0], &rates[1], &rates[2]);
 	locked = lockout_locked((struct sockaddr *)&none, user);
 	if (json) {
 		evbuffer_add_printf(out, "%s{\"user\":", first ? "" : ",");
 		json_str(out, user);
-		evbuffer_add_printf(out, ",\"messages\":{\"limit\":%llu,"
-		    "\"window\":%lld,\"used\":%llu,\"remaining\":%llu},"
-		    "\"recipients\":{\"limit\":%llu,\"window\":%lld,"
-		    "\"used\":%llu,\"remaining\":%llu},\"bytes\":{\"limit\":"
-		    "%llu,\"window\":%lld,\"used\":%llu,\"remaining\":%llu},"
-		    "\"locked\":%s}",
-		    (unsigned long long)m.limit, (long long)m.window_s,
-		    (unsigned long long)m.used, (unsigned long long)m.left,
-		    (unsigned long long)r.limit, (long long)r.window_s,
-		    (unsigned long long)r.used, (unsigned long long)r.left,
-		    (unsigned long long)b.limit, (long long)b.window_s,
-		    (unsigned long long)b.used, (unsigned long long)b.left,
-		    locked ? "true" : "false");
-		return;
+	} else
+		evbuffer_add_printf(out, "%s", user);
+	for (i = 0; i < 3; i++) {
+		counter_get(kinds[i].prefix, user, &rates[i], now, &c);
+		counter_print(out, kinds[i].name, &c, json);
 	}
-	evbuffer_add_printf(out, "%s", user);
-	if (m.limit == 0)
-		evbuffer_add_printf(out, "  messages: no limit");
+	if (json)
+		evbuffer_add_printf(out, ",\"locked\":%s}", locked ? "true" : "false");
 	else
-		evbuffer_add_printf(out, "  messages: %llu/%llu per %llds "
-		    "(%llu left)", (unsigned long long)m.used,
-		    (unsigned long long)m.limit, (long long)m.window_s,
-		    (unsigned long long)m.left);
-	if (r.limit == 0)
-		evbuffer_add_printf(out, "  recipients: no limit");
-	else
-		evbuffer_add_printf(out, "  recipients: %llu/%llu per %llds "
-		    "(%llu left)", (unsigned long long)r.used,
-		    (unsigned long long)r.limit, (long long)r.window_s,
-		    (unsigned long long)r.left);
-	if (b.limit == 0)
-		evbuffer_add_printf(out, "  bytes: no limit");
-	else
-		evbuffer_add_printf(out, "  bytes: %llu/%llu per %llds "
-		    "(%llu left)", (unsigned long long)b.used,
-		    (unsigned long long)b.limit, (long long)b.window_s,
-		    (unsigned long long)b.left);
-	evbuffer_add_printf(out, "%s\n", locked ? "  LOCKED OUT" : "");
+		evbuffer_add_printf(out, "%s\n", locked ? "  LOCKED OUT" : "");
 }
 
 struct lock_walk {
