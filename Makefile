@@ -26,10 +26,12 @@ CFLAGS   += $(OPTFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -DSYSCONFDIR='"$(SYSCONFDIR)"'
 LDLIBS   += $(PKG_LIBS) -lpthread
 
-MAIN_SRCS := smtpd/submitd.c smtpd/submitctl.c
-LIB_SRCS  := $(filter-out $(MAIN_SRCS), $(sort $(wildcard smtpd/*.c conf/*.c auth/*.c queue/*.c)))
+# The floors of the tree, bottom to top (README.md, "Layout").
+DIRS      := lib conf proto dkim auth relay queue ctl smtpd
+MAIN_SRCS := smtpd/submitd.c ctl/submitctl.c
+LIB_SRCS  := $(filter-out $(MAIN_SRCS), $(sort $(foreach d,$(DIRS),$(wildcard $(d)/*.c))))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-HDRS      := $(wildcard smtpd/*.h conf/*.h auth/*.h queue/*.h)
+HDRS      := $(foreach d,$(DIRS),$(wildcard $(d)/*.h))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -50,7 +52,7 @@ $(BUILD)/libsubmitd.a: $(LIB_OBJS)
 $(BUILD)/submitd: $(BUILD)/obj/smtpd/submitd.o $(BUILD)/libsubmitd.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/submitctl: $(BUILD)/obj/smtpd/submitctl.o $(BUILD)/libsubmitd.a
+$(BUILD)/submitctl: $(BUILD)/obj/ctl/submitctl.o $(BUILD)/libsubmitd.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsubmitd.a

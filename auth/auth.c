@@ -23,7 +23,7 @@
 #include "auth/policy.h"
 #include "auth/users.h"
 #include "conf/conf.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 #define AUTH_WORKERS	2
 

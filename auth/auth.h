@@ -10,7 +10,7 @@
 
 #include <sys/socket.h>
 
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 struct event_base;
 struct conf;

@@ -14,7 +14,7 @@
 #include "auth/store.h"
 #include "auth/window.h"
 #include "conf/conf.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 static struct window_rate	 L;
 

@@ -14,7 +14,7 @@
 #include "auth/store.h"
 #include "auth/users.h"
 #include "conf/conf.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 static struct {
 	const struct conf	*conf;

@@ -10,7 +10,7 @@
 #include <lmdb.h>
 
 #include "auth/store.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 #define STORE_MAPSIZE		(256UL * 1024 * 1024)	/* address space */
 #define STORE_SWEEP_SECONDS	60

@@ -12,7 +12,7 @@
 #include "auth/users.h"
 #include "conf/addr.h"
 #include "conf/conf_lex.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 #define USERS_HASH_MAX	512	/* octets of an encoded hash */
 

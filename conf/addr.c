@@ -3,7 +3,7 @@
 #include <strings.h>
 
 #include "conf/addr.h"
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 static int
 label_char(int c)

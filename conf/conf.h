@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

@@ -18,7 +18,7 @@
 #include "conf/addr.h"
 #include "conf/conf.h"
 #include "conf/conf_lex.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 struct parser {
 	struct conf_reader	 r;

@@ -13,8 +13,8 @@
 #include "conf/addr.h"
 #include "conf/conf_lex.h"
 #include "conf/secrets.h"
-#include "smtpd/log.h"
-#include "smtpd/submitd.h"
+#include "lib/log.h"
+#include "lib/submitd.h"
 
 static char *
 xstrdup(const char *s)

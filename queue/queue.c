@@ -18,7 +18,7 @@
 #include "conf/conf.h"
 #include "queue/queue_id.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 static void	queue_work(evutil_socket_t, short, void *);
 

@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "smtpd/submitd.h"
-#include "smtpd/relay.h"
+#include "lib/submitd.h"
+#include "relay/relay.h"
 
 struct event_base;
 struct conf;

@@ -17,7 +17,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 #define BOUNCE_HEADERS_MAX	(64 * 1024)	/* original headers quoted */
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 /* Reads the header section and calls the signer; 0 or -1. */
 static int

@@ -16,7 +16,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 #define CTL_LIST_MAX	200	/* messages listed by "show queue" */
 

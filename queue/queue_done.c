@@ -14,7 +14,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 /* Copies an upstream reply into DST, control characters made '?'. */
 static void

@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 #define QUEUE_ENV_VERSION	1
 #define QUEUE_ENV_RCPT_MAX	10000		/* recipients per envelope */

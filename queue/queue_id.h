@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 /* queue_id_valid: 1 when S is exactly a queue ID as above, else 0. */
 int		 queue_id_valid(const char *s);

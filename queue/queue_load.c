@@ -18,7 +18,7 @@
 #include "conf/conf.h"
 #include "queue/queue_id.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 /* Indexed by queue_new itself, then per turn of the event loop. */
 #define LOAD_FIRST	2000

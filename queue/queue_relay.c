@@ -4,7 +4,7 @@
  * never call queue_set_relay() link without the relay.
  */
 #include "queue/queue.h"
-#include "smtpd/relay.h"
+#include "relay/relay.h"
 
 static int
 ops_has_capacity(void *ctx)

@@ -15,7 +15,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 /* Wait this long when due messages wait for a relay that does nothing. */
 #define SCHED_IDLE_POLL		1

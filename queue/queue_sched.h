@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 struct queue;
 

@@ -5,11 +5,11 @@
 
 #include <event2/buffer.h>
 
-#include "smtpd/ctl_client.h"
+#include "ctl/ctl_client.h"
 #include "smtpd/ctl_serve.h"
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 static void
 ctl_send(struct ipc *ch, uint64_t reqid, int status, const char *text,

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/smtp_parse.h"
+#include "proto/smtp_parse.h"
 
 /* Fixed part of an envelope on the wire. */
 struct ipc_env {

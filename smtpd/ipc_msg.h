@@ -14,8 +14,8 @@
 #include "auth/auth.h"
 #include "auth/policy.h"
 #include "queue/queue.h"
-#include "smtpd/relay.h"
-#include "smtpd/submitd.h"
+#include "relay/relay.h"
+#include "lib/submitd.h"
 
 enum ipc_type {
 	IPC_AUTH_LOGIN = 1,	/* smtp → auth: struct ipc_auth_login */

@@ -13,10 +13,10 @@
 #include <event2/event.h>
 
 #include "conf/conf.h"
-#include "smtpd/ipc.h"
-#include "smtpd/log.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
 #include "smtpd/parent.h"
-#include "smtpd/privsep.h"
+#include "lib/privsep.h"
 #include "smtpd/roles.h"
 #include "smtpd/smtp_server.h"
 

@@ -16,10 +16,10 @@
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "smtpd/ctl_serve.h"
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
-#include "smtpd/privsep.h"
+#include "lib/log.h"
+#include "lib/privsep.h"
 #include "smtpd/roles.h"
 
 static struct ipc	*auth_smtp;

@@ -9,12 +9,12 @@
 #include <event2/event.h>
 
 #include "conf/conf.h"
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
-#include "smtpd/privsep.h"
+#include "lib/log.h"
+#include "lib/privsep.h"
 #include "smtpd/roles.h"
-#include "smtpd/sandbox.h"
+#include "lib/sandbox.h"
 
 static pid_t	 role_parent;	/* the parent that forked this role */
 

@@ -25,11 +25,11 @@
 #include <event2/event.h>
 
 #include "conf/conf.h"
-#include "smtpd/ctl_client.h"
-#include "smtpd/ipc.h"
+#include "ctl/ctl_client.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
-#include "smtpd/privsep.h"
+#include "lib/log.h"
+#include "lib/privsep.h"
 #include "smtpd/roles.h"
 
 #define CTL_CLIENTS_MAX		32	/* connections at once */

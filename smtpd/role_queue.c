@@ -13,12 +13,12 @@
 #include "conf/conf.h"
 #include "queue/queue.h"
 #include "smtpd/ctl_serve.h"
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
-#include "smtpd/privsep.h"
+#include "lib/log.h"
+#include "lib/privsep.h"
 #include "smtpd/roles.h"
-#include "smtpd/signer.h"
+#include "queue/signer.h"
 
 static struct {
 	struct queue	*q;

@@ -11,11 +11,11 @@
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
-#include "smtpd/privsep.h"
-#include "smtpd/relay.h"
+#include "lib/log.h"
+#include "lib/privsep.h"
+#include "relay/relay.h"
 #include "smtpd/roles.h"
 
 static struct ipc	*relay_queue;

@@ -15,11 +15,11 @@
 #include <sodium.h>
 
 #include "conf/conf.h"
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
-#include "smtpd/log.h"
-#include "smtpd/privsep.h"
-#include "smtpd/reqtab.h"
+#include "lib/log.h"
+#include "lib/privsep.h"
+#include "lib/reqtab.h"
 #include "smtpd/roles.h"
 #include "smtpd/smtp_server.h"
 #include "smtpd/smtp_session.h"

@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 #include "smtpd/smtp_session_priv.h"
 
 /* Decoded PLAIN/LOGIN responses are at most this long. */

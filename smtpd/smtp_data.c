@@ -20,10 +20,10 @@
 
 #include "auth/users.h"
 #include "queue/queue.h"
-#include "smtpd/dkim.h"
-#include "smtpd/log.h"
-#include "smtpd/msg_header.h"
-#include "smtpd/netio.h"
+#include "dkim/dkim.h"
+#include "lib/log.h"
+#include "proto/msg_header.h"
+#include "lib/netio.h"
 #include "smtpd/smtp_session_priv.h"
 
 #define SVC(s)			((s)->ctx->services)

@@ -13,7 +13,7 @@
 #include <tls.h>
 
 #include "conf/conf.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 #include "smtpd/smtp_server.h"
 #include "smtpd/smtp_session.h"
 

@@ -21,8 +21,8 @@
 #include <tls.h>
 
 #include "auth/users.h"
-#include "smtpd/log.h"
-#include "smtpd/netio.h"
+#include "lib/log.h"
+#include "lib/netio.h"
 #include "smtpd/smtp_session_priv.h"
 
 /* A command line may be this long (with CRLF) only for AUTH (RFC 4954 4). */

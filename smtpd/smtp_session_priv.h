@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
-#include "smtpd/smtp_parse.h"
+#include "proto/smtp_parse.h"
 #include "smtpd/smtp_session.h"
-#include "smtpd/submitd.h"
+#include "lib/submitd.h"
 
 struct netio;
 struct dkim_bodyhash;

@@ -14,10 +14,10 @@
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "conf/secrets.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 #include "smtpd/parent.h"
-#include "smtpd/privsep.h"
-#include "smtpd/signer.h"
+#include "lib/privsep.h"
+#include "queue/signer.h"
 
 static void
 usage(void)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "smtpd/dkim.h"
+#include "dkim/dkim.h"
 
 static const char hdr[] =
     "From: Alice Example <alice@example.org>\r\n"

@@ -35,8 +35,8 @@
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
-#include "smtpd/log.h"
-#include "smtpd/relay.h"
+#include "lib/log.h"
+#include "relay/relay.h"
 
 static struct event_base	*base;
 static struct relay		*relay;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtpd/ctl_client.h"
+#include "ctl/ctl_client.h"
 
 #include "tests/unit/check_main.h"
 

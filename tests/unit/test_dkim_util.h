@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smtpd/dkim.h"
+#include "dkim/dkim.h"
 
 /* Reads FILE whole (NUL-terminated); *LEN octets.  Fails the test if not. */
 static inline char *

@@ -12,7 +12,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
-#include "smtpd/ipc.h"
+#include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
 
 #include "tests/unit/check_main.h"

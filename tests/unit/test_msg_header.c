@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtpd/msg_header.h"
+#include "proto/msg_header.h"
 
 #include "tests/unit/check_main.h"
 

@@ -22,7 +22,7 @@
 #include "queue/queue_env.h"
 #include "queue/queue_id.h"
 #include "queue/queue_priv.h"
-#include "smtpd/log.h"
+#include "lib/log.h"
 
 #include "tests/unit/check_main.h"
 

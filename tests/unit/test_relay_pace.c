@@ -1,7 +1,7 @@
 /* test_relay_pace.c — "relay limit messages N per WINDOW" bookkeeping. */
 #include <check.h>
 
-#include "smtpd/relay_pace.h"
+#include "relay/relay_pace.h"
 
 #include "tests/unit/check_main.h"
 

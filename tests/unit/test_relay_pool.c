@@ -20,8 +20,8 @@
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
-#include "smtpd/log.h"
-#include "smtpd/relay.h"
+#include "lib/log.h"
+#include "relay/relay.h"
 
 #include "tests/unit/check_main.h"
 

@@ -4,7 +4,7 @@
 #include <check.h>
 #include <event2/buffer.h>
 
-#include "smtpd/smtp_client_reply.h"
+#include "proto/smtp_client_reply.h"
 
 #include "tests/unit/check_main.h"
 

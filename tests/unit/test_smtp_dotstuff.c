@@ -5,7 +5,7 @@
 #include <check.h>
 #include <event2/buffer.h>
 
-#include "smtpd/smtp_dotstuff.h"
+#include "proto/smtp_dotstuff.h"
 
 #include "tests/unit/check_main.h"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtpd/smtp_parse.h"
-#include "smtpd/submitd.h"
+#include "proto/smtp_parse.h"
+#include "lib/submitd.h"
 
 #include "tests/unit/check_main.h"
 

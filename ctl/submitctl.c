@@ -1,0 +1,96 @@
+/*
+ * submitctl.c — talk to a running submitd, or work offline (passwd, dkim).
+ * See submitctl(8).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ctl/ctl_client.h"
+#include "ctl/ctl_dkim.h"
+#include "lib/submitd.h"
+
+/* Argon2id cost written by "passwd": t=3, m=64 MiB, p=1 (DESIGN.md). */
+#define PASSWD_OPSLIMIT	3
+#define PASSWD_MEMLIMIT	(64UL * 1024 * 1024)
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: submitctl [-s socket] command [args]\n"
+	    "       submitctl passwd < password\n"
+	    "       submitctl dkim keygen|sign|verify ...\n");
+	exit(2);
+}
+
+/* Read one password line from stdin, print its Argon2id hash. */
+static int
+ctl_passwd(void)
+{
+	char	 pass[AUTH_PASS_MAX + 2];
+	char	 hash[crypto_pwhash_STRBYTES];
+	size_t	 len;
+
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "Password: ");
+	if (fgets(pass, sizeof(pass), stdin) == NULL) {
+		fprintf(stderr, "submitctl: passwd: no password on stdin\n");
+		return 1;
+	}
+	len = strcspn(pass, "\r\n");
+	if (pass[len] == '\0' && !feof(stdin)) {
+		fprintf(stderr, "submitctl: passwd: password longer than %d octets\n",
+		    AUTH_PASS_MAX);
+		sodium_memzero(pass, sizeof(pass));
+		return 1;
+	}
+	pass[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "submitctl: passwd: empty password\n");
+		return 1;
+	}
+	if (crypto_pwhash_str_alg(hash, pass, len, PASSWD_OPSLIMIT,
+	    PASSWD_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		sodium_memzero(pass, sizeof(pass));
+		fprintf(stderr, "submitctl: passwd: out of memory\n");
+		return 1;
+	}
+	sodium_memzero(pass, sizeof(pass));
+	printf("%s\n", hash);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*sockpath = NULL;
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "+s:")) != -1) {
+		switch (ch) {
+		case 's':
+			sockpath = optarg;	/* control socket */
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (sodium_init() < 0) {
+		fprintf(stderr, "submitctl: sodium_init failed\n");
+		return 1;
+	}
+	if (strcmp(argv[0], "passwd") == 0)
+		return ctl_passwd();
+	if (strcmp(argv[0], "dkim") == 0)
+		return ctl_dkim_main(argc, argv);
+	/* Everything else is a request to the running daemon. */
+	return ctl_client_main(sockpath, argc, argv);
+}

@@ -1,0 +1,96 @@
+/* log.c — syslog or stderr logging; see log.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "lib/log.h"
+
+static int	 log_foreground = 1;
+static int	 log_verbose;
+static const char *log_name = "submitd";
+
+void
+log_init(int foreground, int verbose)
+{
+	log_foreground = foreground;
+	log_verbose = verbose;
+	if (!foreground)
+		openlog("submitd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
+log_procname(const char *name)
+{
+	log_name = name;
+}
+
+static void
+log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
+{
+	char	 msg[2048];
+	size_t	 i;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Never let a peer's bytes forge a log line. */
+	for (i = 0; msg[i] != '\0'; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			msg[i] = '?';
+	if (log_foreground) {
+		struct timespec	 ts;
+		struct tm	 tm;
+		char		 stamp[32];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld %s: %s%s%s\n", stamp,
+		    ts.tv_nsec / 1000000, log_name, msg,
+		    errstr ? ": " : "", errstr ? errstr : "");
+	} else
+		syslog(pri, "%s: %s%s%s", log_name, msg,
+		    errstr ? ": " : "", errstr ? errstr : "");
+}
+
+#define LOG_BODY(pri, err) do {			\
+	va_list ap;				\
+	va_start(ap, fmt);			\
+	log_vwrite(pri, err, fmt, ap);		\
+	va_end(ap);				\
+} while (0)
+
+void log_info(const char *fmt, ...) { LOG_BODY(LOG_INFO, NULL); }
+void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_WARNING, NULL); }
+
+void
+log_warn(const char *fmt, ...)
+{
+	const char	*e = strerror(errno);
+
+	LOG_BODY(LOG_WARNING, e);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	if (log_verbose)
+		LOG_BODY(LOG_DEBUG, NULL);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	const char	*e = strerror(errno);
+
+	LOG_BODY(LOG_CRIT, e);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, NULL);
+	exit(1);
+}

@@ -1,0 +1,547 @@
+/*
+ * netio.c — a non-blocking connection, plaintext or TLS, on libevent.
+ *
+ * One function, netio_pump(), does all the work whenever the socket is
+ * ready: it finishes a TLS handshake, writes what is buffered, reads what
+ * is there, and re-arms the events for what libtls said it wants next
+ * (TLS_WANT_POLLIN / TLS_WANT_POLLOUT may come from a read or a write).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <tls.h>
+
+#include "lib/netio.h"
+
+#define NETIO_READ_CHUNK	16384	/* octets per read call */
+#define NETIO_READ_BURST	8	/* reads per pump before yielding */
+#define NETIO_WRITE_CHUNK	16384	/* octets per tls_write */
+
+enum netio_state {
+	NIO_PLAIN,
+	NIO_PLAIN_THEN_TLS,	/* write out the 220, then handshake */
+	NIO_HANDSHAKE,
+	NIO_TLS,
+	NIO_DONE,		/* EOF, error or timeout reported */
+};
+
+struct netio {
+	struct event_base	*base;
+	int			 fd;
+	enum netio_state	 state;
+	struct tls		*tls;		/* connection context */
+	struct tls		*tls_server;	/* for the pending accept */
+	int			 is_client;
+	char			*servername;
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	struct event		*ev_read;
+	struct event		*ev_write;
+	struct event		*ev_timer;
+	time_t			 timeout;
+	int			 paused;
+	int			 want_read;	/* libtls wants POLLIN */
+	int			 want_write;	/* libtls wants POLLOUT */
+	int			 had_output;	/* DRAINED owed once empty */
+	int			 in_pump;
+	int			 freed;
+	netio_cb		 cb;
+	void			*arg;
+	char			 err[256];
+};
+
+static void	netio_pump(struct netio *);
+static void	netio_arm(struct netio *);
+static void	netio_really_free(struct netio *);
+
+static void
+netio_on_fd(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	netio_pump(arg);
+}
+
+static void
+netio_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct netio	*n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->state == NIO_DONE)
+		return;
+	n->state = NIO_DONE;
+	n->in_pump++;
+	n->cb(n, NETIO_EV_TIMEOUT, n->arg);
+	n->in_pump--;
+	if (n->freed)
+		netio_really_free(n);
+	else
+		netio_arm(n);
+}
+
+struct netio *
+netio_new(struct event_base *base, int fd, netio_cb cb, void *arg)
+{
+	struct netio	*n;
+	int		 one = 1;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	n->base = base;
+	n->fd = fd;
+	n->cb = cb;
+	n->arg = arg;
+	n->in = evbuffer_new();
+	n->out = evbuffer_new();
+	n->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, netio_on_fd, n);
+	n->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, netio_on_fd, n);
+	n->ev_timer = evtimer_new(base, netio_on_timer, n);
+	if (n->in == NULL || n->out == NULL || n->ev_read == NULL ||
+	    n->ev_write == NULL || n->ev_timer == NULL) {
+		n->fd = -1;
+		netio_really_free(n);
+		return NULL;
+	}
+	/* Small TLS records must not wait for delayed ACKs. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	netio_arm(n);
+	return n;
+}
+
+static void
+netio_really_free(struct netio *n)
+{
+	if (n->ev_read)
+		event_free(n->ev_read);
+	if (n->ev_write)
+		event_free(n->ev_write);
+	if (n->ev_timer)
+		event_free(n->ev_timer);
+	if (n->in)
+		evbuffer_free(n->in);
+	if (n->out)
+		evbuffer_free(n->out);
+	if (n->tls) {
+		(void)tls_close(n->tls);
+		tls_free(n->tls);
+	}
+	free(n->servername);
+	if (n->fd != -1)
+		close(n->fd);
+	free(n);
+}
+
+void
+netio_free(struct netio *n)
+{
+	if (n == NULL)
+		return;
+	if (n->in_pump) {
+		n->freed = 1;
+		n->state = NIO_DONE;
+		return;
+	}
+	netio_really_free(n);
+}
+
+struct evbuffer *netio_input(struct netio *n) { return n->in; }
+struct evbuffer *netio_output(struct netio *n) { return n->out; }
+size_t netio_output_len(struct netio *n) { return evbuffer_get_length(n->out); }
+int netio_fd(struct netio *n) { return n->fd; }
+const char *netio_error(struct netio *n) { return n->err; }
+
+struct tls *
+netio_tls(struct netio *n)
+{
+	return n->state == NIO_TLS ? n->tls : NULL;
+}
+
+void
+netio_flush(struct netio *n)
+{
+	if (n->state == NIO_DONE)
+		return;
+	if (evbuffer_get_length(n->out) > 0)
+		n->had_output = 1;
+	if (!n->in_pump)
+		netio_arm(n);
+}
+
+int
+netio_printf(struct netio *n, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = evbuffer_add_vprintf(n->out, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -1;
+	netio_flush(n);
+	return 0;
+}
+
+void
+netio_set_timeout(struct netio *n, time_t seconds)
+{
+	n->timeout = seconds;
+	if (n->state != NIO_DONE)
+		netio_arm(n);
+}
+
+void
+netio_pause(struct netio *n)
+{
+	n->paused = 1;
+	if (!n->in_pump)
+		netio_arm(n);
+}
+
+void
+netio_resume(struct netio *n)
+{
+	n->paused = 0;
+	if (n->state == NIO_DONE)
+		return;
+	/* Bytes may already be buffered: let the owner see them now. */
+	if (!n->in_pump)
+		event_active(n->ev_read, EV_READ, 0);
+}
+
+int
+netio_starttls_server(struct netio *n, struct tls *ctx)
+{
+	/* Whatever the client sent after STARTTLS is dropped, unread. */
+	evbuffer_drain(n->in, evbuffer_get_length(n->in));
+	n->tls_server = ctx;
+	n->is_client = 0;
+	n->state = NIO_PLAIN_THEN_TLS;
+	netio_flush(n);
+	if (!n->in_pump)
+		event_active(n->ev_write, EV_WRITE, 0);
+	return 0;
+}
+
+int
+netio_starttls_client(struct netio *n, struct tls *ctx, const char *servername)
+{
+	evbuffer_drain(n->in, evbuffer_get_length(n->in));
+	if ((n->servername = strdup(servername)) == NULL) {
+		tls_free(ctx);
+		return -1;
+	}
+	n->tls = ctx;
+	n->is_client = 1;
+	n->state = NIO_PLAIN_THEN_TLS;
+	netio_flush(n);
+	if (!n->in_pump)
+		event_active(n->ev_write, EV_WRITE, 0);
+	return 0;
+}
+
+/* Re-arm the read, write and timer events for the current state. */
+static void
+netio_arm(struct netio *n)
+{
+	int	 rd = 0, wr = 0;
+
+	switch (n->state) {
+	case NIO_PLAIN:
+		rd = !n->paused;
+		wr = evbuffer_get_length(n->out) > 0;
+		break;
+	case NIO_PLAIN_THEN_TLS:
+		wr = 1;
+		break;
+	case NIO_HANDSHAKE:
+	case NIO_TLS:
+		rd = n->want_read || (n->state == NIO_TLS && !n->paused);
+		wr = n->want_write ||
+		    (n->state == NIO_TLS && evbuffer_get_length(n->out) > 0);
+		break;
+	case NIO_DONE:
+		break;
+	}
+	if (rd)
+		event_add(n->ev_read, NULL);
+	else
+		event_del(n->ev_read);
+	if (wr)
+		event_add(n->ev_write, NULL);
+	else
+		event_del(n->ev_write);
+	if (n->timeout > 0 && n->state != NIO_DONE) {
+		struct timeval	 tv = { n->timeout, 0 };
+
+		/* Only re-arm when not pending: activity resets it in pump. */
+		if (!evtimer_pending(n->ev_timer, NULL))
+			evtimer_add(n->ev_timer, &tv);
+	} else
+		evtimer_del(n->ev_timer);
+}
+
+static void
+netio_touch(struct netio *n)
+{
+	if (n->timeout > 0) {
+		struct timeval	 tv = { n->timeout, 0 };
+
+		evtimer_add(n->ev_timer, &tv);
+	}
+}
+
+/* Report a final event; the connection does nothing more after it. */
+static void
+netio_fail(struct netio *n, enum netio_event ev, const char *why)
+{
+	if (why != NULL && why != n->err)
+		snprintf(n->err, sizeof(n->err), "%s", why);
+	n->state = NIO_DONE;
+	n->cb(n, ev, n->arg);
+}
+
+static const char *
+netio_tls_errstr(struct netio *n, const char *what)
+{
+	const char	*e = n->tls ? tls_error(n->tls) : NULL;
+
+	snprintf(n->err, sizeof(n->err), "%s: %s", what,
+	    e ? e : "unknown TLS error");
+	return n->err;
+}
+
+/* Start the handshake once the plaintext 220 is out. */
+static int
+netio_begin_handshake(struct netio *n)
+{
+	if (n->is_client) {
+		if (tls_connect_socket(n->tls, n->fd, n->servername) == -1) {
+			netio_fail(n, NETIO_EV_ERROR,
+			    netio_tls_errstr(n, "tls_connect_socket"));
+			return -1;
+		}
+	} else if (tls_accept_socket(n->tls_server, &n->tls, n->fd) == -1) {
+		snprintf(n->err, sizeof(n->err), "tls_accept_socket: %s",
+		    tls_error(n->tls_server) ? tls_error(n->tls_server) : "?");
+		netio_fail(n, NETIO_EV_ERROR, NULL);
+		return -1;
+	}
+	n->state = NIO_HANDSHAKE;
+	n->want_read = n->want_write = 0;
+	return 0;
+}
+
+static int
+netio_handshake(struct netio *n)
+{
+	int	 r;
+
+	n->want_read = n->want_write = 0;
+	r = tls_handshake(n->tls);
+	if (r == TLS_WANT_POLLIN) {
+		n->want_read = 1;
+		return 0;
+	}
+	if (r == TLS_WANT_POLLOUT) {
+		n->want_write = 1;
+		return 0;
+	}
+	if (r == -1) {
+		netio_fail(n, NETIO_EV_ERROR, netio_tls_errstr(n, "handshake"));
+		return -1;
+	}
+	n->state = NIO_TLS;
+	netio_touch(n);
+	n->cb(n, NETIO_EV_TLS, n->arg);
+	return 0;
+}
+
+/* Write buffered output; 1 when the buffer became empty, 0 not yet, -1 error. */
+static int
+netio_write_some(struct netio *n)
+{
+	while (evbuffer_get_length(n->out) > 0) {
+		ssize_t	 w;
+
+		if (n->state == NIO_TLS) {
+			size_t	 len = evbuffer_get_length(n->out);
+			unsigned char *p;
+
+			if (len > NETIO_WRITE_CHUNK)
+				len = NETIO_WRITE_CHUNK;
+			if ((p = evbuffer_pullup(n->out, len)) == NULL)
+				return -1;
+			w = tls_write(n->tls, p, len);
+			if (w == TLS_WANT_POLLOUT) {
+				n->want_write = 1;
+				return 0;
+			}
+			if (w == TLS_WANT_POLLIN) {
+				n->want_read = 1;
+				return 0;
+			}
+			if (w < 0) {
+				netio_fail(n, NETIO_EV_ERROR,
+				    netio_tls_errstr(n, "write"));
+				return -1;
+			}
+			evbuffer_drain(n->out, w);
+		} else {
+			w = evbuffer_write(n->out, n->fd);
+			if (w < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (w <= 0) {
+				snprintf(n->err, sizeof(n->err), "write: %s",
+				    strerror(errno));
+				netio_fail(n, NETIO_EV_ERROR, NULL);
+				return -1;
+			}
+		}
+	}
+	return 1;
+}
+
+/* Read what is there; 1 when bytes arrived, 0 none, -1 EOF/error reported. */
+static int
+netio_read_some(struct netio *n)
+{
+	int	 got = 0, i;
+
+	for (i = 0; i < NETIO_READ_BURST; i++) {
+		struct evbuffer_iovec	 v;
+		ssize_t			 r;
+
+		if (evbuffer_reserve_space(n->in, NETIO_READ_CHUNK, &v, 1) < 1)
+			return -1;
+		if (n->state == NIO_TLS) {
+			r = tls_read(n->tls, v.iov_base, v.iov_len);
+			if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
+				if (r == TLS_WANT_POLLOUT)
+					n->want_write = 1;
+				evbuffer_commit_space(n->in, NULL, 0);
+				break;
+			}
+			if (r < 0) {
+				evbuffer_commit_space(n->in, NULL, 0);
+				netio_fail(n, NETIO_EV_ERROR,
+				    netio_tls_errstr(n, "read"));
+				return -1;
+			}
+		} else {
+			r = read(n->fd, v.iov_base, v.iov_len);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+				evbuffer_commit_space(n->in, NULL, 0);
+				break;
+			}
+			if (r < 0) {
+				evbuffer_commit_space(n->in, NULL, 0);
+				snprintf(n->err, sizeof(n->err), "read: %s",
+				    strerror(errno));
+				netio_fail(n, NETIO_EV_ERROR, NULL);
+				return -1;
+			}
+		}
+		if (r == 0) {
+			evbuffer_commit_space(n->in, NULL, 0);
+			if (got)
+				n->cb(n, NETIO_EV_READ, n->arg);
+			if (n->state != NIO_DONE && !n->freed)
+				netio_fail(n, NETIO_EV_EOF, "connection closed");
+			return -1;
+		}
+		v.iov_len = r;
+		evbuffer_commit_space(n->in, &v, 1);
+		got = 1;
+		if ((size_t)r < NETIO_READ_CHUNK)
+			break;
+	}
+	if (got)
+		netio_touch(n);
+	return got;
+}
+
+static void
+netio_pump_once(struct netio *n)
+{
+	int	 r;
+
+	if (n->state == NIO_PLAIN_THEN_TLS) {
+		if ((r = netio_write_some(n)) <= 0)
+			return;
+		if (netio_begin_handshake(n) == -1)
+			return;
+	}
+	if (n->state == NIO_HANDSHAKE) {
+		if (netio_handshake(n) == -1 || n->state != NIO_TLS)
+			return;
+		if (n->freed || n->state == NIO_DONE)
+			return;
+	}
+	n->want_read = n->want_write = 0;
+	if (evbuffer_get_length(n->out) > 0) {
+		if ((r = netio_write_some(n)) < 0)
+			return;
+		if (r == 1 && n->had_output) {
+			n->had_output = 0;
+			n->cb(n, NETIO_EV_DRAINED, n->arg);
+			if (n->freed || n->state == NIO_DONE ||
+			    n->state == NIO_PLAIN_THEN_TLS)
+				return;
+		}
+	} else if (n->had_output) {
+		n->had_output = 0;
+		n->cb(n, NETIO_EV_DRAINED, n->arg);
+		if (n->freed || n->state == NIO_DONE ||
+		    n->state == NIO_PLAIN_THEN_TLS)
+			return;
+	}
+	if (n->paused)
+		return;
+	if (netio_read_some(n) == 1 && !n->freed && n->state != NIO_DONE)
+		n->cb(n, NETIO_EV_READ, n->arg);
+}
+
+static void
+netio_pump(struct netio *n)
+{
+	int	 rounds;
+
+	n->in_pump++;
+	/*
+	 * A callback may queue output or start TLS; go round again while
+	 * there is something to do, within a bound so one busy peer cannot
+	 * starve the others.
+	 */
+	for (rounds = 0; rounds < 4; rounds++) {
+		enum netio_state before = n->state;
+		size_t	 outlen = evbuffer_get_length(n->out);
+
+		netio_pump_once(n);
+		if (n->freed || n->state == NIO_DONE)
+			break;
+		if (n->state == before && evbuffer_get_length(n->out) == 0)
+			break;
+		if (n->state == before && outlen == evbuffer_get_length(n->out) &&
+		    (n->want_read || n->want_write))
+			break;
+	}
+	n->in_pump--;
+	if (n->freed && n->in_pump == 0)
+		netio_really_free(n);
+	else
+		netio_arm(n);
+}

@@ -1,0 +1,116 @@
+/*
+ * sandbox.c — the seccomp filter of each role (Linux, libseccomp).
+ *
+ * Every role gets what an event loop with TLS and logging needs; each then
+ * adds its own: smtp accepts, auth runs worker threads, queue works on
+ * files in its spool, relay opens upstream sockets.  Anything else kills
+ * the process (SIGSYS), which the parent reports.  In sanitizer builds the
+ * filter logs instead of killing: the sanitizers' own machinery (leak
+ * checking, symbolizing) needs calls no role makes.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <seccomp.h>
+
+#include "lib/log.h"
+#include "lib/sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define SANDBOX_DEFAULT	SCMP_ACT_LOG
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_DEFAULT	SCMP_ACT_LOG
+#endif
+#endif
+#ifndef SANDBOX_DEFAULT
+#define SANDBOX_DEFAULT	SCMP_ACT_KILL_PROCESS
+#endif
+
+static const char *const sys_common[] = {
+	"read", "readv", "write", "writev", "close", "fstat", "newfstatat",
+	"lseek", "mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
+	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep",
+	"clock_nanosleep", "epoll_create1", "epoll_ctl", "epoll_wait",
+	"epoll_pwait", "poll", "ppoll", "select", "pselect6", "eventfd2",
+	"fcntl", "ioctl", "getrandom", "futex", "sched_yield", "exit",
+	"exit_group", "restart_syscall", "sendmsg", "recvmsg", "sendto",
+	"recvfrom", "getsockopt", "setsockopt", "getsockname", "getpeername",
+	"shutdown", "pipe2", "socketpair", "uname", "tgkill", "getpriority",
+	"prlimit64", "rseq", "set_robust_list",
+	"sysinfo",	/* glibc qsort() asks for the memory size */
+	NULL
+};
+
+static const char *const sys_smtp[] = { "accept", "accept4", NULL };
+
+/* The control socket (issue 7): bound before the filter, accept only. */
+static const char *const sys_control[] = { "accept", "accept4", NULL };
+
+static const char *const sys_auth[] = {
+	"clone", "clone3", "sched_getaffinity", "set_tid_address",
+	/* LMDB counters (auth/store.c, issue 5) */
+	"pwrite64", "pread64", "fdatasync", "fsync", "msync", "ftruncate",
+	NULL
+};
+
+static const char *const sys_queue[] = {
+	"openat", "open", "unlink", "unlinkat", "rename", "renameat",
+	"renameat2", "mkdir", "mkdirat", "fsync", "fdatasync", "getdents64",
+	"pread64", "pwrite64", "ftruncate", "fchmod", "statx", "dup", "dup3",
+	"fstatfs", NULL
+};
+
+static const char *const sys_relay[] = {
+	"socket", "connect", "bind", "openat", "open", "dup", "dup3", "pread64",
+	NULL
+};
+
+static void
+sandbox_allow(scmp_filter_ctx ctx, const char *const *names, const char *role)
+{
+	for (; *names != NULL; names++) {
+		int	 nr = seccomp_syscall_resolve_name(*names);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;	/* not on this architecture */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
+			fatalx("%s: seccomp: cannot allow %s", role, *names);
+	}
+}
+
+void
+sandbox_apply(const char *role)
+{
+	scmp_filter_ctx	 ctx;
+	const char	*off = getenv("SUBMITD_UNSAFE_NO_SECCOMP");
+
+	/* For valgrind, which cannot run under seccomp: never in production. */
+	if (off != NULL && strcmp(off, "1") == 0) {
+		log_warnx("%s: event=warning SUBMITD_UNSAFE_NO_SECCOMP=1: NO "
+		    "seccomp filter (development only)", role);
+		return;
+	}
+	if ((ctx = seccomp_init(SANDBOX_DEFAULT)) == NULL)
+		fatalx("%s: seccomp_init failed", role);
+	sandbox_allow(ctx, sys_common, role);
+	if (strcmp(role, "smtp") == 0)
+		sandbox_allow(ctx, sys_smtp, role);
+	else if (strcmp(role, "auth") == 0)
+		sandbox_allow(ctx, sys_auth, role);
+	else if (strcmp(role, "queue") == 0)
+		sandbox_allow(ctx, sys_queue, role);
+	else if (strcmp(role, "relay") == 0)
+		sandbox_allow(ctx, sys_relay, role);
+	else if (strcmp(role, "control") == 0)
+		sandbox_allow(ctx, sys_control, role);
+	else
+		fatalx("sandbox: unknown role %s", role);
+	if (seccomp_load(ctx) != 0)
+		fatalx("%s: seccomp_load failed", role);
+	seccomp_release(ctx);
+	log_debug("event=sandbox role=%s", role);
+}

@@ -1,0 +1,89 @@
+/*
+ * relay.h — the relay client: delivers queued messages to the one upstream
+ * smarthost over TLS with AUTH (RFC 5321, RFC 3207, RFC 4954, RFC 8314).
+ *
+ * The scheduler asks for a delivery with relay_deliver(); the relay owns a
+ * small pool of upstream connections (at most conf->relay.max_sessions),
+ * reuses an idle connection logged in with the same upstream login for the
+ * next message (RSET between messages), and answers each delivery exactly
+ * once through the relay_done_cb given to relay_new().  Never sends anything
+ * in plaintext: a failed TLS handshake or certificate check is a temporary
+ * failure of the delivery.
+ */
+#ifndef SMTPD_RELAY_H
+#define SMTPD_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/submitd.h"
+
+struct event_base;
+struct conf;
+struct secrets;
+struct relay;
+
+/* Per-recipient outcome of one delivery attempt. */
+struct relay_rcpt_result {
+	int	 code;		/* upstream reply code for RCPT (or DATA): 250, 450, 550 ...;
+				   0 when not reached (counts as temporary) */
+	char	 reply[SMTP_REPLYLINE_MAX];	/* "550 5.1.1 no such user" */
+};
+
+struct relay_result {
+	uint64_t		 reqid;
+	size_t			 nrcpt;	/* same order as the request's rcpt */
+	struct relay_rcpt_result *rcpt;	/* owned by relay; valid during cb */
+	char			 session_error[SMTP_REPLYLINE_MAX];
+				/* "" or why the session failed before or
+				   after RCPT (connect, TLS, AUTH, DATA reply) */
+};
+
+typedef void (*relay_done_cb)(const struct relay_result *, void *arg);
+
+/*
+ * relay_new: a relay for CONF's upstream, with SECRETS (see conf/secrets.h)
+ * and CA file loaded now (tls_load_file), so later chroot is possible.
+ * Returns NULL (logged) on error.
+ */
+struct relay	*relay_new(struct event_base *, const struct conf *,
+		    const struct secrets *, relay_done_cb, void *arg);
+void		 relay_free(struct relay *);
+
+/* relay_has_capacity: 1 when relay_deliver() would start at once. */
+int		 relay_has_capacity(const struct relay *);
+
+/*
+ * relay_deliver: send one message.  MSG_FD is a readable fd of the message
+ * file (the relay dups it; the caller keeps its own); PREFIX (PREFIXLEN
+ * octets, may be 0) is sent before the file's bytes (the DKIM-Signature
+ * fields).  The file holds the message unstuffed with CRLF line ends; the
+ * relay dot-stuffs it on the wire.  ENV gives the reverse-path (used to pick
+ * the upstream login, first match of the secrets file) and the recipients:
+ * only those with state RCPT_PENDING are sent, but results come back for
+ * every index of env->rcpt (non-pending ones get code 0 and are to be
+ * ignored).  Returns 0 when queued (the callback follows, maybe later than
+ * relay_deliver returns, never from inside it), -1 when no upstream login
+ * matches the reverse-path (logged; nothing will follow).
+ */
+int		 relay_deliver(struct relay *, uint64_t reqid, int msg_fd,
+		    const char *prefix, size_t prefixlen,
+		    const struct envelope *env);
+
+/*
+ * relay_upstream_size: the SIZE (RFC 1870) the upstream named in its last
+ * EHLO after TLS, in octets; 0 when it named none or none was seen yet.
+ */
+uint64_t	 relay_upstream_size(const struct relay *);
+
+/*
+ * relay_set_pace_cb: CB is told, once per delivery, that REQID is held
+ * back by "relay limit messages" for WAIT seconds (at least) for LOGIN,
+ * so that the queue can say why the message waits.  CB may be NULL.
+ */
+typedef void (*relay_pace_cb)(uint64_t reqid, time_t wait, const char *login,
+    void *arg);
+void		 relay_set_pace_cb(struct relay *, relay_pace_cb, void *arg);
+
+#endif
