@@ -1,7 +1,8 @@
 # submitd — build, test, install.  See README.md.
 #
 #   make            build/submitd, build/submitctl
-#   make check      unit tests (Check) and integration tests
+#   make check      unit tests (Check), the layering check, integration tests
+#   make layers     the layering check alone (tests/tools/check_layers.py)
 #   make asan       the same programs with ASan/UBSan, in build-asan/
 #   make check-asan make check against the ASan build
 #   make demo       one real submission, relayed, signed and delivered
@@ -72,6 +73,11 @@ user:
 check: all unit user
 	@BUILD=$(BUILD) tests/run-all
 
+# Every #include runs down the floors (README.md, "Layout"); make check
+# runs it too, with its own tests (tests/tools/test_check_layers.py).
+layers:
+	@/usr/bin/python3 tests/tools/check_layers.py
+
 asan:
 	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined"
@@ -111,4 +117,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit user check asan check-asan demo bench install clean soak
+.PHONY: all unit user check layers asan check-asan demo bench install clean soak
