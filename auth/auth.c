@@ -21,6 +21,7 @@
 #include "auth/auth_cache.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
+#include "auth/policy_text.h"
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "lib/log.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "auth/lockout.h"
-#include "auth/policy.h"
+#include "auth/policy_text.h"
 #include "auth/store.h"
 #include "auth/window.h"
 #include "conf/conf.h"

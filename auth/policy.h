@@ -3,7 +3,8 @@
  * from" list, the connection rate per address, the message, recipient and
  * byte quotas per user (submitd.conf "limit", users file messages=,
  * recipients= and bytes=), answered by the auth role.  Counters live in
- * auth/store.h; failed logins and lockouts in auth/lockout.h.  Replies are
+ * auth/store.h; failed logins and lockouts in auth/lockout.h; addresses,
+ * sizes, windows and waits as text in auth/policy_text.h.  Replies are
  * whole SMTP reply lines (RFC 5321 4.2, RFC 3463 codes) for the smtp role
  * to send.
  */
@@ -69,14 +70,5 @@ void	policy_user_rates(const char *user, struct window_rate *messages,
 
 /* policy_users: the users table given to policy_init (may be NULL). */
 const struct users *policy_users(void);
-
-/* policy_addr: PEER as text for keys and logs (IPv4-mapped as IPv4). */
-const char *policy_addr(const struct sockaddr *peer, char *buf, size_t size);
-/* policy_when: "retry after 12:34:56 UTC (in 42 s)" for a wait of WAIT_MS. */
-const char *policy_when(int64_t now_ms, int64_t wait_ms, char *buf, size_t size);
-/* policy_size_text: N octets as "3K", "100M", "2G" or "1500". */
-const char *policy_size_text(uint64_t n, char *buf, size_t size);
-/* policy_window_text: a window of MS as "1h", "15m", "90s". */
-const char *policy_window_text(int64_t ms, char *buf, size_t size);
 
 #endif
