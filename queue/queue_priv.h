@@ -89,11 +89,20 @@ struct queue {
 	struct event		*ev_load;	/* indexes the rest in batches */
 };
 
+/* queue_open.c: the files being received (ID.tmp). */
 /* queue_status_errno: the status for a failed system call's ERR. */
 enum queue_status queue_status_errno(int err);
-
+/*
+ * queue_open_file: creates ID.tmp under a new queue ID (written to ID);
+ * the writable fd, or -1 with *STATUS set (QUEUE_ERR_NOSPACE when the
+ * spool is short of room).
+ */
+int		 queue_open_file(struct queue *, char id[QUEUE_ID_SIZE],
+		    enum queue_status *status);
 /* queue_open_take: the queue's O_RDONLY fd of open file ID (forgotten), or -1. */
 int		 queue_open_take(struct queue *, const char *id);
+/* queue_open_free: closes and removes every file still being received. */
+void		 queue_open_free(struct queue *);
 /*
  * queue_load: start-up scan of the spool (queue_load.c); 0 or -1.  The
  * first envelopes are indexed at once, a large spool's rest in batches
