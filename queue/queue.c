@@ -38,8 +38,8 @@ queue_new(struct event_base *base, const struct conf *conf)
 	TAILQ_INIT(&q->opens);
 	TAILQ_INIT(&q->flights);
 	q->ev_work = evtimer_new(base, queue_work, q);
-	q->ev_sched = NULL;
-	if (q->ev_work == NULL || queue_load(q) == -1) {
+	q->ev_sched = evtimer_new(base, queue_handoff_run, q);
+	if (q->ev_work == NULL || q->ev_sched == NULL || queue_load(q) == -1) {
 		queue_free(q);
 		return NULL;
 	}

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <event2/util.h>
+
 #include "queue/queue.h"
 #include "queue/queue_env.h"
 #include "queue/queue_sched.h"
@@ -111,6 +113,12 @@ void		 queue_open_free(struct queue *);
 int		 queue_load(struct queue *);
 /* queue_load_free: drops what is left of the start-up indexing. */
 void		 queue_load_free(struct queue *);
+/*
+ * queue_handoff_run: the scheduler's timer (queue_handoff.c): hands every
+ * due message to the relay while it has capacity, then re-arms the timer
+ * for the next one.  ARG is the struct queue.
+ */
+void		 queue_handoff_run(evutil_socket_t, short, void *arg);
 /* queue_corrupt: move ID.env and ID.msg to corrupt/ and log WHY. */
 void		 queue_corrupt(struct queue *, const char *id, const char *why);
 /* queue_commit_batch: commits every QREQ_COMMIT in LIST (queue_commit.c). */

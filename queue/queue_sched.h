@@ -1,7 +1,8 @@
 /*
  * queue_sched.h — the scheduler: an in-memory index of queued messages
- * (a min-heap on next try), one libevent timer on the earliest, hand-off
- * to the relay as it has capacity, and the retry arithmetic.
+ * (a min-heap on next try), one libevent timer on the earliest, and the
+ * retry arithmetic (queue_sched.c); hand-off to the relay as it has
+ * capacity (queue_handoff.c).
  */
 #ifndef QUEUE_QUEUE_SCHED_H
 #define QUEUE_QUEUE_SCHED_H
@@ -52,6 +53,11 @@ void		 qheap_free(struct qheap *);
 time_t		 queue_backoff(time_t retry_min, time_t retry_max,
 		    uint32_t attempts, int rnd_permille);
 
+/*
+ * queue_sched_arm: run the hand-off (queue_handoff_run) in DELAY seconds
+ * (0 or less: at the next turn of the event loop).
+ */
+void		 queue_sched_arm(struct queue *, time_t delay);
 /* queue_sched_kick: run the scheduler from the event loop soon (0 s). */
 void		 queue_sched_kick(struct queue *);
 /* queue_sched_add: index M (now owned by the queue) and kick. */
