@@ -4,20 +4,16 @@
  * over "relay limit messages", relay_pace.c), reuses idle connections
  * logged in with the same upstream login, and answers each delivery once.
  * One connection's protocol lives in relay_session.c, getting there in
- * relay_connect.c.
+ * relay_connect.c, the delivery itself and its answer in relay_job.c.
  */
 #include <sys/queue.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -200,12 +196,6 @@ relay_has_capacity(const struct relay *r)
 	return waiting < free_slots;
 }
 
-void
-relay_kick(struct relay *r)
-{
-	event_active(r->kick, EV_TIMEOUT, 0);
-}
-
 /*
  * Give waiting jobs, oldest first, to connections; a job whose login is
  * over "relay limit messages" waits (the others pass it) and the kick
@@ -278,63 +268,6 @@ relay_path_ok(const char *p)
 	return 1;
 }
 
-static struct relay_job *
-relay_job_new(int msg_fd, const char *prefix, size_t prefixlen,
-    const struct envelope *env)
-{
-	struct relay_job	*job;
-	struct stat		 sb;
-	size_t			 i;
-
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		return NULL;
-	job->fd = -1;
-	if ((job->rcpt = calloc(env->nrcpt + 1, sizeof(*job->rcpt))) == NULL ||
-	    (job->pending = calloc(env->nrcpt + 1, sizeof(*job->pending))) == NULL ||
-	    (job->res = calloc(env->nrcpt + 1, sizeof(*job->res))) == NULL ||
-	    (prefixlen > 0 && (job->prefix = malloc(prefixlen)) == NULL) ||
-	    (job->fd = fcntl(msg_fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		relay_job_free(job);
-		return NULL;
-	}
-	if (prefixlen > 0)
-		memcpy(job->prefix, prefix, prefixlen);
-	job->prefixlen = prefixlen;
-	(void)snprintf(job->queue_id, sizeof(job->queue_id), "%s", env->queue_id);
-	(void)snprintf(job->reverse_path, sizeof(job->reverse_path), "%s",
-	    env->reverse_path);
-	job->body_8bitmime = env->body_8bitmime;
-	job->size = env->size;
-	if (job->size == 0 && fstat(job->fd, &sb) == 0)
-		job->size = (uint64_t)sb.st_size;
-	job->size += prefixlen;
-	job->nrcpt = env->nrcpt;
-	for (i = 0; i < env->nrcpt; i++) {
-		(void)snprintf(job->rcpt[i].forward_path,
-		    sizeof(job->rcpt[i].forward_path), "%s",
-		    env->rcpt[i].forward_path);
-		if (env->rcpt[i].state != RCPT_PENDING)
-			continue;
-		job->rcpt[i].pending = 1;
-		job->pending[job->npending++] = i;
-	}
-	return job;
-}
-
-void
-relay_job_free(struct relay_job *job)
-{
-	if (job == NULL)
-		return;
-	if (job->fd != -1)
-		close(job->fd);
-	free(job->prefix);
-	free(job->rcpt);
-	free(job->pending);
-	free(job->res);
-	free(job);
-}
-
 void
 relay_set_pace_cb(struct relay *r, relay_pace_cb cb, void *arg)
 {
@@ -383,56 +316,4 @@ relay_deliver(struct relay *r, uint64_t reqid, int msg_fd,
 	TAILQ_INSERT_TAIL(&r->jobs, job, entry);
 	relay_kick(r);
 	return 0;
-}
-
-void
-relay_job_error(struct relay_job *job, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*p;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(job->session_error, sizeof(job->session_error), fmt, ap);
-	va_end(ap);
-	for (p = job->session_error; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e ||
-		    *p == '"' || *p == '\\')
-			*p = '?';
-}
-
-static const char *
-relay_result_word(int code)
-{
-	if (code >= 200 && code < 300)
-		return "sent";
-	if (code >= 500 && code < 600)
-		return "bounced";
-	return "deferred";
-}
-
-void
-relay_job_done(struct relay *r, struct relay_job *job)
-{
-	struct relay_result	 res;
-	size_t			 i;
-
-	for (i = 0; i < job->nrcpt; i++) {
-		const struct relay_rcpt_result *rr = &job->res[i];
-
-		if (!job->rcpt[i].pending)
-			continue;
-		log_info("msgid=%s event=relay upstream=%s rcpt=<%s> result=%s "
-		    "reply=\"%s\"", job->queue_id, r->upstream,
-		    job->rcpt[i].forward_path, relay_result_word(rr->code),
-		    rr->code ? rr->reply : job->session_error);
-	}
-	memset(&res, 0, sizeof(res));
-	res.reqid = job->reqid;
-	res.nrcpt = job->nrcpt;
-	res.rcpt = job->res;
-	(void)snprintf(res.session_error, sizeof(res.session_error), "%s",
-	    job->session_error);
-	r->cb(&res, r->cb_arg);
-	relay_job_free(job);
-	relay_kick(r);
 }

@@ -1,7 +1,8 @@
 /*
- * relay_session.h — inside the relay client: the pool (relay.c) and one
- * upstream connection (relay_session.c).  Only these two files include it;
- * the rest of submitd sees smtpd/relay.h.
+ * relay_session.h — inside the relay client: the pool (relay.c), one
+ * upstream connection (relay_session.c) and the delivery they carry
+ * (relay_job.c).  Only these files include it; the rest of submitd sees
+ * relay/relay.h.
  */
 #ifndef SMTPD_RELAY_SESSION_H
 #define SMTPD_RELAY_SESSION_H
@@ -128,11 +129,18 @@ struct relay {
 	void			*pace_arg;
 };
 
-/* relay.c: answers JOB through the callback, logs per recipient, frees it. */
+/*
+ * relay_job.c: relay_job_new copies a delivery (MSG_FD duplicated, PREFIX
+ * copied, the pending recipients of ENV listed); NULL on allocation
+ * failure.
+ */
+struct relay_job *relay_job_new(int msg_fd, const char *prefix,
+	    size_t prefixlen, const struct envelope *env);
+/* relay_job.c: answers JOB through the callback, logs per recipient, frees it. */
 void	relay_job_done(struct relay *, struct relay_job *);
-/* relay.c: look at the waiting jobs again, from the event loop. */
+/* relay_job.c: the pool looks at the waiting jobs again, from the event loop. */
 void	relay_kick(struct relay *);
-/* relay.c: sets JOB->session_error, made safe to quote in a log line. */
+/* relay_job.c: sets JOB->session_error, made safe to quote in a log line. */
 void	relay_job_error(struct relay_job *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
@@ -153,7 +161,7 @@ void	relay_session_quit(struct relay_session *);
 /* relay_session_free: drops the session at once; returns its job or NULL. */
 struct relay_job *relay_session_free(struct relay_session *);
 
-/* relay_job_free: closes and frees, without a callback. */
+/* relay_job_free (relay_job.c): closes and frees, without a callback. */
 void	relay_job_free(struct relay_job *);
 
 #endif
