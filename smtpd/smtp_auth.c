@@ -1,7 +1,9 @@
 /*
  * smtp_auth.c — the AUTH exchange of a session (RFC 4954): PLAIN
  * (RFC 4616) with or without an initial response, and LOGIN.  The check
- * itself is asked of the auth service and answered later.
+ * itself is asked of the auth service and answered later.  Part of the
+ * session's state machine (smtp_session.c): it replies and resumes the
+ * session through it.
  */
 #include <stdio.h>
 #include <string.h>

@@ -4,7 +4,9 @@
  * smuggling out (only <CRLF>.<CRLF> ends the data; a bare CR or LF refuses
  * the message), the header section checks of submission (RFC 6409 8), the
  * file written as the message streams in, DKIM body hashes in the same
- * pass, and the commit.
+ * pass, and the commit.  Part of the session's state machine
+ * (smtp_session.c): it replies, resets the transaction and resumes the
+ * session through it.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -2,6 +2,9 @@
  * smtp_session.c — the ESMTP submission state machine: the banner, the
  * command table and its checks, EHLO/HELO, STARTTLS, MAIL, RCPT, RSET,
  * NOOP, HELP, QUIT.  AUTH lives in smtp_auth.c, DATA in smtp_data.c.
+ * The three files are one state machine split for size, and call each
+ * other on purpose: the command table here starts AUTH and DATA, which
+ * reply and resume reading the pipelined commands through this file.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>

@@ -1,7 +1,8 @@
 /*
  * smtp_session_priv.h — the session structure, shared only by the files
  * of the SMTP session: smtp_session.c (state machine and commands),
- * smtp_auth.c (the AUTH exchange) and smtp_data.c (receiving DATA).
+ * smtp_auth.c (the AUTH exchange) and smtp_data.c (receiving DATA).  One
+ * state machine split for size: the three call each other (below).
  */
 #ifndef SMTPD_SMTP_SESSION_PRIV_H
 #define SMTPD_SMTP_SESSION_PRIV_H
