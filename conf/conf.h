@@ -21,7 +21,6 @@
 
 enum listen_tls { LISTEN_STARTTLS, LISTEN_TLS };
 enum relay_tls { RELAY_SMTPS, RELAY_STARTTLS };
-enum dkim_alg { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 };
 
 struct conf_pki {
 	char		*name;

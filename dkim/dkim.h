@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "conf/conf.h"		/* enum dkim_alg */
+#include "lib/submitd.h"		/* enum dkim_alg */
 
 #define DKIM_BH_LEN		32	/* SHA-256 */
 #define DKIM_RSA_MIN_BITS	1024	/* RFC 8301 3.2: refuse below */

@@ -36,6 +36,12 @@
 #define QUEUE_ID_LEN		19
 #define QUEUE_ID_SIZE		(QUEUE_ID_LEN + 1)
 
+/*
+ * DKIM signing algorithms (RFC 8301, RFC 8463): named by the config
+ * ("dkim ... rsa | ed25519"), implemented by dkim/.
+ */
+enum dkim_alg { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 };
+
 enum rcpt_state {
 	RCPT_PENDING = 0,	/* not yet accepted by the smarthost */
 	RCPT_DONE,		/* smarthost answered 2xx */
