@@ -4,6 +4,9 @@
  * purpose) runs on worker threads, off the event loop, so one login never
  * stalls other sessions.  Shaped as a request/reply pair so that it can
  * move into its own process behind a socketpair.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_AUTH_H
 #define AUTH_AUTH_H

@@ -7,6 +7,9 @@
  * start: never the password.  A changed hash in the users file no longer
  * matches.  Only successes are remembered: a wrong password always costs
  * a full verification.  Auth role only, event loop thread only.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_AUTH_CACHE_H
 #define AUTH_AUTH_CACHE_H

@@ -1,7 +1,10 @@
 /*
  * auth_ctl.h — the auth role's side of submitctl (issue 5): "show limits
  * [USER]" and "unlock IP|USER", called from the control channel in
- * smtpd/role_auth.c (IPC_CTL_REQUEST, see smtpd/ctl_client.h).
+ * smtpd/role_auth.c (IPC_CTL_REQUEST, see ctl/ctl_client.h).
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_AUTH_CTL_H
 #define AUTH_AUTH_CTL_H

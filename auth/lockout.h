@@ -3,6 +3,9 @@
  * WINDOW per ip" failed logins from one address, or for one login name,
  * further logins from it (or for it) are refused until WINDOW has passed.
  * Each lockout is logged once: event=lockout ip= user= failures=.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_LOCKOUT_H
 #define AUTH_LOCKOUT_H

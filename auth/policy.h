@@ -7,6 +7,9 @@
  * sizes, windows and waits as text in auth/policy_text.h.  Replies are
  * whole SMTP reply lines (RFC 5321 4.2, RFC 3463 codes) for the smtp role
  * to send.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_POLICY_H
 #define AUTH_POLICY_H

@@ -3,6 +3,9 @@
  * log lines and store keys: a peer address, a size, a window, a wait.
  * Used by the policy (auth/policy.c), the lockout (auth/lockout.c) and
  * the login checks (auth/auth.c); knows nothing of their state.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_POLICY_TEXT_H
 #define AUTH_POLICY_TEXT_H

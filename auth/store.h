@@ -7,6 +7,9 @@
  * (ms since the epoch); a sweep drops expired records.  LMDB's lock
  * file keeps two daemons that share a state dir from corrupting it.  Used
  * only from the auth role's event loop thread.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_STORE_H
 #define AUTH_STORE_H

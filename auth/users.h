@@ -5,6 +5,9 @@
  * "from=CIDR[,CIDR...]", "messages=N/hour", "recipients=N/day" (any
  * N/second|minute|hour|day), "bytes=SIZE/day" (SIZE like 100M, at most
  * CONF_BYTES_RATE_MAX).  Only the auth role holds this.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_USERS_H
 #define AUTH_USERS_H

@@ -4,6 +4,9 @@
  * millisecond.  So N events fit in any burst, a full bucket is empty again
  * WINDOW later, and the arithmetic is exact in integers (no rounding of
  * WINDOW / N).  Pure functions: the caller keeps the state and the clock.
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
  */
 #ifndef AUTH_WINDOW_H
 #define AUTH_WINDOW_H

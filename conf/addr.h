@@ -4,6 +4,10 @@
  * the secrets file takes it).  Domains compare case-insensitively, local
  * parts exactly (RFC 5321 2.4).  No subdomain wildcards: "*@example.org"
  * matches neither "a@sub.example.org" nor "a@evil-example.org".
+ *
+ * conf/: the config and secrets files as data, addresses and networks.
+ * Sits on lib/ only: knows nothing of SMTP sessions, DKIM, the queue, the
+ * relay or the roles that use what it parsed.
  */
 #ifndef CONF_ADDR_H
 #define CONF_ADDR_H

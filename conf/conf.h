@@ -1,6 +1,10 @@
 /*
  * conf.h — submitd.conf: the parsed configuration (see submitd.conf(5) and
  * DESIGN.md).  One statement a line, '#' comments, double-quoted strings.
+ *
+ * conf/: the config and secrets files as data, addresses and networks.
+ * Sits on lib/ only: knows nothing of SMTP sessions, DKIM, the queue, the
+ * relay or the roles that use what it parsed.
  */
 #ifndef CONF_CONF_H
 #define CONF_CONF_H

@@ -5,6 +5,10 @@
  * (blanks separate words, a '#' opening a word starts a comment, "double
  * quotes" keep blanks and '#', with \" and \\ inside).  Used by
  * conf_parse.c, secrets.c and auth/users.c; nothing here allocates.
+ *
+ * conf/: the config and secrets files as data, addresses and networks.
+ * Sits on lib/ only: knows nothing of SMTP sessions, DKIM, the queue, the
+ * relay or the roles that use what it parsed.
  */
 #ifndef CONF_CONF_LEX_H
 #define CONF_CONF_LEX_H

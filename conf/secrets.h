@@ -3,6 +3,10 @@
  * per line, '#' comments, first match wins (DESIGN.md).  Patterns: "*", an
  * address, or "*@domain"; domains compare case-insensitively.  Only the
  * relay holds this.
+ *
+ * conf/: the config and secrets files as data, addresses and networks.
+ * Sits on lib/ only: knows nothing of SMTP sessions, DKIM, the queue, the
+ * relay or the roles that use what it parsed.
  */
 #ifndef CONF_SECRETS_H
 #define CONF_SECRETS_H

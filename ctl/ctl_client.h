@@ -13,6 +13,10 @@
  *
  * The same request and reply payloads travel between the control role and
  * the role that answers (IPC_CTL_REQUEST / IPC_CTL_REPLY).
+ *
+ * ctl/: the control protocol and submitctl.  Knows nothing of the roles,
+ * their IPC or their state: the roles answer requests themselves
+ * (smtpd/ctl_serve.h).
  */
 #ifndef SMTPD_CTL_CLIENT_H
 #define SMTPD_CTL_CLIENT_H

@@ -1,4 +1,10 @@
-/* ctl_dkim.h — "submitctl dkim keygen|sign|verify". */
+/*
+ * ctl_dkim.h — "submitctl dkim keygen|sign|verify".
+ *
+ * ctl/: the control protocol and submitctl.  Knows nothing of the roles,
+ * their IPC or their state: the roles answer requests themselves
+ * (smtpd/ctl_serve.h).
+ */
 #ifndef SMTPD_CTL_DKIM_H
 #define SMTPD_CTL_DKIM_H
 

@@ -13,6 +13,9 @@
  * dkim_hash.c (header hash, 3.7), dkim_key.c (private keys, keygen),
  * dkim_pubkey.c (public keys, TXT records, 3.6.1), dkim_sign.c (the
  * field, 3.5), dkim_verify.c (checking signatures, 6).
+ *
+ * dkim/: DKIM over buffers and key files.  Sits on lib/ only: knows
+ * nothing of the config, SMTP sessions, the queue or the roles.
  */
 #ifndef SMTPD_DKIM_H
 #define SMTPD_DKIM_H

@@ -7,6 +7,10 @@
  * truncated, oversized, or with a length or fd that disagrees with the
  * header, they are logged and dropped (a passed fd is closed).  What the
  * payload means is checked by the receiving role's dispatcher.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SMTPD_IPC_H
 #define SMTPD_IPC_H

@@ -3,6 +3,10 @@
  * stderr when running in the foreground.  Lines about a session start with
  * "session=ID", lines about a message with "msgid=QUEUEID", then key=value
  * pairs a script can read.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SMTPD_LOG_H
 #define SMTPD_LOG_H

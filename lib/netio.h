@@ -12,6 +12,10 @@
  *   NETIO_EV_TIMEOUT  nothing read for the timeout set with netio_set_timeout
  * After EOF, ERROR and TIMEOUT the connection does nothing more: the owner
  * frees it.  The owner may call netio_free() from inside the callback.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SMTPD_NETIO_H
 #define SMTPD_NETIO_H

@@ -2,6 +2,10 @@
  * privsep.h — what a role does to itself before it serves: its process
  * title, chroot, the switch to the unprivileged user, and the check that
  * root cannot come back.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SMTPD_PRIVSEP_H
 #define SMTPD_PRIVSEP_H

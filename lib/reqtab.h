@@ -1,6 +1,10 @@
 /*
  * reqtab.h — requests waiting for their reply from another role: a table
  * from request ID to the caller's state.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SMTPD_REQTAB_H
 #define SMTPD_REQTAB_H

@@ -2,6 +2,10 @@
  * sandbox.h — the seccomp filter of each role (Linux): only the system
  * calls that role uses are allowed; any other kills the process, and the
  * parent reports which role died.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SMTPD_SANDBOX_H
 #define SMTPD_SANDBOX_H

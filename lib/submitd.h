@@ -2,6 +2,10 @@
  * submitd.h — types every role of submitd shares: limits, the queue ID and
  * the envelope.  Nothing here does anything; modules include it for the
  * vocabulary.
+ *
+ * lib/, the bottom floor: what every process uses, and the types all share
+ * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
+ * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
 #ifndef SUBMITD_H
 #define SUBMITD_H

@@ -2,6 +2,9 @@
  * msg_header.h — what submission needs to know of a message's header
  * section (RFC 5322 3.6): its From: mailboxes, and whether Date: and
  * Message-ID: are there (RFC 6409 8.2, 8.3).
+ *
+ * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
+ * nothing of sockets, the config, the queue or the roles.
  */
 #ifndef SMTPD_MSG_HEADER_H
 #define SMTPD_MSG_HEADER_H

@@ -4,6 +4,9 @@
  * EHLO keywords the relay client cares about (RFC 5321 4.1.1.1, RFC 2920
  * PIPELINING, RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 3207 STARTTLS, RFC 4954
  * AUTH).  Nothing here does I/O beyond taking bytes out of an evbuffer.
+ *
+ * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
+ * nothing of sockets, the config, the queue or the roles.
  */
 #ifndef SMTPD_SMTP_CLIENT_REPLY_H
 #define SMTPD_SMTP_CLIENT_REPLY_H

@@ -3,6 +3,9 @@
  * sender: a line starting with '.' gets one more '.', and the data ends with
  * CRLF "." CRLF (a CRLF is added first when the data does not end in one).
  * Works on a stream given in chunks of any size; nothing is buffered here.
+ *
+ * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
+ * nothing of sockets, the config, the queue or the roles.
  */
 #ifndef SMTPD_SMTP_DOTSTUFF_H
 #define SMTPD_SMTP_DOTSTUFF_H

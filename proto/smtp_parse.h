@@ -2,6 +2,9 @@
  * smtp_parse.h — pure parsing of what an SMTP client sends: command
  * lines, paths and ESMTP parameters (RFC 5321 4.1.2, RFC 1870, RFC 6152).
  * No I/O, no state: unit-testable on its own.
+ *
+ * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
+ * nothing of sockets, the config, the queue or the roles.
  */
 #ifndef SMTPD_SMTP_PARSE_H
 #define SMTPD_SMTP_PARSE_H

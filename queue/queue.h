@@ -12,6 +12,10 @@
  * The session reaches the queue only through the asynchronous calls below,
  * so that they can later travel over a socketpair between processes: a
  * callback never runs from inside the call that asked for it.
+ *
+ * queue/: the spool, its scheduler and the signing at commit.  Knows
+ * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
+ * struct queue_relay_ops.
  */
 #ifndef QUEUE_QUEUE_H
 #define QUEUE_QUEUE_H
@@ -63,7 +67,7 @@ struct queue	*queue_new(struct event_base *, const struct conf *);
 void		 queue_set_relay(struct queue *, struct relay *);
 
 /*
- * The scheduler's view of the relay (smtpd/relay.h) as function pointers,
+ * The scheduler's view of the relay (relay/relay.h) as function pointers,
  * so that tests can put a fake in its place: has_capacity and deliver
  * behave as relay_has_capacity and relay_deliver with CTX as the relay.
  * queue_set_relay() sets the real ones (and lives in its own file, so a

@@ -25,6 +25,10 @@
  *	rcpt: done carol@example.net
  *	reply: 250 2.1.5 Ok
  *	end
+ *
+ * queue/: the spool, its scheduler and the signing at commit.  Knows
+ * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
+ * struct queue_relay_ops.
  */
 #ifndef QUEUE_QUEUE_ENV_H
 #define QUEUE_QUEUE_ENV_H

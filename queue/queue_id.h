@@ -5,6 +5,10 @@
  * and sortable by time (strcmp order is creation order to the microsecond;
  * within one process IDs strictly increase even if the clock steps back).
  * queue_id_new() itself is declared in queue/queue.h.
+ *
+ * queue/: the spool, its scheduler and the signing at commit.  Knows
+ * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
+ * struct queue_relay_ops.
  */
 #ifndef QUEUE_QUEUE_ID_H
 #define QUEUE_QUEUE_ID_H

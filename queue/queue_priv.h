@@ -2,6 +2,10 @@
  * queue_priv.h — the queue's internals, shared by the queue/ files only:
  * struct queue, the requests waiting for the event loop, and deliveries in
  * flight.  Nothing outside queue/ includes this.
+ *
+ * queue/: the spool, its scheduler and the signing at commit.  Knows
+ * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
+ * struct queue_relay_ops.
  */
 #ifndef QUEUE_QUEUE_PRIV_H
 #define QUEUE_QUEUE_PRIV_H

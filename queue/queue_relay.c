@@ -1,6 +1,6 @@
 /*
  * queue_relay.c — the scheduler's link to the real relay client
- * (smtpd/relay.h).  Alone in its file so that programs and tests that
+ * (relay/relay.h).  Alone in its file so that programs and tests that
  * never call queue_set_relay() link without the relay.
  */
 #include "queue/queue.h"

@@ -3,6 +3,10 @@
  * (a min-heap on next try), one libevent timer on the earliest, and the
  * retry arithmetic (queue_sched.c); hand-off to the relay as it has
  * capacity (queue_handoff.c).
+ *
+ * queue/: the spool, its scheduler and the signing at commit.  Knows
+ * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
+ * struct queue_relay_ops.
  */
 #ifndef QUEUE_QUEUE_SCHED_H
 #define QUEUE_QUEUE_SCHED_H

@@ -3,6 +3,10 @@
  * callback: every "dkim domain D selector S ..." line whose domain is the
  * From: domain signs the message (RFC 6376; dual RSA + Ed25519 signing as
  * RFC 8463 advises).  Keys are read once, before any privilege is dropped.
+ *
+ * queue/: the spool, its scheduler and the signing at commit.  Knows
+ * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
+ * struct queue_relay_ops.
  */
 #ifndef SMTPD_SIGNER_H
 #define SMTPD_SIGNER_H

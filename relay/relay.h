@@ -9,6 +9,10 @@
  * once through the relay_done_cb given to relay_new().  Never sends anything
  * in plaintext: a failed TLS handshake or certificate check is a temporary
  * failure of the delivery.
+ *
+ * relay/: the smarthost client.  Knows nothing of the spool, IPC or the
+ * roles: it takes a message file and an envelope, and answers through a
+ * callback.
  */
 #ifndef SMTPD_RELAY_H
 #define SMTPD_RELAY_H

@@ -2,6 +2,10 @@
  * relay_connect.h — the relay's way to a TCP connection: resolve HOST with
  * evdns (or a blocking getaddrinfo when there is no evdns base), then a
  * non-blocking connect to each address in turn, each with a timeout.
+ *
+ * relay/: the smarthost client.  Knows nothing of the spool, IPC or the
+ * roles: it takes a message file and an envelope, and answers through a
+ * callback.
  */
 #ifndef SMTPD_RELAY_CONNECT_H
 #define SMTPD_RELAY_CONNECT_H

@@ -3,6 +3,10 @@
  * each upstream login may start in any sliding WINDOW (OVH locks a mailbox
  * past about 200 an hour).  Past the limit the relay holds deliveries back;
  * nothing is refused.  Pure bookkeeping over times given by the caller.
+ *
+ * relay/: the smarthost client.  Knows nothing of the spool, IPC or the
+ * roles: it takes a message file and an envelope, and answers through a
+ * callback.
  */
 #ifndef SMTPD_RELAY_PACE_H
 #define SMTPD_RELAY_PACE_H

@@ -3,6 +3,10 @@
  * upstream connection (relay_session.c) and the delivery they carry
  * (relay_job.c).  Only these files include it; the rest of submitd sees
  * relay/relay.h.
+ *
+ * relay/: the smarthost client.  Knows nothing of the spool, IPC or the
+ * roles: it takes a message file and an envelope, and answers through a
+ * callback.
  */
 #ifndef SMTPD_RELAY_SESSION_H
 #define SMTPD_RELAY_SESSION_H

@@ -1,7 +1,10 @@
 /*
  * ctl_serve.h — the answering side of a submitctl request inside a role
  * (queue, auth): decode IPC_CTL_REQUEST, run the role's command function,
- * send IPC_CTL_REPLY on the same channel.  Framing: smtpd/ctl_client.h.
+ * send IPC_CTL_REPLY on the same channel.  Framing: ctl/ctl_client.h.
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_CTL_SERVE_H
 #define SMTPD_CTL_SERVE_H

@@ -3,6 +3,9 @@
  * payloads, with encoders and strict decoders.  Every decoder treats its
  * input as hostile: exact sizes, NUL-terminated strings within their
  * fields, values in range, paths that parse as RFC 5321 paths.
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_IPC_MSG_H
 #define SMTPD_IPC_MSG_H
@@ -32,7 +35,7 @@ enum ipc_type {
 	IPC_POLICY_MAIL,	/* smtp → auth: struct ipc_policy */
 	IPC_POLICY_RESULT,	/* auth → smtp: struct policy_result */
 	IPC_POLICY_CHARGE,	/* smtp → auth: struct ipc_policy, no answer */
-	/* issue 7, queue control (payloads: smtpd/ctl_client.h): */
+	/* issue 7, queue control (payloads: ctl/ctl_client.h): */
 	IPC_CTL_REQUEST,	/* control → queue, auth: flags + argv */
 	IPC_CTL_REPLY,		/* queue, auth → control: status + text */
 	IPC_RELAY_SIZE,		/* relay → queue: uint64_t upstream SIZE */

@@ -3,6 +3,9 @@
  * listeners, forks one process per role with only the descriptors it
  * needs, and watches them: if a role dies, the daemon stops; SIGTERM
  * stops the smtp role first (it drains) and then the others.
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_PARENT_H
 #define SMTPD_PARENT_H

@@ -2,7 +2,7 @@
  * role_control.c — the control role: the submitctl socket (conf
  * `control "PATH"`, mode 0660, owner root, group of the daemon's user),
  * bound as root, then chrooted to /var/empty.  One request per
- * connection (framing in smtpd/ctl_client.h); the request goes to the
+ * connection (framing in ctl/ctl_client.h); the request goes to the
  * role that owns the answer (queue commands to the queue role, "show
  * limits" and "unlock" to the auth role) as IPC_CTL_REQUEST, and its
  * IPC_CTL_REPLY goes back to the client, which is then closed.

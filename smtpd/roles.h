@@ -8,6 +8,9 @@
  *   queue  spool, scheduler, DKIM keys                   ← smtp, → relay
  *   relay  upstream secrets, CA, upstream connections    ← queue
  *   control the submitctl socket                         → queue, auth
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_ROLES_H
 #define SMTPD_ROLES_H

@@ -1,6 +1,9 @@
 /*
  * smtp_server.h — the listeners of the smtp role: TLS server contexts for
  * each pki, the listening sockets, accepting clients into sessions.
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_SMTP_SERVER_H
 #define SMTPD_SMTP_SERVER_H

@@ -2,6 +2,9 @@
  * smtp_session.h — one client's ESMTP submission session (RFC 5321,
  * RFC 6409, RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 2920 PIPELINING,
  * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2034 ENHANCEDSTATUSCODES).
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_SMTP_SESSION_H
 #define SMTPD_SMTP_SESSION_H

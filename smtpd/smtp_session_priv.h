@@ -3,6 +3,9 @@
  * of the SMTP session: smtp_session.c (state machine and commands),
  * smtp_auth.c (the AUTH exchange) and smtp_data.c (receiving DATA).  One
  * state machine split for size: the three call each other (below).
+ *
+ * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
+ * includes it.
  */
 #ifndef SMTPD_SMTP_SESSION_PRIV_H
 #define SMTPD_SMTP_SESSION_PRIV_H
