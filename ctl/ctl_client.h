@@ -18,8 +18,8 @@
  * their IPC or their state: the roles answer requests themselves
  * (smtpd/ctl_serve.h).
  */
-#ifndef SMTPD_CTL_CLIENT_H
-#define SMTPD_CTL_CLIENT_H
+#ifndef CTL_CTL_CLIENT_H
+#define CTL_CTL_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>

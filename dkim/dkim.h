@@ -17,8 +17,8 @@
  * dkim/: DKIM over buffers and key files.  Sits on lib/ only: knows
  * nothing of the config, SMTP sessions, the queue or the roles.
  */
-#ifndef SMTPD_DKIM_H
-#define SMTPD_DKIM_H
+#ifndef DKIM_DKIM_H
+#define DKIM_DKIM_H
 
 #include <stddef.h>
 #include <time.h>

@@ -12,8 +12,8 @@
  * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
  * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
-#ifndef SMTPD_IPC_H
-#define SMTPD_IPC_H
+#ifndef LIB_IPC_H
+#define LIB_IPC_H
 
 #include <stddef.h>
 #include <stdint.h>

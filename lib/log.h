@@ -8,8 +8,8 @@
  * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
  * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
-#ifndef SMTPD_LOG_H
-#define SMTPD_LOG_H
+#ifndef LIB_LOG_H
+#define LIB_LOG_H
 
 #include <stdarg.h>
 

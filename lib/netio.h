@@ -17,8 +17,8 @@
  * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
  * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
-#ifndef SMTPD_NETIO_H
-#define SMTPD_NETIO_H
+#ifndef LIB_NETIO_H
+#define LIB_NETIO_H
 
 #include <stddef.h>
 #include <time.h>

@@ -7,8 +7,8 @@
  * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
  * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
-#ifndef SMTPD_PRIVSEP_H
-#define SMTPD_PRIVSEP_H
+#ifndef LIB_PRIVSEP_H
+#define LIB_PRIVSEP_H
 
 /* privsep_title_init: remember argv's space so titles can be shown in ps. */
 void	privsep_title_init(int argc, char **argv);

@@ -6,8 +6,8 @@
  * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
  * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
-#ifndef SMTPD_REQTAB_H
-#define SMTPD_REQTAB_H
+#ifndef LIB_REQTAB_H
+#define LIB_REQTAB_H
 
 #include <stddef.h>
 #include <stdint.h>

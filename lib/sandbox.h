@@ -7,8 +7,8 @@
  * (submitd.h).  Includes nothing of submitd outside lib/: no code of the
  * config, SMTP, DKIM, users, the queue, the relay or the roles.
  */
-#ifndef SMTPD_SANDBOX_H
-#define SMTPD_SANDBOX_H
+#ifndef LIB_SANDBOX_H
+#define LIB_SANDBOX_H
 
 /* sandbox_apply: installs ROLE's filter; fatal if it cannot. */
 void	sandbox_apply(const char *role);

@@ -6,8 +6,8 @@
  * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
  * nothing of sockets, the config, the queue or the roles.
  */
-#ifndef SMTPD_MSG_HEADER_H
-#define SMTPD_MSG_HEADER_H
+#ifndef PROTO_MSG_HEADER_H
+#define PROTO_MSG_HEADER_H
 
 #include <stddef.h>
 

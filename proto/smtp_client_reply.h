@@ -8,8 +8,8 @@
  * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
  * nothing of sockets, the config, the queue or the roles.
  */
-#ifndef SMTPD_SMTP_CLIENT_REPLY_H
-#define SMTPD_SMTP_CLIENT_REPLY_H
+#ifndef PROTO_SMTP_CLIENT_REPLY_H
+#define PROTO_SMTP_CLIENT_REPLY_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * nothing of SMTP sessions, IPC or the roles; it reaches the relay through
  * struct queue_relay_ops.
  */
-#ifndef SMTPD_SIGNER_H
-#define SMTPD_SIGNER_H
+#ifndef QUEUE_SIGNER_H
+#define QUEUE_SIGNER_H
 
 #include <stddef.h>
 

@@ -14,8 +14,8 @@
  * roles: it takes a message file and an envelope, and answers through a
  * callback.
  */
-#ifndef SMTPD_RELAY_H
-#define SMTPD_RELAY_H
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,8 +7,8 @@
  * roles: it takes a message file and an envelope, and answers through a
  * callback.
  */
-#ifndef SMTPD_RELAY_CONNECT_H
-#define SMTPD_RELAY_CONNECT_H
+#ifndef RELAY_RELAY_CONNECT_H
+#define RELAY_RELAY_CONNECT_H
 
 struct event_base;
 struct evdns_base;

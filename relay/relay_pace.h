@@ -8,8 +8,8 @@
  * roles: it takes a message file and an envelope, and answers through a
  * callback.
  */
-#ifndef SMTPD_RELAY_PACE_H
-#define SMTPD_RELAY_PACE_H
+#ifndef RELAY_RELAY_PACE_H
+#define RELAY_RELAY_PACE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * roles: it takes a message file and an envelope, and answers through a
  * callback.
  */
-#ifndef SMTPD_RELAY_SESSION_H
-#define SMTPD_RELAY_SESSION_H
+#ifndef RELAY_RELAY_SESSION_H
+#define RELAY_RELAY_SESSION_H
 
 #include <sys/types.h>
 #include <sys/queue.h>
