@@ -73,10 +73,10 @@ user:
 check: all unit user
 	@BUILD=$(BUILD) tests/run-all
 
-# Every #include runs down the floors (README.md, "Layout"); make check
-# runs it too, with its own tests (tests/tools/test_check_layers.py).
-layers:
-	@/usr/bin/python3 tests/tools/check_layers.py
+# Every #include and every call runs down the floors (README.md, "Layout");
+# make check runs it too, with its own tests (tests/tools/test_check_layers.py).
+layers: all
+	@/usr/bin/python3 tests/tools/check_layers.py --calls $(BUILD)/obj
 
 asan:
 	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \

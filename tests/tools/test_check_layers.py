@@ -1,10 +1,13 @@
 """The layering check (tests/tools/check_layers.py): passes on the tree as
-it is, and fails, naming file:line, on trees made wrong on purpose in a
-temporary directory: an upward include (from a .c and from a .h), an
-include of a folder that is not a floor, an include without a folder, and
-a new folder of C sources that takes no floor."""
+it is (its sources, and the objects of $BUILD), and fails, naming
+file:line, on trees made wrong on purpose in a temporary directory: an
+upward include (from a .c and from a .h), an include of a folder that is
+not a floor, an include without a folder, a new folder of C sources that
+takes no floor; and, on objects compiled there, an upward call hidden
+from the include check and two files calling each other."""
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +32,19 @@ class TheTree(unittest.TestCase):
         self.assertRegex(r.stdout, r"^check_layers: \d+ files, every "
                          r"include runs downward \(lib < conf < proto < dkim "
                          r"< auth < relay < queue < ctl < smtpd\)\n$")
+
+    def test_repository_calls_run_downward(self):
+        objdir = os.path.join(ROOT, os.environ.get("BUILD", "build"), "obj")
+        self.assertTrue(os.path.isdir(objdir), "build first: no " + objdir)
+        r = run("--calls", objdir, ROOT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"check_layers: (\d+) objects, (\d+) file-to-file "
+                      r"calls, every call runs downward, no circle but the "
+                      r"kept ones\n$", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        # nm was read: dozens of objects, and they call each other
+        self.assertGreater(int(m.group(1)), 50)
+        self.assertGreater(int(m.group(2)), 100)
 
     def test_graph_lists_only_downward_edges(self):
         r = run("--graph", ROOT)
@@ -131,6 +147,72 @@ class WrongTrees(unittest.TestCase):
     def test_usage_errors(self):
         self.assertEqual(run("--bogus").returncode, 2)
         self.assertEqual(run(os.path.join(self.root, "none")).returncode, 2)
+        self.assertEqual(run("--calls").returncode, 2)
+        self.assertEqual(run("--calls", os.path.join(self.root, "none"),
+                             self.root).returncode, 2)
+
+
+class WrongCalls(unittest.TestCase):
+    """Objects compiled from a small tree: calls, not includes."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="layers.")
+        self.addCleanup(shutil.rmtree, self.root)
+        self.obj = os.path.join(self.root, "build", "obj")
+        self.unit("lib/log", "void log_info(void);\nvoid log_info(void) {}\n")
+        self.unit("queue/queue", "void log_info(void);\n"
+                  "void queue_new(void);\n"
+                  "void queue_new(void) { log_info(); }\n")
+
+    def unit(self, name, text):
+        src = os.path.join(self.root, name + ".c")
+        obj = os.path.join(self.obj, name + ".o")
+        for d in (os.path.dirname(src), os.path.dirname(obj)):
+            os.makedirs(d, exist_ok=True)
+        with open(src, "w") as f:
+            f.write(text)
+        subprocess.run(["cc", "-c", "-o", obj, src], check=True, timeout=60)
+
+    def test_right_calls_pass(self):
+        r = run("--calls", self.obj, self.root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("check_layers: 2 objects, 1 file-to-file calls, every "
+                      "call runs downward", r.stdout)
+
+    def test_upward_call_without_include_fails(self):
+        # lib/ declares a function of queue/ by hand: no include to see
+        self.unit("lib/log", "void queue_new(void);\nvoid log_info(void);\n"
+                  "void log_info(void) { queue_new(); }\n")
+        r = run(self.root)
+        self.assertEqual(r.returncode, 0, "the include check cannot see it")
+        r = run("--calls", self.obj, self.root)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("lib/log.o calls queue_new() of queue/queue.c, which "
+                      "runs upward: queue/ is above lib/", r.stderr)
+
+    def test_files_calling_each_other_fail(self):
+        self.unit("queue/queue_sched", "void queue_settle(void);\n"
+                  "void queue_sched_add(void);\n"
+                  "void queue_sched_add(void) { queue_settle(); }\n")
+        self.unit("queue/queue_done", "void queue_sched_add(void);\n"
+                  "void queue_settle(void);\n"
+                  "void queue_settle(void) { queue_sched_add(); }\n")
+        r = run("--calls", self.obj, self.root)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("files that call each other in a circle: "
+                      "queue/queue_done -> queue/queue_sched (queue_sched_add); "
+                      "queue/queue_sched -> queue/queue_done (queue_settle)",
+                      r.stderr)
+
+    def test_the_kept_circle_passes(self):
+        self.unit("smtpd/smtp_session", "void smtp_auth_command(void);\n"
+                  "void smtp_reply(void);\n"
+                  "void smtp_reply(void) { smtp_auth_command(); }\n")
+        self.unit("smtpd/smtp_auth", "void smtp_reply(void);\n"
+                  "void smtp_auth_command(void);\n"
+                  "void smtp_auth_command(void) { smtp_reply(); }\n")
+        r = run("--calls", self.obj, self.root)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":
