@@ -88,7 +88,20 @@ class Privsep(harness.SubmitdTest):
             lambda: (lambda c: c if len(c) == len(ROLES) else None)(
                 children(self.submitd.proc.pid)), 10, what="every role")
         self.assertEqual(sorted(got), sorted(ROLES))
+        # A role is named at fork and sets itself up as root (keys, CA
+        # bundle, store) before it drops: wait for that, or a check of
+        # its user races with its start.  A role that never drops still
+        # fails here, or in the checks of its user.
+        harness.wait_for(lambda: all(self.dropped(pid) for pid in got.values()),
+                         10, what="every role to drop root")
         return got
+
+    @staticmethod
+    def dropped(pid):
+        try:
+            return status(pid)["Uid"].split()[0] != "0"
+        except (OSError, KeyError, IndexError):
+            return False
 
     def submit(self, body_tag=b""):
         msg = sample_message(body=b"privsep test " + body_tag + b"\r\n")
