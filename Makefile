@@ -59,6 +59,7 @@ $(BUILD)/submitctl: $(BUILD)/obj/ctl/submitctl.o $(BUILD)/libsubmitd.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsubmitd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(shell pkg-config --cflags check) \
+	    -DTESTDATA_DIR='"$(abspath tests/testdata)"' \
 	    -o $@ $< $(BUILD)/libsubmitd.a $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BINS)

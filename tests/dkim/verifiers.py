@@ -18,16 +18,11 @@ PY = "/usr/bin/python3"
 
 
 def testdata_dir():
-    """$SUBMITD_TESTDATA, else <git top>/../shared/testdata."""
+    """$SUBMITD_TESTDATA, else <repository>/tests/testdata."""
     env = os.environ.get("SUBMITD_TESTDATA")
     if env:
         return env
-    try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=HERE,
-                             capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        top = REPO
-    return os.path.normpath(os.path.join(top, "..", "shared", "testdata"))
+    return os.path.join(REPO, "tests", "testdata")
 
 
 def ctl(*args, data=b""):

@@ -1,6 +1,6 @@
 """DKIM: submitctl dkim keygen|sign|verify, offline.
 
-First the worked example of RFC 8463 Appendix A (../shared/testdata/rfc8463,
+First the worked example of RFC 8463 Appendix A (tests/testdata/rfc8463,
 or $SUBMITD_TESTDATA/rfc8463): both signatures pass with the RFC's keys, fail
 after one changed byte of the body or of a signed header, the un-hashed
 Ed25519 value fails, and signing the message reproduces the RFC's bh=.

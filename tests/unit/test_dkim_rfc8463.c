@@ -1,6 +1,6 @@
 /*
  * test_dkim_rfc8463.c — the worked example of RFC 8463 Appendix A, from
- * ../shared/testdata/rfc8463: body hash, both signatures verified with the
+ * tests/testdata/rfc8463 (copied from the RFC): body hash, both signatures verified with the
  * RFC's public keys, rejected after one changed byte, re-signed to the same
  * b= octets; and the wrong (un-hashed) Ed25519 value refused.
  */

@@ -39,32 +39,27 @@ util_read(const char *file, size_t *len)
 
 /*
  * The RFC 8463 directory: $SUBMITD_TESTDATA/rfc8463, else
- * ../shared/testdata/rfc8463 from the repository root (the tests run there),
- * else beside the git top level.
+ * tests/testdata/rfc8463 from the repository root (the tests run there),
+ * else the same folder found through the source path the Makefile compiled
+ * (TESTDATA_DIR, an absolute path into this repository).
  */
 static inline const char *
 util_rfcdir(void)
 {
 	static char	 dir[1024];
 	const char	*env;
-	FILE		*fp;
-	size_t		 n;
 
 	if ((env = getenv("SUBMITD_TESTDATA")) != NULL && *env != '\0') {
 		snprintf(dir, sizeof(dir), "%s/rfc8463", env);
 		return dir;
 	}
-	if (access("../shared/testdata/rfc8463/signed.eml", R_OK) == 0)
-		return "../shared/testdata/rfc8463";
-	if ((fp = popen("git rev-parse --show-toplevel 2>/dev/null", "r")) != NULL) {
-		if (fgets(dir, sizeof(dir) - 40, fp) != NULL) {
-			n = strcspn(dir, "\n");
-			snprintf(dir + n, sizeof(dir) - n, "/../shared/testdata/rfc8463");
-		}
-		pclose(fp);
-		return dir;
-	}
-	return "../shared/testdata/rfc8463";
+	if (access("tests/testdata/rfc8463/signed.eml", R_OK) == 0)
+		return "tests/testdata/rfc8463";
+#ifdef TESTDATA_DIR
+	return TESTDATA_DIR "/rfc8463";
+#else
+	return "tests/testdata/rfc8463";
+#endif
 }
 
 static inline char *
