@@ -1,6 +1,8 @@
 # submitd — build, test, install.  See README.md.
 #
 #   make            build/submitd, build/submitctl
+#   make deps       install the Debian packages debian/control names (as
+#                   root; else name the missing ones and fail)
 #   make check      unit tests (Check), the layering check, integration tests
 #   make layers     the layering check alone (tests/tools/check_layers.py)
 #   make asan       the same programs with ASan/UBSan, in build-asan/
@@ -70,8 +72,16 @@ user:
 	    echo "useradd _submitd"; \
 	    useradd -r -M -d /var/empty -s /usr/sbin/nologin _submitd; fi
 
-# Unit tests, then integration tests against the programs in $(BUILD).
-check: all unit user
+# The Debian packages of debian/control (Build-Depends and Depends), the one
+# list: installed when root, else named, and make fails.
+deps:
+	@tests/tools/deps.sh --install
+
+# Installs what is missing (make deps), then the unit tests, then the
+# integration tests against the programs in $(BUILD).  The build runs in a
+# second make, which reads the pkg-config flags after the install.
+check: deps
+	@$(MAKE) --no-print-directory all unit user
 	@BUILD=$(BUILD) tests/run-all
 
 # Every #include and every call runs down the floors (README.md, "Layout");
@@ -96,7 +106,7 @@ soak: all user
 	    QUEUE_CRASH_CLIENTS=$(SOAK_CLIENTS) BUILD=$(abspath $(BUILD)) \
 	    /usr/bin/python3 -m unittest -v test_queue_crash
 
-demo: user
+demo: deps user
 	@tests/demo.sh
 
 bench: all
@@ -118,4 +128,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit user check layers asan check-asan demo bench install clean soak
+.PHONY: all deps unit user check layers asan check-asan demo bench install clean soak

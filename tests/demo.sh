@@ -17,22 +17,10 @@ SUBMITCTL=$REPO/$BUILD/submitctl
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-# --- what the demo needs (Debian 12) ------------------------------------
-# build-essential ... libsodium-dev: to build, if `make demo` did not yet
-need=""
-for p in build-essential pkg-config libtls-dev libevent-dev libsodium-dev \
-    libssl-dev python3-aiosmtpd python3-dkim swaks openssl ca-certificates; do
-	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
-done
-if [ -n "$need" ]; then
-	if [ "$(id -u)" -eq 0 ]; then
-		say "installing$need"
-		apt-get install -y --no-install-recommends $need >/dev/null ||
-		    { apt-get update >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }
-	else
-		echo "demo: missing Debian packages:$need (run as root, or apt-get install them)" >&2
-		exit 1
-	fi
+# --- what the demo needs (Debian 12): debian/control, the one list ----
+if ! tests/tools/deps.sh --missing >/dev/null; then
+	say "installing the Debian packages debian/control names"
+	tests/tools/deps.sh --install
 fi
 if [ ! -x "$SUBMITD" ] || [ ! -x "$SUBMITCTL" ]; then
 	say "building submitd"
