@@ -30,6 +30,7 @@ struct conf_pki {
 	char		*name;
 	char		*cert_file;
 	char		*key_file;
+	int		 line;	/* where it was declared */
 };
 
 struct conf_listen {
@@ -61,6 +62,7 @@ struct conf_dkim {
 	enum dkim_alg	 alg;
 	char		*key_file;
 	int		 canon_simple;	/* 0 relaxed/relaxed, 1 simple/simple */
+	int		 line;	/* where it was declared */
 };
 
 struct conf_relay {
@@ -69,6 +71,7 @@ struct conf_relay {
 	char		 port[6];	/* numeric, "465" or "587" by default */
 	char		*secrets_file;
 	char		*ca_file;	/* NULL: system CA store */
+	int		 secrets_line, ca_line;	/* where they were named */
 	struct conf_rate msgs_per_login;	/* "relay limit messages N per hour" */
 	unsigned	 max_sessions;	/* parallel upstream connections */
 };
@@ -94,6 +97,7 @@ struct conf {
 	struct conf_listen	*listen;	size_t nlisten;
 	struct conf_cidr	*allow;		size_t nallow;
 	char			*users_file;
+	int			 users_line;	/* where it was named, 0: default */
 
 	uint64_t		 max_message_size;	/* octets, 35M */
 	unsigned		 max_rcpt_per_msg;	/* 100 */

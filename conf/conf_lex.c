@@ -10,57 +10,39 @@
 #include <sodium.h>
 
 #include "conf/conf_lex.h"
+#include "lib/fileset.h"
 
 int
 conf_reader_open(struct conf_reader *r, const char *file, FILE *errf,
     unsigned *mode)
 {
-	struct stat	 st;
+	unsigned	 m;
 
 	memset(r, 0, sizeof(*r));
 	r->file = file;
 	r->errf = errf;
-	r->fd = open(file, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (r->fd == -1) {
-		fprintf(errf, "%s: %s\n", file, strerror(errno));
-		r->nerr++;
-		return -1;
-	}
-	if (fstat(r->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		fprintf(errf, "%s: not a regular file\n", file);
-		close(r->fd);
-		r->fd = -1;
+	/* Read whole, through the one door a reload can fill (fileset.h). */
+	if (fileset_read(file, FILESET_FILE_MAX, &r->mem, &r->memlen, &m) == -1) {
+		if (errno == EINVAL)
+			fprintf(errf, "%s: not a regular file\n", file);
+		else
+			fprintf(errf, "%s: %s\n", file, strerror(errno));
+		r->mem = NULL;
 		r->nerr++;
 		return -1;
 	}
 	if (mode != NULL)
-		*mode = st.st_mode & 07777;
+		*mode = m;
 	return 0;
 }
 
-/* Next input octet, or -1 at the end of the file or on a read error. */
+/* Next input octet, or -1 at the end of the file. */
 static int
 reader_getc(struct conf_reader *r)
 {
-	ssize_t	 n;
-
-	if (r->iopos == r->iolen) {
-		if (r->eof)
-			return -1;
-		do
-			n = read(r->fd, r->io, sizeof(r->io));
-		while (n == -1 && errno == EINTR);
-		if (n <= 0) {
-			if (n == -1)
-				conf_error(r, r->line + 1, "read: %s",
-				    strerror(errno));
-			r->eof = 1;
-			return -1;
-		}
-		r->iolen = (size_t)n;
-		r->iopos = 0;
-	}
-	return (unsigned char)r->io[r->iopos++];
+	if (r->mem == NULL || r->iopos == r->memlen)
+		return -1;
+	return (unsigned char)r->mem[r->iopos++];
 }
 
 int
@@ -103,10 +85,9 @@ conf_reader_next(struct conf_reader *r, char **line)
 void
 conf_reader_close(struct conf_reader *r)
 {
-	if (r->fd != -1)
-		close(r->fd);
-	r->fd = -1;
-	sodium_memzero(r->io, sizeof(r->io));
+	fileset_buf_free(r->mem, r->memlen);
+	r->mem = NULL;
+	r->memlen = 0;
 	sodium_memzero(r->buf, sizeof(r->buf));
 }
 

@@ -22,13 +22,12 @@
 struct conf_reader {
 	const char	*file;
 	FILE		*errf;
-	int		 fd;
+	char		*mem;		/* the whole file (lib/fileset.h) */
+	size_t		 memlen;
 	int		 line;		/* number of the line last returned */
 	int		 nerr;		/* errors reported so far */
 	int		 eof;
 	size_t		 iopos;
-	size_t		 iolen;
-	char		 io[4096];
 	char		 buf[CONF_LINE_MAX + 1];
 };
 

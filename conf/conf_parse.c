@@ -260,6 +260,7 @@ st_pki(struct parser *p, char **w, size_t n)
 	pki->name = xstrdup(w[1]);
 	pki->cert_file = cert;
 	pki->key_file = key;
+	pki->line = p->r.line;
 }
 
 /* Fills SS with numeric address ADDR and PORT; -1 when ADDR is not one. */
@@ -366,6 +367,7 @@ st_users(struct parser *p, char **w, size_t n)
 	    once(p, &p->seen_users, "users") == -1)
 		return;
 	p->conf->users_file = file_word(p, w[1], "users");
+	p->conf->users_line = p->r.line;
 }
 
 /* state "DIR": the auth role's counters (quotas, lockouts). */
@@ -558,6 +560,7 @@ st_dkim(struct parser *p, char **w, size_t n)
 		return;
 	d.domain = xstrdup(w[2]);
 	d.selector = xstrdup(w[4]);
+	d.line = p->r.line;
 	dp = grow(&c->dkim, &c->ndkim, sizeof(*dp));
 	*dp = d;
 }
@@ -660,6 +663,7 @@ st_relay(struct parser *p, char **w, size_t n)
 		    once(p, &p->seen_relay_ca, "relay ca") == -1)
 			return;
 		r->ca_file = file_word(p, w[2], "relay ca");
+		r->ca_line = p->r.line;
 		return;
 	}
 	if (n >= 2 && strcmp(w[1], "limit") == 0) {
@@ -677,6 +681,7 @@ st_relay(struct parser *p, char **w, size_t n)
 		return;
 	if ((r->secrets_file = file_word(p, w[3], "relay secrets")) == NULL)
 		return;
+	r->secrets_line = p->r.line;
 	p->conf->has_relay = 1;
 }
 

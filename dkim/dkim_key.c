@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "dkim/dkim.h"
+#include "lib/fileset.h"
 #include "lib/log.h"
 
 #define KEYFILE_MAX	(64 * 1024)
@@ -48,35 +49,13 @@ static char *
 file_read(const char *file, size_t *len, char *err, size_t errlen)
 {
 	char	*buf;
-	ssize_t	 n;
-	size_t	 got = 0;
-	int	 fd;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	/* Through the one door a reload can fill (lib/fileset.h). */
+	if (fileset_read(file, KEYFILE_MAX, &buf, len, NULL) == -1) {
+		snprintf(err, errlen, "%s: %s", file, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 		return NULL;
 	}
-	if ((buf = malloc(KEYFILE_MAX + 1)) == NULL) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", file);
-		return NULL;
-	}
-	while (got < KEYFILE_MAX &&
-	    (n = read(fd, buf + got, KEYFILE_MAX - got)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "%s: %s", file, strerror(errno));
-			close(fd);
-			sodium_memzero(buf, KEYFILE_MAX + 1);
-			free(buf);
-			return NULL;
-		}
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
 	return buf;
 }
 

@@ -22,6 +22,7 @@
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
+#include "lib/fileset.h"
 #include "lib/log.h"
 #include "relay/relay.h"
 #include "relay/relay_pace.h"
@@ -34,7 +35,7 @@ static int
 relay_tls_setup(struct relay *r)
 {
 	const char	*file = r->conf->relay.ca_file;
-	uint8_t		*mem;
+	char		*mem;
 	size_t		 len;
 
 	if ((r->tls_config = tls_config_new()) == NULL) {
@@ -43,17 +44,18 @@ relay_tls_setup(struct relay *r)
 	}
 	if (file == NULL)
 		file = tls_default_ca_cert_file();
-	if ((mem = tls_load_file(file, &len, NULL)) == NULL) {
+	/* Through the one door a reload can fill (lib/fileset.h). */
+	if (fileset_read(file, FILESET_FILE_MAX, &mem, &len, NULL) == -1) {
 		log_warn("relay: ca %s", file);
 		return -1;
 	}
-	if (tls_config_set_ca_mem(r->tls_config, mem, len) == -1) {
+	if (tls_config_set_ca_mem(r->tls_config, (uint8_t *)mem, len) == -1) {
 		log_warnx("relay: ca %s: %s", file,
 		    tls_config_error(r->tls_config));
-		tls_unload_file(mem, len);
+		fileset_buf_free(mem, len);
 		return -1;
 	}
-	tls_unload_file(mem, len);
+	fileset_buf_free(mem, len);
 	return 0;
 }
 

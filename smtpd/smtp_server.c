@@ -13,6 +13,7 @@
 #include <tls.h>
 
 #include "conf/conf.h"
+#include "lib/fileset.h"
 #include "lib/log.h"
 #include "smtpd/smtp_server.h"
 #include "smtpd/smtp_session.h"
@@ -40,24 +41,28 @@ smtp_tls_server(const struct conf_pki *pki)
 {
 	struct tls_config	*cfg;
 	struct tls		*ctx = NULL;
-	uint8_t			*cert = NULL, *key = NULL;
-	size_t			 certlen, keylen;
+	char			*cert = NULL, *key = NULL;
+	size_t			 certlen = 0, keylen = 0;
 
 	if ((cfg = tls_config_new()) == NULL) {
 		log_warnx("pki %s: tls_config_new failed", pki->name);
 		return NULL;
 	}
-	if ((cert = tls_load_file(pki->cert_file, &certlen, NULL)) == NULL) {
-		log_warnx("pki %s: %s: %s", pki->name, pki->cert_file,
-		    tls_config_error(cfg) ? tls_config_error(cfg) : "cannot read");
+	/* Through the one door a reload can fill (lib/fileset.h). */
+	if (fileset_read(pki->cert_file, FILESET_FILE_MAX, &cert, &certlen,
+	    NULL) == -1) {
+		log_warn("pki %s: %s", pki->name, pki->cert_file);
+		cert = NULL;
 		goto out;
 	}
-	if ((key = tls_load_file(pki->key_file, &keylen, NULL)) == NULL) {
-		log_warnx("pki %s: %s: %s", pki->name, pki->key_file,
-		    tls_config_error(cfg) ? tls_config_error(cfg) : "cannot read");
+	if (fileset_read(pki->key_file, FILESET_FILE_MAX, &key, &keylen,
+	    NULL) == -1) {
+		log_warn("pki %s: %s", pki->name, pki->key_file);
+		key = NULL;
 		goto out;
 	}
-	if (tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) == -1 ||
+	if (tls_config_set_keypair_mem(cfg, (uint8_t *)cert,
+	    certlen, (uint8_t *)key, keylen) == -1 ||
 	    tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
 	    TLS_PROTOCOL_TLSv1_3) == -1 ||
 	    tls_config_set_session_lifetime(cfg, 300) == -1) {
@@ -71,9 +76,8 @@ smtp_tls_server(const struct conf_pki *pki)
 		ctx = NULL;
 	}
 out:
-	if (key)
-		tls_unload_file(key, keylen);
-	free(cert);
+	fileset_buf_free(key, keylen);
+	fileset_buf_free(cert, certlen);
 	tls_config_free(cfg);	/* the context keeps what it needs */
 	return ctx;
 }

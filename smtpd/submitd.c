@@ -9,74 +9,18 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <tls.h>
 
-#include "auth/users.h"
 #include "conf/conf.h"
-#include "conf/secrets.h"
 #include "lib/log.h"
-#include "smtpd/parent.h"
 #include "lib/privsep.h"
-#include "queue/signer.h"
+#include "smtpd/config.h"
+#include "smtpd/parent.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: submitd [-dnv] [-f file]\n");
 	exit(1);
-}
-
-/* Each pki's files can be read. */
-static int
-check_pki(const struct conf *conf)
-{
-	size_t	 i, len;
-	int	 bad = 0;
-
-	for (i = 0; i < conf->npki; i++) {
-		const char *files[2] = { conf->pki[i].cert_file,
-		    conf->pki[i].key_file };
-		int	 j;
-
-		for (j = 0; j < 2; j++) {
-			uint8_t	*buf = tls_load_file(files[j], &len, NULL);
-
-			if (buf == NULL) {
-				fprintf(stderr, "%s: pki %s: %s: %s\n", conf->file,
-				    conf->pki[i].name, files[j], strerror(errno));
-				bad = 1;
-			} else
-				tls_unload_file(buf, len);
-		}
-	}
-	return bad ? -1 : 0;
-}
-
-/*
- * Everything the configuration names can be read and parsed: the roles
- * read them again for themselves, so nothing is kept here (the parent
- * holds no secret while the daemon runs).
- */
-static int
-check_files(const struct conf *conf)
-{
-	struct users	*users;
-	struct secrets	*secrets;
-	struct signer	*signer;
-	int		 bad = 0;
-
-	if (check_pki(conf) == -1)
-		bad = 1;
-	if ((users = users_load(conf->users_file, stderr)) == NULL)
-		bad = 1;
-	users_free(users);
-	if ((secrets = secrets_load(conf->relay.secrets_file, stderr)) == NULL)
-		bad = 1;
-	secrets_free(secrets);
-	if ((signer = signer_new(conf)) == NULL)
-		bad = 1;
-	signer_free(signer);
-	return bad ? -1 : 0;
 }
 
 int
@@ -103,7 +47,7 @@ main(int argc, char *argv[])
 		fatalx("sodium_init failed");
 	if ((conf = conf_load(file, stderr)) == NULL)
 		return 1;
-	if (check_files(conf) == -1) {
+	if (config_check(conf, stderr) == -1) {
 		conf_free(conf);
 		return 1;
 	}

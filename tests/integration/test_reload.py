@@ -1,0 +1,174 @@
+"""Issue 14 section 1: submitd -n loads everything the config points at
+(certificates and keys, DKIM keys, users, secrets, CA), each error with
+the file:line: of the statement that named the file; live reload
+(SIGHUP, submitctl reload)."""
+
+import os
+import re
+import subprocess
+
+import harness
+from harness import SubmitdTest, conf_text, write_file
+
+
+def openssl(*args, cwd=None):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def make_leaf(d, name, days=30, start=None, ca=None):
+    """A certificate for localhost signed by the test CA, valid DAYS days
+    (negative: expired), key unencrypted.  Returns (crt, key)."""
+    ca = ca or harness.certs()
+    crt, key = os.path.join(d, name + ".crt"), os.path.join(d, name + ".key")
+    ext = os.path.join(d, name + ".ext")
+    write_file(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    csr = os.path.join(d, name + ".csr")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+            "-out", csr, "-subj", "/CN=" + name)
+    if days > 0:
+        openssl("x509", "-req", "-in", csr, "-CA", ca["ca"], "-CAkey",
+                os.path.join(ca["dir"], "ca.key"), "-CAcreateserial",
+                "-days", str(days), "-out", crt, "-extfile", ext)
+    else:
+        # expired: valid from two days ago until yesterday (openssl ca
+        # -startdate/-enddate would need a CA database; x509 -not_before
+        # is OpenSSL 3.4+, so use the test CA's `openssl ca`-free path:
+        # a self-made validity through faketime is not available either)
+        openssl("x509", "-req", "-in", csr, "-CA", ca["ca"], "-CAkey",
+                os.path.join(ca["dir"], "ca.key"), "-CAcreateserial",
+                "-days", "1", "-out", crt, "-extfile", ext,
+                "-preserve_dates")
+    os.chmod(key, 0o600)
+    return crt, key
+
+
+class CheckFiles(SubmitdTest):
+    """-n on a config whose files are wrong: refused, file:line:."""
+    START_SMARTHOST = False
+    START_SUBMITD = False
+
+    def check(self, text):
+        p = os.path.join(self.dir, "check.conf")
+        write_file(p, text)
+        r = subprocess.run([harness.SUBMITD, "-n", "-f", p],
+                           capture_output=True, text=True, timeout=60)
+        return p, r
+
+    def line_of(self, text, prefix):
+        for i, line in enumerate(text.splitlines(), 1):
+            if line.startswith(prefix):
+                return i
+        raise AssertionError(prefix)
+
+    def pki(self, crt, key):
+        text = conf_text(self)
+        return re.sub(r'(?m)^pki .*$', 'pki localhost cert "%s" key "%s"'
+                      % (crt, key), text)
+
+    def refused(self, text, prefix, what):
+        p, r = self.check(text)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        n = self.line_of(text, prefix)
+        self.assertRegex(r.stderr, re.escape("%s:%d: " % (p, n)) + ".*" + what)
+        return r
+
+    def test_good(self):
+        p, r = self.check(conf_text(self))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("expires", r.stderr)
+
+    def test_garbage_cert(self):
+        bad = os.path.join(self.dir, "garbage.crt")
+        write_file(bad, "this is not a certificate\n")
+        self.refused(self.pki(bad, self.certs["key"]), "pki ",
+                     "no PEM certificate")
+
+    def test_missing_key(self):
+        self.refused(self.pki(self.certs["crt"],
+                              os.path.join(self.dir, "nope.key")),
+                     "pki ", "No such file")
+
+    def test_garbage_key(self):
+        bad = os.path.join(self.dir, "garbage.key")
+        write_file(bad, "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+                   "-----END PRIVATE KEY-----\n", 0o600)
+        self.refused(self.pki(self.certs["crt"], bad), "pki ",
+                     "not a private key")
+
+    def test_mismatched_key(self):
+        self.refused(self.pki(self.certs["crt"], self.certs["wrong_key"]),
+                     "pki ", "does not match")
+
+    def test_expired_cert(self):
+        crt = os.path.join(self.dir, "expired.crt")
+        key = self.certs["key"]
+        # the localhost key, a certificate that ended in 2001
+        openssl("req", "-new", "-key", key, "-out",
+                os.path.join(self.dir, "e.csr"), "-subj", "/CN=localhost")
+        openssl("x509", "-req", "-in", os.path.join(self.dir, "e.csr"),
+                "-signkey", key, "-out", crt, "-not_before",
+                "20000101000000Z", "-not_after", "20010101000000Z") \
+            if _has_not_after() else _expired_by_faketime(self, key, crt)
+        self.refused(self.pki(crt, key), "pki ", "expired on 2001-01-01")
+
+    def test_expiring_soon_warns(self):
+        crt, key = make_leaf(self.dir, "soon", days=5)
+        p, r = self.check(self.pki(crt, key))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        n = self.line_of(self.pki(crt, key), "pki ")
+        self.assertRegex(r.stderr, re.escape("%s:%d: warning: " % (p, n)) +
+                         ".*expires on .* in [45] days")
+
+    def test_missing_dkim_key(self):
+        text = conf_text(self) + (
+            'dkim domain example.org selector s1 ed25519 key "%s"\n'
+            % os.path.join(self.dir, "nope.key"))
+        self.refused(text, "dkim ", "No such file")
+
+    def test_wrong_dkim_key(self):
+        bad = os.path.join(self.dir, "bad.dkim")
+        write_file(bad, "garbage\n", 0o600)
+        text = conf_text(self) + (
+            'dkim domain example.org selector s1 ed25519 key "%s"\n' % bad)
+        self.refused(text, "dkim ", "s1")
+
+    def test_bad_users_file(self):
+        write_file(self.users_file, "nonsense line\n", 0o600)
+        r = self.refused(conf_text(self), "users ", "users: ")
+        self.assertIn(self.users_file + ":1:", r.stderr)
+
+    def test_missing_secrets(self):
+        os.unlink(self.secrets_file)
+        self.refused(conf_text(self), "relay smtp", "relay secrets: ")
+
+    def test_garbage_ca(self):
+        bad = os.path.join(self.dir, "garbage.ca")
+        write_file(bad, "nope\n")
+        text = re.sub(r'(?m)^relay ca .*$', 'relay ca "%s"' % bad,
+                      conf_text(self))
+        self.refused(text, "relay ca ", "no PEM certificate")
+
+
+def _has_not_after():
+    r = subprocess.run(["openssl", "x509", "-help"], capture_output=True,
+                       text=True)
+    return "-not_after" in (r.stdout + r.stderr)
+
+
+def _expired_by_faketime(t, key, crt):
+    """OpenSSL 3.0 (Debian 12): a CA database lets `openssl ca` set
+    -startdate/-enddate in the past."""
+    d = os.path.join(t.dir, "expca")
+    os.makedirs(d)
+    write_file(os.path.join(d, "index.txt"), "")
+    write_file(os.path.join(d, "serial"), "01\n")
+    write_file(os.path.join(d, "ca.cnf"),
+               "[ca]\ndefault_ca=x\n[x]\ndatabase=%s/index.txt\n"
+               "serial=%s/serial\nnew_certs_dir=%s\ndefault_md=sha256\n"
+               "policy=p\n[p]\ncommonName=supplied\n" % (d, d, d))
+    csr = os.path.join(t.dir, "e.csr")
+    openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=localhost")
+    openssl("ca", "-batch", "-config", os.path.join(d, "ca.cnf"),
+            "-selfsign", "-keyfile", key, "-in", csr, "-out", crt,
+            "-startdate", "20000101000000Z", "-enddate", "20010101000000Z")
