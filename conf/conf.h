@@ -80,6 +80,9 @@ struct conf_timeouts {			/* seconds, RFC 5321 4.5.3.2 */
 	time_t		 command;	/* waiting for a command: 300 */
 	time_t		 data_block;	/* between DATA chunks: 180 */
 	time_t		 tls_handshake;	/* 60 */
+	time_t		 command_line;	/* first octet of a line to its end: 120 */
+	time_t		 data_phase;	/* 354 to the final ".": 900 */
+	time_t		 session;	/* connect to close: 3600 */
 };
 
 struct conf {

@@ -691,7 +691,8 @@ st_timeout(struct parser *p, char **w, size_t n)
 	struct conf_timeouts	*t = &p->conf->timeouts;
 	time_t			*out;
 
-	if (nwords(p, n, 3, "timeout command|data|tls-handshake DUR") == -1)
+	if (nwords(p, n, 3, "timeout command|data|tls-handshake|command-line|"
+	    "data-phase|session DUR") == -1)
 		return;
 	if (strcmp(w[1], "command") == 0)
 		out = &t->command;
@@ -699,9 +700,15 @@ st_timeout(struct parser *p, char **w, size_t n)
 		out = &t->data_block;
 	else if (strcmp(w[1], "tls-handshake") == 0)
 		out = &t->tls_handshake;
+	else if (strcmp(w[1], "command-line") == 0)
+		out = &t->command_line;
+	else if (strcmp(w[1], "data-phase") == 0)
+		out = &t->data_phase;
+	else if (strcmp(w[1], "session") == 0)
+		out = &t->session;
 	else {
 		PERR(p, "timeout: unknown timeout '%s' (command, data, "
-		    "tls-handshake)", w[1]);
+		    "tls-handshake, command-line, data-phase, session)", w[1]);
 		return;
 	}
 	duration_word(p, w[2], "timeout", out);
@@ -750,6 +757,9 @@ conf_defaults(struct conf *c, const char *file)
 	c->timeouts.command = 300;
 	c->timeouts.data_block = 180;
 	c->timeouts.tls_handshake = 60;
+	c->timeouts.command_line = 120;
+	c->timeouts.data_phase = 900;
+	c->timeouts.session = 3600;
 }
 
 /* Links each listen to its pki, then checks what must be there. */

@@ -50,6 +50,7 @@ struct netio {
 	struct event		*ev_write;
 	struct event		*ev_timer;
 	time_t			 timeout;
+	size_t			 in_max;	/* stop reading at this much input */
 	int			 paused;
 	int			 want_read;	/* libtls wants POLLIN */
 	int			 want_write;	/* libtls wants POLLOUT */
@@ -64,6 +65,7 @@ struct netio {
 static void	netio_pump(struct netio *);
 static void	netio_arm(struct netio *);
 static void	netio_really_free(struct netio *);
+static void	netio_touch(struct netio *);
 
 static void
 netio_on_fd(evutil_socket_t fd, short what, void *arg)
@@ -199,8 +201,31 @@ void
 netio_set_timeout(struct netio *n, time_t seconds)
 {
 	n->timeout = seconds;
-	if (n->state != NIO_DONE)
+	if (n->state == NIO_DONE)
+		return;
+	/*
+	 * A new timeout starts now: a timer still pending from the previous
+	 * phase (say the handshake's) must not stand in for it.
+	 */
+	evtimer_del(n->ev_timer);
+	if (!n->in_pump)
 		netio_arm(n);
+	else
+		netio_touch(n);
+}
+
+void
+netio_set_input_max(struct netio *n, size_t max)
+{
+	n->in_max = max;
+	if (n->state != NIO_DONE && !n->in_pump)
+		netio_arm(n);
+}
+
+static int
+netio_input_full(const struct netio *n)
+{
+	return n->in_max > 0 && evbuffer_get_length(n->in) >= n->in_max;
 }
 
 void
@@ -261,7 +286,7 @@ netio_arm(struct netio *n)
 
 	switch (n->state) {
 	case NIO_PLAIN:
-		rd = !n->paused;
+		rd = !n->paused && !netio_input_full(n);
 		wr = evbuffer_get_length(n->out) > 0;
 		break;
 	case NIO_PLAIN_THEN_TLS:
@@ -269,7 +294,8 @@ netio_arm(struct netio *n)
 		break;
 	case NIO_HANDSHAKE:
 	case NIO_TLS:
-		rd = n->want_read || (n->state == NIO_TLS && !n->paused);
+		rd = n->want_read || (n->state == NIO_TLS && !n->paused &&
+		    !netio_input_full(n));
 		wr = n->want_write ||
 		    (n->state == NIO_TLS && evbuffer_get_length(n->out) > 0);
 		break;
@@ -425,6 +451,8 @@ netio_read_some(struct netio *n)
 		struct evbuffer_iovec	 v;
 		ssize_t			 r;
 
+		if (netio_input_full(n))
+			break;		/* the owner must take some first */
 		if (evbuffer_reserve_space(n->in, NETIO_READ_CHUNK, &v, 1) < 1)
 			return -1;
 		if (n->state == NIO_TLS) {

@@ -58,8 +58,17 @@ int		 netio_printf(struct netio *, const char *, ...)
 /* netio_output_len: octets still waiting to be written. */
 size_t		 netio_output_len(struct netio *);
 
-/* netio_set_timeout: SECONDS of read inactivity before NETIO_EV_TIMEOUT; 0 = none. */
+/*
+ * netio_set_timeout: SECONDS of read inactivity before NETIO_EV_TIMEOUT;
+ * 0 = none.  The count starts anew at each call, whatever was pending.
+ */
 void		 netio_set_timeout(struct netio *, time_t seconds);
+/*
+ * netio_set_input_max: reading stops while netio_input() holds MAX octets
+ * or more (0 = no bound): the owner's consumption paces the peer, and a
+ * peer the owner no longer reads from cannot grow the buffer.
+ */
+void		 netio_set_input_max(struct netio *, size_t max);
 /* netio_pause / netio_resume: stop and restart reading (back-pressure). */
 void		 netio_pause(struct netio *);
 void		 netio_resume(struct netio *);

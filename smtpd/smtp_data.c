@@ -457,6 +457,7 @@ data_end(struct smtp_session *s)
 {
 	struct smtp_data *d = &s->data;
 
+	smtp_deadline_set(s, 0);
 	if (d->in_header)
 		data_header_end(s);
 	if (d->refusal == DATA_OK)
@@ -517,6 +518,7 @@ data_opened(void *arg, enum queue_status status, int fd, const char *queue_id)
 	}
 	s->state = S_DATA;
 	netio_set_timeout(s->io, s->ctx->conf->timeouts.data_block);
+	smtp_deadline_set(s, s->ctx->conf->timeouts.data_phase);
 	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	smtp_session_resume(s);
 }

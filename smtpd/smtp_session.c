@@ -31,6 +31,9 @@
 /* A command line may be this long (with CRLF) only for AUTH (RFC 4954 4). */
 #define AUTH_LINE_MAX		2048
 #define SMTP_MAX_ERRORS		20	/* bad commands before we hang up */
+#define SMTP_CLOSE_GRACE	10	/* seconds to write the last reply */
+/* Input buffered at most, octets: a line, pipelined commands, or DATA. */
+#define SMTP_INPUT_MAX		(64 * 1024)
 
 #define ST(s)		(1U << (s))
 #define ST_IDLE		(ST(S_GREETED) | ST(S_HELO))
@@ -87,6 +90,7 @@ static const struct smtp_cmd smtp_cmds[] = {
 
 static void	smtp_on_io(struct netio *, enum netio_event, void *);
 static void	smtp_process_input(struct smtp_session *);
+static void	smtp_stop_reading(struct smtp_session *);
 
 void
 smtp_reply(struct smtp_session *s, const char *fmt, ...)
@@ -118,6 +122,83 @@ smtp_banner(struct smtp_session *s)
 	smtp_reply(s, "220 %s ESMTP submitd", s->ctx->conf->hostname);
 }
 
+/*
+ * A deadline passed (timeout command-line, data-phase or session): no
+ * activity moves these, so a client dripping an octet at a time is
+ * answered and closed all the same.
+ */
+static void
+smtp_deadline_passed(struct smtp_session *s, struct event *ev,
+    const char *which)
+{
+	struct timeval	 again = { 1, 0 };
+
+	if (s->closing || s->state == S_QUIT)
+		return;
+	if (s->waiting) {
+		/* We are the slow one (auth, queue): ask again shortly. */
+		evtimer_add(ev, &again);
+		return;
+	}
+	log_info("session=%s event=timeout ip=%s deadline=%s state=%d",
+	    s->idstr, s->peer_addr, which, s->state);
+	if (s->state == S_CONNECTED)	/* no TLS yet on "tls": just close */
+		smtp_session_close(s);
+	else {
+		smtp_reply(s, "421 4.4.2 %s Timeout (%s), closing",
+		    s->ctx->conf->hostname, which);
+		s->state = S_QUIT;
+		smtp_stop_reading(s);
+	}
+}
+
+static void
+smtp_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	smtp_deadline_passed(s, s->ev_deadline, s->state == S_DATA ?
+	    "data-phase" : "command-line");
+}
+
+static void
+smtp_on_lifetime(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	smtp_deadline_passed(s, s->ev_lifetime, "session");
+}
+
+void
+smtp_deadline_set(struct smtp_session *s, time_t seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	if (seconds > 0)
+		evtimer_add(s->ev_deadline, &tv);
+	else
+		evtimer_del(s->ev_deadline);
+}
+
+/* Nothing more is read: the input is dropped, reading stops for good. */
+static void
+smtp_stop_reading(struct smtp_session *s)
+{
+	struct evbuffer	*in = netio_input(s->io);
+	time_t		 grace = s->ctx->conf->timeouts.command;
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	smtp_deadline_set(s, 0);
+	netio_pause(s->io);
+	/* A client that does not read its last reply is dropped soon. */
+	netio_set_timeout(s->io, grace < SMTP_CLOSE_GRACE ? grace :
+	    SMTP_CLOSE_GRACE);
+}
+
 /* The dialogue proper: TLS handshake on "tls", banner on "starttls". */
 static void
 smtp_session_begin(struct smtp_session *s)
@@ -138,6 +219,7 @@ smtp_session_refuse(struct smtp_session *s, const char *reason,
 	    s->peer_addr, reason);
 	smtp_reply(s, "%s", reply);
 	s->state = S_QUIT;
+	smtp_stop_reading(s);
 }
 
 /* Sessions open now from the address of S, S included. */
@@ -173,7 +255,8 @@ smtp_connect_checked(void *arg, const struct policy_result *r)
 		smtp_session_refuse(s, r->verdict == POLICY_DENY ? "policy" :
 		    "rate", r->reply);
 	/* Nothing was read while we waited: a TLS ClientHello is intact. */
-	netio_resume(s->io);
+	if (s->state != S_QUIT)
+		netio_resume(s->io);
 }
 
 int
@@ -206,10 +289,23 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 	s->id = ((uint64_t)randombytes_random() << 32) | (uint32_t)++counter;
 	snprintf(s->idstr, sizeof(s->idstr), "%016llx", (unsigned long long)s->id);
 
-	if ((s->io = netio_new(ctx->base, fd, smtp_on_io, s)) == NULL) {
+	s->ev_deadline = evtimer_new(ctx->base, smtp_on_deadline, s);
+	s->ev_lifetime = evtimer_new(ctx->base, smtp_on_lifetime, s);
+	if (s->ev_deadline == NULL || s->ev_lifetime == NULL ||
+	    (s->io = netio_new(ctx->base, fd, smtp_on_io, s)) == NULL) {
+		if (s->ev_deadline)
+			event_free(s->ev_deadline);
+		if (s->ev_lifetime)
+			event_free(s->ev_lifetime);
 		close(fd);
 		free(s);
 		return -1;
+	}
+	netio_set_input_max(s->io, SMTP_INPUT_MAX);
+	if (ctx->conf->timeouts.session > 0) {
+		struct timeval	 tv = { ctx->conf->timeouts.session, 0 };
+
+		evtimer_add(s->ev_lifetime, &tv);
 	}
 	ctx->nsessions++;
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
@@ -238,6 +334,8 @@ smtp_session_free(struct smtp_session *s)
 {
 	smtp_data_free(s);
 	free(s->rcpt);
+	event_free(s->ev_deadline);
+	event_free(s->ev_lifetime);
 	netio_free(s->io);
 	s->ctx->nsessions--;
 	TAILQ_REMOVE(&s->ctx->sessions, s, entry);
@@ -252,6 +350,8 @@ smtp_session_close(struct smtp_session *s)
 	if (s->closing)
 		return;
 	s->closing = 1;
+	evtimer_del(s->ev_deadline);
+	evtimer_del(s->ev_lifetime);
 	log_info("session=%s event=disconnect ip=%s", s->idstr, s->peer_addr);
 	if (s->pending == 0)
 		smtp_session_free(s);
@@ -477,11 +577,37 @@ smtp_next_line(struct smtp_session *s, char *line, size_t linesz)
 	return 1;
 }
 
+/*
+ * The command line's deadline: it runs from the first octet of a line to
+ * its end.  RESTART: a line ended in this pass, so what is left (if any)
+ * starts a new one now.
+ */
+static void
+smtp_line_deadline(struct smtp_session *s, int restart)
+{
+	int	 partial;
+
+	if (s->closing)
+		return;
+	if (s->waiting || s->state == S_DATA || s->state == S_QUIT ||
+	    s->state == S_CONNECTED) {
+		if (s->state != S_DATA)
+			smtp_deadline_set(s, 0);
+		return;
+	}
+	partial = s->discard_line ||
+	    evbuffer_get_length(netio_input(s->io)) > 0;
+	if (!partial)
+		smtp_deadline_set(s, 0);
+	else if (restart || !evtimer_pending(s->ev_deadline, NULL))
+		smtp_deadline_set(s, s->ctx->conf->timeouts.command_line);
+}
+
 static void
 smtp_process_input(struct smtp_session *s)
 {
 	char	 line[AUTH_LINE_MAX + 1];
-	int	 r;
+	int	 r, lines = 0;
 
 	while (!s->closing && !s->waiting && s->state != S_QUIT &&
 	    s->state != S_CONNECTED) {
@@ -499,12 +625,18 @@ smtp_process_input(struct smtp_session *s)
 		}
 		if ((r = smtp_next_line(s, line, sizeof(line))) == 0)
 			break;
+		lines++;
 		if (r == 1)
 			smtp_dispatch(s, line);
 		sodium_memzero(line, sizeof(line));	/* may hold a password */
 	}
-	if (s->waiting)
+	if (s->closing)
+		return;
+	if (s->state == S_QUIT)
+		smtp_stop_reading(s);	/* nothing after QUIT is read */
+	else if (s->waiting)
 		netio_pause(s->io);	/* back-pressure while we wait */
+	smtp_line_deadline(s, lines > 0);
 }
 
 /* Commands. */

@@ -20,6 +20,7 @@
 
 struct netio;
 struct dkim_bodyhash;
+struct event;
 
 enum smtp_state {
 	S_CONNECTED,	/* before the banner (TLS handshake on "tls") */
@@ -86,6 +87,8 @@ struct smtp_session {
 	int			 output_full;	/* replies pile up: reading paused */
 	size_t			 rcpt_bytes;	/* forward-path octets so far */
 	unsigned		 errors;	/* bad commands so far */
+	struct event		*ev_deadline;	/* command line's or DATA's */
+	struct event		*ev_lifetime;	/* the session's */
 
 	char			 helo[SMTP_DOMAIN_MAX + 1];
 	struct auth_reply	 user;
@@ -107,6 +110,9 @@ void	smtp_reply(struct smtp_session *, const char *fmt, ...)
 void	smtp_session_resume(struct smtp_session *);
 void	smtp_session_close(struct smtp_session *);
 void	smtp_transaction_reset(struct smtp_session *);
+/* smtp_deadline_set: a deadline SECONDS from now (0: none) for the
+ * command line or the DATA phase; NAME says which in the log. */
+void	smtp_deadline_set(struct smtp_session *, time_t seconds);
 
 /* smtp_auth.c: AUTH command and its continuation lines. */
 void	smtp_auth_command(struct smtp_session *, const char *args);

@@ -103,6 +103,9 @@ static const char design_example[] =
     "timeout command 5m\n"
     "timeout data 2m\n"
     "timeout tls-handshake 30s\n"
+    "timeout command-line 1m\n"
+    "timeout data-phase 20m\n"
+    "timeout session 2h\n"
     "user _mail\n";
 
 START_TEST(test_design_example)
@@ -169,6 +172,9 @@ START_TEST(test_design_example)
 	ck_assert_int_eq(c->timeouts.command, 300);
 	ck_assert_int_eq(c->timeouts.data_block, 120);
 	ck_assert_int_eq(c->timeouts.tls_handshake, 30);
+	ck_assert_int_eq(c->timeouts.command_line, 60);
+	ck_assert_int_eq(c->timeouts.data_phase, 1200);
+	ck_assert_int_eq(c->timeouts.session, 7200);
 	conf_free(c);
 }
 END_TEST
@@ -209,6 +215,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->timeouts.command, 300);
 	ck_assert_int_eq(c->timeouts.data_block, 180);
 	ck_assert_int_eq(c->timeouts.tls_handshake, 60);
+	ck_assert_int_eq(c->timeouts.command_line, 120);
+	ck_assert_int_eq(c->timeouts.data_phase, 900);
+	ck_assert_int_eq(c->timeouts.session, 3600);
 	ck_assert_uint_eq(c->max_sessions, 1000);
 	ck_assert_uint_eq(c->max_sessions_per_ip, 20);
 	ck_assert_str_eq(c->state_dir, "/var/lib/submitd");

@@ -1,0 +1,191 @@
+"""Hostile clients (issue 13): each defect found by third-party tools and
+scanners against a live submitd, with the input that showed it.
+
+Timeouts are configured short (seconds) so that the tests stay fast; every
+wait polls with a generous deadline, and each "not closed yet" check sits
+far below the timer that would close it.
+"""
+import glob
+import os
+import select
+import socket
+import ssl
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness                                  # noqa: E402
+from harness import USER, RCPT, SLOW            # noqa: E402
+
+
+def smtp_role_pid(t):
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            with open(stat.replace("stat", "comm")) as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if int(rest[1]) == t.submitd.proc.pid and comm == "submitd: smtp":
+            return int(stat.split("/")[2])
+    t.fail("no smtp role")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def closed_within(c, seconds):
+    """Seconds until the server closed the line, or None if it did not
+    within SECONDS."""
+    t0 = time.monotonic()
+    if c.closed(seconds * SLOW):
+        return time.monotonic() - t0
+    return None
+
+
+def drip(t, c, octet=b"x", every=0.3, limit=40):
+    """Send OCTET every EVERY seconds until the server says something;
+    returns the reply, or fails after LIMIT seconds."""
+    end = time.monotonic() + limit * SLOW
+    sock = c.sock
+    while time.monotonic() < end:
+        try:
+            c.send(octet)
+        except OSError:
+            break
+        r, _, _ = select.select([sock], [], [], every)
+        if r or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+            break
+    try:
+        return c.reply()
+    except (ConnectionError, OSError) as e:
+        t.fail("closed without a reply: %s" % e)
+
+
+class SwappedTimeouts(harness.SubmitdTest):
+    """Item 1: the handshake's timer stood in for the command timer and
+    the other way round (netio re-armed only when no timer was pending)."""
+    EXTRA_CONF = ("timeout command 40s", "timeout tls-handshake 2s")
+
+    def test_stalled_handshake_on_tls_port(self):
+        c = self.connect(self.P2)           # no ClientHello, ever
+        took = closed_within(c, 25)
+        self.assertIsNotNone(took, "a stalled handshake held the slot "
+                             "past 25 s (the 40 s command timeout ruled)")
+
+    def test_stalled_handshake_after_starttls(self):
+        c = self.connect()
+        self.assertReply(c.reply(), "220 ")
+        self.assertReply(c.ehlo(), "250")
+        self.assertReply(c.cmd("STARTTLS"), "220 2.0.0")
+        self.assertIsNotNone(closed_within(c, 25))
+
+    def test_idle_after_implicit_tls_handshake(self):
+        c = self.connect(self.P2, tls=True)
+        self.assertReply(c.reply(), "220 ")
+        # 2 s is the handshake's timeout: the command timer (40 s) rules now.
+        self.assertIsNone(closed_within(c, 6), "closed by the handshake timer")
+        self.assertReply(c.cmd("NOOP"), "250")
+
+    def test_idle_after_starttls_handshake(self):
+        c = self.connect()
+        self.assertReply(c.reply(), "220 ")
+        self.assertReply(c.ehlo(), "250")
+        c.starttls()
+        self.assertIsNone(closed_within(c, 6), "closed by the handshake timer")
+        self.assertReply(c.ehlo(), "250")
+
+
+class Deadlines(harness.SubmitdTest):
+    """Item 2: a client dripping an octet at a time reset the idle timer
+    for ever; a command line and the DATA phase now have deadlines."""
+    EXTRA_CONF = ("timeout command-line 3s", "timeout data-phase 4s")
+
+    def test_drip_command_line(self):
+        c = self.session()
+        r = drip(self, c, b"N")
+        self.assertReply(r, "421 4.4.2")
+        self.assertIn("command-line", r.text)
+        self.assertIsNotNone(closed_within(c, 10))
+
+    def test_drip_before_tls(self):
+        c = self.connect()
+        self.assertReply(c.reply(), "220 ")
+        self.assertReply(drip(self, c, b"E"), "421 4.4.2")
+
+    def test_drip_data(self):
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
+        self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
+        self.assertReply(c.cmd("DATA"), "354")
+        c.send(b"Subject: drip\r\n\r\n")
+        r = drip(self, c, b"a")
+        self.assertReply(r, "421 4.4.2")
+        self.assertIn("data-phase", r.text)
+        self.assertIsNotNone(closed_within(c, 10))
+        self.assertNothingQueued()
+
+    def test_steady_commands_are_fine(self):
+        # Whole lines, each well inside the deadline, for longer than it.
+        c = self.session()
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            self.assertReply(c.cmd("NOOP"), "250")
+            time.sleep(0.2)
+
+
+class SessionLifetime(harness.SubmitdTest):
+    EXTRA_CONF = ("timeout session 5s",)
+
+    def test_session_lifetime(self):
+        c = self.connect()
+        self.assertReply(c.reply(), "220 ")
+        end = time.monotonic() + 60 * SLOW
+        while time.monotonic() < end:
+            r = c.cmd("NOOP")
+            if r.code != 250:
+                break
+            time.sleep(0.3)
+        self.assertReply(r, "421 4.4.2")
+        self.assertIn("session", r.text)
+        self.assertIsNotNone(closed_within(c, 10))
+
+
+class InputAfterQuit(harness.SubmitdTest):
+    """Item 3: 300 MiB after a pipelined QUIT were all read and buffered."""
+
+    def test_stream_after_quit(self):
+        pid = smtp_role_pid(self)
+        before = rss_kb(pid)
+        s = socket.create_connection(("127.0.0.1", self.P1))
+        self.addCleanup(s.close)
+        s.settimeout(10 * SLOW)
+        self.assertTrue(s.recv(512).startswith(b"220 "))
+        s.sendall(b"EHLO x\r\nQUIT\r\n")
+        s.settimeout(0.5)
+        junk = b"z" * 65536
+        sent = 0
+        end = time.monotonic() + 10
+        while sent < (200 << 20) and time.monotonic() < end:
+            try:
+                sent += s.send(junk)
+            except socket.timeout:
+                continue
+            except OSError:
+                break               # closed (reset): good
+        grown = rss_kb(pid) - before
+        self.assertLess(sent, 32 << 20, "the server kept reading after QUIT")
+        self.assertLess(grown, 16 * 1024, "smtp role grew %d kB" % grown)
+        self.assertTrue(self.submitd.alive())
+
+
+if __name__ == "__main__":
+    unittest.main()
