@@ -57,6 +57,7 @@ static struct {
 	int			 pipe[2];	/* workers → loop: job pointers */
 	struct event		*ev_done;
 	char			 dummy_hash[crypto_pwhash_STRBYTES];
+	int			 fail_closed;	/* lockouts, store down */
 } A = { .pipe = { -1, -1 } };
 
 static void
@@ -156,6 +157,7 @@ auth_init(struct event_base *base, const struct conf *conf, struct users *users)
 		return -1;
 	lockout_init(conf);
 	policy_init(conf, users);
+	A.fail_closed = conf->state_fail_lockouts;
 	A.users = users;
 	/* Same cost as "submitctl passwd" writes: t=3, m=64 MiB. */
 	if (crypto_pwhash_str_alg(A.dummy_hash, dummy, sizeof(dummy) - 1, 3,
@@ -230,11 +232,12 @@ auth_from_allowed(const struct user_entry *u, const struct sockaddr *peer)
 	return 0;
 }
 
+static void	auth_lockout_checked(void *, int, int, int64_t, int64_t);
+
 int
 auth_login(const char *user, const char *password, const struct sockaddr *peer,
     auth_login_cb cb, void *arg)
 {
-	const struct user_entry	*u;
 	struct auth_job		*j;
 	size_t			 len = strlen(password);
 
@@ -250,18 +253,33 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 	snprintf(j->login, sizeof(j->login), "%s", user);
 	memcpy(&j->peer, peer, peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	if (lockout_locked(peer, user)) {
-		/* Answered at once, still from the loop, never inside. */
+	lockout_check(peer, user, auth_lockout_checked, j);
+	return 0;
+}
+
+/* The lockout's answer to a login: refused at once, or on to the check. */
+static void
+auth_lockout_checked(void *arg, int locked, int down, int64_t now,
+    int64_t until)
+{
+	struct auth_job		*j = arg;
+	const struct user_entry	*u;
+
+	(void)now;
+	(void)until;
+	if (locked || (down && A.fail_closed)) {
+		/* Answered from the loop, never inside the caller. */
 		j->locked = 1;
 		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
 			fatal("auth: result pipe");
-		return 0;
+		return;
 	}
 
-	u = users_find(A.users, user);
+	u = users_find(A.users, j->login);
 	if (u != NULL && strlen(u->hash) < sizeof(j->hash)) {
 		memcpy(j->hash, u->hash, strlen(u->hash) + 1);
-		j->precheck_ok = auth_from_allowed(u, peer);
+		j->precheck_ok = auth_from_allowed(u,
+		    (const struct sockaddr *)&j->peer);
 		j->from_refused = !j->precheck_ok;
 		snprintf(j->reply.user, sizeof(j->reply.user), "%s", u->name);
 		if (snprintf(j->reply.senders, sizeof(j->reply.senders), "%s",
@@ -278,7 +296,7 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 		j->reply.ok = j->precheck_ok;
 		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
 			fatal("auth: result pipe");
-		return 0;
+		return;
 	}
 
 	pthread_mutex_lock(&A.lock);
@@ -289,5 +307,4 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 	A.todo_tail = j;
 	pthread_cond_signal(&A.cond);
 	pthread_mutex_unlock(&A.lock);
-	return 0;
 }

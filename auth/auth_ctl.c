@@ -11,6 +11,7 @@
 #include "auth/auth_ctl.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
+#include "auth/state.h"
 #include "auth/store.h"
 #include "auth/users.h"
 #include "auth/window.h"
@@ -84,12 +85,9 @@ show_user(struct evbuffer *out, const char *user, int json, int first)
 	struct counter		 c;
 	int64_t			 now = store_now_ms();
 	int			 locked, i;
-	struct sockaddr_storage	 none;
 
-	memset(&none, 0, sizeof(none));
-	none.ss_family = AF_UNSPEC;
 	policy_user_rates(user, &rates[0], &rates[1], &rates[2]);
-	locked = lockout_locked((struct sockaddr *)&none, user);
+	locked = lockout_user_locked(user);
 	if (json) {
 		evbuffer_add_printf(out, "%s{\"user\":", first ? "" : ",");
 		json_str(out, user);
@@ -143,6 +141,9 @@ ctl_show_limits(const char *user, int json, struct evbuffer *out)
 	struct lock_walk	 lw;
 	size_t			 i;
 
+	if (state_shared() && !json)
+		evbuffer_add_printf(out, "(counters and lockouts are shared in "
+		    "Redis: the counts below are not read from it)\n");
 	if (json)
 		evbuffer_add_printf(out, "{\"users\":[");
 	if (user != NULL)
@@ -166,6 +167,17 @@ static int
 ctl_unlock(const char *what, int json, struct evbuffer *out)
 {
 	int	 was = lockout_unlock(what);
+
+	if (was == -1) {
+		if (json) {
+			evbuffer_add_printf(out, "{\"unlocked\":");
+			json_str(out, what);
+			evbuffer_add_printf(out, ",\"was_locked\":null}\n");
+		} else
+			evbuffer_add_printf(out, "%s: lockout and failures "
+			    "forgotten in the shared state\n", what);
+		return 0;
+	}
 
 	if (json) {
 		evbuffer_add_printf(out, "{\"unlocked\":");

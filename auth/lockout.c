@@ -1,16 +1,17 @@
 /*
  * lockout.c — failed-login counting and lockouts; see lockout.h.  Keys in
- * the store: "f/ip/ADDR" and "f/user/LOGIN" count failures (windows),
- * "l/ip/ADDR" and "l/user/LOGIN" hold a lockout (struct lockout_rec).
- * Login names are folded to lower case so that case games do not buy
- * fresh tries.
+ * the store (auth/state.h): "f/ip/ADDR" and "f/user/LOGIN" count failures
+ * (windows), "l/ip/ADDR" and "l/user/LOGIN" hold a lockout.  Login names
+ * are folded to lower case so that case games do not buy fresh tries.
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/lockout.h"
 #include "auth/policy_text.h"
+#include "auth/state.h"
 #include "auth/store.h"
 #include "auth/window.h"
 #include "conf/conf.h"
@@ -35,102 +36,162 @@ fold(const char *user, char *buf, size_t size)
 	buf[i] = '\0';
 }
 
-/* Is the lock KEY in force at NOW?  *UNTIL set when it is. */
-static int
-locked(const char *key, int64_t now, int64_t *until)
+/* A check on its way: the address first, then (USER set) the login. */
+struct check {
+	lockout_cb	 cb;
+	void		*arg;
+	char		 login[AUTH_USER_MAX + 1];
+	int		 user_too;
+};
+
+static void
+checked(void *arg, const struct state_answer *a)
 {
-	struct lockout_rec	 r;
-
-	if (store_get(key, &r, sizeof(r)) != 0 || r.until_ms <= now)
-		return 0;
-	if (until != NULL)
-		*until = r.until_ms;
-	return 1;
-}
-
-int
-lockout_ip_locked(const struct sockaddr *peer, int64_t *until_ms)
-{
-	char	 ip[64], key[STORE_KEY_MAX];
-
-	if (L.count == 0)
-		return 0;
-	snprintf(key, sizeof(key), "l/ip/%s", policy_addr(peer, ip, sizeof(ip)));
-	return locked(key, store_now_ms(), until_ms);
-}
-
-int
-lockout_locked(const struct sockaddr *peer, const char *user)
-{
-	char	 login[AUTH_USER_MAX + 1], key[STORE_KEY_MAX];
-
-	if (L.count == 0)
-		return 0;
-	if (lockout_ip_locked(peer, NULL))
-		return 1;
-	fold(user, login, sizeof(login));
-	snprintf(key, sizeof(key), "l/user/%s", login);
-	return locked(key, store_now_ms(), NULL);
-}
-
-/* Count one failure under "f/WHAT"; 1 when that reaches the limit. */
-static int
-count_failure(const char *what, int64_t now, uint64_t *failures)
-{
-	struct window	 w;
+	struct check	*c = arg;
 	char		 key[STORE_KEY_MAX];
 
-	snprintf(key, sizeof(key), "f/%.300s", what);
-	if (store_get(key, &w, sizeof(w)) != 0)
-		memset(&w, 0, sizeof(w));
-	window_charge(&w, &L, 1, now);
-	*failures = window_used(&w, &L, now);
-	if (*failures >= L.count) {
-		store_del(key);		/* a new lockout starts from zero */
-		return 1;
+	if (!a->down && a->until_ms == 0 && c->user_too) {
+		c->user_too = 0;
+		snprintf(key, sizeof(key), "l/user/%s", c->login);
+		state_lock_get(key, checked, c);
+		return;
 	}
-	store_put(key, &w, sizeof(w));
-	return 0;
+	c->cb(c->arg, !a->down && a->until_ms != 0, a->down, a->now_ms,
+	    a->until_ms);
+	free(c);
 }
 
 static void
-lock(const char *what, int64_t now, uint64_t failures)
+check(const struct sockaddr *peer, const char *user, lockout_cb cb, void *arg)
 {
-	struct lockout_rec	 r;
-	char			 key[STORE_KEY_MAX];
+	struct check	*c;
+	char		 ip[64], key[STORE_KEY_MAX];
 
-	memset(&r, 0, sizeof(r));
-	r.until_ms = now + L.window_ms;
-	r.failures = failures > UINT32_MAX ? UINT32_MAX : (uint32_t)failures;
-	snprintf(key, sizeof(key), "l/%.300s", what);
-	store_put(key, &r, sizeof(r));
+	if (L.count == 0) {
+		cb(arg, 0, 0, 0, 0);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("lockout");
+	c->cb = cb;
+	c->arg = arg;
+	if (user != NULL) {
+		fold(user, c->login, sizeof(c->login));
+		c->user_too = 1;
+	}
+	snprintf(key, sizeof(key), "l/ip/%s", policy_addr(peer, ip, sizeof(ip)));
+	state_lock_get(key, checked, c);
+}
+
+void
+lockout_ip_check(const struct sockaddr *peer, lockout_cb cb, void *arg)
+{
+	check(peer, NULL, cb, arg);
+}
+
+void
+lockout_check(const struct sockaddr *peer, const char *user, lockout_cb cb,
+    void *arg)
+{
+	check(peer, user, cb, arg);
+}
+
+/*
+ * One failed login counted under "f/ip/ADDR", then "f/user/LOGIN"; each
+ * that reaches the limit starts a lockout, logged once for both.
+ */
+struct failure {
+	char		 ip[64];
+	char		 login[AUTH_USER_MAX + 1];
+	int		 step;		/* 0: ip, 1: user */
+	uint64_t	 n[2];
+	int		 reached[2];
+};
+
+static void
+lock(const char *kind, const char *name, uint64_t failures)
+{
+	char	 key[STORE_KEY_MAX];
+
+	snprintf(key, sizeof(key), "f/%s/%.300s", kind, name);
+	state_del(key, NULL, NULL);	/* a new lockout starts from zero */
+	snprintf(key, sizeof(key), "l/%s/%.300s", kind, name);
+	state_lock_set(key, L.window_ms, failures > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)failures, NULL, NULL);
+}
+
+static void
+counted(void *arg, const struct state_answer *a)
+{
+	struct failure	*f = arg;
+	char		 key[STORE_KEY_MAX], win[32];
+	int		 by_ip, by_user;
+
+	if (a->down)
+		log_warnx("auth: event=failure-lost ip=%s user=%s "
+		    "reason=state-down", f->ip, f->login);
+	else {
+		f->n[f->step] = a->used;
+		f->reached[f->step] = a->used >= L.count;
+	}
+	if (f->step == 0) {
+		f->step = 1;
+		snprintf(key, sizeof(key), "f/user/%s", f->login);
+		state_window(key, &L, STATE_ADD, 1, counted, f);
+		return;
+	}
+	by_ip = f->reached[0];
+	by_user = f->reached[1];
+	if (by_ip)
+		lock("ip", f->ip, f->n[0]);
+	if (by_user)
+		lock("user", f->login, f->n[1]);
+	if (by_ip || by_user)
+		log_warnx("auth: event=lockout ip=%s user=%s failures=%llu "
+		    "scope=%s window=%s", f->ip, f->login,
+		    (unsigned long long)(by_ip ? f->n[0] : f->n[1]),
+		    by_ip && by_user ? "ip,user" : by_ip ? "ip" : "user",
+		    policy_window_text(L.window_ms, win, sizeof(win)));
+	free(f);
 }
 
 void
 lockout_fail(const struct sockaddr *peer, const char *user)
 {
-	char		 ip[64], login[AUTH_USER_MAX + 1], what[300];
-	char		 win[32];
-	int64_t		 now = store_now_ms();
-	uint64_t	 nip, nuser;
-	int		 by_ip, by_user;
+	struct failure	*f;
+	char		 key[STORE_KEY_MAX];
 
 	if (L.count == 0)
 		return;
-	policy_addr(peer, ip, sizeof(ip));
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("lockout");
+	policy_addr(peer, f->ip, sizeof(f->ip));
+	fold(user, f->login, sizeof(f->login));
+	snprintf(key, sizeof(key), "f/ip/%s", f->ip);
+	state_window(key, &L, STATE_ADD, 1, counted, f);
+}
+
+/* The local store's lock KEY: 1 when in force (LMDB only). */
+static int
+locked_now(const char *key)
+{
+	struct lockout_rec	 r;
+
+	if (state_shared() || store_get(key, &r, sizeof(r)) != 0)
+		return 0;
+	return r.until_ms > store_now_ms();
+}
+
+int
+lockout_user_locked(const char *user)
+{
+	char	 login[AUTH_USER_MAX + 1], key[STORE_KEY_MAX];
+
+	if (L.count == 0)
+		return 0;
 	fold(user, login, sizeof(login));
-	snprintf(what, sizeof(what), "ip/%s", ip);
-	if ((by_ip = count_failure(what, now, &nip)))
-		lock(what, now, nip);
-	snprintf(what, sizeof(what), "user/%s", login);
-	if ((by_user = count_failure(what, now, &nuser)))
-		lock(what, now, nuser);
-	if (by_ip || by_user)
-		log_warnx("auth: event=lockout ip=%s user=%s failures=%llu "
-		    "scope=%s window=%s", ip, login,
-		    (unsigned long long)(by_ip ? nip : nuser),
-		    by_ip && by_user ? "ip,user" : by_ip ? "ip" : "user",
-		    policy_window_text(L.window_ms, win, sizeof(win)));
+	snprintf(key, sizeof(key), "l/user/%s", login);
+	return locked_now(key);
 }
 
 int
@@ -138,19 +199,22 @@ lockout_unlock(const char *what)
 {
 	char	 login[AUTH_USER_MAX + 1], key[STORE_KEY_MAX];
 	int	 was = 0;
-	int64_t	 now = store_now_ms();
 
 	snprintf(key, sizeof(key), "l/ip/%.300s", what);
-	was |= locked(key, now, NULL);
-	store_del(key);
+	was |= locked_now(key);
+	state_del(key, NULL, NULL);
 	snprintf(key, sizeof(key), "f/ip/%.300s", what);
-	store_del(key);
+	state_del(key, NULL, NULL);
 	fold(what, login, sizeof(login));
 	snprintf(key, sizeof(key), "l/user/%s", login);
-	was |= locked(key, now, NULL);
-	store_del(key);
+	was |= locked_now(key);
+	state_del(key, NULL, NULL);
 	snprintf(key, sizeof(key), "f/user/%s", login);
-	store_del(key);
+	state_del(key, NULL, NULL);
+	if (state_shared()) {
+		log_info("auth: event=unlock what=%s", what);
+		return -1;
+	}
 	if (was)
 		log_info("auth: event=unlock what=%s", what);
 	return was;

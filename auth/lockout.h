@@ -22,17 +22,31 @@ struct lockout_rec {
 	uint32_t	 pad;
 };
 
+/*
+ * The answer to a lockout check: LOCKED 1 when a lockout is in force
+ * (until UNTIL_MS, NOW_MS the store's clock), DOWN 1 when the store could
+ * not say (the caller applies its fail mode).
+ */
+typedef void (*lockout_cb)(void *arg, int locked, int down, int64_t now_ms,
+	    int64_t until_ms);
+
 void	lockout_init(const struct conf *);
-/* lockout_ip_locked: 1 when PEER is locked out now (*UNTIL_MS set), else 0. */
-int	lockout_ip_locked(const struct sockaddr *peer, int64_t *until_ms);
-/* lockout_locked: 1 when PEER or login USER is locked out now. */
-int	lockout_locked(const struct sockaddr *peer, const char *user);
+/* lockout_ip_check: is PEER locked out?  Answers through CB, maybe at once. */
+void	lockout_ip_check(const struct sockaddr *peer, lockout_cb cb, void *arg);
+/* lockout_check: is PEER or login USER locked out?  The same. */
+void	lockout_check(const struct sockaddr *peer, const char *user,
+	    lockout_cb cb, void *arg);
 /* lockout_fail: a failed login for USER from PEER; may start a lockout. */
 void	lockout_fail(const struct sockaddr *peer, const char *user);
 /*
  * lockout_unlock: lifts the lockout of WHAT (an address, or a login name)
- * and forgets its failures.  1 when there was a lockout, 0 when not.
+ * and forgets its failures.  1 when there was a lockout, 0 when not, -1
+ * when the store is shared and cannot say at once (the lockout is lifted
+ * all the same).
  */
 int	lockout_unlock(const char *what);
+/* lockout_user_locked: 1 when login USER is locked out now (LMDB only:
+ * 0 with a shared store, for "submitctl show limits"). */
+int	lockout_user_locked(const char *user);
 
 #endif

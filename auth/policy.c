@@ -4,11 +4,13 @@
 #include <sys/socket.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/lockout.h"
 #include "auth/policy.h"
 #include "auth/policy_text.h"
+#include "auth/state.h"
 #include "auth/store.h"
 #include "auth/users.h"
 #include "conf/conf.h"
@@ -64,14 +66,6 @@ result_ok(struct policy_result *out)
 	out->rcpt_left = POLICY_RCPT_UNLIMITED;
 }
 
-/* The stored window KEY, or an empty one. */
-static void
-window_load(const char *key, struct window *w)
-{
-	if (store_get(key, w, sizeof(*w)) != 0)
-		memset(w, 0, sizeof(*w));
-}
-
 static int
 allowed(const struct sockaddr *peer)
 {
@@ -85,160 +79,310 @@ allowed(const struct sockaddr *peer)
 	return 0;
 }
 
-void
-policy_connect(const struct sockaddr *peer, struct policy_result *out)
-{
-	struct window_rate	 r = rate_of(&P.conf->ip_connections);
-	struct window		 w;
-	char			 ip[64], key[STORE_KEY_MAX], when[64], win[32];
-	int64_t			 now = store_now_ms(), wait, until;
+/* One question on its way through the store. */
+struct ask {
+	struct policy_result	 out;
+	policy_cb		 cb;
+	void			*arg;
+	char			 ip[64];
+	char			 user[AUTH_USER_MAX + 1];
+	uint64_t		 size;
+	struct window_rate	 rm, rr, rb;
+	int			 step;
+};
 
-	result_ok(out);
-	policy_addr(peer, ip, sizeof(ip));
-	if (!allowed(peer)) {
-		out->verdict = POLICY_DENY;
-		snprintf(out->reply, sizeof(out->reply),
-		    "554 5.7.1 Address %s is not allowed to connect", ip);
-		log_info("auth: event=connect-refused ip=%s reason=allowlist", ip);
-		return;
-	}
-	if (lockout_ip_locked(peer, &until)) {
-		out->verdict = POLICY_DENY;
-		snprintf(out->reply, sizeof(out->reply),
-		    "554 5.7.1 Too many failed logins from %s, %s", ip,
-		    policy_when(now, until - now, when, sizeof(when)));
-		log_info("auth: event=connect-refused ip=%s reason=lockout", ip);
-		return;
-	}
-	if (r.count == 0)
-		return;
-	snprintf(key, sizeof(key), "c/%s", ip);
-	window_load(key, &w);
-	if (!window_check(&w, &r, 1, now, &wait)) {
-		out->verdict = POLICY_TEMP;
-		snprintf(out->reply, sizeof(out->reply),
-		    "421 4.7.0 Connection rate from %s reached (%llu per %s), "
-		    "%s", ip, (unsigned long long)r.count,
-		    policy_window_text(r.window_ms, win, sizeof(win)),
-		    policy_when(now, wait, when, sizeof(when)));
-		log_info("auth: event=connect-refused ip=%s reason=rate", ip);
-		return;
-	}
-	window_charge(&w, &r, 1, now);
-	store_put(key, &w, sizeof(w));
+static struct ask *
+ask_new(policy_cb cb, void *arg)
+{
+	struct ask	*q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	result_ok(&q->out);
+	q->cb = cb;
+	q->arg = arg;
+	return q;
+}
+
+static void
+ask_done(struct ask *q)
+{
+	q->cb(q->arg, &q->out);
+	free(q);
 }
 
 /*
- * The byte quota RB of USER for a message of SIZE octets (0: unknown);
- * 1 when it may go on, else 0 with OUT filled.
+ * The store did not answer a question of KIND: 1 when the fail mode says
+ * go on (open), else 0 with the refusal in OUT (closed).
  */
 static int
-bytes_ok(const char *user, const struct window_rate *rb, uint64_t size,
-    int64_t now, struct policy_result *out)
+state_down(struct ask *q, int fail_closed, const char *kind, int connect)
 {
-	struct window	 w;
-	char		 key[STORE_KEY_MAX], when[64], win[32], lim[32];
-	char		 left[32];
-	int64_t		 wait;
-	uint64_t	 used;
-
-	snprintf(key, sizeof(key), "b/%s", user);
-	window_load(key, &w);
-	policy_window_text(rb->window_ms, win, sizeof(win));
-	policy_size_text(rb->count, lim, sizeof(lim));
-	if (!window_check(&w, rb, 1, now, &wait)) {
-		out->verdict = POLICY_TEMP;
-		snprintf(out->reply, sizeof(out->reply),
-		    "451 4.7.1 Byte quota reached (%s per %s), %s", lim, win,
-		    policy_when(now, wait, when, sizeof(when)));
-		log_info("auth: event=quota-refused user=%s limit=bytes", user);
-		return 0;
-	}
-	if (size == 0 || window_check(&w, rb, size, now, &wait))
+	if (!fail_closed)
 		return 1;
-	used = window_used(&w, rb, now);
-	policy_size_text(used >= rb->count ? 0 : rb->count - used, left,
-	    sizeof(left));
-	out->verdict = POLICY_TEMP;
-	snprintf(out->reply, sizeof(out->reply),
-	    "452 4.7.1 Message size %llu exceeds the byte quota left (%s of "
-	    "%s per %s), %s", (unsigned long long)size, left, lim, win,
-	    policy_when(now, wait, when, sizeof(when)));
-	log_info("auth: event=quota-refused user=%s limit=bytes size=%llu",
-	    user, (unsigned long long)size);
+	q->out.verdict = POLICY_TEMP;
+	snprintf(q->out.reply, sizeof(q->out.reply), "%s 4.3.0 The %s "
+	    "state is not available, try again later", connect ? "421" :
+	    "451", kind);
+	log_info("auth: event=%s-refused %s%s reason=state-down",
+	    connect ? "connect" : "quota", connect ? "ip=" : "user=",
+	    connect ? q->ip : q->user);
 	return 0;
 }
 
-void
-policy_mail(const char *user, uint64_t size, struct policy_result *out)
+static void
+connect_rated(void *arg, const struct state_answer *a)
 {
-	struct window_rate	 rm, rr, rb;
-	struct window		 w;
-	char			 key[STORE_KEY_MAX], when[64], win[32];
-	int64_t			 now = store_now_ms(), wait;
-	uint64_t		 used;
+	struct ask		*q = arg;
+	struct window_rate	 r = rate_of(&P.conf->ip_connections);
+	char			 when[64], win[32];
 
-	result_ok(out);
-	policy_user_rates(user, &rm, &rr, &rb);
-	if (rm.count != 0) {
-		snprintf(key, sizeof(key), "m/%s", user);
-		window_load(key, &w);
-		if (!window_check(&w, &rm, 1, now, &wait)) {
+	if (a->down) {
+		state_down(q, P.conf->state_fail_quotas, "rate", 1);
+	} else if (!a->fits) {
+		q->out.verdict = POLICY_TEMP;
+		snprintf(q->out.reply, sizeof(q->out.reply),
+		    "421 4.7.0 Connection rate from %s reached (%llu per %s), "
+		    "%s", q->ip, (unsigned long long)r.count,
+		    policy_window_text(r.window_ms, win, sizeof(win)),
+		    policy_when(a->now_ms, a->wait_ms, when, sizeof(when)));
+		log_info("auth: event=connect-refused ip=%s reason=rate", q->ip);
+	}
+	ask_done(q);
+}
+
+static void
+connect_unlocked(void *arg, int locked, int down, int64_t now, int64_t until)
+{
+	struct ask		*q = arg;
+	struct window_rate	 r = rate_of(&P.conf->ip_connections);
+	char			 key[STORE_KEY_MAX], when[64];
+
+	if (down && !state_down(q, P.conf->state_fail_lockouts, "lockout",
+	    1)) {
+		ask_done(q);
+		return;
+	}
+	if (!down && locked) {
+		q->out.verdict = POLICY_DENY;
+		snprintf(q->out.reply, sizeof(q->out.reply),
+		    "554 5.7.1 Too many failed logins from %s, %s", q->ip,
+		    policy_when(now, until - now, when, sizeof(when)));
+		log_info("auth: event=connect-refused ip=%s reason=lockout",
+		    q->ip);
+		ask_done(q);
+		return;
+	}
+	if (r.count == 0) {
+		ask_done(q);
+		return;
+	}
+	snprintf(key, sizeof(key), "c/%s", q->ip);
+	state_window(key, &r, STATE_TAKE, 1, connect_rated, q);
+}
+
+void
+policy_connect(const struct sockaddr *peer, policy_cb cb, void *arg)
+{
+	struct ask	*q;
+
+	if ((q = ask_new(cb, arg)) == NULL)
+		fatal("policy");
+	policy_addr(peer, q->ip, sizeof(q->ip));
+	if (!allowed(peer)) {
+		q->out.verdict = POLICY_DENY;
+		snprintf(q->out.reply, sizeof(q->out.reply),
+		    "554 5.7.1 Address %s is not allowed to connect", q->ip);
+		log_info("auth: event=connect-refused ip=%s reason=allowlist",
+		    q->ip);
+		ask_done(q);
+		return;
+	}
+	lockout_ip_check(peer, connect_unlocked, q);
+}
+
+/*
+ * policy_mail's steps, one store answer each: the message quota, the byte
+ * quota for one octet, then for SIZE, then the recipients used, then the
+ * wait for one recipient past what is left.
+ */
+enum { M_MESSAGES, M_BYTES_ONE, M_BYTES_SIZE, M_RCPT_USED, M_RCPT_WAIT };
+
+static void mail_step(void *, const struct state_answer *);
+
+static void
+mail_next(struct ask *q, int step)
+{
+	char	 key[STORE_KEY_MAX];
+
+	q->step = step;
+	switch (step) {
+	case M_MESSAGES:
+		if (q->rm.count != 0) {
+			snprintf(key, sizeof(key), "m/%s", q->user);
+			state_window(key, &q->rm, STATE_PEEK, 1, mail_step, q);
+			return;
+		}
+		/* FALLTHROUGH */
+	case M_BYTES_ONE:
+		q->step = M_BYTES_ONE;
+		if (q->rb.count != 0) {
+			snprintf(key, sizeof(key), "b/%s", q->user);
+			state_window(key, &q->rb, STATE_PEEK, 1, mail_step, q);
+			return;
+		}
+		/* FALLTHROUGH */
+	case M_RCPT_USED:
+		q->step = M_RCPT_USED;
+		if (q->rr.count != 0) {
+			snprintf(key, sizeof(key), "r/%s", q->user);
+			state_window(key, &q->rr, STATE_PEEK, 1, mail_step, q);
+			return;
+		}
+		ask_done(q);
+		return;
+	case M_BYTES_SIZE:
+		snprintf(key, sizeof(key), "b/%s", q->user);
+		state_window(key, &q->rb, STATE_PEEK, q->size, mail_step, q);
+		return;
+	case M_RCPT_WAIT:
+		snprintf(key, sizeof(key), "r/%s", q->user);
+		state_window(key, &q->rr, STATE_PEEK,
+		    (uint64_t)q->out.rcpt_left + 1, mail_step, q);
+		return;
+	}
+}
+
+static void
+mail_step(void *arg, const struct state_answer *a)
+{
+	struct ask		*q = arg;
+	struct policy_result	*out = &q->out;
+	char			 when[64], win[32], lim[32], left[32];
+	uint64_t		 used;
+	int64_t			 wait;
+
+	if (a->down) {
+		if (!state_down(q, P.conf->state_fail_quotas, "quota", 0) ||
+		    q->step >= M_RCPT_USED) {
+			ask_done(q);
+			return;
+		}
+		mail_next(q, q->step == M_MESSAGES ? M_BYTES_ONE :
+		    M_RCPT_USED);
+		return;
+	}
+	switch (q->step) {
+	case M_MESSAGES:
+		if (!a->fits) {
 			out->verdict = POLICY_TEMP;
 			snprintf(out->reply, sizeof(out->reply),
 			    "451 4.7.1 Message quota reached (%llu per %s), %s",
-			    (unsigned long long)rm.count,
-			    policy_window_text(rm.window_ms, win, sizeof(win)),
-			    policy_when(now, wait, when, sizeof(when)));
+			    (unsigned long long)q->rm.count,
+			    policy_window_text(q->rm.window_ms, win,
+			    sizeof(win)), policy_when(a->now_ms, a->wait_ms,
+			    when, sizeof(when)));
 			log_info("auth: event=quota-refused user=%s "
-			    "limit=messages", user);
+			    "limit=messages", q->user);
+			ask_done(q);
 			return;
 		}
+		mail_next(q, M_BYTES_ONE);
+		return;
+	case M_BYTES_ONE:
+		policy_window_text(q->rb.window_ms, win, sizeof(win));
+		policy_size_text(q->rb.count, lim, sizeof(lim));
+		if (!a->fits) {
+			out->verdict = POLICY_TEMP;
+			snprintf(out->reply, sizeof(out->reply),
+			    "451 4.7.1 Byte quota reached (%s per %s), %s",
+			    lim, win, policy_when(a->now_ms, a->wait_ms, when,
+			    sizeof(when)));
+			log_info("auth: event=quota-refused user=%s "
+			    "limit=bytes", q->user);
+			ask_done(q);
+			return;
+		}
+		mail_next(q, q->size == 0 ? M_RCPT_USED : M_BYTES_SIZE);
+		return;
+	case M_BYTES_SIZE:
+		if (a->fits) {
+			mail_next(q, M_RCPT_USED);
+			return;
+		}
+		policy_window_text(q->rb.window_ms, win, sizeof(win));
+		policy_size_text(q->rb.count, lim, sizeof(lim));
+		used = a->used;
+		policy_size_text(used >= q->rb.count ? 0 : q->rb.count - used,
+		    left, sizeof(left));
+		out->verdict = POLICY_TEMP;
+		snprintf(out->reply, sizeof(out->reply),
+		    "452 4.7.1 Message size %llu exceeds the byte quota left "
+		    "(%s of %s per %s), %s", (unsigned long long)q->size, left,
+		    lim, win, policy_when(a->now_ms, a->wait_ms, when,
+		    sizeof(when)));
+		log_info("auth: event=quota-refused user=%s limit=bytes "
+		    "size=%llu", q->user, (unsigned long long)q->size);
+		ask_done(q);
+		return;
+	case M_RCPT_USED:
+		used = a->used;
+		out->rcpt_left = used >= q->rr.count ? 0 :
+		    q->rr.count - used > UINT32_MAX - 1 ? UINT32_MAX - 1 :
+		    (uint32_t)(q->rr.count - used);
+		mail_next(q, M_RCPT_WAIT);
+		return;
+	case M_RCPT_WAIT:
+		/* When one more would fit: the wait for a single recipient. */
+		wait = a->fits ? 1000 : a->wait_ms;
+		snprintf(out->rcpt_reply, sizeof(out->rcpt_reply),
+		    "452 4.7.1 Recipient quota reached (%llu per %s), %s",
+		    (unsigned long long)q->rr.count,
+		    policy_window_text(q->rr.window_ms, win, sizeof(win)),
+		    policy_when(a->now_ms, wait, when, sizeof(when)));
+		ask_done(q);
+		return;
 	}
-	if (rb.count != 0 && !bytes_ok(user, &rb, size, now, out))
-		return;
-	if (rr.count == 0)
-		return;
-	snprintf(key, sizeof(key), "r/%s", user);
-	window_load(key, &w);
-	used = window_used(&w, &rr, now);
-	out->rcpt_left = used >= rr.count ? 0 : rr.count - used > UINT32_MAX - 1 ?
-	    UINT32_MAX - 1 : (uint32_t)(rr.count - used);
-	/* When one more would fit: the wait for a single recipient. */
-	if (window_check(&w, &rr, (uint64_t)out->rcpt_left + 1, now, &wait))
-		wait = 1000;
-	snprintf(out->rcpt_reply, sizeof(out->rcpt_reply),
-	    "452 4.7.1 Recipient quota reached (%llu per %s), %s",
-	    (unsigned long long)rr.count,
-	    policy_window_text(rr.window_ms, win, sizeof(win)),
-	    policy_when(now, wait, when, sizeof(when)));
+}
+
+void
+policy_mail(const char *user, uint64_t size, policy_cb cb, void *arg)
+{
+	struct ask	*q;
+
+	if ((q = ask_new(cb, arg)) == NULL)
+		fatal("policy");
+	snprintf(q->user, sizeof(q->user), "%s", user);
+	q->size = size;
+	policy_user_rates(user, &q->rm, &q->rr, &q->rb);
+	mail_next(q, M_MESSAGES);
+}
+
+static void
+charged(void *arg, const struct state_answer *a)
+{
+	(void)arg;
+	if (a->down)
+		log_warnx("auth: event=charge-lost reason=state-down");
 }
 
 void
 policy_charge(const char *user, uint64_t nrcpt, uint64_t size)
 {
 	struct window_rate	 rm, rr, rb;
-	struct window		 w;
 	char			 key[STORE_KEY_MAX];
-	int64_t			 now = store_now_ms();
 
 	policy_user_rates(user, &rm, &rr, &rb);
 	if (rm.count != 0) {
 		snprintf(key, sizeof(key), "m/%s", user);
-		window_load(key, &w);
-		window_charge(&w, &rm, 1, now);
-		store_put(key, &w, sizeof(w));
+		state_window(key, &rm, STATE_ADD, 1, charged, NULL);
 	}
 	if (rr.count != 0 && nrcpt > 0) {
 		snprintf(key, sizeof(key), "r/%s", user);
-		window_load(key, &w);
-		window_charge(&w, &rr, nrcpt, now);
-		store_put(key, &w, sizeof(w));
+		state_window(key, &rr, STATE_ADD, nrcpt, charged, NULL);
 	}
 	if (rb.count != 0 && size > 0) {
 		snprintf(key, sizeof(key), "b/%s", user);
-		window_load(key, &w);
-		window_charge(&w, &rb, size, now);
-		store_put(key, &w, sizeof(w));
+		state_window(key, &rb, STATE_ADD, size, charged, NULL);
 	}
 }

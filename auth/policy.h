@@ -46,18 +46,20 @@ void	policy_init(const struct conf *, const struct users *);
 
 /*
  * policy_connect: may PEER connect now (allowlist, lockout, connection
- * rate)?  A connection that may is counted.  Fills OUT.
+ * rate)?  A connection that may is counted.  Answers through CB, maybe
+ * before it returns (auth/state.h).
  */
-void	policy_connect(const struct sockaddr *peer, struct policy_result *out);
+void	policy_connect(const struct sockaddr *peer, policy_cb cb, void *arg);
 /*
  * policy_mail: may USER start a message now (message quota), of SIZE
  * octets (MAIL SIZE=, RFC 1870; 0 if not declared) under the byte quota?
  * 451 4.7.1 when a quota is used up, 452 4.7.1 when SIZE is more than the
  * byte quota leaves.  Also says how many recipients the recipient quota
- * leaves.  Fills OUT.
+ * leaves.  Answers through CB, maybe before it returns.  When the store
+ * is down, the fail mode of submitd.conf "state" applies (451 4.3.0 when
+ * closed).
  */
-void	policy_mail(const char *user, uint64_t size,
-	    struct policy_result *out);
+void	policy_mail(const char *user, uint64_t size, policy_cb cb, void *arg);
 /*
  * policy_charge: USER's message with NRCPT recipients and SIZE octets was
  * accepted.

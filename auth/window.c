@@ -86,3 +86,21 @@ window_used(const struct window *w, const struct window_rate *r, int64_t now_ms)
 	return (uint64_t)((level + (uint64_t)r->window_ms - 1) /
 	    (uint64_t)r->window_ms);
 }
+
+void
+window_refund(struct window *w, const struct window_rate *r, uint64_t n,
+    int64_t now_ms)
+{
+	u128	 level, sub;
+
+	if (r->count == 0)
+		return;
+	level = level_at(w, r, now_ms);
+	sub = (u128)n * (uint64_t)r->window_ms;
+	level = sub >= level ? 0 : level - sub;
+	level_set(w, level);
+	if (now_ms > w->last_ms || w->last_ms == 0)
+		w->last_ms = now_ms;
+	w->idle_ms = w->last_ms +
+	    (int64_t)((level + r->count - 1) / r->count);
+}

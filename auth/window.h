@@ -39,6 +39,10 @@ int	 window_check(const struct window *w, const struct window_rate *r,
 /* window_charge: counts N events at NOW_MS, over the limit or not. */
 void	 window_charge(struct window *w, const struct window_rate *r,
 	    uint64_t n, int64_t now_ms);
+/* window_refund: gives back N events counted earlier (a reservation
+ * not used); never below empty. */
+void	 window_refund(struct window *w, const struct window_rate *r,
+	    uint64_t n, int64_t now_ms);
 /* window_used: events still counted at NOW_MS (rounded up), 0..count+. */
 uint64_t window_used(const struct window *w, const struct window_rate *r,
 	    int64_t now_ms);

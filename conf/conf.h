@@ -76,6 +76,21 @@ struct conf_relay {
 	unsigned	 max_sessions;	/* parallel upstream connections */
 };
 
+/*
+ * "state redis URL": counters shared between instances (auth/state.h).
+ * URL is redis://HOST[:PORT][/DB] (HOST a numeric address) or
+ * unix:/PATH[?db=DB].
+ */
+struct conf_redis {
+	char		*url;		/* as written, for logs */
+	char		*host;		/* numeric address; NULL for unix: */
+	char		 port[6];	/* "6379" by default */
+	char		*path;		/* unix socket; NULL for redis:// */
+	unsigned	 db;		/* SELECT, 0 by default */
+	char		*user;		/* ACL user; NULL: AUTH password only */
+	char		*password_file;	/* NULL: no AUTH */
+};
+
 struct conf_timeouts {			/* seconds, RFC 5321 4.5.3.2 */
 	time_t		 command;	/* waiting for a command: 300 */
 	time_t		 data_block;	/* between DATA chunks: 180 */
@@ -112,6 +127,9 @@ struct conf {
 	unsigned		 max_sessions;		/* at once, 1000 */
 	unsigned		 max_sessions_per_ip;	/* at once, 20 */
 	char			*state_dir;	/* auth counters, "/var/lib/submitd" */
+	struct conf_redis	*state_redis;	/* NULL: LMDB in state_dir */
+	int			 state_fail_quotas;	/* 1: closed (default) */
+	int			 state_fail_lockouts;	/* 1: closed (default) */
 
 	struct conf_dkim	*dkim;		size_t ndkim;
 	struct conf_relay	 relay;
@@ -135,6 +153,11 @@ int		 conf_cidr_parse(const char *, struct conf_cidr *out);
  * as IPv4) lies in C, else 0.
  */
 int		 conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa);
+/*
+ * conf_redis_parse: a "state redis" URL into OUT (host or path allocated,
+ * other fields zero); 0 or -1 on bad syntax.
+ */
+int		 conf_redis_parse(const char *url, struct conf_redis *out);
 /* conf_size_parse: "25M", "512K", "1G", "1000" into octets; -1 on error. */
 int		 conf_size_parse(const char *, uint64_t *out);
 /* conf_duration_parse: "5d", "15m", "1h", "30s", "30" into seconds; -1 on error. */

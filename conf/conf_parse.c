@@ -372,9 +372,106 @@ st_users(struct parser *p, char **w, size_t n)
 
 /* state "DIR": the auth role's counters (quotas, lockouts). */
 static void
+redis_free(struct conf_redis *r)
+{
+	if (r == NULL)
+		return;
+	free(r->url);
+	free(r->host);
+	free(r->path);
+	free(r->user);
+	free(r->password_file);
+	free(r);
+}
+
+/* fail open|closed after W[0] (quotas or lockouts); -1 after an error. */
+static int
+fail_words(struct parser *p, char **w, size_t n, int *closed)
+{
+	if (n < 3 || strcmp(w[1], "fail") != 0 ||
+	    (strcmp(w[2], "open") != 0 && strcmp(w[2], "closed") != 0)) {
+		PERR(p, "state redis: usage: %s fail open|closed", w[0]);
+		return -1;
+	}
+	*closed = strcmp(w[2], "closed") == 0;
+	return 0;
+}
+
+/*
+ * state redis "URL" [user NAME] [password-file "FILE"]
+ *     [quotas fail open|closed] [lockouts fail open|closed]
+ * The password stays in its file (read by the auth role alone): the
+ * config text is seen by every role.
+ */
+static void
+st_state_redis(struct parser *p, char **w, size_t n)
+{
+	struct conf_redis	*r;
+	size_t			 i;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("conf");
+	if (n < 3 || conf_redis_parse(w[2], r) == -1) {
+		PERR(p, "state redis: '%s' is not redis://ADDR[:PORT][/DB] "
+		    "(a numeric address) or unix:/PATH[?db=N]",
+		    n < 3 ? "" : w[2]);
+		redis_free(r);
+		return;
+	}
+	r->url = xstrdup(w[2]);
+	for (i = 3; i < n; ) {
+		if (strcmp(w[i], "user") == 0 && i + 1 < n && r->user == NULL) {
+			r->user = xstrdup(w[i + 1]);
+			i += 2;
+		} else if (strcmp(w[i], "password-file") == 0 && i + 1 < n &&
+		    r->password_file == NULL) {
+			if (w[i + 1][0] != '/') {
+				PERR(p, "state redis: password-file '%s' is "
+				    "not an absolute path", w[i + 1]);
+				redis_free(r);
+				return;
+			}
+			r->password_file = xstrdup(w[i + 1]);
+			i += 2;
+		} else if (strcmp(w[i], "quotas") == 0) {
+			if (fail_words(p, w + i, n - i,
+			    &p->conf->state_fail_quotas) == -1) {
+				redis_free(r);
+				return;
+			}
+			i += 3;
+		} else if (strcmp(w[i], "lockouts") == 0) {
+			if (fail_words(p, w + i, n - i,
+			    &p->conf->state_fail_lockouts) == -1) {
+				redis_free(r);
+				return;
+			}
+			i += 3;
+		} else {
+			PERR(p, "state redis: unexpected '%s' (user NAME, "
+			    "password-file \"FILE\", quotas fail open|closed, "
+			    "lockouts fail open|closed)", w[i]);
+			redis_free(r);
+			return;
+		}
+	}
+	if (r->user != NULL && r->password_file == NULL) {
+		PERR(p, "state redis: user %s needs a password-file", r->user);
+		redis_free(r);
+		return;
+	}
+	redis_free(p->conf->state_redis);
+	p->conf->state_redis = r;
+}
+
+static void
 st_state(struct parser *p, char **w, size_t n)
 {
-	if (nwords(p, n, 2, "state \"DIR\"") == -1)
+	if (n >= 2 && strcmp(w[1], "redis") == 0) {
+		st_state_redis(p, w, n);
+		return;
+	}
+	if (nwords(p, n, 2, "state \"DIR\" | state redis \"URL\" ...") == -1)
 		return;
 	if (w[1][0] != '/') {
 		PERR(p, "state: directory '%s' is not an absolute path", w[1]);
@@ -753,6 +850,8 @@ conf_defaults(struct conf *c, const char *file)
 	c->max_sessions = 1000;
 	c->max_sessions_per_ip = 20;
 	c->state_dir = xstrdup("/var/lib/submitd");
+	c->state_fail_quotas = 1;
+	c->state_fail_lockouts = 1;
 	c->relay.max_sessions = 4;
 	c->timeouts.command = 300;
 	c->timeouts.data_block = 180;
@@ -857,6 +956,7 @@ conf_free(struct conf *c)
 	free(c->control_path);
 	free(c->users_file);
 	free(c->state_dir);
+	redis_free(c->state_redis);
 	free(c->relay.host);
 	free(c->relay.secrets_file);
 	free(c->relay.ca_file);

@@ -2,6 +2,7 @@
  * role_auth.c — the auth role: the users table and the password checks,
  * asked by the smtp role over IPC.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,7 +13,7 @@
 #include "auth/auth.h"
 #include "auth/auth_ctl.h"
 #include "auth/policy.h"
-#include "auth/store.h"
+#include "auth/state.h"
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "smtpd/ctl_serve.h"
@@ -39,12 +40,23 @@ auth_done(void *arg, const struct auth_reply *r)
 	free(q);
 }
 
+static void
+auth_policy_done(void *arg, const struct policy_result *r)
+{
+	struct auth_req	*q = arg;
+
+	if (ipc_send(auth_smtp, IPC_POLICY_RESULT, q->reqid, -1, r,
+	    sizeof(*r)) == -1)
+		fatalx("cannot answer the smtp role");
+	free(q);
+}
+
 /* Issue 5: may this address connect, this user send; a message counted. */
 static void
 auth_policy(const struct ipc_msg *m)
 {
 	struct ipc_policy	 req;
-	struct policy_result	 r;
+	struct auth_req		*q;
 
 	if (m->fd != -1 || ipc_policy_decode(m->data, m->len, &req) == -1 ||
 	    (m->type != IPC_POLICY_CONNECT && req.user[0] == '\0')) {
@@ -55,13 +67,14 @@ auth_policy(const struct ipc_msg *m)
 		policy_charge(req.user, req.nrcpt, req.size);
 		return;
 	}
+	if ((q = malloc(sizeof(*q))) == NULL)
+		fatal("auth");
+	q->reqid = m->reqid;
 	if (m->type == IPC_POLICY_CONNECT)
-		policy_connect((const struct sockaddr *)&req.peer, &r);
+		policy_connect((const struct sockaddr *)&req.peer,
+		    auth_policy_done, q);
 	else
-		policy_mail(req.user, req.size, &r);
-	if (ipc_send(auth_smtp, IPC_POLICY_RESULT, m->reqid, -1, &r,
-	    sizeof(r)) == -1)
-		fatalx("cannot answer the smtp role");
+		policy_mail(req.user, req.size, auth_policy_done, q);
 }
 
 static void
@@ -126,6 +139,27 @@ auth_control_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/*
+ * The auth role's root: its LMDB state directory, or, with Redis, nothing
+ * (TCP) or the directory of the Redis socket, so that it can reconnect.
+ */
+static const char *
+state_root(const struct conf *conf)
+{
+	static char	 dir[128];
+	char		*slash;
+
+	if (conf->state_redis == NULL)
+		return conf->state_dir;
+	if (conf->state_redis->path == NULL)
+		return PRIVSEP_EMPTY_DIR;
+	snprintf(dir, sizeof(dir), "%s", conf->state_redis->path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return "/";
+	*slash = '\0';
+	return dir;
+}
+
 void
 role_auth_main(struct conf *conf, int smtp_fd, int control_fd)
 {
@@ -135,10 +169,10 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd)
 	if ((users = users_load(conf->users_file, stderr)) == NULL)
 		fatalx("cannot load %s", conf->users_file);
 	/* The counters: opened by path before the chroot into that dir. */
-	if (store_open(conf->state_dir, base) == -1)
-		fatalx("cannot open the state in %s", conf->state_dir);
+	if (state_open(conf, base) == -1)
+		fatalx("cannot open the state");
 	/* Before the worker threads exist, so that they inherit the filter. */
-	role_sandbox(conf, conf->state_dir, "auth");
+	role_sandbox(conf, state_root(conf), "auth");
 	if (auth_init(base, conf, users) == -1)
 		fatalx("cannot start");
 	if ((auth_smtp = ipc_new(base, smtp_fd, "auth<-smtp", auth_dispatch,
