@@ -177,11 +177,22 @@ lookup_udp(const struct dns_resolver *r, const unsigned char *q, size_t qlen,
 		return -1;
 	}
 	seterr(err, errlen, "no answer from %s", r->name);
+	/* connected: only the server's datagrams come in, and an ICMP
+	 * "port unreachable" ends the wait at once */
+	if (connect(fd, (const struct sockaddr *)&r->ss, r->sslen) == -1) {
+		seterr(err, errlen, "%s: %s", r->name, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	for (try = 0; try < UDP_TRIES && rc == -1; try++) {
 		if ((left = ms_left(deadline)) <= 0)
 			break;
-		if (sendto(fd, q, qlen, 0, (const struct sockaddr *)&r->ss,
-		    r->sslen) == -1) {
+		if (send(fd, q, qlen, 0) == -1) {
+			if (errno == ECONNREFUSED) {
+				seterr(err, errlen, "%s: %s", r->name,
+				    strerror(errno));
+				break;
+			}
 			seterr(err, errlen, "send to %s: %s", r->name,
 			    strerror(errno));
 			break;

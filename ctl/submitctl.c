@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "ctl/ctl_audit.h"
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_dkim.h"
 #include "lib/submitd.h"
@@ -17,14 +18,56 @@
 #define PASSWD_OPSLIMIT	3
 #define PASSWD_MEMLIMIT	(64UL * 1024 * 1024)
 
+/*
+ * Every command and its arguments, for "submitctl COMMAND -h" (the
+ * runbook's test checks each command line it names against this) and for
+ * the usage message.  A command added to the daemon or to submitctl is
+ * added here too.
+ */
+static const struct ctl_command {
+	const char	*verb;
+	const char	*usage;
+} commands[] = {
+	{ "show",	"show queue | show message ID | show stats | "
+			"show limits [USER|IP]" },
+	{ "flush",	"flush [ID]" },
+	{ "remove",	"remove ID" },
+	{ "hold",	"hold ID" },
+	{ "release",	"release ID" },
+	{ "unlock",	"unlock USER|IP" },
+	{ "reload",	"reload" },
+	{ "passwd",	"passwd < password" },
+	{ "dkim",	"dkim keygen|sign|verify ..." },
+	{ "audit",	"audit [-f config] [--resolver IP[:PORT]] "
+			"[--public-ip IP] [--json]" },
+	{ "check-upstream", "check-upstream [-f config] [--as SENDER]" },
+	{ NULL,		NULL }
+};
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: submitctl [-s socket] command [args]\n"
-	    "       submitctl passwd < password\n"
-	    "       submitctl dkim keygen|sign|verify ...\n");
+	size_t	 i;
+
+	fprintf(stderr, "usage: submitctl [-s socket] command [args]\n");
+	for (i = 0; commands[i].verb; i++)
+		fprintf(stderr, "       submitctl %s\n", commands[i].usage);
 	exit(2);
+}
+
+/* "submitctl VERB ... -h": the usage of VERB on stdout, 0; 2 if unknown. */
+static int
+command_help(const char *verb)
+{
+	size_t	 i;
+
+	for (i = 0; commands[i].verb; i++)
+		if (strcmp(commands[i].verb, verb) == 0) {
+			printf("usage: submitctl %s\n", commands[i].usage);
+			return 0;
+		}
+	fprintf(stderr, "submitctl: unknown command '%s'\n", verb);
+	return 2;
 }
 
 /* Read one password line from stdin, print its Argon2id hash. */
@@ -87,8 +130,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "submitctl: sodium_init failed\n");
 		return 1;
 	}
+	if (argc >= 2 && (strcmp(argv[argc - 1], "-h") == 0 ||
+	    strcmp(argv[argc - 1], "--help") == 0))
+		return command_help(argv[0]);
 	if (strcmp(argv[0], "passwd") == 0)
 		return ctl_passwd();
+	if (strcmp(argv[0], "audit") == 0)
+		return ctl_audit_main(argc, argv);
 	if (strcmp(argv[0], "dkim") == 0)
 		return ctl_dkim_main(argc, argv);
 	/* Everything else is a request to the running daemon. */
