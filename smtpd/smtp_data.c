@@ -25,14 +25,13 @@
 #include "dkim/dkim.h"
 #include "lib/log.h"
 #include "proto/msg_header.h"
+#include "proto/smtp_data_reader.h"
 #include "lib/netio.h"
 #include "smtpd/smtp_session_priv.h"
 
 #define SVC(s)			((s)->ctx->services)
 #define DATA_WBUF_SIZE		(64 * 1024)	/* file write buffer, octets */
 #define DATA_HDR_INITIAL	4096
-
-enum { LINE_MORE, LINE_END };
 
 static void	data_header_end(struct smtp_session *);
 
@@ -177,36 +176,20 @@ data_header_line(struct smtp_session *s, const char *p, size_t n)
 	d->hdrlen += n;
 }
 
-/*
- * One line of data, LF included (N octets), or a fragment of an overlong
- * line (PARTIAL).  Returns LINE_END at the terminating ".".
- */
-static int
-data_line(struct smtp_session *s, const char *p, size_t n, int partial)
+/* One line of data as the reader cut it, LF included (N octets). */
+static void
+data_line(struct smtp_session *s, const char *p, size_t n, unsigned flags)
 {
 	struct smtp_data *d = &s->data;
-	int		 crlf;
 
-	if (d->mid_line || partial) {
-		data_refuse(d, DATA_LINE_TOO_LONG);
-		d->mid_line = partial;
-		if (!partial)
-			d->prev_crlf = n >= 2 && p[n - 2] == '\r';
-		return LINE_MORE;
-	}
-	crlf = n >= 2 && p[n - 2] == '\r';
-	/* Only <CRLF>.<CRLF> ends the data: no look-alike does (smuggling). */
-	if (crlf && n == 3 && p[0] == '.' && d->prev_crlf)
-		return LINE_END;
-	d->prev_crlf = crlf;
-	if (!crlf || memchr(p, '\r', n - 2) != NULL)
+	if (flags & SDR_BARE_EOL)
 		data_refuse(d, DATA_BARE_EOL);
-	if (memchr(p, '\0', n) != NULL)
-		data_refuse(d, DATA_NUL);	/* RFC 5321 2.3.8: never in text */
-	if (n > SMTP_TEXTLINE_MAX)
+	if (flags & SDR_NUL)
+		data_refuse(d, DATA_NUL);
+	if (flags & SDR_TOO_LONG)
 		data_refuse(d, DATA_LINE_TOO_LONG);
 	if (d->refusal != DATA_OK)
-		return LINE_MORE;
+		return;
 	if (p[0] == '.') {		/* RFC 5321 4.5.2 transparency */
 		p++;
 		n--;
@@ -215,7 +198,6 @@ data_line(struct smtp_session *s, const char *p, size_t n, int partial)
 		data_header_line(s, p, n);
 	else
 		data_body(s, p, n);
-	return LINE_MORE;
 }
 
 static void	data_end(struct smtp_session *);
@@ -226,26 +208,30 @@ smtp_data_input(struct smtp_session *s)
 	struct evbuffer	*in = netio_input(s->io);
 
 	for (;;) {
-		size_t	 avail = evbuffer_get_length(in), take, n;
-		const char *p, *nl;
+		size_t		 avail = evbuffer_get_length(in), take, n;
+		unsigned	 flags;
+		const char	*p;
 
 		if (avail == 0)
 			return 0;
 		take = avail < SMTP_TEXTLINE_MAX + 1 ? avail : SMTP_TEXTLINE_MAX + 1;
 		if ((p = (const char *)evbuffer_pullup(in, take)) == NULL)
 			return 0;
-		if ((nl = memchr(p, '\n', take)) == NULL) {
-			if (avail <= SMTP_TEXTLINE_MAX)
-				return 0;	/* wait for the rest */
-			data_line(s, p, take, 1);
-			evbuffer_drain(in, take);
-			continue;
-		}
-		n = nl - p + 1;
-		if (data_line(s, p, n, 0) == LINE_END) {
+		/* The reader looks no further than 1001 octets. */
+		switch (smtp_data_reader_next(&s->data.reader, p, take, &n,
+		    &flags)) {
+		case SDR_MORE:
+			return 0;
+		case SDR_END:
 			evbuffer_drain(in, n);
 			data_end(s);
 			return 1;
+		case SDR_FRAGMENT:
+			data_refuse(&s->data, DATA_LINE_TOO_LONG);
+			break;
+		case SDR_LINE:
+			data_line(s, p, n, flags);
+			break;
 		}
 		evbuffer_drain(in, n);
 	}
@@ -504,7 +490,7 @@ data_opened(void *arg, enum queue_status status, int fd, const char *queue_id)
 	d->fd = fd;
 	snprintf(d->queue_id, sizeof(d->queue_id), "%s", queue_id);
 	d->in_header = 1;
-	d->prev_crlf = 1;
+	smtp_data_reader_init(&d->reader);
 	if ((d->wbuf = malloc(DATA_WBUF_SIZE)) == NULL ||
 	    (s->ctx->need_bh_relaxed &&
 	    (d->bh_relaxed = dkim_bodyhash_new(0)) == NULL) ||

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "proto/smtp_data_reader.h"
 #include "proto/smtp_parse.h"
 #include "smtpd/smtp_session.h"
 #include "lib/submitd.h"
@@ -56,8 +57,7 @@ struct smtp_data {
 	size_t			 header_len;	/* header octets in the file */
 	uint64_t		 size;		/* octets written to the file */
 	enum data_refusal	 refusal;
-	int			 prev_crlf;	/* last line ended in CRLF */
-	int			 mid_line;	/* inside an overlong line */
+	struct smtp_data_reader	 reader;	/* lines, the end of data */
 	char			*wbuf;		/* write buffer for the file */
 	size_t			 wlen;
 	struct dkim_bodyhash	*bh_relaxed;

@@ -187,5 +187,23 @@ class InputAfterQuit(harness.SubmitdTest):
         self.assertTrue(self.submitd.alive())
 
 
+class SplitLineEnd(harness.SubmitdTest):
+    """Item 4: a line of 1000 octets before its CRLF: the reader takes 1001
+    octets (the CR last), then the LF alone; the CR was forgotten and the
+    "." after it was not the end of the data: the session hung."""
+
+    def test_overlong_line_then_dot(self):
+        for n in (999, 1000, 1001, 2001, 3000):
+            with self.subTest(n=n):
+                c = self.session()
+                self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
+                self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
+                self.assertReply(c.cmd("DATA"), "354")
+                c.send(b"Subject: long\r\n\r\n" + b"a" * n + b"\r\n.\r\n")
+                self.assertReply(c.reply(), "552 5.6.0")
+                self.assertReply(c.cmd("NOOP"), "250")
+        self.assertNothingQueued()
+
+
 if __name__ == "__main__":
     unittest.main()
