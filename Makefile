@@ -15,6 +15,7 @@ PREFIX   ?= /usr/local
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
 BUILD    ?= build
 
 PKGS     := libtls libevent libevent_pthreads libsodium libcrypto libseccomp lmdb
@@ -112,14 +113,20 @@ demo: deps user
 bench: all
 	@$(MAKE) -C bench run BUILD=$(abspath $(BUILD))
 
+# Programs, man pages, every example file, and the directories with their
+# modes (the spool and the state become the daemon's user's at start).
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(SYSCONFDIR)/submitd
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/submitd $(BUILD)/submitctl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/submitd.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/submitd.8 $(DESTDIR)$(MANDIR)/man8/
-	test -f man/submitctl.8 && install -m 0644 man/submitctl.8 $(DESTDIR)$(MANDIR)/man8/ || true
-	install -m 0644 conf/submitd.conf.example $(DESTDIR)$(SYSCONFDIR)/submitd/submitd.conf.example
+	install -m 0644 man/submitd.8 man/submitctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/submitd
+	install -m 0644 conf/submitd.conf.example conf/ovh.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/submitd/
+	install -m 0640 conf/users.example conf/upstream.secrets.example \
+	    $(DESTDIR)$(SYSCONFDIR)/submitd/
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/spool/submitd \
+	    $(DESTDIR)$(LOCALSTATEDIR)/lib/submitd
 	install -d -m 0755 $(DESTDIR)/var/empty
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! id _submitd >/dev/null 2>&1; then \
 	    echo "useradd _submitd"; \

@@ -109,7 +109,7 @@ struct conf {
 	time_t			 queue_lifetime;	/* seconds, 5 days */
 	time_t			 queue_retry_min;	/* seconds, 5 minutes */
 	time_t			 queue_retry_max;	/* seconds, 4 hours */
-	char			*control_path;	/* "/run/submitd.sock" */
+	char			*control_path;	/* "/run/submitd/submitd.sock" */
 
 	struct conf_pki		*pki;		size_t npki;
 	struct conf_listen	*listen;	size_t nlisten;

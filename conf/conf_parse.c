@@ -842,7 +842,7 @@ conf_defaults(struct conf *c, const char *file)
 	c->queue_lifetime = 5 * 86400;
 	c->queue_retry_min = 5 * 60;
 	c->queue_retry_max = 4 * 3600;
-	c->control_path = xstrdup("/run/submitd.sock");
+	c->control_path = xstrdup("/run/submitd/submitd.sock");
 	c->max_message_size = 35 * 1024 * 1024;
 	c->max_rcpt_per_msg = 100;
 	c->ip_auth_failures.count = 5;

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_SOCKET_DEFAULT	"/run/submitd.sock"
+#define CTL_SOCKET_DEFAULT	"/run/submitd/submitd.sock"
 #define CTL_F_JSON		0x1u	/* answer in JSON, not text */
 #define CTL_ARGC_MAX		16
 #define CTL_ARG_MAX		1024	/* octets per argument */

@@ -2,9 +2,11 @@
  * submitctl.c — talk to a running submitd, or work offline (passwd, dkim).
  * See submitctl(8).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -70,41 +72,109 @@ command_help(const char *verb)
 	return 2;
 }
 
-/* Read one password line from stdin, print its Argon2id hash. */
-static int
-ctl_passwd(void)
-{
-	char	 pass[AUTH_PASS_MAX + 2];
-	char	 hash[crypto_pwhash_STRBYTES];
-	size_t	 len;
+/* The terminal's settings while a password is typed without echo. */
+static struct termios	 tty_saved;
+static volatile sig_atomic_t tty_changed;
 
-	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "Password: ");
-	if (fgets(pass, sizeof(pass), stdin) == NULL) {
+static void
+tty_restore(void)
+{
+	if (tty_changed) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+		tty_changed = 0;
+	}
+}
+
+static void
+tty_on_signal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * One password line from stdin into PASS (AUTH_PASS_MAX + 2 octets); on a
+ * terminal after PROMPT, without echo.  0, or -1 with a message.
+ */
+static int
+passwd_read(char *pass, size_t size, const char *prompt)
+{
+	struct termios	 t;
+	size_t		 len;
+	int		 tty = isatty(STDIN_FILENO), ok;
+
+	if (tty) {
+		/* echo off first, then the prompt: nothing typed is shown */
+		if (tcgetattr(STDIN_FILENO, &tty_saved) == 0) {
+			t = tty_saved;
+			t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+			t.c_lflag |= ICANON;
+			signal(SIGINT, tty_on_signal);
+			signal(SIGTERM, tty_on_signal);
+			signal(SIGHUP, tty_on_signal);
+			signal(SIGTSTP, SIG_IGN);
+			if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0)
+				tty_changed = 1;
+		}
+		fprintf(stderr, "%s", prompt);
+		fflush(stderr);
+	}
+	ok = fgets(pass, (int)size, stdin) != NULL;
+	if (tty) {
+		tty_restore();
+		fprintf(stderr, "\n");
+	}
+	if (!ok) {
 		fprintf(stderr, "submitctl: passwd: no password on stdin\n");
-		return 1;
+		return -1;
 	}
 	len = strcspn(pass, "\r\n");
 	if (pass[len] == '\0' && !feof(stdin)) {
 		fprintf(stderr, "submitctl: passwd: password longer than %d octets\n",
 		    AUTH_PASS_MAX);
-		sodium_memzero(pass, sizeof(pass));
-		return 1;
+		return -1;
 	}
 	pass[len] = '\0';
 	if (len == 0) {
 		fprintf(stderr, "submitctl: passwd: empty password\n");
-		return 1;
+		return -1;
 	}
-	if (crypto_pwhash_str_alg(hash, pass, len, PASSWD_OPSLIMIT,
-	    PASSWD_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		sodium_memzero(pass, sizeof(pass));
-		fprintf(stderr, "submitctl: passwd: out of memory\n");
-		return 1;
-	}
-	sodium_memzero(pass, sizeof(pass));
-	printf("%s\n", hash);
 	return 0;
+}
+
+/*
+ * Read a password, print its Argon2id hash.  On a terminal: no echo, and
+ * asked twice (they must match); else one line from stdin.
+ */
+static int
+ctl_passwd(void)
+{
+	char	 pass[AUTH_PASS_MAX + 2], again[AUTH_PASS_MAX + 2];
+	char	 hash[crypto_pwhash_STRBYTES];
+	int	 rc = 1;
+
+	if (passwd_read(pass, sizeof(pass), "Password: ") == -1)
+		goto done;
+	if (isatty(STDIN_FILENO)) {
+		if (passwd_read(again, sizeof(again), "Again: ") == -1)
+			goto done;
+		if (strcmp(pass, again) != 0) {
+			fprintf(stderr, "submitctl: passwd: the passwords differ\n");
+			goto done;
+		}
+	}
+	if (crypto_pwhash_str_alg(hash, pass, strlen(pass), PASSWD_OPSLIMIT,
+	    PASSWD_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		fprintf(stderr, "submitctl: passwd: out of memory\n");
+		goto done;
+	}
+	printf("%s\n", hash);
+	rc = 0;
+done:
+	sodium_memzero(pass, sizeof(pass));
+	sodium_memzero(again, sizeof(again));
+	return rc;
 }
 
 int

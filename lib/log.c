@@ -1,15 +1,20 @@
 /* log.c — syslog or stderr logging; see log.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <paths.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 
 static int	 log_foreground = 1;
 static int	 log_verbose;
+static int	 log_also_stderr;	/* log_stderr_too, with syslog */
+static int	 log_detachable;	/* log_stderr_too was called */
 static const char *log_name = "submitd";
 
 void
@@ -17,8 +22,43 @@ log_init(int foreground, int verbose)
 {
 	log_foreground = foreground;
 	log_verbose = verbose;
-	if (!foreground)
-		openlog("submitd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	if (foreground)
+		return;
+	/*
+	 * No syslog daemon (a container): syslog(3) would try to reconnect
+	 * at each line, from inside the roles' seccomp filters.  Say so and
+	 * log to stderr instead.
+	 */
+	if (access(_PATH_LOG, W_OK) == -1) {
+		fprintf(stderr, "submitd: %s: %s: logging to stderr\n", _PATH_LOG,
+		    strerror(errno));
+		log_foreground = 1;
+		return;
+	}
+	openlog("submitd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
+log_stderr_too(int on)
+{
+	log_detachable = on;
+	log_also_stderr = on && !log_foreground;
+}
+
+void
+log_stderr_detach(void)
+{
+	int	 fd;
+
+	if (!log_detachable)
+		return;
+	log_detachable = 0;
+	log_also_stderr = 0;
+	if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	}
 }
 
 void
@@ -49,9 +89,13 @@ log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 		fprintf(stderr, "%s.%03ld %s: %s%s%s\n", stamp,
 		    ts.tv_nsec / 1000000, log_name, msg,
 		    errstr ? ": " : "", errstr ? errstr : "");
-	} else
+	} else {
 		syslog(pri, "%s: %s%s%s", log_name, msg,
 		    errstr ? ": " : "", errstr ? errstr : "");
+		if (log_also_stderr && pri <= LOG_WARNING)
+			fprintf(stderr, "submitd: %s: %s%s%s\n", log_name, msg,
+			    errstr ? ": " : "", errstr ? errstr : "");
+	}
 }
 
 #define LOG_BODY(pri, err) do {			\

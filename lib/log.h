@@ -15,6 +15,16 @@
 
 /* log_init: foreground != 0 logs to stderr; verbose != 0 enables log_debug. */
 void	log_init(int foreground, int verbose);
+/*
+ * log_stderr_too: while a daemon that logs to syslog starts in the
+ * background, warnings and errors go to stderr too, so that a start that
+ * fails is seen where it was typed (submitd(8), -d/-F).
+ * log_stderr_detach: stops that (if it was on) and points fd 2 at
+ * /dev/null, letting the terminal go; called once started, and by each
+ * role before it chroots.
+ */
+void	log_stderr_too(int on);
+void	log_stderr_detach(void);
 /* log_procname: sets the name shown in front of lines (e.g. "smtp"). */
 void	log_procname(const char *);
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "lib/log.h"
 #include "smtpd/parent.h"
 #include "lib/privsep.h"
+#include "lib/sdnotify.h"
 #include "smtpd/roles.h"
 #include "smtpd/smtp_server.h"
 
@@ -36,7 +38,17 @@ static struct {
 	int			 killed;	/* we sent SIGKILL to the roles */
 	int			 status;	/* exit status of the daemon */
 	struct event		*ev_kill;
-} P;
+	int			 ready_rd;	/* roles' ready pipe (role_ready) */
+	int			 nready;	/* bytes read from it */
+	int			 started_fd;	/* parent_set_started_fd, or -1 */
+	struct event		*ev_ready;
+} P = { .ready_rd = -1, .started_fd = -1 };
+
+void
+parent_set_started_fd(int fd)
+{
+	P.started_fd = fd;
+}
 
 /* Every descriptor the parent made for the roles, to close in each child. */
 struct fdset {
@@ -124,6 +136,10 @@ parent_fork(int role, const struct fdset *all, const int *keep, void (*run)(void
 		fatal("fork");
 	case 0:
 		fdset_close_except(all, keep);
+		if (P.ready_rd != -1)
+			close(P.ready_rd);
+		if (P.started_fd != -1)
+			close(P.started_fd);
 		run(arg);
 		_exit(1);	/* not reached: roles exit themselves */
 	default:
@@ -291,6 +307,43 @@ parent_reap(void)
 		event_base_loopexit(P.base, NULL);
 }
 
+/* Every role serves: tell whoever started us (a shell, systemd). */
+static void
+parent_started(void)
+{
+	log_info("event=ready roles=%d", P.nready);
+	if (P.started_fd != -1) {
+		if (write(P.started_fd, "s", 1) != 1)
+			log_warn("event=warning started-pipe");
+		close(P.started_fd);
+		P.started_fd = -1;
+	}
+	(void)sdnotify("READY=1\nSTATUS=serving");
+	log_stderr_detach();
+}
+
+static void
+parent_on_ready(evutil_socket_t fd, short what, void *arg)
+{
+	char	 buf[16];
+	ssize_t	 n;
+
+	(void)what;
+	(void)arg;
+	if ((n = read(fd, buf, sizeof(buf))) > 0) {
+		P.nready += (int)n;
+		if (P.nready == R_COUNT && !P.stopping)
+			parent_started();
+		return;
+	}
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	/* every role closed it: ready or dead (then reaping stops us) */
+	event_del(P.ev_ready);
+	close(P.ready_rd);
+	P.ready_rd = -1;
+}
+
 static void
 parent_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -317,15 +370,25 @@ parent_run(struct conf *conf)
 	struct event	*ev[4];
 	size_t		 i;
 
+	int		 ready[2];
+
 	P.conf = conf;
 	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(ready, O_CLOEXEC) == -1)
+		fatal("pipe2");
+	P.ready_rd = ready[0];
+	role_set_ready_fd(ready[1]);
 	if (parent_prepare_dirs(conf) == -1 || parent_spawn(conf) == -1) {
 		parent_kill_all(SIGTERM);
 		return 1;
 	}
+	close(ready[1]);
+	role_set_ready_fd(-1);
 	privsep_title("parent");
 	if ((P.base = event_base_new()) == NULL ||
-	    (P.ev_kill = evtimer_new(P.base, parent_on_kill_timer, NULL)) == NULL)
+	    (P.ev_kill = evtimer_new(P.base, parent_on_kill_timer, NULL)) == NULL ||
+	    (P.ev_ready = event_new(P.base, P.ready_rd, EV_READ | EV_PERSIST,
+	    parent_on_ready, NULL)) == NULL || event_add(P.ev_ready, NULL) == -1)
 		fatalx("event_base_new failed");
 	for (i = 0; i < 4; i++)
 		if ((ev[i] = evsignal_new(P.base, sigs[i], parent_on_signal,
@@ -337,6 +400,7 @@ parent_run(struct conf *conf)
 	    SUBMITD_VERSION, conf->hostname, privsep_is_root() ? "yes" : "NO");
 	if (!P.stopping || parent_alive())
 		event_base_dispatch(P.base);
+	(void)sdnotify("STOPPING=1");
 	log_info("event=stopped status=%d", P.status);
 	/* The control role made it as root and cannot remove it, chrooted. */
 	if (unlink(conf->control_path) == -1 && errno != ENOENT)
@@ -344,6 +408,9 @@ parent_run(struct conf *conf)
 	for (i = 0; i < 4; i++)
 		event_free(ev[i]);
 	event_free(P.ev_kill);
+	event_free(P.ev_ready);
+	if (P.ready_rd != -1)
+		close(P.ready_rd);
 	event_base_free(P.base);
 	return P.status;
 }

@@ -14,5 +14,11 @@ struct conf;
 
 /* parent_run: starts the roles and supervises them; returns the exit status. */
 int	parent_run(struct conf *);
+/*
+ * parent_set_started_fd: a pipe to the command that started submitd in the
+ * background: one byte is written to it, and it is closed, once every role
+ * serves; closed without a byte (by the exit) if the start fails.
+ */
+void	parent_set_started_fd(int fd);
 
 #endif

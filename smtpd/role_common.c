@@ -17,6 +17,7 @@
 #include "lib/sandbox.h"
 
 static pid_t	 role_parent;	/* the parent that forked this role */
+static int	 role_ready_fd = -1; /* role_set_ready_fd */
 
 struct event_base *
 role_start(const char *role)
@@ -35,8 +36,27 @@ role_start(const char *role)
 }
 
 void
+role_set_ready_fd(int fd)
+{
+	role_ready_fd = fd;
+}
+
+void
+role_ready(void)
+{
+	if (role_ready_fd == -1)
+		return;
+	if (write(role_ready_fd, "r", 1) != 1)
+		log_warn("event=warning ready-pipe");
+	close(role_ready_fd);
+	role_ready_fd = -1;
+}
+
+void
 role_sandbox(const struct conf *conf, const char *rootdir, const char *role)
 {
+	/* A background start's terminal: let it go before the chroot. */
+	log_stderr_detach();
 	privsep_drop(conf->user, rootdir, role);
 	/*
 	 * If the parent dies (kill -9), the roles must not live on holding
@@ -70,6 +90,7 @@ role_run(struct event_base *base)
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) == -1 ||
 	    evsignal_add(intr, NULL) == -1)
 		fatal("signals");
+	role_ready();
 	event_base_dispatch(base);
 	exit(0);
 }

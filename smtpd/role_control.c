@@ -279,6 +279,7 @@ control_listen(const struct conf *conf)
 	struct stat		 st;
 	const char		*path = conf->control_path;
 	mode_t			 old;
+	char			*slash;
 	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -288,6 +289,13 @@ control_listen(const struct conf *conf)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* Its folder (default /run/submitd, systemd's RuntimeDirectory). */
+	if ((slash = strrchr(sun.sun_path, '/')) != NULL && slash != sun.sun_path) {
+		*slash = '\0';
+		if (mkdir(sun.sun_path, 0755) == -1 && errno != EEXIST)
+			log_warn("mkdir %s", sun.sun_path);
+		*slash = '/';
+	}
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == -1)
 		log_warn("unlink %s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

@@ -361,6 +361,7 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	    (intr = evsignal_new(S.base, SIGINT, on_term, NULL)) == NULL ||
 	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1)
 		fatal("setup");
+	role_ready();
 	event_base_dispatch(S.base);
 	log_debug("exiting");
 	exit(0);

@@ -47,7 +47,15 @@ void	role_peer_closed(const char *role, const char *peer)
  * expected: logged (event=ipc-reject), its fd closed, nothing else.
  */
 void	role_ipc_reject(const struct ipc_msg *, const char *from, const char *why);
-/* role_run: the event loop until SIGTERM/SIGINT, then exit(0). */
+/*
+ * role_set_ready_fd: (the parent, before it forks) the pipe each role
+ * writes one byte to once it serves; role_ready writes it (role_run calls
+ * it; a role with its own loop calls it before the loop).  The parent
+ * counts the bytes: a start succeeds when every role is ready.
+ */
+void	role_set_ready_fd(int fd);
+void	role_ready(void);
+/* role_run: role_ready, the event loop until SIGTERM/SIGINT, then exit(0). */
 void	role_run(struct event_base *) __attribute__((noreturn));
 
 #endif
