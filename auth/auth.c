@@ -105,17 +105,17 @@ auth_account(struct auth_job *j)
 
 	if (j->locked) {
 		j->reply.ok = AUTH_LOCKED;
-		log_info("auth: event=auth result=locked user=%s ip=%s",
-		    j->login, policy_addr((struct sockaddr *)&j->peer, ip,
-		    sizeof(ip)));
+		log_info("auth: event=auth result=locked ip=%s user=%s",
+		    policy_addr((struct sockaddr *)&j->peer, ip, sizeof(ip)),
+		    log_q(j->login));
 		return;
 	}
 	if (j->reply.ok)
 		return;
 	if (j->from_refused)
-		log_info("auth: event=auth result=fail user=%s ip=%s "
-		    "reason=from", j->login, policy_addr((struct sockaddr *)
-		    &j->peer, ip, sizeof(ip)));
+		log_info("auth: event=auth result=fail ip=%s "
+		    "reason=from user=%s", policy_addr((struct sockaddr *)
+		    &j->peer, ip, sizeof(ip)), log_q(j->login));
 	lockout_fail((struct sockaddr *)&j->peer, j->login);
 }
 

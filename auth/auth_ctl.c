@@ -15,6 +15,7 @@
 #include "auth/store.h"
 #include "auth/users.h"
 #include "auth/window.h"
+#include "lib/log.h"
 
 /* NAME as a JSON string body (quotes and backslashes escaped). */
 static void
@@ -92,7 +93,7 @@ show_user(struct evbuffer *out, const char *user, int json, int first)
 		evbuffer_add_printf(out, "%s{\"user\":", first ? "" : ",");
 		json_str(out, user);
 	} else
-		evbuffer_add_printf(out, "%s", user);
+		evbuffer_add_printf(out, "%s", log_qtext(user));
 	for (i = 0; i < 3; i++) {
 		counter_get(kinds[i].prefix, user, &rates[i], now, &c);
 		counter_print(out, kinds[i].name, &c, json);
@@ -129,7 +130,7 @@ show_lock(const char *key, const void *val, size_t len, void *arg)
 		    r.failures, (long long)(r.until_ms / 1000));
 	} else
 		evbuffer_add_printf(lw->out, "lockout %s failures=%u "
-		    "remaining=%llds\n", key, r.failures,
+		    "remaining=%llds\n", log_qtext(key), r.failures,
 		    (long long)((r.until_ms - lw->now + 999) / 1000));
 	lw->n++;
 }
@@ -185,7 +186,7 @@ ctl_unlock(const char *what, int json, struct evbuffer *out)
 		evbuffer_add_printf(out, ",\"was_locked\":%s}\n",
 		    was ? "true" : "false");
 	} else
-		evbuffer_add_printf(out, "%s: %s\n", what,
+		evbuffer_add_printf(out, "%s: %s\n", log_qtext(what),
 		    was ? "lockout lifted" : "was not locked out (failures "
 		    "forgotten)");
 	return 0;

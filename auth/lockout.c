@@ -128,8 +128,8 @@ counted(void *arg, const struct state_answer *a)
 	int		 by_ip, by_user;
 
 	if (a->down)
-		log_warnx("auth: event=failure-lost ip=%s user=%s "
-		    "reason=state-down", f->ip, f->login);
+		log_warnx("auth: event=failure-lost ip=%s "
+		    "reason=state-down user=%s", f->ip, log_q(f->login));
 	else {
 		f->n[f->step] = a->used;
 		f->reached[f->step] = a->used >= L.count;
@@ -147,11 +147,12 @@ counted(void *arg, const struct state_answer *a)
 	if (by_user)
 		lock("user", f->login, f->n[1]);
 	if (by_ip || by_user)
-		log_warnx("auth: event=lockout ip=%s user=%s failures=%llu "
-		    "scope=%s window=%s", f->ip, f->login,
+		log_warnx("auth: event=lockout ip=%s failures=%llu "
+		    "scope=%s window=%s user=%s", f->ip,
 		    (unsigned long long)(by_ip ? f->n[0] : f->n[1]),
 		    by_ip && by_user ? "ip,user" : by_ip ? "ip" : "user",
-		    policy_window_text(L.window_ms, win, sizeof(win)));
+		    policy_window_text(L.window_ms, win, sizeof(win)),
+		    log_q(f->login));
 	free(f);
 }
 
@@ -212,10 +213,10 @@ lockout_unlock(const char *what)
 	snprintf(key, sizeof(key), "f/user/%s", login);
 	state_del(key, NULL, NULL);
 	if (state_shared()) {
-		log_info("auth: event=unlock what=%s", what);
+		log_info("auth: event=unlock what=%s", log_q(what));
 		return -1;
 	}
 	if (was)
-		log_info("auth: event=unlock what=%s", what);
+		log_info("auth: event=unlock what=%s", log_q(what));
 	return was;
 }

@@ -124,9 +124,9 @@ state_down(struct ask *q, int fail_closed, const char *kind, int connect)
 	snprintf(q->out.reply, sizeof(q->out.reply), "%s 4.3.0 The %s "
 	    "state is not available, try again later", connect ? "421" :
 	    "451", kind);
-	log_info("auth: event=%s-refused %s%s reason=state-down",
+	log_info("auth: event=%s-refused reason=state-down %s%s",
 	    connect ? "connect" : "quota", connect ? "ip=" : "user=",
-	    connect ? q->ip : q->user);
+	    connect ? q->ip : log_q(q->user));
 	return 0;
 }
 
@@ -282,8 +282,8 @@ mail_step(void *arg, const struct state_answer *a)
 			    policy_window_text(q->rm.window_ms, win,
 			    sizeof(win)), policy_when(a->now_ms, a->wait_ms,
 			    when, sizeof(when)));
-			log_info("auth: event=quota-refused user=%s "
-			    "limit=messages", q->user);
+			log_info("auth: event=quota-refused "
+			    "limit=messages user=%s", log_q(q->user));
 			ask_done(q);
 			return;
 		}
@@ -298,8 +298,8 @@ mail_step(void *arg, const struct state_answer *a)
 			    "451 4.7.1 Byte quota reached (%s per %s), %s",
 			    lim, win, policy_when(a->now_ms, a->wait_ms, when,
 			    sizeof(when)));
-			log_info("auth: event=quota-refused user=%s "
-			    "limit=bytes", q->user);
+			log_info("auth: event=quota-refused "
+			    "limit=bytes user=%s", log_q(q->user));
 			ask_done(q);
 			return;
 		}
@@ -321,8 +321,9 @@ mail_step(void *arg, const struct state_answer *a)
 		    "(%s of %s per %s), %s", (unsigned long long)q->size, left,
 		    lim, win, policy_when(a->now_ms, a->wait_ms, when,
 		    sizeof(when)));
-		log_info("auth: event=quota-refused user=%s limit=bytes "
-		    "size=%llu", q->user, (unsigned long long)q->size);
+		log_info("auth: event=quota-refused limit=bytes "
+		    "size=%llu user=%s", (unsigned long long)q->size,
+		    log_q(q->user));
 		ask_done(q);
 		return;
 	case M_RCPT_USED:

@@ -245,6 +245,23 @@ ctl_client_call(const char *sockpath, uint32_t flags, int argc,
 	return rv;
 }
 
+/*
+ * The daemon's answer to the terminal: whatever it holds, no control byte
+ * (ESC and the like) reaches the terminal; each is written \xHH, as in the
+ * log's quoting rule (log.h).  Newlines and tabs are the text's own layout.
+ */
+static void
+ctl_client_print(const char *text, FILE *fp)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			fprintf(fp, "\\x%02x", *p);
+		else
+			fputc(*p, fp);
+}
+
 int
 ctl_client_main(const char *sockpath, int argc, char **argv)
 {
@@ -268,7 +285,7 @@ ctl_client_main(const char *sockpath, int argc, char **argv)
 	if (ctl_client_call(sockpath, flags, n, v, &status, &text) == -1)
 		return 2;
 	len = strlen(text);
-	fputs(text, status == 0 ? stdout : stderr);
+	ctl_client_print(text, status == 0 ? stdout : stderr);
 	if (len > 0 && text[len - 1] != '\n')
 		fputc('\n', status == 0 ? stdout : stderr);
 	free(text);

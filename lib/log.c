@@ -67,6 +67,66 @@ log_procname(const char *name)
 	log_name = name;
 }
 
+char *
+log_quote(char *buf, size_t size, const char *value)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(value ? value : "");
+	size_t		 n = 0, need;
+	char		 esc[5];
+
+	buf[n++] = '"';
+	for (; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			need = 2;
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[*p >> 4];
+			esc[3] = hex[*p & 0xf];
+			need = 4;
+		} else {
+			esc[0] = (char)*p;
+			need = 1;
+		}
+		/* room for this, then "...", the closing quote and NUL */
+		if (n + need + 5 > size) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(buf + n, esc, need);
+		n += need;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *
+log_q(const char *value)
+{
+	static __thread char	 ring[8][LOG_Q_MAX];
+	static __thread unsigned next;
+
+	return log_quote(ring[next++ % 8], LOG_Q_MAX, value);
+}
+
+const char *
+log_qtext(const char *value)
+{
+	const unsigned char *p = (const unsigned char *)(value ? value : "");
+
+	if (*p == '\0')
+		return "\"\"";
+	for (; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			return log_q(value);
+	return value;
+}
+
 static void
 log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 {

@@ -37,4 +37,29 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * The one quoting rule for a value that someone outside chose (a login, an
+ * address, an upstream's reply, an operator's argument): in a log line it is
+ * written key="VALUE", in submitctl's text output likewise, with '"' as \",
+ * '\' as \\ and every byte below 0x20, 0x7f and every byte above 0x7f as
+ * \xHH (lower-case hex).  Such a value can therefore never hold a space-
+ * separated "key=" of its own outside its quotes, nor a control byte.  Lines
+ * put the fields the server knows (session, msgid, event, result, ip) before
+ * any quoted one.
+ *
+ * log_quote writes "VALUE" (quotes included) into BUF of SIZE (at least 8);
+ * a value too long for BUF ends in "..." inside the quotes.  NULL is "".
+ * Returns BUF.  log_q does the same into one of 8 per-thread buffers of
+ * LOG_Q_MAX, meant for arguments of one log_*() call.
+ */
+#define LOG_Q_MAX	1024
+char	*log_quote(char *, size_t, const char *);
+const char *log_q(const char *);
+/*
+ * log_qtext: for submitctl's text output, a value made only of printable
+ * ASCII other than space, '"' and '\\' as it is, any other as log_q quotes
+ * it (an empty value is "").  Same buffers as log_q.
+ */
+const char *log_qtext(const char *);
+
 #endif

@@ -276,8 +276,8 @@ queue_bounce(struct queue *q, const char *origid, const struct queue_env *qe,
 	memcpy(m->id, newid, QUEUE_ID_SIZE);
 	m->created = now;
 	m->next_try = now;
-	log_info("msgid=%s event=dsn dsn=%s to=<%s> rcpts=%zu expired=%zu",
-	    origid, newid, qe->env.reverse_path, n, nexp);
+	log_info("msgid=%s event=dsn dsn=%s rcpts=%zu expired=%zu to=%s",
+	    origid, newid, n, nexp, log_q(qe->env.reverse_path));
 	queue_sched_add(q, m);
 	return 0;
 }

@@ -117,9 +117,9 @@ commit_index(struct queue *q, struct qreq *r)
 	struct envelope	*e = &r->qe.env;
 	struct qmsg	*m;
 
-	log_info("msgid=%s event=queued from=<%s> user=%s size=%llu nrcpt=%zu",
-	    r->id, e->reverse_path, e->user, (unsigned long long)e->size,
-	    e->nrcpt);
+	log_info("msgid=%s event=queued size=%llu nrcpt=%zu user=%s "
+	    "from=%s", r->id, (unsigned long long)e->size, e->nrcpt,
+	    log_q(e->user), log_q(e->reverse_path));
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		fatal("queue: calloc");
 	memcpy(m->id, r->id, sizeof(m->id));

@@ -198,12 +198,13 @@ ctl_one_text(struct evbuffer *out, const struct queue *q, const struct qmsg *m,
 		return;
 	}
 	evbuffer_add_printf(out, "%llu octets  <%s>%s  %zu/%zu pending\n",
-	    (unsigned long long)qe->env.size, qe->env.reverse_path,
+	    (unsigned long long)qe->env.size, log_qtext(qe->env.reverse_path),
 	    qe->bounce ? " (DSN)" : "", queue_env_pending(&qe->env),
 	    qe->env.nrcpt);
 	evbuffer_add_printf(out, "    why: %s\n", ctl_reason(q, m, f, now));
 	if ((reply = ctl_last_reply(qe))[0] != '\0')
-		evbuffer_add_printf(out, "    last reply: %s\n", reply);
+		evbuffer_add_printf(out, "    last reply: %s\n",
+		    log_qtext(reply));
 }
 
 static int
@@ -286,14 +287,16 @@ ctl_show_message(struct queue *q, const char *id, int json,
 	} else {
 		ctl_one_text(out, q, m, f, &qe, now);
 		evbuffer_add_printf(out, "    user: %s  client: %s  created: "
-		    "%lld  last try: %lld\n", qe.env.user, qe.env.client_addr,
+		    "%lld  last try: %lld\n", log_qtext(qe.env.user),
+		    log_qtext(qe.env.client_addr),
 		    (long long)qe.env.created, (long long)qe.last_try);
 		for (i = 0; i < qe.env.nrcpt; i++)
 			evbuffer_add_printf(out, "    rcpt %-7s <%s>%s%s\n",
 			    rcpt_state_names[qe.env.rcpt[i].state],
-			    qe.env.rcpt[i].forward_path,
+			    log_qtext(qe.env.rcpt[i].forward_path),
 			    qe.env.rcpt[i].last_reply[0] ? "  " : "",
-			    qe.env.rcpt[i].last_reply);
+			    qe.env.rcpt[i].last_reply[0] ?
+			    log_qtext(qe.env.rcpt[i].last_reply) : "");
 	}
 	queue_env_free(&qe);
 	return 0;

@@ -49,15 +49,15 @@ done_apply(const char *id, struct envelope *env,
 			reply_copy(r->last_reply, reply);
 		if (code >= 200 && code <= 299) {
 			r->state = RCPT_DONE;
-			log_info("msgid=%s event=delivered rcpt=<%s> reply=\"%s\"",
-			    id, r->forward_path, r->last_reply);
+			log_info("msgid=%s event=delivered rcpt=%s reply=%s",
+			    id, log_q(r->forward_path), log_q(r->last_reply));
 		} else if (code >= 500 && code <= 599) {
 			r->state = RCPT_FAILED;
-			log_info("msgid=%s event=bounce rcpt=<%s> reply=\"%s\"",
-			    id, r->forward_path, r->last_reply);
+			log_info("msgid=%s event=bounce rcpt=%s reply=%s",
+			    id, log_q(r->forward_path), log_q(r->last_reply));
 		} else
-			log_info("msgid=%s event=tempfail rcpt=<%s> reply=\"%s\"",
-			    id, r->forward_path, r->last_reply);
+			log_info("msgid=%s event=tempfail rcpt=%s reply=%s",
+			    id, log_q(r->forward_path), log_q(r->last_reply));
 	}
 }
 
@@ -131,8 +131,8 @@ settle_expire(const char *id, struct envelope *env)
 		if (r->state != RCPT_PENDING)
 			continue;
 		r->state = RCPT_FAILED;
-		log_info("msgid=%s event=expired rcpt=<%s> reply=\"%s\"", id,
-		    r->forward_path, r->last_reply);
+		log_info("msgid=%s event=expired rcpt=%s reply=%s", id,
+		    log_q(r->forward_path), log_q(r->last_reply));
 	}
 }
 

@@ -150,8 +150,8 @@ queue_corrupt(struct queue *q, const char *id, const char *why)
 {
 	char	 name[QUEUE_ID_SIZE + 8];
 
-	log_warnx("msgid=%s event=corrupt reason=\"%s\" moved=corrupt/",
-	    id, why);
+	log_warnx("msgid=%s event=corrupt moved=corrupt/ reason=%s",
+	    id, log_q(why));
 	snprintf(name, sizeof(name), "%s.env", id);
 	if (renameat(q->dirfd, name, q->corruptfd, name) == -1 &&
 	    errno != ENOENT)

@@ -189,8 +189,8 @@ rc_connect_cb(evutil_socket_t fd, short what, void *arg)
 		rc_finish(c, c->fd, NULL);
 		return;
 	}
-	log_warnx("%s event=connect result=fail addr=%s error=\"%s\"",
-	    c->logname, addr, strerror(err));
+	log_warnx("%s event=connect result=fail addr=%s error=%s",
+	    c->logname, addr, log_q(strerror(err)));
 	close(c->fd);
 	c->fd = -1;
 	c->last_errno = err;

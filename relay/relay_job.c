@@ -121,10 +121,10 @@ relay_job_done(struct relay *r, struct relay_job *job)
 
 		if (!job->rcpt[i].pending)
 			continue;
-		log_info("msgid=%s event=relay upstream=%s rcpt=<%s> result=%s "
-		    "reply=\"%s\"", job->queue_id, r->upstream,
-		    job->rcpt[i].forward_path, relay_result_word(rr->code),
-		    rr->code ? rr->reply : job->session_error);
+		log_info("msgid=%s event=relay result=%s upstream=%s rcpt=%s "
+		    "reply=%s", job->queue_id, relay_result_word(rr->code),
+		    r->upstream, log_q(job->rcpt[i].forward_path),
+		    log_q(rr->code ? rr->reply : job->session_error));
 	}
 	memset(&res, 0, sizeof(res));
 	res.reqid = job->reqid;

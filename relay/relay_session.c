@@ -154,8 +154,8 @@ rs_fail(struct relay_session *s, const char *event, const char *fmt, ...)
 		    (unsigned char)why[i] > 0x7e || why[i] == '"')
 			why[i] = '?';
 	log_warnx("relay session=%u event=%s result=fail upstream=%s "
-	    "login=%s state=%s error=\"%s\"", s->id, event, r->upstream,
-	    s->secret->login, rs_states[s->state].name, why);
+	    "login=%s state=%s error=%s", s->id, event, r->upstream,
+	    s->secret->login, rs_states[s->state].name, log_q(why));
 	if ((job = relay_session_free(s)) != NULL) {
 		relay_job_error(job, "%s", why);
 		relay_job_done(r, job);
@@ -458,15 +458,15 @@ rs_auth_refused(struct relay_session *s, const struct smtp_client_reply *rp)
 	struct relay_job *job;
 
 	log_warnx("relay session=%u event=auth result=fail upstream=%s "
-	    "login=%s reply=\"%s\"", s->id, r->upstream, s->secret->login,
-	    rp->text);
+	    "login=%s reply=%s", s->id, r->upstream, s->secret->login,
+	    log_q(rp->text));
 	/* OVH locks a mailbox that sent too much: only a ticket unlocks it. */
 	if (r->login_ok[s->secret - r->secrets->entries] &&
 	    (rp->code == 535 || strstr(rp->text, "5.7.60") != NULL))
-		log_warnx("relay event=alert upstream=%s login=%s reply=\"%s\" "
+		log_warnx("relay event=alert upstream=%s login=%s "
 		    "reason=\"a login that worked is refused now: the upstream "
-		    "account may be locked\"", r->upstream, s->secret->login,
-		    rp->text);
+		    "account may be locked\" reply=%s", r->upstream,
+		    s->secret->login, log_q(rp->text));
 	if ((job = relay_session_free(s)) != NULL) {
 		relay_job_error(job, "%s", rp->text);
 		relay_job_done(r, job);

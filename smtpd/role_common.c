@@ -105,8 +105,8 @@ role_peer_closed(const char *role, const char *peer)
 void
 role_ipc_reject(const struct ipc_msg *m, const char *from, const char *why)
 {
-	log_warnx("event=ipc-reject from=%s type=%u (%s) reason=\"%s\"", from,
-	    m->type, ipc_type_name(m->type), why);
+	log_warnx("event=ipc-reject from=%s type=%u (%s) reason=%s", from,
+	    m->type, ipc_type_name(m->type), log_q(why));
 	if (m->fd != -1)
 		close(m->fd);
 }

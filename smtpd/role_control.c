@@ -144,8 +144,8 @@ client_request(struct cclient *c, const void *req, size_t len)
 		free(argv);
 		return;
 	}
-	log_info("event=request command=\"%s%s%s\"", argv[0],
-	    argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	log_info("event=request command=%s%s%s", log_q(argv[0]),
+	    argc > 1 ? " arg=" : "", argc > 1 ? log_q(argv[1]) : "");
 	if (to == NULL) {
 		client_error(c, "unknown command (see submitctl(8))");
 		free(argv);

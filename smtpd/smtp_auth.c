@@ -26,19 +26,20 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 	if (!s->closing) {
 		s->state = S_HELO;
 		if (r->ok == AUTH_LOCKED) {
-			log_info("session=%s event=auth result=locked user=%s "
-			    "ip=%s", s->idstr, s->auth_login, s->peer_addr);
+			log_info("session=%s event=auth result=locked ip=%s "
+			    "user=%s", s->idstr, s->peer_addr,
+			    log_q(s->auth_login));
 			smtp_reply(s, "454 4.7.0 Too many failed logins, "
 			    "try again later");
 		} else if (r->ok) {
 			s->authenticated = 1;
 			s->user = *r;
-			log_info("session=%s event=auth result=ok user=%s ip=%s",
-			    s->idstr, r->user, s->peer_addr);
+			log_info("session=%s event=auth result=ok ip=%s user=%s",
+			    s->idstr, s->peer_addr, log_q(r->user));
 			smtp_reply(s, "235 2.7.0 Authentication successful");
 		} else {
-			log_info("session=%s event=auth result=fail user=%s ip=%s",
-			    s->idstr, s->auth_login, s->peer_addr);
+			log_info("session=%s event=auth result=fail ip=%s user=%s",
+			    s->idstr, s->peer_addr, log_q(s->auth_login));
 			smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 		}
 	}
@@ -111,8 +112,9 @@ smtp_auth_plain(struct smtp_session *s, const char *b64)
 	}
 	if (zlen != 0 && strcmp(authzid, authcid) != 0) {
 		s->state = S_HELO;
-		log_info("session=%s event=auth result=fail user=%s ip=%s "
-		    "reason=authzid", s->idstr, authcid, s->peer_addr);
+		log_info("session=%s event=auth result=fail ip=%s "
+		    "reason=authzid user=%s", s->idstr, s->peer_addr,
+		    log_q(authcid));
 		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 		goto done;
 	}

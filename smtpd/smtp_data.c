@@ -280,8 +280,8 @@ data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 	for (i = 0; i < h->nfrom; i++)
 		if (!sender_match(s->user.senders, h->from[i])) {
 			log_info("session=%s msgid=%s event=from-refused user=%s "
-			    "from=<%s>", s->idstr, d->queue_id, s->user.user,
-			    h->from[i]);
+			    "from=%s", s->idstr, d->queue_id,
+			    log_q(s->user.user), log_q(h->from[i]));
 			snprintf(d->header_error, sizeof(d->header_error),
 			    "550 5.7.1 From: header address not allowed for "
 			    "this login");
@@ -368,10 +368,11 @@ data_committed(void *arg, enum queue_status status, const char *queue_id)
 		    (const struct sockaddr *)&s->peer, s->nrcpt, s->data.size);
 	if (!s->closing) {
 		if (status == QUEUE_OK) {
-			log_info("session=%s msgid=%s event=accepted user=%s "
-			    "from=<%s> size=%llu nrcpt=%zu", s->idstr, queue_id,
-			    s->user.user, s->reverse_path,
-			    (unsigned long long)s->data.size, s->nrcpt);
+			log_info("session=%s msgid=%s event=accepted "
+			    "size=%llu nrcpt=%zu user=%s from=%s", s->idstr,
+			    queue_id, (unsigned long long)s->data.size,
+			    s->nrcpt, log_q(s->user.user),
+			    log_q(s->reverse_path));
 			smtp_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
 		} else if (status == QUEUE_ERR_NOSPACE)
 			smtp_reply(s, "452 4.3.1 Insufficient system storage");
@@ -455,8 +456,8 @@ data_end(struct smtp_session *s)
 		const char *reply = d->refusal != DATA_OK ?
 		    data_refusal_reply(d->refusal) : d->header_error;
 
-		log_info("session=%s msgid=%s event=refused user=%s reply=\"%s\"",
-		    s->idstr, d->queue_id, s->user.user, reply);
+		log_info("session=%s msgid=%s event=refused user=%s reply=%s",
+		    s->idstr, d->queue_id, log_q(s->user.user), log_q(reply));
 		smtp_reply(s, "%s", reply);
 		SVC(s)->queue_abort(SVC(s)->svc, d->queue_id);
 		smtp_transaction_reset(s);

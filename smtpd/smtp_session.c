@@ -109,7 +109,8 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(line, sizeof(line), fmt, ap);
 		va_end(ap);
-		log_debug("session=%s event=reply reply=\"%s\"", s->idstr, line);
+		log_debug("session=%s event=reply reply=%s", s->idstr,
+		    log_q(line));
 	}
 	netio_flush(s->io);
 }
@@ -464,8 +465,8 @@ smtp_on_io(struct netio *io, enum netio_event ev, void *arg)
 		smtp_session_close(s);
 		break;
 	case NETIO_EV_ERROR:
-		log_info("session=%s event=error ip=%s error=\"%s\"", s->idstr,
-		    s->peer_addr, netio_error(s->io));
+		log_info("session=%s event=error ip=%s error=%s", s->idstr,
+		    s->peer_addr, log_q(netio_error(s->io)));
 		smtp_session_close(s);
 		break;
 	}
@@ -716,8 +717,8 @@ smtp_mail_checked(void *arg, const struct policy_result *r)
 
 	if (!s->closing) {
 		if (r->verdict != POLICY_OK) {
-			log_info("session=%s event=quota user=%s reply=\"%s\"",
-			    s->idstr, s->user.user, r->reply);
+			log_info("session=%s event=quota user=%s reply=%s",
+			    s->idstr, log_q(s->user.user), log_q(r->reply));
 			smtp_reply(s, "%s", r->reply);
 			s->reverse_path[0] = '\0';
 		} else {
@@ -761,8 +762,8 @@ cmd_mail(struct smtp_session *s, const char *args)
 	}
 	if (s->reverse_path[0] == '\0' ||
 	    !sender_match(s->user.senders, s->reverse_path)) {
-		log_info("session=%s event=sender-refused user=%s from=<%s>",
-		    s->idstr, s->user.user, s->reverse_path);
+		log_info("session=%s event=sender-refused user=%s from=%s",
+		    s->idstr, log_q(s->user.user), log_q(s->reverse_path));
 		smtp_error(s, "553 5.7.1 Sender address not allowed for this login");
 		s->reverse_path[0] = '\0';
 		return;
@@ -807,8 +808,8 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 		return;
 	}
 	if (s->nrcpt >= s->rcpt_left) {
-		log_info("session=%s event=quota user=%s limit=recipients",
-		    s->idstr, s->user.user);
+		log_info("session=%s event=quota limit=recipients user=%s",
+		    s->idstr, log_q(s->user.user));
 		smtp_reply(s, "%s", s->rcpt_refusal);
 		return;
 	}

@@ -34,7 +34,7 @@ class Lockout(SubmitdTest):
         lines = [l for l in log.splitlines() if "event=lockout" in l]
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("ip=127.0.0.2", lines[0])
-        self.assertIn("user=%s" % USER, lines[0])
+        self.assertIn("user=\"%s\"" % USER, lines[0])
         self.assertIn("failures=3", lines[0])
 
     def test_failures_by_name_from_many_addresses(self):
