@@ -14,6 +14,7 @@
 #include "ctl/ctl_audit.h"
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_dkim.h"
+#include "ctl/ctl_upstream.h"
 #include "lib/submitd.h"
 
 /* Argon2id cost written by "passwd": t=3, m=64 MiB, p=1 (DESIGN.md). */
@@ -42,7 +43,8 @@ static const struct ctl_command {
 	{ "dkim",	"dkim keygen|sign|verify ..." },
 	{ "audit",	"audit [-f config] [--resolver IP[:PORT]] "
 			"[--public-ip IP] [--json]" },
-	{ "check-upstream", "check-upstream [-f config] [--as SENDER]" },
+	{ "check-upstream", "check-upstream [-f config] [--as SENDER] "
+			"[--timeout SECONDS]" },
 	{ NULL,		NULL }
 };
 
@@ -207,6 +209,8 @@ main(int argc, char *argv[])
 		return ctl_passwd();
 	if (strcmp(argv[0], "audit") == 0)
 		return ctl_audit_main(argc, argv);
+	if (strcmp(argv[0], "check-upstream") == 0)
+		return ctl_upstream_main(argc, argv);
 	if (strcmp(argv[0], "dkim") == 0)
 		return ctl_dkim_main(argc, argv);
 	/* Everything else is a request to the running daemon. */
