@@ -116,9 +116,11 @@ bench: all
 # Programs, man pages, every example file, and the directories with their
 # modes (the spool and the state become the daemon's user's at start).
 install: all
-	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/submitd $(BUILD)/submitctl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/submitd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/submitd-runbook.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/submitd.8 man/submitctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/submitd
 	install -m 0644 conf/submitd.conf.example conf/ovh.conf.example \
