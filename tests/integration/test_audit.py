@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from harness import REPO, SUBMITCTL, hash_password, write_file
+from harness import REPO, SUBMITCTL, free_port, hash_password, write_file
 from nsd import Nsd, txt
 
 HOST = "relay.good.example"
@@ -117,6 +117,8 @@ class Audit(unittest.TestCase):
         domain("ed", keytxt=cls.ed_txt)
         domain("weak", keytxt=cls.weak_txt)
         domain("ovhsel", sel="ovhmo1")
+        domain("twokeys")
+        zone.append("s1._domainkey.twokeys TXT %s" % txt(cls.key2_txt))
         domain("nodmarc", dmarc=None)
         domain("pnone", dmarc="v=DMARC1; p=none")
         domain("nop", dmarc="v=DMARC1; rua=mailto:x@nop.example")
@@ -416,6 +418,44 @@ class Audit(unittest.TestCase):
         self.assertFindings([("FAIL", "dkim.key", name % "good")],
                             dkim=self.dkim("good", key=os.path.join(
                                 self.d, "nokey")))
+        self.assertFindings([("FAIL", "dkim.multiple", name % "twokeys")],
+                            dkim=self.dkim("twokeys"))
+        self.assertFindings([("FAIL", "dkim", "config")], dkim="")
+
+    # --- what cannot be checked is a FAIL, not a PASS ---------------------
+
+    def test_unanswered_dns_fails(self):
+        conf = self.conf(dkim=self.dkim("good"))
+        r = subprocess.run([SUBMITCTL, "audit", "-f", conf, "--resolver",
+                            "127.0.0.1:%d" % free_port(), "--public-ip",
+                            PUBLIC_IP, "--json"], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 1)
+        got = self.problems(json.loads(r.stdout)["findings"])
+        self.assertEqual(got, {
+            ("FAIL", "spf", "good.example"),
+            ("FAIL", "dmarc", "_dmarc.good.example"),
+            ("FAIL", "mx", "good.example"),
+            ("FAIL", "dkim", "s1._domainkey.good.example"),
+            ("FAIL", "hostname", HOST), ("FAIL", "rdns", PUBLIC_IP)})
+
+    def test_config_users_relay_missing(self):
+        bad = os.path.join(self.d, "bad.conf")
+        write_file(bad, "hostname relay.good.example\nnonsense here\n")
+        self.assertFindings([("FAIL", "config", bad)], conf=bad)
+        # submitd refuses a config without relay: so does the audit
+        self.assertFindings([("FAIL", "config",
+                              os.path.join(self.d, "submitd.conf"))],
+                            dkim=self.dkim("good"), relay="", limit="")
+        missing = os.path.join(self.d, "nousers")
+        self.assertFindings([("FAIL", "users", missing)],
+                            dkim=self.dkim("good"), users=missing)
+        f = self.users_file("a@good.example:$2y$10$abcdefghijklmnopqrstuv"
+                            "wxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012:"
+                            "a@good.example\n")
+        # the daemon refuses a non-Argon2id hash: the users file fails
+        self.assertFindings([("FAIL", "users", f)],
+                            dkim=self.dkim("good"), users=f)
 
     # --- DMARC, MX -------------------------------------------------------
 
