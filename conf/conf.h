@@ -91,6 +91,23 @@ struct conf_redis {
 	char		*password_file;	/* NULL: no AUTH */
 };
 
+/*
+ * "filter rspamd URL [timeout DUR] [on-error accept|tempfail]
+ * [settings-id ID]" (issue 16): every message goes to rspamd's /checkv2
+ * before its 250.  The URL is http:// with a numeric address (the filter
+ * role resolves no names).
+ */
+struct conf_filter {
+	int		 enabled;
+	char		*url;		/* as written */
+	char		 host[64];	/* numeric IPv4 or IPv6, no brackets */
+	char		 port[6];	/* "11333" by default */
+	char		*path;		/* "/checkv2" unless the URL names one */
+	time_t		 timeout;	/* seconds, 20 */
+	int		 on_error_accept;	/* 0: 451 4.7.1 when it fails */
+	char		*settings_id;	/* NULL: no Settings-Id header */
+};
+
 struct conf_timeouts {			/* seconds, RFC 5321 4.5.3.2 */
 	time_t		 command;	/* waiting for a command: 300 */
 	time_t		 data_block;	/* between DATA chunks: 180 */
@@ -135,6 +152,7 @@ struct conf {
 	struct conf_relay	 relay;
 	int			 has_relay;
 	struct conf_timeouts	 timeouts;
+	struct conf_filter	 filter;	/* issue 16 */
 };
 
 /*

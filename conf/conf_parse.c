@@ -17,6 +17,7 @@
 
 #include "conf/addr.h"
 #include "conf/conf.h"
+#include "conf/conf_filter.h"
 #include "conf/conf_lex.h"
 #include "lib/log.h"
 
@@ -44,6 +45,7 @@ static void	st_relay(struct parser *, char **, size_t);
 static void	st_control(struct parser *, char **, size_t);
 static void	st_timeout(struct parser *, char **, size_t);
 static void	st_state(struct parser *, char **, size_t);
+static void	st_filter(struct parser *, char **, size_t);
 
 static const struct {
 	const char	*name;
@@ -62,6 +64,7 @@ static const struct {
 	{ "control",	st_control },
 	{ "timeout",	st_timeout },
 	{ "state",	st_state },
+	{ "filter",	st_filter },
 };
 
 #define PERR(p, ...)	conf_error(&(p)->r, (p)->r.line, __VA_ARGS__)
@@ -782,6 +785,13 @@ st_relay(struct parser *p, char **w, size_t n)
 	p->conf->has_relay = 1;
 }
 
+/* The filter statement lives in conf_filter.c (issue 16). */
+static void
+st_filter(struct parser *p, char **w, size_t n)
+{
+	conf_filter_statement(&p->r, p->conf, w, n);
+}
+
 static void
 st_timeout(struct parser *p, char **w, size_t n)
 {
@@ -859,6 +869,7 @@ conf_defaults(struct conf *c, const char *file)
 	c->timeouts.command_line = 120;
 	c->timeouts.data_phase = 900;
 	c->timeouts.session = 3600;
+	c->filter.timeout = 20;
 }
 
 /* Links each listen to its pki, then checks what must be there. */
@@ -960,5 +971,8 @@ conf_free(struct conf *c)
 	free(c->relay.host);
 	free(c->relay.secrets_file);
 	free(c->relay.ca_file);
+	free(c->filter.url);
+	free(c->filter.path);
+	free(c->filter.settings_id);
 	free(c);
 }

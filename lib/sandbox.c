@@ -8,6 +8,8 @@
  * filter logs instead of killing: the sanitizers' own machinery (leak
  * checking, symbolizing) needs calls no role makes.
  */
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,25 @@ static const char *const sys_relay[] = {
 	NULL
 };
 
+/*
+ * The filter role (issue 16) talks to rspamd and nothing else: TCP
+ * sockets (socket() is allowed for AF_INET and AF_INET6 only, below) and
+ * connect; the message comes mapped from the fd the queue passed.
+ */
+static const char *const sys_filter[] = { "connect", NULL };
+
+static void
+sandbox_allow_filter_socket(scmp_filter_ctx ctx)
+{
+	int	 nr = seccomp_syscall_resolve_name("socket");
+
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0)
+		fatalx("filter: seccomp: cannot allow socket");
+}
+
 static void
 sandbox_allow(scmp_filter_ctx ctx, const char *const *names, const char *role)
 {
@@ -107,6 +128,10 @@ sandbox_apply(const char *role)
 		sandbox_allow(ctx, sys_relay, role);
 	else if (strcmp(role, "control") == 0)
 		sandbox_allow(ctx, sys_control, role);
+	else if (strcmp(role, "filter") == 0) {
+		sandbox_allow(ctx, sys_filter, role);
+		sandbox_allow_filter_socket(ctx);
+	}
 	else
 		fatalx("sandbox: unknown role %s", role);
 	if (seccomp_load(ctx) != 0)

@@ -35,6 +35,9 @@ enum queue_status {
 	QUEUE_OK = 0,
 	QUEUE_ERR_TEMP,		/* reply 451 4.3.0 */
 	QUEUE_ERR_NOSPACE,	/* reply 452 4.3.1 */
+	/* issue 16, the content filter's answers (never from queue/ itself): */
+	QUEUE_ERR_REJECTED,	/* reply 550 5.7.1 with the filter's text */
+	QUEUE_ERR_POLICY,	/* reply 451 4.7.1 with the filter's text */
 };
 
 /* What the queue needs to DKIM-sign at commit (RFC 6376). */
@@ -118,6 +121,25 @@ typedef void (*queue_commit_cb)(void *arg, enum queue_status status,
 void		 queue_message_commit(struct queue *, const char *queue_id,
 		    const struct envelope *env, const struct queue_sign_input *sign,
 		    queue_commit_cb, void *arg);
+
+/*
+ * Issue 16, the content filter, between the end of DATA and the commit:
+ *
+ * queue_message_fd: a new read-only fd of the uncommitted message
+ * QUEUE_ID (for the filter role), or -1.
+ */
+int		 queue_message_fd(struct queue *, const char *queue_id);
+/*
+ * queue_message_edit: rewrites the header section (its first *HEADER_LEN
+ * octets) of the uncommitted message QUEUE_ID: every field named in
+ * REMOVE ("Name\n"..., case-insensitive) is dropped, the fields ADD
+ * (ADDLEN octets of "Name: value\r\n") go first; the body is copied as
+ * it is.  *HEADER_LEN becomes the new length.  Nothing is done when
+ * neither changes anything.  0, or -1 (logged; the message is unchanged).
+ */
+int		 queue_message_edit(struct queue *, const char *queue_id,
+		    const char *add, size_t addlen, const char *remove,
+		    size_t *header_len);
 
 /* queue_message_abort: drop an uncommitted message (file removed). */
 void		 queue_message_abort(struct queue *, const char *queue_id);

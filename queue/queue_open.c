@@ -24,7 +24,7 @@ queue_status_errno(int err)
 	    QUEUE_ERR_TEMP;
 }
 
-static struct qopen *
+struct qopen *
 queue_open_find(struct queue *q, const char *id)
 {
 	struct qopen	*o;

@@ -105,6 +105,8 @@ enum queue_status queue_status_errno(int err);
  */
 int		 queue_open_file(struct queue *, char id[QUEUE_ID_SIZE],
 		    enum queue_status *status);
+/* queue_open_find: the open file ID, or NULL. */
+struct qopen	*queue_open_find(struct queue *, const char *id);
 /* queue_open_take: the queue's O_RDONLY fd of open file ID (forgotten), or -1. */
 int		 queue_open_take(struct queue *, const char *id);
 /* queue_open_free: closes and removes every file still being received. */

@@ -42,6 +42,8 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_RELAY_SIZE] = "RELAY_SIZE",
 	[IPC_QUEUE_SIZE] = "QUEUE_SIZE",
 	[IPC_RELAY_PACED] = "RELAY_PACED",
+	[IPC_FILTER_CHECK] = "FILTER_CHECK",
+	[IPC_FILTER_RESULT] = "FILTER_RESULT",
 };
 
 const char *
@@ -117,14 +119,28 @@ ipc_queue_status_decode(const void *d, size_t len, struct ipc_queue_status *out)
 	if (len != sizeof(*out))
 		return -1;
 	memcpy(out, d, sizeof(*out));
-	if (out->status < QUEUE_OK || out->status > QUEUE_ERR_NOSPACE ||
-	    !STR_OK(out->queue_id))
+	if (out->status < QUEUE_OK || out->status > QUEUE_ERR_POLICY ||
+	    !STR_OK(out->queue_id) || !STR_OK(out->text) ||
+	    !text_ok(out->text))
 		return -1;
 	for (i = 0; out->queue_id[i] != '\0'; i++)
 		if (!((out->queue_id[i] >= '0' && out->queue_id[i] <= '9') ||
 		    (out->queue_id[i] >= 'A' && out->queue_id[i] <= 'F') ||
 		    (out->queue_id[i] >= 'a' && out->queue_id[i] <= 'f')))
 			return -1;
+	return 0;
+}
+
+int
+ipc_filter_result_decode(const void *d, size_t len,
+    struct ipc_filter_result *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if ((out->failed != 0 && out->failed != 1) || !STR_OK(out->reason) ||
+	    !text_ok(out->reason) || !rspamd_verdict_valid(&out->verdict))
+		return -1;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "auth/auth.h"
 #include "auth/policy.h"
+#include "proto/rspamd.h"
 #include "queue/queue.h"
 #include "relay/relay.h"
 #include "lib/submitd.h"
@@ -41,6 +42,9 @@ enum ipc_type {
 	IPC_RELAY_SIZE,		/* relay → queue: uint64_t upstream SIZE */
 	IPC_QUEUE_SIZE,		/* queue → smtp: uint64_t upstream SIZE */
 	IPC_RELAY_PACED,	/* relay → queue: struct ipc_relay_paced */
+	/* issue 16, the content filter: */
+	IPC_FILTER_CHECK,	/* queue → filter: envelope (as DELIVER) + fd */
+	IPC_FILTER_RESULT,	/* filter → queue: struct ipc_filter_result */
 	IPC_TYPE_MAX
 };
 
@@ -53,7 +57,23 @@ struct ipc_auth_login {
 struct ipc_queue_status {
 	int32_t		 status;	/* enum queue_status */
 	char		 queue_id[QUEUE_ID_SIZE];
+	/* QUEUE_ERR_REJECTED, _POLICY: the filter's text, printable ASCII */
+	char		 text[RSPAMD_MESSAGE_MAX];
 };
+
+/*
+ * Issue 16: the filter role's answer for one message.  FAILED: rspamd
+ * could not be asked or gave no usable answer (REASON says why, printable
+ * ASCII); otherwise VERDICT holds rspamd's decision.
+ */
+struct ipc_filter_result {
+	int32_t			 failed;
+	int32_t			 pad;
+	char			 reason[128];
+	struct rspamd_verdict	 verdict;
+};
+/* ipc_filter_result_decode: 0, or -1 when malformed (rspamd_verdict_valid). */
+int	ipc_filter_result_decode(const void *, size_t, struct ipc_filter_result *);
 
 /*
  * A policy question (issue 5): who, from where, how many recipients, how

@@ -24,10 +24,10 @@
 
 #define STOP_GRACE_SECONDS	10	/* then SIGKILL */
 
-enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_CONTROL, R_COUNT };
+enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_CONTROL, R_FILTER, R_COUNT };
 
 static const char *role_names[R_COUNT] = {
-	"smtp", "auth", "queue", "relay", "control"
+	"smtp", "auth", "queue", "relay", "control", "filter"
 };
 
 static struct {
@@ -154,6 +154,7 @@ struct role_args {
 	int		*listen_fds;
 	int		 smtp_auth[2], smtp_queue[2], queue_relay[2];
 	int		 ctl_queue[2], ctl_auth[2];	/* control role */
+	int		 queue_filter[2];	/* issue 16; -1 without a filter */
 };
 
 static void run_smtp(void *a) { struct role_args *r = a;
@@ -162,11 +163,13 @@ static void run_auth(void *a) { struct role_args *r = a;
 	role_auth_main(r->conf, r->smtp_auth[1], r->ctl_auth[1]); }
 static void run_queue(void *a) { struct role_args *r = a;
 	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0],
-	    r->ctl_queue[1]); }
+	    r->ctl_queue[1], r->queue_filter[0]); }
 static void run_control(void *a) { struct role_args *r = a;
 	role_control_main(r->conf, r->ctl_queue[0], r->ctl_auth[0]); }
 static void run_relay(void *a) { struct role_args *r = a;
 	role_relay_main(r->conf, r->queue_relay[1]); }
+static void run_filter(void *a) { struct role_args *r = a;
+	role_filter_main(r->conf, r->queue_filter[1]); }
 
 static int
 parent_spawn(struct conf *conf)
@@ -186,6 +189,13 @@ parent_spawn(struct conf *conf)
 	    ipc_socketpair(a.queue_relay) == -1 ||
 	    ipc_socketpair(a.ctl_queue) == -1 || ipc_socketpair(a.ctl_auth) == -1)
 		fatal("socketpair");
+	a.queue_filter[0] = a.queue_filter[1] = -1;
+	if (conf->filter.enabled) {
+		if (ipc_socketpair(a.queue_filter) == -1)
+			fatal("socketpair");
+		fdset_add(&all, a.queue_filter[0]);
+		fdset_add(&all, a.queue_filter[1]);
+	}
 	for (i = 0; i < (int)conf->nlisten; i++)
 		fdset_add(&all, lfds[i]);
 	for (i = 0; i < 2; i++) {
@@ -205,12 +215,17 @@ parent_spawn(struct conf *conf)
 	keep[0] = a.smtp_auth[1]; keep[1] = a.ctl_auth[1]; keep[2] = -1;
 	P.pid[R_AUTH] = parent_fork(R_AUTH, &all, keep, run_auth, &a);
 	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0];
-	keep[2] = a.ctl_queue[1]; keep[3] = -1;
+	keep[2] = a.ctl_queue[1]; keep[3] = a.queue_filter[0]; keep[4] = -1;
 	P.pid[R_QUEUE] = parent_fork(R_QUEUE, &all, keep, run_queue, &a);
 	keep[0] = a.ctl_queue[0]; keep[1] = a.ctl_auth[0]; keep[2] = -1;
 	P.pid[R_CONTROL] = parent_fork(R_CONTROL, &all, keep, run_control, &a);
 	keep[0] = a.queue_relay[1]; keep[1] = -1;
 	P.pid[R_RELAY] = parent_fork(R_RELAY, &all, keep, run_relay, &a);
+	if (conf->filter.enabled) {
+		keep[0] = a.queue_filter[1]; keep[1] = -1;
+		P.pid[R_FILTER] = parent_fork(R_FILTER, &all, keep, run_filter,
+		    &a);
+	}
 	for (i = 0; i < all.n; i++)
 		close(all.fd[i]);
 	free(lfds);

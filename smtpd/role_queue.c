@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "queue/queue.h"
 #include "smtpd/ctl_serve.h"
+#include "smtpd/queue_filter.h"
 #include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
 #include "lib/log.h"
@@ -25,6 +26,7 @@ static struct {
 	struct ipc	*smtp;
 	struct ipc	*relay;
 	struct ipc	*control;	/* submitctl requests */
+	struct ipc	*filter;	/* issue 16; NULL without a filter */
 	unsigned	 inflight;	/* deliveries the relay has not answered */
 	unsigned	 max_inflight;
 } Q;
@@ -45,16 +47,24 @@ req_new(uint64_t reqid)
 }
 
 static void
-answer_smtp(uint32_t type, uint64_t reqid, int fd, enum queue_status status,
-    const char *queue_id)
+answer_smtp_text(uint32_t type, uint64_t reqid, int fd,
+    enum queue_status status, const char *queue_id, const char *text)
 {
 	struct ipc_queue_status	 m;
 
 	memset(&m, 0, sizeof(m));
 	m.status = status;
 	snprintf(m.queue_id, sizeof(m.queue_id), "%s", queue_id ? queue_id : "");
+	snprintf(m.text, sizeof(m.text), "%s", text ? text : "");
 	if (ipc_send(Q.smtp, type, reqid, fd, &m, sizeof(m)) == -1)
 		fatalx("cannot answer the smtp role");
+}
+
+static void
+answer_smtp(uint32_t type, uint64_t reqid, int fd, enum queue_status status,
+    const char *queue_id)
+{
+	answer_smtp_text(type, reqid, fd, status, queue_id, NULL);
 }
 
 static void
@@ -77,6 +87,28 @@ committed(void *arg, enum queue_status status, const char *queue_id)
 	answer_smtp(IPC_QUEUE_COMMITTED, r->reqid, -1, status, queue_id);
 	free(r);
 }
+
+/* Issue 16: what the filter's verdict leads to (smtpd/queue_filter.c). */
+static void
+filter_commit(uint64_t smtp_reqid, const struct envelope *env,
+    const struct queue_sign_input *sign)
+{
+	queue_message_commit(Q.q, env->queue_id, env, sign, committed,
+	    req_new(smtp_reqid));
+}
+
+static void
+filter_answer(uint64_t smtp_reqid, enum queue_status status,
+    const char *queue_id, const char *text)
+{
+	answer_smtp_text(IPC_QUEUE_COMMITTED, smtp_reqid, -1, status, queue_id,
+	    text);
+}
+
+static const struct queue_filter_ops filter_ops = {
+	.commit = filter_commit,
+	.answer = filter_answer,
+};
 
 static void
 dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
@@ -106,6 +138,9 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
+		/* The filter (issue 16) takes ENV, and commits it later. */
+		if (queue_filter_check(m->reqid, &env, &sign) == 0)
+			break;
 		queue_message_commit(Q.q, env.queue_id, &env, &sign, committed,
 		    req_new(m->reqid));
 		envelope_free(&env);
@@ -224,8 +259,25 @@ dispatch_control(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+static void
+dispatch_filter(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("queue", "filter");
+	switch (m->type) {
+	case IPC_FILTER_RESULT:
+		queue_filter_result(m);
+		break;
+	default:
+		role_ipc_reject(m, "filter", "unexpected type");
+	}
+}
+
 void
-role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd)
+role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
+    int filter_fd)
 {
 	static char	 chrooted_spool[] = "/", current_dir[] = ".";
 	struct event_base *base = role_start("queue");
@@ -252,6 +304,10 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd)
 	    (Q.control = ipc_new(base, control_fd, "queue<-control",
 	    dispatch_control, NULL)) == NULL)
 		fatal("ipc");
+	if (filter_fd != -1 && (Q.filter = ipc_new(base, filter_fd,
+	    "queue<-filter", dispatch_filter, NULL)) == NULL)
+		fatal("ipc");
+	queue_filter_init(Q.q, conf, Q.filter, &filter_ops);
 	queue_set_relay_ops(Q.q, &proxy_ops, NULL);
 	role_run(base);
 }

@@ -33,7 +33,7 @@ struct pending {
 	union {
 		auth_login_cb	 auth;
 		queue_open_cb	 open;
-		queue_commit_cb	 commit;
+		smtp_commit_cb	 commit;
 		policy_cb	 policy;
 	} cb;
 	void			*arg;
@@ -65,7 +65,7 @@ pend(enum pending_kind kind, void *cb, void *arg)
 	switch (kind) {
 	case P_AUTH: p->cb.auth = (auth_login_cb)cb; break;
 	case P_OPEN: p->cb.open = (queue_open_cb)cb; break;
-	case P_COMMIT: p->cb.commit = (queue_commit_cb)cb; break;
+	case P_COMMIT: p->cb.commit = (smtp_commit_cb)cb; break;
 	case P_POLICY: p->cb.policy = (policy_cb)cb; break;
 	}
 	return id;
@@ -113,7 +113,7 @@ svc_queue_open(void *svc, queue_open_cb cb, void *arg)
 
 static void
 svc_queue_commit(void *svc, const char *queue_id, const struct envelope *env,
-    const struct queue_sign_input *sign, queue_commit_cb cb, void *arg)
+    const struct queue_sign_input *sign, smtp_commit_cb cb, void *arg)
 {
 	void	*buf;
 	size_t	 len;
@@ -298,7 +298,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 		}
 		if ((p = take(m, P_COMMIT)) == NULL)
 			return;
-		p->cb.commit(p->arg, st.status, st.queue_id);
+		p->cb.commit(p->arg, st.status, st.queue_id, st.text);
 		free(p);
 		break;
 	default:

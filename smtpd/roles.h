@@ -8,6 +8,7 @@
  *   queue  spool, scheduler, DKIM keys                   ← smtp, → relay
  *   relay  upstream secrets, CA, upstream connections    ← queue
  *   control the submitctl socket                         → queue, auth
+ *   filter rspamd connections, nothing secret            ← queue (issue 16)
  *
  * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
  * includes it.
@@ -24,12 +25,15 @@ void	role_smtp_main(struct conf *, int *listen_fds, int auth_fd, int queue_fd)
 /* CONTROL_FD: the control role's channel (submitctl requests). */
 void	role_auth_main(struct conf *, int smtp_fd, int control_fd)
 	    __attribute__((noreturn));
+/* FILTER_FD: the filter role's channel, -1 without "filter rspamd". */
 void	role_queue_main(struct conf *, int smtp_fd, int relay_fd,
-	    int control_fd) __attribute__((noreturn));
+	    int control_fd, int filter_fd) __attribute__((noreturn));
 /* Binds conf->control_path as root, then chroots; channels to queue, auth. */
 void	role_control_main(struct conf *, int queue_fd, int auth_fd)
 	    __attribute__((noreturn));
 void	role_relay_main(struct conf *, int queue_fd) __attribute__((noreturn));
+/* Issue 16: asks rspamd about the messages the queue role passes it. */
+void	role_filter_main(struct conf *, int queue_fd) __attribute__((noreturn));
 
 /* role_start: title, event base and logging name for a new role process. */
 struct event_base *role_start(const char *role);

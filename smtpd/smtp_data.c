@@ -358,7 +358,8 @@ data_header_end(struct smtp_session *s)
 }
 
 static void
-data_committed(void *arg, enum queue_status status, const char *queue_id)
+data_committed(void *arg, enum queue_status status, const char *queue_id,
+    const char *text)
 {
 	struct smtp_session	*s = arg;
 
@@ -376,6 +377,12 @@ data_committed(void *arg, enum queue_status status, const char *queue_id)
 			smtp_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
 		} else if (status == QUEUE_ERR_NOSPACE)
 			smtp_reply(s, "452 4.3.1 Insufficient system storage");
+		else if (status == QUEUE_ERR_REJECTED)	/* issue 16 */
+			smtp_reply(s, "550 5.7.1 %s", text[0] != '\0' ? text :
+			    "Message refused as spam");
+		else if (status == QUEUE_ERR_POLICY)
+			smtp_reply(s, "451 4.7.1 %s", text[0] != '\0' ? text :
+			    "Try again later");
 		else
 			smtp_reply(s, "451 4.3.0 Queue unavailable, try again later");
 		smtp_transaction_reset(s);

@@ -23,6 +23,14 @@ struct tls;
 struct smtp_session;
 
 /*
+ * The end of a commit, as the session sees it: queue_commit_cb's, plus
+ * TEXT, the content filter's words for QUEUE_ERR_REJECTED and
+ * QUEUE_ERR_POLICY (printable ASCII, maybe "").
+ */
+typedef void (*smtp_commit_cb)(void *arg, enum queue_status status,
+    const char *queue_id, const char *text);
+
+/*
  * How sessions reach the auth and queue services: in the daemon these
  * travel over IPC to other processes (role_smtp.c); they may also be
  * called directly.  Same contracts as auth_login() and queue_message_*():
@@ -34,7 +42,7 @@ struct smtp_services {
 	void	(*queue_open)(void *svc, queue_open_cb, void *arg);
 	void	(*queue_commit)(void *svc, const char *queue_id,
 		    const struct envelope *, const struct queue_sign_input *,
-		    queue_commit_cb, void *arg);
+		    smtp_commit_cb, void *arg);
 	void	(*queue_abort)(void *svc, const char *queue_id);
 	/*
 	 * Access policy (issue 5); NULL: no policy, everything allowed.

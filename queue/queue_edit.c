@@ -1,0 +1,176 @@
+/*
+ * queue_edit.c — the content filter's changes to a message before its
+ * commit (issue 16): header fields added and removed, the body untouched.
+ * The header section is rewritten into a new file that replaces ID.tmp;
+ * a writer still holding the old file writes into an unlinked inode.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "queue/queue_priv.h"
+#include "lib/log.h"
+
+int
+queue_message_fd(struct queue *q, const char *id)
+{
+	char	 name[QUEUE_ID_SIZE + 8];
+
+	if (queue_open_find(q, id) == NULL)
+		return -1;
+	snprintf(name, sizeof(name), "%s.tmp", id);
+	return openat(q->dirfd, name, O_RDONLY | O_CLOEXEC);
+}
+
+/* 1 when the field at F (name up to ':') is listed in REMOVE. */
+static int
+listed(const char *f, size_t flen, const char *remove)
+{
+	const char	*colon = memchr(f, ':', flen), *n, *e;
+	size_t		 nlen;
+
+	if (colon == NULL)
+		return 0;
+	nlen = (size_t)(colon - f);
+	while (nlen > 0 && (f[nlen - 1] == ' ' || f[nlen - 1] == '\t'))
+		nlen--;
+	for (n = remove; *n != '\0'; n = e + 1) {
+		if ((e = strchr(n, '\n')) == NULL)
+			break;
+		if ((size_t)(e - n) == nlen && strncasecmp(n, f, nlen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t
+pread_all(int fd, char *p, size_t len, off_t off)
+{
+	size_t	 got = 0;
+	ssize_t	 n;
+
+	while (got < len) {
+		if ((n = pread(fd, p + got, len - got, off + (off_t)got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int
+queue_message_edit(struct queue *q, const char *id, const char *add,
+    size_t addlen, const char *remove, size_t *header_len)
+{
+	struct qopen	*o;
+	char		 tmp[QUEUE_ID_SIZE + 8], edit[QUEUE_ID_SIZE + 12];
+	char		*hdr = NULL, *out = NULL, buf[64 * 1024];
+	size_t		 len = *header_len, i, start, outlen = 0, dropped = 0;
+	off_t		 off;
+	ssize_t		 n;
+	int		 fd = -1, rfd;
+
+	if ((o = queue_open_find(q, id)) == NULL || len > HEADER_SECTION_MAX)
+		return -1;
+	if (addlen == 0 && (remove == NULL || *remove == '\0'))
+		return 0;
+	if ((hdr = malloc(len + 1)) == NULL ||
+	    (out = malloc(addlen + len + 1)) == NULL ||
+	    pread_all(o->fd, hdr, len, 0) != (ssize_t)len)
+		goto fail;
+	memcpy(out, add, addlen);
+	outlen = addlen;
+	/* Field by field: a field ends at a CRLF not followed by WSP. */
+	for (i = start = 0; i < len; i++) {
+		if (hdr[i] != '\n' || (i + 1 < len &&
+		    (hdr[i + 1] == ' ' || hdr[i + 1] == '\t')))
+			continue;
+		if (remove != NULL && listed(hdr + start, i + 1 - start, remove))
+			dropped++;
+		else {
+			memcpy(out + outlen, hdr + start, i + 1 - start);
+			outlen += i + 1 - start;
+		}
+		start = i + 1;
+	}
+	if (start < len) {	/* cannot be: the section ends with CRLF */
+		memcpy(out + outlen, hdr + start, len - start);
+		outlen += len - start;
+	}
+	if (addlen == 0 && dropped == 0) {
+		free(hdr);
+		free(out);
+		return 0;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", id);
+	snprintf(edit, sizeof(edit), "%s.edt.tmp", id);	/* cleaned at start */
+	if ((fd = openat(q->dirfd, edit, O_CREAT | O_TRUNC | O_WRONLY |
+	    O_CLOEXEC, 0600)) == -1 || write_all(fd, out, outlen) == -1)
+		goto fail;
+	for (off = (off_t)len;; off += n) {
+		if ((n = pread(o->fd, buf, sizeof(buf), off)) == -1) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (write_all(fd, buf, (size_t)n) == -1)
+			goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if ((rfd = openat(q->dirfd, edit, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if (renameat(q->dirfd, edit, q->dirfd, tmp) == -1) {
+		close(rfd);
+		goto fail;
+	}
+	close(o->fd);
+	o->fd = rfd;
+	*header_len = outlen;
+	log_debug("msgid=%s event=edited added=%zu removed=%zu", id, addlen,
+	    dropped);
+	free(hdr);
+	free(out);
+	return 0;
+ fail:
+	log_warn("msgid=%s event=error step=filter-edit", id);
+	if (fd != -1) {
+		close(fd);
+		unlinkat(q->dirfd, edit, 0);
+	}
+	free(hdr);
+	free(out);
+	return -1;
+}

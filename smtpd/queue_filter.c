@@ -1,0 +1,181 @@
+/* queue_filter.c — the content filter's verdict, applied; see queue_filter.h. */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
+#include "smtpd/ipc_msg.h"
+#include "smtpd/queue_filter.h"
+#include "smtpd/roles.h"
+
+/* A message the filter role is scanning. */
+struct fcheck {
+	TAILQ_ENTRY(fcheck)	 entry;
+	uint64_t		 id;		/* our request to the filter */
+	uint64_t		 smtp_reqid;
+	struct envelope		 env;
+	struct queue_sign_input	 sign;
+	struct timespec		 start;
+};
+
+static struct {
+	struct queue			*q;
+	const struct conf		*conf;
+	struct ipc			*filter;
+	const struct queue_filter_ops	*ops;
+	TAILQ_HEAD(, fcheck)		 checks;
+	uint64_t			 next_id;
+} QF = { .checks = TAILQ_HEAD_INITIALIZER(QF.checks) };
+
+void
+queue_filter_init(struct queue *q, const struct conf *conf,
+    struct ipc *filter, const struct queue_filter_ops *ops)
+{
+	QF.q = q;
+	QF.conf = conf;
+	QF.filter = filter;
+	QF.ops = ops;
+}
+
+int
+queue_filter_check(uint64_t smtp_reqid, struct envelope *env,
+    const struct queue_sign_input *sign)
+{
+	struct fcheck	*f;
+	void		*buf;
+	size_t		 len;
+	int		 fd;
+
+	if (QF.filter == NULL)
+		return -1;
+	if ((fd = queue_message_fd(QF.q, env->queue_id)) == -1)
+		return -1;	/* the commit will say why */
+	if (ipc_deliver_encode(env, "", 0, &buf, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("queue_filter");
+	f->id = ++QF.next_id;
+	f->smtp_reqid = smtp_reqid;
+	f->env = *env;		/* taken, rcpt with it */
+	f->sign = *sign;
+	clock_gettime(CLOCK_MONOTONIC, &f->start);
+	if (ipc_send(QF.filter, IPC_FILTER_CHECK, f->id, fd, buf, len) == -1)
+		fatalx("cannot send to the filter role");
+	close(fd);
+	free(buf);
+	TAILQ_INSERT_TAIL(&QF.checks, f, entry);
+	return 0;
+}
+
+/*
+ * Per-user count of what the filter decided: the hook for the abuse
+ * alerts and metrics (issue 15).  Until they land, the event=filter log
+ * line below is the count: one line per message with user= and action=.
+ */
+static void
+queue_filter_count(const char *user, const char *action)
+{
+	(void)user;
+	(void)action;
+}
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)((now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+static void
+finish(struct fcheck *f, enum queue_status st, const char *text)
+{
+	QF.ops->answer(f->smtp_reqid, st, f->env.queue_id, text);
+}
+
+void
+queue_filter_result(const struct ipc_msg *m)
+{
+	struct ipc_filter_result	*r;
+	struct rspamd_verdict		*v;
+	struct fcheck			*f;
+	const char			*action;
+	long				 ms;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		fatal("queue_filter");
+	if (m->fd != -1 || ipc_filter_result_decode(m->data, m->len, r) == -1) {
+		role_ipc_reject(m, "filter", "malformed");
+		free(r);
+		return;
+	}
+	TAILQ_FOREACH(f, &QF.checks, entry)
+		if (f->id == m->reqid)
+			break;
+	if (f == NULL) {
+		role_ipc_reject(m, "filter", "unknown request");
+		free(r);
+		return;
+	}
+	TAILQ_REMOVE(&QF.checks, f, entry);
+	ms = elapsed_ms(&f->start);
+	v = &r->verdict;
+	if (r->failed) {
+		action = QF.conf->filter.on_error_accept ? "accept" : "tempfail";
+		log_warnx("msgid=%s event=alert kind=filter-down on-error=%s "
+		    "ms=%ld ip=%s reason=%s user=%s", f->env.queue_id, action,
+		    ms, f->env.client_addr, log_q(r->reason), log_q(f->env.user));
+		queue_filter_count(f->env.user, "error");
+		if (QF.conf->filter.on_error_accept)
+			QF.ops->commit(f->smtp_reqid, &f->env, &f->sign);
+		else {
+			queue_message_abort(QF.q, f->env.queue_id);
+			finish(f, QUEUE_ERR_POLICY,
+			    "Content filter unavailable, try again later");
+		}
+		goto done;
+	}
+	action = rspamd_action_name(v->action);
+	log_info("msgid=%s event=filter action=\"%s\" score=%.2f "
+	    "required=%.2f added=%u ms=%ld ip=%s user=%s", f->env.queue_id,
+	    action, (double)v->score_milli / 1000,
+	    (double)v->required_milli / 1000, (unsigned)v->addlen, ms,
+	    f->env.client_addr, log_q(f->env.user));
+	queue_filter_count(f->env.user, action);
+	switch (v->action) {
+	case RSPAMD_REJECT:
+		queue_message_abort(QF.q, f->env.queue_id);
+		finish(f, QUEUE_ERR_REJECTED, v->message[0] ? v->message :
+		    "Message refused as spam");
+		break;
+	case RSPAMD_SOFT_REJECT:
+	case RSPAMD_GREYLIST:
+		queue_message_abort(QF.q, f->env.queue_id);
+		finish(f, QUEUE_ERR_POLICY, v->message[0] ? v->message :
+		    "Try again later");
+		break;
+	default:	/* no action, add header, rewrite subject */
+		if (queue_message_edit(QF.q, f->env.queue_id, v->add,
+		    v->addlen, v->remove, &f->sign.header_len) == -1) {
+			queue_message_abort(QF.q, f->env.queue_id);
+			finish(f, QUEUE_ERR_TEMP, "");
+			break;
+		}
+		QF.ops->commit(f->smtp_reqid, &f->env, &f->sign);
+		break;
+	}
+ done:
+	envelope_free(&f->env);
+	free(f);
+	free(r);
+}

@@ -1,0 +1,252 @@
+"""Outbound spam filtering with a real rspamd, decided before the 250
+(issue 16).  Debian's rspamd runs on loopback high ports with a minimal
+configuration in a temp dir (rspamd_util.py); the stand-in HTTP servers
+for a slow or silent filter are SlowHttp.
+
+Asserted: GTUBE and a Lua reject -> 550 5.7.1 with rspamd's text, nothing
+at the smarthost nor in the spool; soft reject -> 451 4.7.1; add header ->
+delivered with rspamd's fields added and removed, the DKIM signatures
+verifying over them; no action -> delivered as sent; rspamd down -> 451
+4.7.1 (on-error tempfail, the default) or delivered (on-error accept),
+with event=alert kind=filter-down; a filter that never answers -> 451
+4.7.1 after the timeout; a 2 s filter delays its own session only; a
+25 MB message is scanned or refused by the on-error rule, never cut."""
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "dkim"))
+
+import harness                                  # noqa: E402
+import rspamd_util                              # noqa: E402
+import verifiers                                # noqa: E402
+from harness import USER, RCPT, dot_data, sample_message  # noqa: E402
+
+GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+
+def submit(t, c, msg, rcpts=(RCPT,)):
+    """MAIL, RCPT, DATA on session C; the reply to the end of DATA."""
+    t.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
+    for r in rcpts:
+        t.assertReply(c.cmd("RCPT TO:<%s>" % r), "250")
+    t.assertReply(c.cmd("DATA"), "354")
+    c.send(dot_data(msg))
+    return c.reply()
+
+
+class FilterRspamd(harness.SubmitdTest):
+    """With a real rspamd and two DKIM keys."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keydir = tempfile.mkdtemp(prefix="submitd-filter-")
+        cls.keys = {}
+        conf = []
+        for alg, sel in (("rsa", "s2026r"), ("ed25519", "s2026e")):
+            path = os.path.join(cls.keydir, "example.org.%s.key" % sel)
+            name, record, _ = verifiers.keygen(alg, "example.org", sel, path)
+            cls.keys[name] = record
+            conf.append('dkim domain example.org selector %s %s key "%s"'
+                        % (sel, alg, path))
+        cls.rspamd = rspamd_util.Rspamd()
+        try:
+            cls.rspamd.start()
+        except BaseException:
+            cls.rspamd.stop()
+            shutil.rmtree(cls.keydir, True)
+            raise
+        conf.append('filter rspamd "%s" timeout 60s' % cls.rspamd.url)
+        cls.EXTRA_CONF = tuple(conf)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rspamd.stop()
+        shutil.rmtree(cls.keydir, True)
+
+    def log_has(self, pattern, timeout=10):
+        return harness.wait_for(
+            lambda: re.search(pattern, self.submitd.log_text()),
+            timeout, what=pattern)
+
+    def test_gtube_rejected_nothing_queued(self):
+        c = self.session()
+        r = submit(self, c, sample_message(body=GTUBE + b"\r\n"))
+        self.assertEqual(r.text, "550 5.7.1 Gtube pattern")
+        # the session goes on: RSET state, a new transaction is possible
+        self.assertReply(c.cmd("NOOP"), "250")
+        self.assertNothingQueued()
+        self.log_has(r'event=filter action="reject" .*user="alice@example\.org"')
+
+    def test_lua_reject_uses_rspamds_text(self):
+        c = self.session()
+        r = submit(self, c, sample_message(subject="FORCE-REJECT now"))
+        self.assertEqual(r.text, "550 5.7.1 Test says no")
+        self.assertNothingQueued()
+
+    def test_soft_reject_is_451(self):
+        c = self.session()
+        r = submit(self, c, sample_message(subject="FORCE-SOFT please"))
+        self.assertEqual(r.text, "451 4.7.1 Test says later")
+        self.assertNothingQueued()
+
+    def test_clean_message_delivered_unchanged(self):
+        original = sample_message()
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        m = self.smarthost.wait_messages(1)[0]
+        self.assertDelivered(m, original)
+        self.assertNotIn(b"X-Spam", m["data"])
+        self.log_has(r'event=filter action="no action"')
+
+    def test_add_header_applied_before_signing(self):
+        original = sample_message(subject="FORCE-HEADER",
+                                  extra=b"X-Remove-Me: secret\r\n")
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        m = self.smarthost.wait_messages(1)[0]
+        data = m["data"]
+        hdr, body = harness.split_message(data)
+        self.assertIn(b"X-Submitd-Test: rspamd was here", hdr)
+        self.assertFalse([l for l in hdr if l.lower().startswith(b"x-remove-me")],
+                         hdr)
+        self.assertEqual(body, harness.split_message(original)[1])
+        # both signatures verify over the header as it left
+        sigs = re.findall(rb"(?mi)^DKIM-Signature:", data)
+        self.assertEqual(len(sigs), 2, data[:2000])
+        self.assertEqual([ok for ok, _ in verifiers.dkimpy_verify(data, self.keys)],
+                         [True, True])
+        self.log_has(r'event=filter action="add header"')
+
+    def test_large_message_scanned_or_refused_whole(self):
+        # 25 MB, in lines of 76: scanned within the timeout, or refused by
+        # the on-error rule; never a crash, never a partial message
+        line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\r\n"
+        body = line * (25 * 1024 * 1024 // len(line))
+        original = sample_message(body=body)
+        c = self.session()
+        c.sock.settimeout(180)
+        r = submit(self, c, original)
+        self.assertReply(r, ("250 2.0.0", "451 4.7.1"))
+        if r.text.startswith("250"):
+            m = self.smarthost.wait_messages(1, timeout=120)[0]
+            self.assertEqual(harness.split_message(m["data"])[1], body)
+        else:
+            self.assertNothingQueued()
+        self.assertTrue(self.submitd.alive())
+
+    MESSAGE_SIZE = "30M"
+
+
+class FilterDown(harness.SubmitdTest):
+    """rspamd not running: a closed loopback port."""
+
+    ON_ERROR = ""
+
+    def setUp(self):
+        self.closed_port = harness.free_port()
+        self.EXTRA_CONF = ('filter rspamd "http://127.0.0.1:%d" timeout 5s%s'
+                           % (self.closed_port, self.ON_ERROR),)
+        super().setUp()
+
+    def test_tempfail_by_default(self):
+        c = self.session()
+        r = submit(self, c, sample_message())
+        self.assertEqual(r.text, "451 4.7.1 Content filter unavailable, "
+                         "try again later")
+        self.assertNothingQueued()
+        harness.wait_for(lambda: "event=alert kind=filter-down" in
+                         self.submitd.log_text(), 10, what="alert line")
+
+
+class FilterDownAccept(FilterDown):
+    ON_ERROR = " on-error accept"
+
+    def test_tempfail_by_default(self):
+        pass
+
+    def test_accept_delivers(self):
+        original = sample_message()
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        self.assertDelivered(self.smarthost.wait_messages(1)[0], original)
+        self.assertIn("event=alert kind=filter-down", self.submitd.log_text())
+        self.assertIn("on-error=accept", self.submitd.log_text())
+
+
+class FilterHangs(harness.SubmitdTest):
+    """A filter that accepts the request and never answers."""
+
+    def setUp(self):
+        self.http = harness_http = rspamd_util.SlowHttp(hang=True)
+        self.addCleanup(harness_http.stop)
+        self.EXTRA_CONF = ('filter rspamd "%s" timeout 2s' % harness_http.url,)
+        super().setUp()
+
+    def test_timeout_is_451(self):
+        c = self.session()
+        t0 = time.time()
+        r = submit(self, c, sample_message())
+        took = time.time() - t0
+        self.assertEqual(r.text, "451 4.7.1 Content filter unavailable, "
+                         "try again later")
+        self.assertGreaterEqual(took, 1.5)
+        self.assertLess(took, 30 * harness.SLOW)
+        self.assertEqual(len(self.http.requests), 1)
+        self.assertIn("reason=\"timeout\"", self.submitd.log_text())
+        self.assertNothingQueued()
+
+
+class FilterSlow(harness.SubmitdTest):
+    """A filter that takes 2 s for one message: only its session waits."""
+
+    def setUp(self):
+        self.http = rspamd_util.SlowHttp(delay=2.0)
+        self.addCleanup(self.http.stop)
+        self.EXTRA_CONF = ('filter rspamd "%s" timeout 20s' % self.http.url,)
+        super().setUp()
+
+    def test_slow_filter_stalls_only_its_session(self):
+        slow = self.session()
+        fast = self.session()
+        result = {}
+
+        def run_slow():
+            t0 = time.time()
+            result["reply"] = submit(self, slow, sample_message(subject="SLOW one"))
+            result["took"] = time.time() - t0
+
+        th = threading.Thread(target=run_slow)
+        th.start()
+        # the slow message is at the filter before the fast ones start
+        harness.wait_for(lambda: len(self.http.requests) >= 1, 10,
+                         what="the slow request")
+        fast_times = []
+        for _ in range(3):
+            t0 = time.time()
+            self.assertReply(submit(self, fast, sample_message()), "250 2.0.0")
+            fast_times.append(time.time() - t0)
+        th.join(30)
+        self.assertReply(result["reply"], "250 2.0.0")
+        self.assertGreaterEqual(result["took"], 1.9)
+        # the three fast messages together took less than the slow one
+        self.assertLess(sum(fast_times), 1.9, fast_times)
+        # the stand-in saw what rspamd's protocol names, for each message
+        head = self.http.requests[0][1].decode()
+        for h in ("POST /checkv2 HTTP/1.1", "User: alice@example.org",
+                  "IP: 127.0.0.1", "From: <alice@example.org>",
+                  "Rcpt: <carol@example.com>", "Helo: client.test",
+                  "Queue-Id: ", "MTA-Name: relay.test"):
+            self.assertIn(h, head)
+        self.smarthost.wait_messages(4)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,188 @@
+/* test_rspamd.c — rspamd's /checkv2 reply as a verdict (proto/rspamd.c). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/rspamd.h"
+
+#include "tests/unit/check_main.h"
+
+static struct rspamd_verdict	 v;
+static int			 dropped;
+static const char		*why;
+
+static int
+parse(const char *json)
+{
+	why = NULL;
+	return rspamd_reply_parse(json, strlen(json), &v, &dropped, &why);
+}
+
+START_TEST(test_reject_with_message)
+{
+	ck_assert_int_eq(parse("{\"is_skipped\":true,\"score\":15.0,"
+	    "\"required_score\":15.0,\"action\":\"reject\",\"symbols\":{\"GTUBE\":"
+	    "{\"name\":\"GTUBE\",\"score\":0.0}},\"messages\":{\"smtp_message\":"
+	    "\"Gtube pattern\"}}"), 0);
+	ck_assert_int_eq(v.action, RSPAMD_REJECT);
+	ck_assert_str_eq(v.message, "Gtube pattern");
+	ck_assert_int_eq(v.score_milli, 15000);
+	ck_assert_int_eq(v.addlen, 0);
+	ck_assert(rspamd_verdict_valid(&v));
+	ck_assert_str_eq(rspamd_action_name(v.action), "reject");
+}
+END_TEST
+
+START_TEST(test_actions)
+{
+	static const struct { const char *name; int action; } t[] = {
+		{ "no action", RSPAMD_NO_ACTION },
+		{ "greylist", RSPAMD_GREYLIST },
+		{ "add header", RSPAMD_ADD_HEADER },
+		{ "rewrite subject", RSPAMD_REWRITE_SUBJECT },
+		{ "soft reject", RSPAMD_SOFT_REJECT },
+		{ "reject", RSPAMD_REJECT },
+	};
+	char	 json[128];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(json, sizeof(json), "{\"action\":\"%s\",\"score\":1.5}",
+		    t[i].name);
+		ck_assert_int_eq(parse(json), 0);
+		ck_assert_int_eq(v.action, t[i].action);
+		ck_assert_int_eq(v.score_milli, 1500);
+		ck_assert(rspamd_verdict_valid(&v));
+	}
+}
+END_TEST
+
+START_TEST(test_not_a_reply)
+{
+	ck_assert_int_eq(parse(""), -1);
+	ck_assert_int_eq(parse("[]"), -1);
+	ck_assert_int_eq(parse("{\"score\":1}"), -1);
+	ck_assert_int_eq(parse("{\"action\":\"explode\"}"), -1);
+	ck_assert_int_eq(parse("{\"action\":1}"), -1);
+	ck_assert_int_eq(parse("{\"action\":\"reject\""), -1);
+	ck_assert_ptr_nonnull(why);
+	/* duplicate keys: which one would win is not ours to guess */
+	ck_assert_int_eq(parse("{\"action\":\"no action\",\"action\":\"reject\"}"),
+	    -1);
+}
+END_TEST
+
+START_TEST(test_milter_headers)
+{
+	ck_assert_int_eq(parse("{\"action\":\"add header\",\"milter\":{"
+	    "\"remove_headers\":{\"X-Remove-Me\":0,\"X-Spam\":1},"
+	    "\"add_headers\":{\"X-A\":\"one\",\"X-B\":{\"value\":\"two\","
+	    "\"order\":0},\"X-C\":[{\"value\":\"three\"},\"four\"]}}}"), 0);
+	ck_assert_int_eq(dropped, 0);
+	ck_assert_str_eq(v.add, "X-A: one\r\nX-B: two\r\nX-C: three\r\n"
+	    "X-C: four\r\n");
+	ck_assert_int_eq(v.addlen, strlen(v.add));
+	ck_assert_str_eq(v.remove, "X-Remove-Me\nX-Spam\n");
+	ck_assert(rspamd_verdict_valid(&v));
+}
+END_TEST
+
+START_TEST(test_add_header_default_x_spam)
+{
+	ck_assert_int_eq(parse("{\"action\":\"add header\"}"), 0);
+	ck_assert_str_eq(v.add, "X-Spam: Yes\r\n");
+	ck_assert_int_eq(parse("{\"action\":\"no action\"}"), 0);
+	ck_assert_int_eq(v.addlen, 0);
+}
+END_TEST
+
+START_TEST(test_rewrite_subject)
+{
+	ck_assert_int_eq(parse("{\"action\":\"rewrite subject\","
+	    "\"subject\":\"*** SPAM *** hello\"}"), 0);
+	ck_assert_str_eq(v.add, "Subject: *** SPAM *** hello\r\n");
+	ck_assert_str_eq(v.remove, "Subject\n");
+	ck_assert(rspamd_verdict_valid(&v));
+}
+END_TEST
+
+START_TEST(test_unsafe_fields_dropped)
+{
+	/* a NUL in a string: the whole reply is refused (jansson) */
+	ck_assert_int_eq(parse("{\"action\":\"no action\",\"milter\":{"
+	    "\"add_headers\":{\"X-Nul\":\"a\\u0000b\"}}}"), -1);
+	/* header injection, a bad name, 8-bit: none of them written */
+	ck_assert_int_eq(parse("{\"action\":\"no action\",\"milter\":{"
+	    "\"add_headers\":{\"X-Inj\":\"a\\r\\nBcc: evil@example.com\","
+	    "\"Bad Name\":\"x\",\"X-8bit\":\"caf\\u00e9\","
+	    "\"X-Fold\":\"a\\n\\tb\",\"X-Ok\":\"fine\"},"
+	    "\"remove_headers\":{\"Bad:Name\":0}}}"), 0);
+	ck_assert_int_eq(dropped, 4);
+	ck_assert_str_eq(v.add, "X-Fold: a\r\n\tb\r\nX-Ok: fine\r\n");
+	ck_assert_str_eq(v.remove, "");
+	ck_assert(rspamd_verdict_valid(&v));
+}
+END_TEST
+
+START_TEST(test_message_sanitized)
+{
+	ck_assert_int_eq(parse("{\"action\":\"reject\",\"messages\":"
+	    "{\"smtp_message\":\"bad\\r\\n250 ok \\u00e9  \"}}"), 0);
+	ck_assert_str_eq(v.message, "bad  250 ok");
+	ck_assert(rspamd_verdict_valid(&v));
+}
+END_TEST
+
+START_TEST(test_verdict_valid_refuses)
+{
+	ck_assert_int_eq(parse("{\"action\":\"add header\"}"), 0);
+	v.action = 99;
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"add header\"}");
+	memcpy(v.add, "X-A: b\nC: d\r\n", 14);
+	v.addlen = 13;
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"add header\"}");
+	memcpy(v.add, "X A: b\r\n", 9);
+	v.addlen = 8;
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"add header\"}");
+	v.addlen = sizeof(v.add);
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"reject\"}");
+	strcpy(v.message, "a\rb");
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"reject\"}");
+	strcpy(v.remove, "X-A");	/* no terminating newline */
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"reject\"}");
+	memset(v.message, 'a', sizeof(v.message));
+	ck_assert(!rspamd_verdict_valid(&v));
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("rspamd");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_reject_with_message);
+	tcase_add_test(tc, test_actions);
+	tcase_add_test(tc, test_not_a_reply);
+	tcase_add_test(tc, test_milter_headers);
+	tcase_add_test(tc, test_add_header_default_x_spam);
+	tcase_add_test(tc, test_rewrite_subject);
+	tcase_add_test(tc, test_unsafe_fields_dropped);
+	tcase_add_test(tc, test_message_sanitized);
+	tcase_add_test(tc, test_verdict_valid_refuses);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_run(suite());
+}
