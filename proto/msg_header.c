@@ -236,12 +236,35 @@ msg_header_parse_mailboxes(const char *v, size_t len,
 	return n;
 }
 
+/* RFC 5322 3.6: the fields with a maximum of one occurrence. */
+static const char *const once_fields[] = {
+	"Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	"Message-ID", "In-Reply-To", "References", "Subject",
+};
+#define NONCE	(sizeof(once_fields) / sizeof(once_fields[0]))
+
+static void
+count_once(const char *line, size_t len, unsigned *seen,
+    struct msg_header_info *info)
+{
+	size_t	 i, off;
+
+	for (i = 0; i < NONCE; i++)
+		if (field_is(line, len, once_fields[i], &off)) {
+			if (seen[i]++ == 1 && info->dup_field[0] == '\0')
+				info->dup_field = once_fields[i];
+			return;
+		}
+}
+
 void
 msg_header_scan(const char *hdr, size_t len, struct msg_header_info *info)
 {
-	size_t	 pos = 0;
+	size_t		 pos = 0;
+	unsigned	 seen[NONCE] = { 0 };
 
 	memset(info, 0, sizeof(*info));
+	info->dup_field = "";
 	while (pos < len) {
 		size_t	 end = pos, off;
 
@@ -253,6 +276,7 @@ msg_header_scan(const char *hdr, size_t len, struct msg_header_info *info)
 			if (end >= len || (hdr[end] != ' ' && hdr[end] != '\t'))
 				break;
 		}
+		count_once(hdr + pos, end - pos, seen, info);
 		if (field_is(hdr + pos, end - pos, "From", &off)) {
 			if (info->nfrom_fields++ == 0) {
 				int	 n;

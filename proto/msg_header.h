@@ -1,7 +1,8 @@
 /*
  * msg_header.h — what submission needs to know of a message's header
- * section (RFC 5322 3.6): its From: mailboxes, and whether Date: and
- * Message-ID: are there (RFC 6409 8.2, 8.3).
+ * section (RFC 5322 3.6): its From: mailboxes, whether Date: and
+ * Message-ID: are there (RFC 6409 8.2, 8.3), and whether a field that may
+ * occur only once (From, Sender, Subject, To, ...) occurs twice.
  *
  * proto/: SMTP and RFC 5322 syntax, without I/O.  Sits on lib/ only: knows
  * nothing of sockets, the config, the queue or the roles.
@@ -22,6 +23,9 @@ struct msg_header_info {
 	int	 from_bad;		/* From: unparsable or too many */
 	int	 has_date;
 	int	 has_message_id;
+	/* The first field that RFC 5322 3.6 allows once and that came
+	 * twice or more, by its canonical name ("Subject"); "" if none. */
+	const char *dup_field;
 };
 
 /*

@@ -25,7 +25,17 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 
 	if (!s->closing) {
 		s->state = S_HELO;
-		if (r->ok == AUTH_LOCKED) {
+		if (r->ok != 1 &&
+		    ++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
+			/* No more guesses on this line (issue 13). */
+			log_info("session=%s event=auth result=%s ip=%s user=%s "
+			    "failures=%u action=close", s->idstr,
+			    r->ok == AUTH_LOCKED ? "locked" : "fail",
+			    s->peer_addr, log_q(s->auth_login), s->auth_failures);
+			smtp_reply(s, "421 4.7.0 %s Too many failed logins, "
+			    "closing", s->ctx->conf->hostname);
+			s->state = S_QUIT;
+		} else if (r->ok == AUTH_LOCKED) {
 			log_info("session=%s event=auth result=locked ip=%s "
 			    "user=%s", s->idstr, s->peer_addr,
 			    log_q(s->auth_login));

@@ -267,9 +267,11 @@ data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 	struct smtp_data *d = &s->data;
 	int		 i;
 
-	if (h->nfrom_fields > 1) {
+	if (h->dup_field[0] != '\0') {
+		/* RFC 5322 3.6: once only; verifiers refuse such a message. */
 		snprintf(d->header_error, sizeof(d->header_error),
-		    "550 5.6.0 Message refused: more than one From: header field");
+		    "550 5.6.0 Message refused: more than one %s: header field",
+		    h->dup_field);
 		return;
 	}
 	if (h->nfrom_fields == 1 && h->from_bad) {

@@ -211,16 +211,42 @@ smtp_session_begin(struct smtp_session *s)
 		smtp_banner(s);
 }
 
-/* Refused before any TLS work (issue 5): one reply, then close. */
-static void
+/*
+ * Refused at connect.  On "starttls" listeners: one reply in cleartext
+ * before any TLS work (issue 5), then close.  On "tls" listeners a
+ * cleartext reply only shows as "wrong version number" (issue 13): the
+ * allowlist, lockout and connection rate (POLICY) close without a word,
+ * the cheapest answer to whoever they stop; the session caps (TELL) do
+ * the handshake and say why (421 4.7.0), for the legitimate client that
+ * meets them.
+ */
+enum refuse_how { REFUSE_POLICY, REFUSE_TELL };
+
+/* Returns 1 when S is gone (closed and freed), else 0. */
+static int
 smtp_session_refuse(struct smtp_session *s, const char *reason,
-    const char *reply)
+    const char *reply, enum refuse_how how)
 {
 	log_info("session=%s event=refused ip=%s reason=%s", s->idstr,
 	    s->peer_addr, reason);
+	if (s->tlsmode == LISTEN_TLS && !s->tls_done) {
+		if (how == REFUSE_POLICY) {
+			int	 gone = s->pending == 0;
+
+			s->state = S_QUIT;
+			smtp_stop_reading(s);
+			smtp_session_close(s);	/* frees S unless pending */
+			return gone;
+		}
+		s->refuse_after_tls = reply;
+		netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+		netio_starttls_server(s->io, s->tls_ctx);
+		return 0;
+	}
 	smtp_reply(s, "%s", reply);
 	s->state = S_QUIT;
 	smtp_stop_reading(s);
+	return 0;
 }
 
 /* Sessions open now from the address of S, S included. */
@@ -252,11 +278,11 @@ smtp_connect_checked(void *arg, const struct policy_result *r)
 	s->waiting = 0;
 	if (r->verdict == POLICY_OK)
 		smtp_session_begin(s);
-	else
-		smtp_session_refuse(s, r->verdict == POLICY_DENY ? "policy" :
-		    "rate", r->reply);
+	else if (smtp_session_refuse(s, r->verdict == POLICY_DENY ? "policy" :
+	    "rate", r->reply, REFUSE_POLICY))
+		return;
 	/* Nothing was read while we waited: a TLS ClientHello is intact. */
-	if (s->state != S_QUIT)
+	if (!s->closing && s->state != S_QUIT)
 		netio_resume(s->io);
 }
 
@@ -315,10 +341,10 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 	netio_set_timeout(s->io, ctx->conf->timeouts.command);
 	if (ctx->nsessions > ctx->conf->max_sessions)
 		smtp_session_refuse(s, "sessions", "421 4.7.0 Too many "
-		    "sessions, try again later");
+		    "sessions, try again later", REFUSE_TELL);
 	else if (smtp_sessions_from(s) > ctx->conf->max_sessions_per_ip)
 		smtp_session_refuse(s, "sessions-per-ip", "421 4.7.0 Too many "
-		    "sessions from your address, try again later");
+		    "sessions from your address, try again later", REFUSE_TELL);
 	else if (ctx->services->policy_connect != NULL) {
 		s->pending++;
 		s->waiting = 1;
@@ -417,7 +443,11 @@ smtp_on_tls(struct smtp_session *s)
 	s->tls_done = 1;
 	log_info("session=%s event=tls ip=%s version=%s cipher=%s", s->idstr,
 	    s->peer_addr, v ? v : "?", c ? c : "?");
-	if (s->tlsmode == LISTEN_TLS)
+	if (s->refuse_after_tls != NULL) {
+		smtp_reply(s, "%s", s->refuse_after_tls);
+		s->state = S_QUIT;
+		smtp_stop_reading(s);
+	} else if (s->tlsmode == LISTEN_TLS)
 		smtp_banner(s);
 	else {
 		/* RFC 3207 4.2: forget everything said before TLS. */

@@ -19,6 +19,9 @@
 #include "smtpd/smtp_session.h"
 #include "lib/submitd.h"
 
+/* Failed AUTH in one session: the last is answered 421 4.7.0, then close. */
+#define SMTP_AUTH_FAILURES_MAX	3
+
 struct netio;
 struct dkim_bodyhash;
 struct event;
@@ -87,6 +90,8 @@ struct smtp_session {
 	int			 output_full;	/* replies pile up: reading paused */
 	size_t			 rcpt_bytes;	/* forward-path octets so far */
 	unsigned		 errors;	/* bad commands so far */
+	unsigned		 auth_failures;	/* 535 and 454 answers to AUTH */
+	const char		*refuse_after_tls;	/* port 465: say it in TLS */
 	struct event		*ev_deadline;	/* command line's or DATA's */
 	struct event		*ev_lifetime;	/* the session's */
 

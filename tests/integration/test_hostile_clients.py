@@ -205,5 +205,89 @@ class SplitLineEnd(harness.SubmitdTest):
         self.assertNothingQueued()
 
 
+class OnceOnlyFields(harness.SubmitdTest):
+    """Item 8: two Subject: fields were signed and relayed; verifiers
+    (OpenDKIM) then refuse the message."""
+
+    def test_two_subjects_refused(self):
+        for name in (b"Subject", b"To", b"Message-ID", b"Date", b"From"):
+            with self.subTest(name=name):
+                c = self.session()
+                self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
+                self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
+                self.assertReply(c.cmd("DATA"), "354")
+                msg = harness.sample_message(
+                    extra=name + b": second <x@example.org>\r\n")
+                c.send(harness.dot_data(msg))
+                r = c.reply()
+                self.assertReply(r, "550 5.6.0")
+                self.assertIn(name.decode() + ":", r.text)
+        self.assertNothingQueued()
+
+    def test_repeatable_fields_accepted(self):
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
+        self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
+        self.assertReply(c.cmd("DATA"), "354")
+        msg = harness.sample_message(
+            extra=b"Comments: a\r\nComments: b\r\nKeywords: x\r\n"
+                  b"Keywords: y\r\nX-Tag: 1\r\nX-Tag: 2\r\n")
+        c.send(harness.dot_data(msg))
+        self.assertReply(c.reply(), "250 2.0.0")
+
+
+class AuthGuessing(harness.SubmitdTest):
+    """Item 9: after failed logins (and the lockout's 454) the session
+    stayed open and kept taking AUTH commands."""
+    EXTRA_CONF = ("limit auth-failures 50 per 1h per ip",)
+
+    def test_third_failure_closes(self):
+        c = self.session(user=None)
+        self.assertReply(c.auth_plain(USER, "guess-1"), "535 5.7.8")
+        self.assertReply(c.auth_plain(USER, "guess-2"), "535 5.7.8")
+        r = c.auth_plain(USER, "guess-3")
+        self.assertReply(r, "421 4.7.0")
+        self.assertIsNotNone(closed_within(c, 10))
+        # a new session may try again (the per-address lockout counts on)
+        c = self.session()
+        self.assertReply(c.cmd("NOOP"), "250")
+
+
+class AuthGuessingLocked(harness.SubmitdTest):
+    EXTRA_CONF = ("limit auth-failures 2 per 1h per ip",)
+
+    def test_locked_then_closed(self):
+        c = self.session(user=None)
+        self.assertReply(c.auth_plain(USER, "guess-1"), "535 5.7.8")
+        self.assertReply(c.auth_plain(USER, "guess-2"), "535 5.7.8")
+        # locked now (454 from the auth role): counted, the third closes
+        self.assertReply(c.auth_plain(USER, "guess-3"), "421 4.7.0")
+        self.assertIsNotNone(closed_within(c, 10))
+
+
+class RefusalsOnTlsPort(harness.SubmitdTest):
+    """Item 7: refusals on the implicit-TLS port were cleartext before the
+    handshake, so clients showed only "wrong version number".  Session
+    caps now handshake and then say 421; policy refusals close silently
+    (test_policy_access)."""
+    EXTRA_CONF = ("limit sessions 1 per ip",)
+
+    def test_session_cap_said_in_tls(self):
+        def first_session():
+            # The harness's probes for the listener may still count: retry.
+            c = self.connect()
+            if c.reply().code == 220:
+                return c
+            c.close()
+            time.sleep(0.2)
+        harness.wait_for(first_session, what="a first session")
+        c = self.connect(self.P2, tls=True)     # handshake succeeds
+        self.assertReply(c.reply(), "421 4.7.0")
+        self.assertIsNotNone(closed_within(c, 10))
+        # and on the STARTTLS port the same cap answers in cleartext
+        d = self.connect()
+        self.assertReply(d.reply(), "421 4.7.0")
+
+
 if __name__ == "__main__":
     unittest.main()

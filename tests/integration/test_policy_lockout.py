@@ -17,14 +17,14 @@ class Lockout(SubmitdTest):
         c, _ = login_from(self, "127.0.0.2", password="wrong-1",
                           expect="535 5.7.8")
         self.assertReply(c.auth_plain(USER, "wrong-2"), "535 5.7.8")
-        self.assertReply(c.auth_plain(USER, "wrong-3"), "535 5.7.8")
-        # the good password no longer helps
-        self.assertReply(c.auth_plain(USER, PASSWORD), "454 4.7.0")
-        self.assertReply(c.auth_plain(USER, PASSWORD), "454 4.7.0")
+        # the third failure in one session closes it (issue 13)
+        self.assertReply(c.auth_plain(USER, "wrong-3"), "421 4.7.0")
+        self.assertTrue(c.closed())
         # a new connection from that address: refused before TLS
         d = connect_from(self, "127.0.0.2")
         self.assertReply(d.reply(), "554 5.7.1")
-        # the login name is locked from elsewhere too
+        # the login name is locked from elsewhere too: the good password
+        # no longer helps
         login_from(self, "127.0.0.3", expect="454 4.7.0")
         # other users from other addresses are fine
         login_from(self, "127.0.0.3", user=USER2, password=PASSWORD2)

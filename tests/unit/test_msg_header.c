@@ -58,6 +58,30 @@ START_TEST(two_from_fields)
 }
 END_TEST
 
+/* RFC 5322 3.6: fields allowed once (issue 13: two Subject: relayed). */
+START_TEST(once_only_fields)
+{
+	struct msg_header_info h;
+
+	scan("From: a@example.org\r\nSubject: x\r\nsubject : y\r\n", &h);
+	ck_assert_str_eq(h.dup_field, "Subject");
+	scan("From: a@example.org\r\nTo: b@example.org\r\nCc: c@example.org\r\n"
+	    "Subject: x\r\n to\r\nReceived: a\r\nReceived: b\r\n"
+	    "Comments: a\r\nComments: b\r\nKeywords: a\r\nKeywords: b\r\n"
+	    "Resent-From: a@example.org\r\nResent-From: b@example.org\r\n"
+	    "X-To: a\r\nTo-Do: a\r\n", &h);
+	ck_assert_str_eq(h.dup_field, "");
+	scan("To: a@example.org\r\nFrom: a@example.org\r\nTO: b@example.org\r\n"
+	    "From: b@example.org\r\n", &h);
+	ck_assert_str_eq(h.dup_field, "To");
+	scan("Message-ID: <a@b>\r\nMessage-Id: <c@d>\r\n", &h);
+	ck_assert_str_eq(h.dup_field, "Message-ID");
+	scan("Date: x\r\nSender: a@b\r\nReply-To: a@b\r\nIn-Reply-To: <a@b>\r\n"
+	    "References: <a@b>\r\nBcc:\r\nBcc: x@y\r\n", &h);
+	ck_assert_str_eq(h.dup_field, "Bcc");
+}
+END_TEST
+
 START_TEST(bad_from)
 {
 	struct msg_header_info h;
@@ -155,6 +179,7 @@ msg_header_suite(void)
 	tcase_add_test(tc, display_names);
 	tcase_add_test(tc, two_from_fields);
 	tcase_add_test(tc, bad_from);
+	tcase_add_test(tc, once_only_fields);
 	tcase_add_test(tc, groups_and_comments);
 	tcase_add_test(tc, from_tricks_refused);
 	tcase_add_test(tc, from_good_forms);
