@@ -10,7 +10,9 @@ verifying over them; no action -> delivered as sent; rspamd down -> 451
 4.7.1 (on-error tempfail, the default) or delivered (on-error accept),
 with event=alert kind=filter-down; a filter that never answers -> 451
 4.7.1 after the timeout; a 2 s filter delays its own session only; a
-25 MB message is scanned or refused by the on-error rule, never cut."""
+25 MB message is scanned or refused by the on-error rule, never cut; the
+filter role runs unprivileged, chrooted, under seccomp, holding no file
+nor secret."""
 import os
 import re
 import shutil
@@ -26,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
 
 import harness                                  # noqa: E402
 import rspamd_util                              # noqa: E402
+import test_privsep                             # noqa: E402
 import verifiers                                # noqa: E402
 from harness import USER, RCPT, dot_data, sample_message  # noqa: E402
 
@@ -246,6 +249,49 @@ class FilterSlow(harness.SubmitdTest):
                   "Queue-Id: ", "MTA-Name: relay.test"):
             self.assertIn(h, head)
         self.smarthost.wait_messages(4)
+
+
+@unittest.skipUnless(test_privsep.IS_ROOT, "privilege separation needs root")
+class FilterConfined(harness.SubmitdTest):
+    """The filter role: unprivileged, chrooted in /var/empty, under
+    seccomp, holding no file, no password hash, no upstream secret."""
+
+    def setUp(self):
+        self.http = rspamd_util.SlowHttp(delay=0)
+        self.addCleanup(self.http.stop)
+        self.EXTRA_CONF = ('filter rspamd "%s"' % self.http.url,)
+        super().setUp()
+
+    def test_filter_role_confined(self):
+        original = sample_message()
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        self.smarthost.wait_messages(1)
+        want = set(test_privsep.ROLES) | {"filter"}
+        roles = harness.wait_for(
+            lambda: (lambda r: r if set(r) == want else None)(
+                test_privsep.children(self.submitd.proc.pid)), 10,
+            what="every role and the filter")
+        pid = roles["filter"]
+        pw = test_privsep.pwd.getpwnam("_submitd")
+        st = test_privsep.status(pid)
+        self.assertEqual(st["Uid"].split(), [str(pw.pw_uid)] * 4)
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(st["Seccomp"], "2")
+        self.assertEqual(st["CapEff"], "0000000000000000")
+        if not test_privsep.SANITIZED:
+            self.assertEqual(os.readlink("/proc/%d/root" % pid), "/var/empty")
+        for fd, target in test_privsep.fd_targets(pid).items():
+            if fd <= 2:
+                continue
+            self.assertFalse(target.startswith("/") and not target.startswith("/dev/"),
+                             "filter role has a file open: fd %d -> %s" % (fd, target))
+        mem = test_privsep.read_memory(pid)
+        with open(self.users_file) as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    self.assertNotIn(line.split(":")[1].encode(), mem)
+        self.assertNotIn(harness.UP_PASSWORD.encode(), mem)
 
 
 if __name__ == "__main__":
