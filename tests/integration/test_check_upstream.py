@@ -125,6 +125,35 @@ class CheckUpstream(unittest.TestCase):
                          r"certificate names wrong\.example")
         self.assertEqual(sh.events("auth"), [])
 
+    def test_wrong_certificate_name_starttls(self):
+        sh = self.smarthost("starttls")
+        sh.set_control({"tls": "wrongcert"})
+        rc, out = self.run_check("smtp+tls", sh.port)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"(?m)^FAIL tls +handshake or certificate "
+                         r"check failed: .*; the server presents "
+                         r"certificate names wrong\.example")
+        self.assertEqual(sh.events("auth"), [])
+        self.assertEqual(sh.events("violation"), [])
+
+    def test_tls_refused(self):
+        sh = self.smarthost("smtps")
+        sh.set_control({"tls": "refuse"})
+        rc, out = self.run_check("smtps", sh.port)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"(?m)^FAIL tls +handshake or certificate "
+                         r"check failed: ")
+
+    def test_starttls_refused(self):
+        sh = self.smarthost("starttls")
+        sh.set_control({"starttls": "454 4.7.0 TLS not available"})
+        rc, out = self.run_check("smtp+tls", sh.port)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"(?m)^FAIL starttls +STARTTLS refused: "
+                         r"454 4.7.0 TLS not available$")
+        self.assertEqual(sh.events("auth"), [])
+        self.assertEqual(sh.events("violation"), [])
+
     def test_port_closed(self):
         port = free_port()
         rc, out = self.run_check("smtps", port)
