@@ -18,7 +18,7 @@ SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 BUILD    ?= build
 
-PKGS     := libtls libevent libevent_pthreads libsodium libcrypto libseccomp lmdb jansson
+PKGS     := libtls libevent libevent_pthreads libsodium libcrypto libseccomp lmdb jansson hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

@@ -97,7 +97,24 @@ auth_worker(void *unused)
 	}
 }
 
-/* Log what the smtp role cannot know; count failures for lockouts. */
+/* The answer to the smtp role, once everything is counted. */
+static void
+auth_answer(void *arg)
+{
+	struct auth_job	*j = arg;
+
+	if (j->reply.ok == 1 && !j->cached)
+		auth_cache_store(j->digest, time(NULL));
+	if (j->reply.ok != 1)
+		j->reply.senders[0] = '\0';
+	j->cb(j->arg, &j->reply);
+	job_free(j);
+}
+
+/*
+ * Log what the smtp role cannot know; count failures for lockouts, then
+ * answer (after the store has the failure: a refusal means it counted).
+ */
 static void
 auth_account(struct auth_job *j)
 {
@@ -108,15 +125,18 @@ auth_account(struct auth_job *j)
 		log_info("auth: event=auth result=locked ip=%s user=%s",
 		    policy_addr((struct sockaddr *)&j->peer, ip, sizeof(ip)),
 		    log_q(j->login));
+		auth_answer(j);
 		return;
 	}
-	if (j->reply.ok)
+	if (j->reply.ok) {
+		auth_answer(j);
 		return;
+	}
 	if (j->from_refused)
 		log_info("auth: event=auth result=fail ip=%s "
 		    "reason=from user=%s", policy_addr((struct sockaddr *)
 		    &j->peer, ip, sizeof(ip)), log_q(j->login));
-	lockout_fail((struct sockaddr *)&j->peer, j->login);
+	lockout_fail((struct sockaddr *)&j->peer, j->login, auth_answer, j);
 }
 
 static void
@@ -133,17 +153,8 @@ auth_on_done(evutil_socket_t fd, short what, void *unused)
 		return;
 	if (n <= 0 || n % sizeof(jobs[0]) != 0)
 		fatalx("auth: result pipe broken");
-	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++) {
-		struct auth_job	*j = jobs[i];
-
-		auth_account(j);
-		if (j->reply.ok == 1 && !j->cached)
-			auth_cache_store(j->digest, time(NULL));
-		if (j->reply.ok != 1)
-			j->reply.senders[0] = '\0';
-		j->cb(j->arg, &j->reply);
-		job_free(j);
-	}
+	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++)
+		auth_account(jobs[i]);
 }
 
 int

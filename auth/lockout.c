@@ -106,10 +106,28 @@ struct failure {
 	int		 step;		/* 0: ip, 1: user */
 	uint64_t	 n[2];
 	int		 reached[2];
+	int		 pending;	/* lock writes not yet answered */
+	void		 (*done)(void *);
+	void		*arg;
 };
 
 static void
-lock(const char *kind, const char *name, uint64_t failures)
+locked_set(void *arg, const struct state_answer *a)
+{
+	struct failure	*f = arg;
+
+	if (a->down)
+		log_warnx("auth: event=lockout-lost ip=%s "
+		    "reason=state-down user=%s", f->ip, log_q(f->login));
+	if (--f->pending > 0)
+		return;
+	if (f->done != NULL)
+		f->done(f->arg);
+	free(f);
+}
+
+static void
+lock(struct failure *f, const char *kind, const char *name, uint64_t failures)
 {
 	char	 key[STORE_KEY_MAX];
 
@@ -117,15 +135,16 @@ lock(const char *kind, const char *name, uint64_t failures)
 	state_del(key, NULL, NULL);	/* a new lockout starts from zero */
 	snprintf(key, sizeof(key), "l/%s/%.300s", kind, name);
 	state_lock_set(key, L.window_ms, failures > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)failures, NULL, NULL);
+	    (uint32_t)failures, locked_set, f);
 }
 
 static void
 counted(void *arg, const struct state_answer *a)
 {
-	struct failure	*f = arg;
-	char		 key[STORE_KEY_MAX], win[32];
-	int		 by_ip, by_user;
+	struct failure		*f = arg;
+	struct state_answer	 none;
+	char			 key[STORE_KEY_MAX], win[32];
+	int			 by_ip, by_user;
 
 	if (a->down)
 		log_warnx("auth: event=failure-lost ip=%s "
@@ -142,10 +161,6 @@ counted(void *arg, const struct state_answer *a)
 	}
 	by_ip = f->reached[0];
 	by_user = f->reached[1];
-	if (by_ip)
-		lock("ip", f->ip, f->n[0]);
-	if (by_user)
-		lock("user", f->login, f->n[1]);
 	if (by_ip || by_user)
 		log_warnx("auth: event=lockout ip=%s failures=%llu "
 		    "scope=%s window=%s user=%s", f->ip,
@@ -153,19 +168,32 @@ counted(void *arg, const struct state_answer *a)
 		    by_ip && by_user ? "ip,user" : by_ip ? "ip" : "user",
 		    policy_window_text(L.window_ms, win, sizeof(win)),
 		    log_q(f->login));
-	free(f);
+	/* One more than the writes, so that none ends it while sending. */
+	f->pending = 1 + by_ip + by_user;
+	if (by_ip)
+		lock(f, "ip", f->ip, f->n[0]);
+	if (by_user)
+		lock(f, "user", f->login, f->n[1]);
+	memset(&none, 0, sizeof(none));
+	locked_set(f, &none);
 }
 
 void
-lockout_fail(const struct sockaddr *peer, const char *user)
+lockout_fail(const struct sockaddr *peer, const char *user,
+    void (*done)(void *), void *arg)
 {
 	struct failure	*f;
 	char		 key[STORE_KEY_MAX];
 
-	if (L.count == 0)
+	if (L.count == 0) {
+		if (done != NULL)
+			done(arg);
 		return;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		fatal("lockout");
+	f->done = done;
+	f->arg = arg;
 	policy_addr(peer, f->ip, sizeof(f->ip));
 	fold(user, f->login, sizeof(f->login));
 	snprintf(key, sizeof(key), "f/ip/%s", f->ip);

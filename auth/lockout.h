@@ -36,8 +36,13 @@ void	lockout_ip_check(const struct sockaddr *peer, lockout_cb cb, void *arg);
 /* lockout_check: is PEER or login USER locked out?  The same. */
 void	lockout_check(const struct sockaddr *peer, const char *user,
 	    lockout_cb cb, void *arg);
-/* lockout_fail: a failed login for USER from PEER; may start a lockout. */
-void	lockout_fail(const struct sockaddr *peer, const char *user);
+/*
+ * lockout_fail: a failed login for USER from PEER; may start a lockout.
+ * DONE(ARG) (may be NULL) once it is counted and any lockout written, so
+ * that the refusal goes out only when every instance would see it.
+ */
+void	lockout_fail(const struct sockaddr *peer, const char *user,
+	    void (*done)(void *), void *arg);
 /*
  * lockout_unlock: lifts the lockout of WHAT (an address, or a login name)
  * and forgets its failures.  1 when there was a lockout, 0 when not, -1

@@ -1,11 +1,132 @@
-/* state_redis.c — auth/state.h over Redis; see state_redis.h. */
+/*
+ * state_redis.c — auth/state.h over Redis; see state_redis.h.
+ *
+ * One asynchronous connection (hiredis on the role's libevent loop): no
+ * call waits for Redis.  Each window operation is one Lua script run
+ * (EVALSHA, loaded at connect), atomic in Redis, so two instances that
+ * take the last slot at the same moment cannot both get it.  A window is
+ * stored as its "theoretical arrival time" (GCRA, the same leaky bucket as
+ * auth/window.h: the bucket is empty at that time), a lock as "UNTIL
+ * FAILURES"; every key expires with its window (PXAT) and times come from
+ * Redis's clock (TIME), so instances with skewed clocks agree.  Keys are
+ * "submitd:" followed by the auth/ key.
+ *
+ * Redis unreachable, refusing our login or not answering within
+ * REDIS_DEADLINE_MS: every pending and new operation is answered DOWN (the
+ * caller's fail mode applies), one "event=alert kind=state-down" line is
+ * logged, and a reconnect is tried every second; "event=state-up" when
+ * Redis answers again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+#include <sodium.h>
 
 #include "auth/state_redis.h"
+#include "auth/store.h"
+#include "conf/conf.h"
 #include "lib/log.h"
+#include "lib/privsep.h"
+
+#define REDIS_PREFIX		"submitd:"
+#define REDIS_DEADLINE_MS	2000	/* an answer later than this: down */
+#define REDIS_PASSWORD_MAX	512
+
+/*
+ * KEYS[1]: the key.  ARGV[1]: "w" (window), "g" (lock get), "s" (lock set).
+ * w: ARGV[2] op (0 peek, 1 take, 2 add, 3 give), ARGV[3] n, ARGV[4] count,
+ *    ARGV[5] window ms; returns { fits, wait ms (-1: never), used, now }.
+ * g: returns { until ms (0: none), failures, now }.
+ * s: ARGV[2] lock ms, ARGV[3] failures; returns { until, failures, now }.
+ */
+static const char script[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"local k = KEYS[1]\n"
+"if ARGV[1] == 'g' then\n"
+"  local v = redis.call('GET', k)\n"
+"  if not v then return {0, 0, now} end\n"
+"  local u, f = string.match(v, '^(%d+) (%d+)$')\n"
+"  u = tonumber(u) or 0\n"
+"  if u <= now then return {0, 0, now} end\n"
+"  return {u, tonumber(f) or 0, now}\n"
+"end\n"
+"if ARGV[1] == 's' then\n"
+"  local u = now + tonumber(ARGV[2])\n"
+"  redis.call('SET', k, string.format('%d %d', u, tonumber(ARGV[3])),\n"
+"    'PXAT', u)\n"
+"  return {u, tonumber(ARGV[3]), now}\n"
+"end\n"
+"local op, n = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+"local count, win = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
+"local tat = tonumber(redis.call('GET', k) or '0') or 0\n"
+"if tat < now then tat = now end\n"
+"local inc = n * win / count\n"
+"local fits, wait = 1, 0\n"
+"if (tat - now) + inc > win + 1e-6 then\n"
+"  fits = 0\n"
+"  if n > count then wait = -1\n"
+"  else wait = math.ceil((tat - now) + inc - win - 1e-6) end\n"
+"end\n"
+"if (op == 1 and fits == 1) or op == 2 then\n"
+"  tat = tat + inc\n"
+"  if tat > now + 2 * win then tat = now + 2 * win end\n"
+"elseif op == 3 then\n"
+"  tat = tat - inc\n"
+"  if tat < now then tat = now end\n"
+"end\n"
+"if op ~= 0 then\n"
+"  if tat > now then\n"
+"    redis.call('SET', k, string.format('%.17g', tat), 'PXAT',\n"
+"      math.ceil(tat) + 1)\n"
+"  else redis.call('DEL', k) end\n"
+"end\n"
+"local used = math.ceil((tat - now) * count / win - 1e-6)\n"
+"if used < 0 then used = 0 end\n"
+"return {fits, wait, used, now}\n";
+
+enum { R_DOWN, R_CONNECTING, R_UP };
+
+static struct {
+	const struct conf_redis	*conf;
+	struct event_base	*base;
+	redisAsyncContext	*ac;
+	int			 state;
+	int			 alerted;	/* state-down logged, not yet up */
+	char			 sha[41];
+	char			 password[REDIS_PASSWORD_MAX + 1];
+	int			 has_password;
+	int			 chrooted;	/* into the socket's directory */
+	struct event		*ev_tick;
+	uint64_t		 sent, answered;	/* operations */
+	uint64_t		 answered_seen;	/* at the last tick */
+	int			 stalled_ticks;
+	int64_t			 down_since;
+} R;
+
+/* One operation on its way. */
+struct op {
+	state_cb		 cb;
+	void			*arg;
+	char			 kind;		/* 'w', 'g', 's', 'd' */
+	int			 evalsha;	/* 1: may retry as EVAL */
+	char			 key[STORE_KEY_MAX + 1];
+	char			 a[4][24];	/* ARGV[2..] */
+	int			 na;
+};
+
+static void	redis_connect(void);
 
 static void
-down(state_cb cb, void *arg)
+answer_down(state_cb cb, void *arg)
 {
 	struct state_answer	 a;
 
@@ -15,46 +136,402 @@ down(state_cb cb, void *arg)
 		cb(arg, &a);
 }
 
+static void
+went_down(const char *reason)
+{
+	if (!R.alerted) {
+		log_warnx("auth: event=alert kind=state-down store=redis "
+		    "url=%s reason=\"%s\"", R.conf->url, reason);
+		R.alerted = 1;
+	}
+}
+
+/* Drops the connection: hiredis answers every pending command with NULL. */
+static void
+drop(const char *reason)
+{
+	redisAsyncContext	*ac = R.ac;
+
+	went_down(reason);
+	R.state = R_DOWN;
+	if (ac != NULL) {
+		R.ac = NULL;
+		redisAsyncFree(ac);
+	}
+}
+
+static void
+on_connect(const redisAsyncContext *ac, int status)
+{
+	if (status != REDIS_OK) {
+		/* hiredis frees AC after this callback. */
+		if (ac == R.ac) {
+			R.ac = NULL;
+			R.state = R_DOWN;
+		}
+		went_down(ac->errstr[0] != '\0' ? ac->errstr : "connect");
+	}
+}
+
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+	(void)status;
+	if (ac == R.ac) {
+		R.ac = NULL;
+		R.state = R_DOWN;
+		went_down(ac->errstr[0] != '\0' ? ac->errstr : "disconnected");
+	}
+}
+
+/* The answer to the connect sequence (AUTH, SELECT, SCRIPT LOAD). */
+static void
+on_setup(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply	*reply = r;
+	const char	*step = priv;
+
+	if (ac != R.ac || R.state != R_CONNECTING)
+		return;
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		char	 why[160];
+
+		snprintf(why, sizeof(why), "%s: %s", step, reply != NULL &&
+		    reply->str != NULL ? reply->str : "no answer");
+		/* Not from inside hiredis's callback: at the next tick. */
+		went_down(why);
+		R.state = R_DOWN;
+		return;
+	}
+	if (strcmp(step, "script") != 0)
+		return;
+	if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+		went_down("script load");
+		R.state = R_DOWN;
+		return;
+	}
+	memcpy(R.sha, reply->str, 40);
+	R.sha[40] = '\0';
+	R.state = R_UP;
+	R.stalled_ticks = 0;
+	if (R.alerted) {
+		log_warnx("auth: event=state-up store=redis url=%s",
+		    R.conf->url);
+		R.alerted = 0;
+	} else
+		log_info("auth: event=state-up store=redis url=%s",
+		    R.conf->url);
+}
+
+static void
+redis_connect(void)
+{
+	redisAsyncContext	*ac;
+	char			 path[128];
+	const char		*slash;
+
+	if (R.conf->path != NULL) {
+		/* Chrooted into the socket's directory (smtpd/role_auth.c). */
+		slash = strrchr(R.conf->path, '/');
+		if (R.chrooted && slash != NULL)
+			snprintf(path, sizeof(path), "%s", slash);
+		else
+			snprintf(path, sizeof(path), "%s", R.conf->path);
+		ac = redisAsyncConnectUnix(path);
+	} else
+		ac = redisAsyncConnect(R.conf->host, atoi(R.conf->port));
+	if (ac == NULL) {
+		went_down("out of memory");
+		return;
+	}
+	if (ac->err) {
+		went_down(ac->errstr);
+		redisAsyncFree(ac);
+		return;
+	}
+	R.ac = ac;
+	R.state = R_CONNECTING;
+	redisLibeventAttach(ac, R.base);
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	if (R.has_password) {
+		if (R.conf->user != NULL)
+			redisAsyncCommand(ac, on_setup, "auth", "AUTH %s %s",
+			    R.conf->user, R.password);
+		else
+			redisAsyncCommand(ac, on_setup, "auth", "AUTH %s",
+			    R.password);
+	}
+	if (R.conf->db != 0)
+		redisAsyncCommand(ac, on_setup, "select", "SELECT %u",
+		    R.conf->db);
+	redisAsyncCommand(ac, on_setup, "script", "SCRIPT LOAD %s", script);
+}
+
+/*
+ * Every second: a reconnect when down; a connection whose answers stopped
+ * (REDIS_DEADLINE_MS) or whose setup failed is dropped.
+ */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (R.ac != NULL && R.state == R_DOWN) {
+		drop("setup failed");
+		return;
+	}
+	if (R.ac == NULL) {
+		redis_connect();
+		return;
+	}
+	if (R.sent > R.answered && R.answered == R.answered_seen) {
+		if (++R.stalled_ticks * 1000 >= REDIS_DEADLINE_MS)
+			drop("no answer");
+	} else
+		R.stalled_ticks = 0;
+	if (R.state == R_CONNECTING && ++R.stalled_ticks * 1000 >=
+	    2 * REDIS_DEADLINE_MS)
+		drop("connect timeout");
+	R.answered_seen = R.answered;
+}
+
+static int
+read_password(const char *file)
+{
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("auth: state redis: password-file %s", file);
+		return -1;
+	}
+	n = read(fd, R.password, sizeof(R.password) - 1);
+	close(fd);
+	if (n < 0) {
+		log_warn("auth: state redis: password-file %s", file);
+		return -1;
+	}
+	R.password[n] = '\0';
+	R.password[strcspn(R.password, "\r\n")] = '\0';
+	if (R.password[0] == '\0') {
+		log_warnx("auth: state redis: password-file %s is empty", file);
+		return -1;
+	}
+	R.has_password = 1;
+	return 0;
+}
+
 int
 state_redis_open(const struct conf *conf, struct event_base *base)
 {
-	(void)conf;
-	(void)base;
-	log_warnx("auth: state redis: not built in");
-	return -1;
+	struct timeval	 one = { 1, 0 }, zero = { 0, 0 };
+
+	memset(&R, 0, sizeof(R));
+	R.conf = conf->state_redis;
+	R.base = base;
+	if (base == NULL) {
+		log_warnx("auth: state redis needs an event loop");
+		return -1;
+	}
+	if (R.conf->password_file != NULL &&
+	    read_password(R.conf->password_file) == -1)
+		return -1;
+	if ((R.ev_tick = event_new(base, -1, EV_PERSIST, on_tick, NULL)) ==
+	    NULL || event_add(R.ev_tick, &one) == -1) {
+		log_warnx("auth: state redis: timer");
+		return -1;
+	}
+	/*
+	 * The first connect from the loop, after the role's chroot (the root
+	 * decides; it is gone by then).  Unreachable is not fatal:
+	 * operations answer DOWN until Redis answers.
+	 */
+	R.chrooted = privsep_chroots();
+	if (event_base_once(base, -1, EV_TIMEOUT, on_tick, NULL, &zero) == -1) {
+		log_warnx("auth: state redis: timer");
+		return -1;
+	}
+	return 0;
 }
 
 void
 state_redis_close(void)
 {
+	if (R.ev_tick != NULL)
+		event_free(R.ev_tick);
+	R.ev_tick = NULL;
+	if (R.ac != NULL) {
+		redisAsyncContext *ac = R.ac;
+
+		R.ac = NULL;
+		redisAsyncFree(ac);
+	}
+	sodium_memzero(R.password, sizeof(R.password));
+}
+
+static int	op_send(struct op *, int evalsha);
+
+static void
+on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply		*reply = r;
+	struct op		*o = priv;
+	struct state_answer	 a;
+	long long		 v[4];
+	size_t			 i, want;
+
+	(void)ac;
+	R.answered++;
+	memset(&a, 0, sizeof(a));
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    o->evalsha && strncmp(reply->str, "NOSCRIPT", 8) == 0 &&
+	    op_send(o, 0) == 0)
+		return;		/* the script cache was flushed: EVAL it */
+	if (reply == NULL) {
+		a.down = 1;
+		goto done;
+	}
+	if (o->kind == 'd') {
+		a.down = reply->type == REDIS_REPLY_ERROR;
+		goto done;
+	}
+	want = o->kind == 'w' ? 4 : 3;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != want) {
+		log_warnx("auth: state redis: unexpected answer%s%s",
+		    reply->type == REDIS_REPLY_ERROR ? ": " : "",
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+		a.down = 1;
+		goto done;
+	}
+	for (i = 0; i < want; i++) {
+		if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+			a.down = 1;
+			goto done;
+		}
+		v[i] = reply->element[i]->integer;
+	}
+	if (o->kind == 'w') {
+		a.fits = v[0] != 0;
+		a.wait_ms = v[1] < 0 ? WINDOW_NEVER : v[1];
+		a.used = v[2] < 0 ? 0 : (uint64_t)v[2];
+		a.now_ms = v[3];
+	} else {
+		a.until_ms = v[0];
+		a.failures = v[1] < 0 || v[1] > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)v[1];
+		a.now_ms = v[2];
+	}
+done:
+	if (o->cb != NULL)
+		o->cb(o->arg, &a);
+	free(o);
+}
+
+/* Sends O; 0, or -1 (O not freed, nothing will answer). */
+static int
+op_send(struct op *o, int evalsha)
+{
+	const char	*argv[10];
+	size_t		 argvlen[10];
+	char		 key[STORE_KEY_MAX + 1 + sizeof(REDIS_PREFIX)];
+	char		 kind[2] = { o->kind, '\0' };
+	int		 argc = 0, i;
+
+	if (R.ac == NULL || R.state != R_UP)
+		return -1;
+	snprintf(key, sizeof(key), "%s%s", REDIS_PREFIX, o->key);
+	if (o->kind == 'd') {
+		argv[argc++] = "DEL";
+		argv[argc++] = key;
+	} else {
+		o->evalsha = evalsha;
+		argv[argc++] = evalsha ? "EVALSHA" : "EVAL";
+		argv[argc++] = evalsha ? R.sha : script;
+		argv[argc++] = "1";
+		argv[argc++] = key;
+		argv[argc++] = kind;
+		for (i = 0; i < o->na; i++)
+			argv[argc++] = o->a[i];
+	}
+	for (i = 0; i < argc; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (redisAsyncCommandArgv(R.ac, on_reply, o, argc, argv,
+	    argvlen) != REDIS_OK)
+		return -1;
+	R.sent++;
+	return 0;
+}
+
+static void
+op_run(struct op *o)
+{
+	if (op_send(o, 1) == -1) {
+		answer_down(o->cb, o->arg);
+		free(o);
+	}
+}
+
+static struct op *
+op_new(char kind, const char *key, state_cb cb, void *arg)
+{
+	struct op	*o;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		fatal("state redis");
+	o->kind = kind;
+	o->cb = cb;
+	o->arg = arg;
+	snprintf(o->key, sizeof(o->key), "%s", key);
+	return o;
 }
 
 void
 state_redis_window(const char *key, const struct window_rate *r,
     enum state_op op, uint64_t n, state_cb cb, void *arg)
 {
-	(void)key; (void)r; (void)op; (void)n;
-	down(cb, arg);
+	struct op	*o;
+
+	if (r->count == 0 || r->window_ms <= 0) {
+		struct state_answer	 a;
+
+		memset(&a, 0, sizeof(a));
+		a.fits = 1;
+		if (cb != NULL)
+			cb(arg, &a);
+		return;
+	}
+	o = op_new('w', key, cb, arg);
+	snprintf(o->a[0], sizeof(o->a[0]), "%d", (int)op);
+	snprintf(o->a[1], sizeof(o->a[1]), "%llu", (unsigned long long)n);
+	snprintf(o->a[2], sizeof(o->a[2]), "%llu",
+	    (unsigned long long)r->count);
+	snprintf(o->a[3], sizeof(o->a[3]), "%lld", (long long)r->window_ms);
+	o->na = 4;
+	op_run(o);
 }
 
 void
 state_redis_lock_get(const char *key, state_cb cb, void *arg)
 {
-	(void)key;
-	down(cb, arg);
+	op_run(op_new('g', key, cb, arg));
 }
 
 void
 state_redis_lock_set(const char *key, int64_t lock_ms, uint32_t failures,
     state_cb cb, void *arg)
 {
-	(void)key; (void)lock_ms; (void)failures;
-	down(cb, arg);
+	struct op	*o = op_new('s', key, cb, arg);
+
+	snprintf(o->a[0], sizeof(o->a[0]), "%lld", (long long)lock_ms);
+	snprintf(o->a[1], sizeof(o->a[1]), "%u", failures);
+	o->na = 2;
+	op_run(o);
 }
 
 void
 state_redis_del(const char *key, state_cb cb, void *arg)
 {
-	(void)key;
-	down(cb, arg);
+	op_run(op_new('d', key, cb, arg));
 }

@@ -56,6 +56,8 @@ static const char *const sys_auth[] = {
 	"clone", "clone3", "sched_getaffinity", "set_tid_address",
 	/* LMDB counters (auth/store.c, issue 5) */
 	"pwrite64", "pread64", "fdatasync", "fsync", "msync", "ftruncate",
+	/* state redis (auth/state_redis.c, issue 17): reconnects */
+	"socket", "connect",
 	NULL
 };
 

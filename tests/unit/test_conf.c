@@ -226,6 +226,77 @@ START_TEST(test_defaults)
 END_TEST
 
 /* Issue 5: "limit sessions N [per ip]" and "state DIR". */
+START_TEST(test_state_redis)
+{
+	static const char *good[] = {
+		"redis://127.0.0.1", "redis://127.0.0.1:6380/2",
+		"redis://[::1]:6379/15", "redis://10.0.0.1/", "unix:/run/r.sock",
+		"unix:/run/redis/redis-server.sock?db=3",
+	};
+	static const char *bad[] = {
+		"redis://localhost:6379", "redis://127.0.0.1:0",
+		"redis://127.0.0.1:65536", "redis://127.0.0.1/16",
+		"redis://127.0.0.1/x", "redis://[::1", "redis://127.0.0.1:/1",
+		"unix:relative.sock", "unix:/", "unix:/dir/", "unix:/s?db=99",
+		"http://127.0.0.1", "redis://", "",
+	};
+	struct conf_redis	 r;
+	struct conf		*c;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(conf_redis_parse(good[i], &r) == 0, "%s", good[i]);
+		free(r.host);
+		free(r.path);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(conf_redis_parse(bad[i], &r) == -1, "%s", bad[i]);
+	ck_assert_int_eq(conf_redis_parse("redis://[::1]:6390/7", &r), 0);
+	ck_assert_str_eq(r.host, "::1");
+	ck_assert_str_eq(r.port, "6390");
+	ck_assert_uint_eq(r.db, 7);
+	free(r.host);
+	ck_assert_int_eq(conf_redis_parse("unix:/run/r.sock?db=3", &r), 0);
+	ck_assert_str_eq(r.path, "/run/r.sock");
+	ck_assert_uint_eq(r.db, 3);
+	free(r.path);
+
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "state redis \"redis://127.0.0.1:6379/1\" user submitd "
+	    "password-file \"/etc/submitd/redis.pw\" quotas fail open "
+	    "lockouts fail closed\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_ptr_nonnull(c->state_redis);
+	ck_assert_str_eq(c->state_redis->user, "submitd");
+	ck_assert_str_eq(c->state_redis->password_file, "/etc/submitd/redis.pw");
+	ck_assert_int_eq(c->state_fail_quotas, 0);
+	ck_assert_int_eq(c->state_fail_lockouts, 1);
+	conf_free(c);
+
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "state redis \"redis://127.0.0.1\"\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->state_fail_quotas, 1);
+	ck_assert_int_eq(c->state_fail_lockouts, 1);
+	conf_free(c);
+
+	/* no password in the config text; a user needs its password file */
+	ck_assert_ptr_null(load("state redis \"redis://127.0.0.1\" "
+	    "password hunter2\n"));
+	ck_assert_ptr_null(load("state redis \"redis://127.0.0.1\" "
+	    "user u\n"));
+	ck_assert_ptr_null(load("state redis \"redis://127.0.0.1\" "
+	    "quotas fail maybe\n"));
+	ck_assert_ptr_null(load("state redis \"redis://host.example\"\n"));
+}
+END_TEST
+
 START_TEST(test_sessions_and_state)
 {
 	struct conf	*c = load(
@@ -678,6 +749,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_not_a_file);
 	tcase_add_test(tc, test_cidr);
 	tcase_add_test(tc, test_sessions_and_state);
+	tcase_add_test(tc, test_state_redis);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_examples);

@@ -1,0 +1,150 @@
+"""Several instances sharing their counters through Redis (issue 17):
+two submitd instances with their own spools and one redis-server of the
+test's own (loopback high port, no persistence, an ACL user whose password
+is read from a file).  A user's quota holds across both, also after a
+restart of one; a lockout made through one holds on the other; Redis
+killed: the configured fail mode with exact replies and one alert line,
+Redis back: recovery without restart."""
+
+import os
+import unittest
+
+from harness import SubmitdTest, USER, PASSWORD, wait_for
+from policy_util import connect_from, login_from, mail, write_users
+from scaleout_util import RedisServer, REDIS_USER, second_instance
+
+
+class RedisTest(SubmitdTest):
+    START_SUBMITD = False
+    FAIL = "quotas fail closed lockouts fail open"
+    LIMITS = ()
+    B_UNIX = False      # B reaches Redis through its unix socket
+
+    def setUp(self):
+        import tempfile
+        from harness import session_dir
+        rdir = tempfile.mkdtemp(prefix="redis-", dir=session_dir())
+        os.chmod(rdir, 0o755)
+        self.redis = RedisServer(rdir)
+        self.addCleanup(self.redis.stop)
+        self.redis.start()
+        self.EXTRA_CONF = ('state redis "redis://127.0.0.1:%d/3" user %s '
+                           'password-file "%s" %s' % (
+                               self.redis.port, REDIS_USER,
+                               self.redis.password_file, self.FAIL),
+                           ) + tuple(self.LIMITS)
+        super().setUp()
+        b_conf = self.EXTRA_CONF
+        if self.B_UNIX:
+            b_conf = tuple(x.replace("redis://127.0.0.1:%d/3" %
+                                     self.redis.port,
+                                     "unix:%s?db=3" % self.redis.sock)
+                           for x in b_conf)
+        self.b = second_instance(self, b_conf)
+
+    def start_both(self):
+        self.submitd.start()
+        self.b.start()
+        for s in (self.submitd, self.b):
+            wait_for(lambda: "event=state-up" in s.log_text(), timeout=20,
+                     what="the state to be up")
+
+
+class SharedQuota(RedisTest):
+    def test_quota_holds_across_instances_and_restart(self):
+        write_users(self, "messages=10/hour")
+        self.start_both()
+        ca = self.session(self.submitd.ports[0][1])
+        cb = self.session(self.b.P1)
+        for i in range(10):
+            self.assertReply(mail(ca if i % 2 == 0 else cb), "250 2.0.0",
+                             "message %d" % (i + 1))
+        self.assertReply(mail(ca), "451 4.7.1 Message quota reached")
+        self.assertReply(mail(cb), "451 4.7.1 Message quota reached")
+        # the counter lives in Redis, under the prefix, expiring
+        self.assertIn("submitd:m/%s" % USER, self.redis.cli("-n", "3", "keys", "*"))
+        ttl = int(self.redis.cli("-n", "3", "pttl", "submitd:m/%s" % USER))
+        self.assertGreater(ttl, 0)
+        self.assertLessEqual(ttl, 3600 * 1000 + 1)
+        # all 10 delivered before the restart (none in flight to resend)
+        self.assertEqual(len(self.smarthost.wait_messages(10)), 10)
+        # a restarted instance still sees it
+        cb.close()
+        self.b.stop()
+        self.b.start()
+        wait_for(lambda: self.b.log_text().count("event=state-up") >= 2,
+                 timeout=20, what="the state to be up again")
+        cb = self.session(self.b.P1)
+        self.assertReply(mail(cb), "451 4.7.1 Message quota reached")
+        self.assertEqual(len(self.smarthost.messages()), 10)
+
+
+class SharedLockout(RedisTest):
+    LIMITS = ("limit auth-failures 3 per 10m per ip",)
+    B_UNIX = True
+
+    def test_lockout_on_a_holds_on_b(self):
+        self.start_both()
+        for i in range(3):
+            c, _ = login_from(self, "127.0.0.2", password="wrong-%d" % i,
+                              expect="535 5.7.8")
+            c.close()
+        # the other instance refuses the address before TLS...
+        d = connect_from(self, "127.0.0.2", port=self.b.P1)
+        self.assertReply(d.reply(), "554 5.7.1 Too many failed logins")
+        # ...and the login name from elsewhere
+        e = connect_from(self, "127.0.0.3", port=self.b.P1)
+        self.assertReply(e.reply(), "220 ")
+        self.assertReply(e.ehlo(), "250")
+        e.starttls()
+        self.assertReply(e.ehlo(), "250")
+        self.assertReply(e.auth_plain(USER, PASSWORD), "454 4.7.0")
+        self.assertIn("submitd:l/ip/127.0.0.2",
+                      self.redis.cli("-n", "3", "keys", "*"))
+
+
+class RedisDown(RedisTest):
+    """A: quotas fail closed, lockouts open; B: the other way round."""
+
+    def setUp(self):
+        super().setUp()
+        b_conf = tuple(x.replace(self.FAIL, "quotas fail open lockouts fail "
+                                 "closed") for x in self.EXTRA_CONF)
+        self.b = second_instance(self, b_conf, name="b2")
+
+    def test_fail_modes_alert_and_recovery(self):
+        write_users(self, "messages=100/hour")
+        self.start_both()
+        ca = self.session(self.submitd.ports[0][1])
+        self.assertReply(mail(ca), "250 2.0.0")
+        self.redis.stop()
+        # A: the quota cannot be checked: 451 4.3.0, nothing queued
+        r = wait_for(lambda: (lambda x: x if x.code == 451 else None)(
+            ca.cmd("MAIL FROM:<%s>" % USER)), timeout=20,
+            what="451 while redis is down")
+        self.assertReply(r, "451 4.3.0 The quota state is not available")
+        # a new client on A still gets in (lockouts fail open)
+        c2 = self.session(self.submitd.ports[0][1])
+        self.assertReply(c2.cmd("MAIL FROM:<%s>" % USER), "451 4.3.0")
+        # B: lockouts fail closed: refused at connect with 421 4.3.0
+        d = connect_from(self, "127.0.0.1", port=self.b.P1)
+        self.assertReply(d.reply(), "421 4.3.0 The lockout state is not "
+                         "available")
+        for s in (self.submitd, self.b):
+            alerts = [l for l in s.log_text().splitlines()
+                      if "event=alert kind=state-down" in l]
+            self.assertEqual(len(alerts), 1, alerts)
+        self.assertTrue(self.submitd.alive() and self.b.alive())
+        # Redis back on the same port: both recover without a restart
+        self.redis.start()
+        for s in (self.submitd, self.b):
+            wait_for(lambda: s.log_text().count("event=state-up") >= 2,
+                     timeout=30, what="recovery")
+        self.assertReply(mail(c2), "250 2.0.0")
+        e = connect_from(self, "127.0.0.1", port=self.b.P1)
+        self.assertReply(e.reply(), "220 ")
+        self.assertEqual(len(self.smarthost.wait_messages(2)), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
