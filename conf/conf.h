@@ -117,6 +117,11 @@ struct conf_timeouts {			/* seconds, RFC 5321 4.5.3.2 */
 	time_t		 session;	/* connect to close: 3600 */
 };
 
+/* "tls ciphers secure" and the default: TLS 1.2 with ECDHE and AEAD only
+ * (TLS 1.3 suites are all AEAD with forward secrecy). */
+#define CONF_TLS_CIPHERS_SECURE	"ECDHE+AESGCM:ECDHE+CHACHA20"
+#define CONF_TLS_PROTOCOLS	"tlsv1.2,tlsv1.3"
+
 struct conf {
 	char			*file;
 	char			 hostname[SMTP_DOMAIN_MAX + 1];
@@ -152,6 +157,8 @@ struct conf {
 	struct conf_relay	 relay;
 	int			 has_relay;
 	struct conf_timeouts	 timeouts;
+	char			 tls_protocols[64];	/* for the listeners */
+	char			 tls_ciphers[512];	/* TLS 1.2 cipher list */
 	struct conf_filter	 filter;	/* issue 16 */
 };
 

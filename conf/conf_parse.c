@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "conf/addr.h"
 #include "conf/conf.h"
 #include "conf/conf_filter.h"
@@ -44,6 +46,7 @@ static void	st_dkim(struct parser *, char **, size_t);
 static void	st_relay(struct parser *, char **, size_t);
 static void	st_control(struct parser *, char **, size_t);
 static void	st_timeout(struct parser *, char **, size_t);
+static void	st_tls(struct parser *, char **, size_t);
 static void	st_state(struct parser *, char **, size_t);
 static void	st_filter(struct parser *, char **, size_t);
 
@@ -63,6 +66,7 @@ static const struct {
 	{ "relay",	st_relay },
 	{ "control",	st_control },
 	{ "timeout",	st_timeout },
+	{ "tls",	st_tls },
 	{ "state",	st_state },
 	{ "filter",	st_filter },
 };
@@ -821,6 +825,62 @@ st_timeout(struct parser *p, char **w, size_t n)
 	duration_word(p, w[2], "timeout", out);
 }
 
+/*
+ * tls [protocols "LIST"] [ciphers "LIST"]: the listeners' TLS policy
+ * (issue 13).  Checked here with libtls, so that -n finds a typo.
+ */
+static void
+st_tls(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	size_t		 i;
+
+	if (n < 3 || n % 2 == 0) {
+		PERR(p, "usage: tls [protocols \"LIST\"] [ciphers \"LIST\"]");
+		return;
+	}
+	for (i = 1; i + 1 < n; i += 2) {
+		if (strcmp(w[i], "protocols") == 0) {
+			uint32_t	 proto;
+
+			if (tls_config_parse_protocols(&proto, w[i + 1]) == -1 ||
+			    proto == 0 || strlen(w[i + 1]) >=
+			    sizeof(c->tls_protocols)) {
+				PERR(p, "tls: bad protocols '%s' (like "
+				    "\"tlsv1.2,tlsv1.3\")", w[i + 1]);
+				continue;
+			}
+			if (proto & ~(uint32_t)(TLS_PROTOCOL_TLSv1_2 |
+			    TLS_PROTOCOL_TLSv1_3))
+				conf_warn(&p->r, p->r.line, "tls: protocols "
+				    "older than TLS 1.2 allowed");
+			snprintf(c->tls_protocols, sizeof(c->tls_protocols),
+			    "%s", w[i + 1]);
+		} else if (strcmp(w[i], "ciphers") == 0) {
+			const char	*v = w[i + 1];
+			struct tls_config *t;
+
+			if (strcmp(v, "secure") == 0 || strcmp(v, "default") == 0)
+				v = CONF_TLS_CIPHERS_SECURE;
+			if (strlen(v) >= sizeof(c->tls_ciphers)) {
+				PERR(p, "tls: ciphers too long");
+				continue;
+			}
+			if ((t = tls_config_new()) == NULL)
+				fatalx("conf: tls_config_new");
+			if (tls_config_set_ciphers(t, v) == -1)
+				PERR(p, "tls: bad ciphers '%s': %s", w[i + 1],
+				    tls_config_error(t));
+			else
+				snprintf(c->tls_ciphers, sizeof(c->tls_ciphers),
+				    "%s", v);
+			tls_config_free(t);
+		} else
+			PERR(p, "tls: unknown keyword '%s' (protocols, ciphers)",
+			    w[i]);
+	}
+}
+
 /* control "PATH": the control socket for submitctl (issue 7). */
 static void
 st_control(struct parser *p, char **w, size_t n)
@@ -866,6 +926,10 @@ conf_defaults(struct conf *c, const char *file)
 	c->timeouts.command = 300;
 	c->timeouts.data_block = 180;
 	c->timeouts.tls_handshake = 60;
+	snprintf(c->tls_protocols, sizeof(c->tls_protocols), "%s",
+	    CONF_TLS_PROTOCOLS);
+	snprintf(c->tls_ciphers, sizeof(c->tls_ciphers), "%s",
+	    CONF_TLS_CIPHERS_SECURE);
 	c->timeouts.command_line = 120;
 	c->timeouts.data_phase = 900;
 	c->timeouts.session = 3600;

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "smtpd/smtp_server.h"
 #include "smtpd/smtp_session.h"
+#include "smtpd/smtp_tls_tickets.h"
 
 #define LISTEN_BACKLOG	1024
 
@@ -32,14 +33,24 @@ struct smtp_listener {
 struct smtp_server {
 	struct smtp_ctx		 ctx;
 	struct tls		**tls;		/* one per conf->pki */
+	struct tls_config	**tls_cfg;	/* theirs: ticket keys rotate */
+	struct event		*ev_rotate;
 	struct smtp_listener	*listeners;
 	size_t			 nlisteners;
 };
 
+/*
+ * The server context of PKI with the TLS policy (issue 13): the protocols
+ * and TLS 1.2 ciphers of the config (by default ECDHE with AEAD only),
+ * the server's order, and resumption by session tickets.  *CFGP keeps the
+ * config for the ticket key rotation.
+ */
 static struct tls *
-smtp_tls_server(const struct conf_pki *pki)
+smtp_tls_server(const struct conf *conf, const struct conf_pki *pki,
+    struct tls_config **cfgp)
 {
 	struct tls_config	*cfg;
+	uint32_t		 protocols;
 	struct tls		*ctx = NULL;
 	char			*cert = NULL, *key = NULL;
 	size_t			 certlen = 0, keylen = 0;
@@ -61,11 +72,14 @@ smtp_tls_server(const struct conf_pki *pki)
 		key = NULL;
 		goto out;
 	}
+	if (tls_config_parse_protocols(&protocols, conf->tls_protocols) == -1)
+		protocols = TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3;
+	tls_config_prefer_ciphers_server(cfg);
 	if (tls_config_set_keypair_mem(cfg, (uint8_t *)cert,
 	    certlen, (uint8_t *)key, keylen) == -1 ||
-	    tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 |
-	    TLS_PROTOCOL_TLSv1_3) == -1 ||
-	    tls_config_set_session_lifetime(cfg, 300) == -1) {
+	    tls_config_set_protocols(cfg, protocols) == -1 ||
+	    tls_config_set_ciphers(cfg, conf->tls_ciphers) == -1 ||
+	    smtp_tls_tickets_apply(cfg) == -1) {
 		log_warnx("pki %s: %s", pki->name, tls_config_error(cfg));
 		goto out;
 	}
@@ -78,8 +92,23 @@ smtp_tls_server(const struct conf_pki *pki)
 out:
 	fileset_buf_free(key, keylen);
 	fileset_buf_free(cert, certlen);
-	tls_config_free(cfg);	/* the context keeps what it needs */
+	if (ctx != NULL)
+		*cfgp = cfg;	/* shared with the context, freed with it */
+	else
+		tls_config_free(cfg);
 	return ctx;
+}
+
+static void
+smtp_tls_rotate(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_server	*srv = arg;
+	struct timeval		 tv = { SMTP_TLS_TICKET_ROTATE, 0 };
+
+	(void)fd;
+	(void)what;
+	smtp_tls_tickets_rotate(srv->tls_cfg, srv->ctx.conf->npki);
+	evtimer_add(srv->ev_rotate, &tv);
 }
 
 static void
@@ -177,6 +206,8 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
 	    (srv->tls = calloc(conf->npki + 1, sizeof(*srv->tls))) == NULL ||
+	    (srv->tls_cfg = calloc(conf->npki + 1, sizeof(*srv->tls_cfg))) ==
+	    NULL ||
 	    (srv->listeners = calloc(conf->nlisten + 1,
 	    sizeof(*srv->listeners))) == NULL)
 		fatal("smtp_server_new");
@@ -191,11 +222,19 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 			srv->ctx.need_bh_relaxed = 1;
 	}
 	for (i = 0; i < conf->npki; i++)
-		if ((srv->tls[i] = smtp_tls_server(&conf->pki[i])) == NULL) {
+		if ((srv->tls[i] = smtp_tls_server(conf, &conf->pki[i],
+		    &srv->tls_cfg[i])) == NULL) {
 			for (j = 0; j < conf->nlisten; j++)
 				close(fds[j]);
 			goto fail;
 		}
+	{
+		struct timeval	 tv = { SMTP_TLS_TICKET_ROTATE, 0 };
+
+		if ((srv->ev_rotate = evtimer_new(base, smtp_tls_rotate,
+		    srv)) == NULL || evtimer_add(srv->ev_rotate, &tv) == -1)
+			fatal("evtimer_new");
+	}
 	for (i = 0; i < conf->nlisten; i++) {
 		const struct conf_listen *cl = &conf->listen[i];
 		struct smtp_listener	 *l = &srv->listeners[i];
@@ -256,9 +295,14 @@ smtp_server_free(struct smtp_server *srv)
 		return;
 	smtp_server_stop(srv);
 	smtp_sessions_shutdown(&srv->ctx, 1);
-	for (i = 0; i < srv->ctx.conf->npki; i++)
+	if (srv->ev_rotate)
+		event_free(srv->ev_rotate);
+	for (i = 0; i < srv->ctx.conf->npki; i++) {
 		tls_free(srv->tls[i]);
+		tls_config_free(srv->tls_cfg[i]);
+	}
 	free(srv->tls);
+	free(srv->tls_cfg);
 	free(srv->listeners);
 	free(srv);
 }

@@ -289,5 +289,109 @@ class RefusalsOnTlsPort(harness.SubmitdTest):
         self.assertReply(d.reply(), "421 4.7.0")
 
 
+def tls_session(t, port, starttls, ctx, session=None):
+    """A TLS connection to PORT (after EHLO and STARTTLS when STARTTLS),
+    past the first reply in TLS (so that TLS 1.3 tickets have come);
+    returns the SSL socket."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=15 * SLOW)
+    t.addCleanup(raw.close)
+    f = None
+    if starttls:
+        f = raw.makefile("rb")
+        f.readline()                            # 220
+        raw.sendall(b"EHLO x\r\n")
+        while f.readline()[3:4] == b"-":
+            pass
+        raw.sendall(b"STARTTLS\r\n")
+        assert f.readline().startswith(b"220")
+    s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+    t.addCleanup(s.close)
+    if starttls:
+        s.sendall(b"EHLO x\r\n")
+    got = b""
+    while True:                                 # one whole reply
+        lines = got.split(b"\r\n")
+        if any(l[3:4] == b" " for l in lines[:-1]):
+            break
+        chunk = s.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed in TLS")
+        got += chunk
+    return s
+
+
+def client_ctx(t, minv, maxv, ciphers=None):
+    ctx = ssl.create_default_context(cafile=t.certs["ca"])
+    ctx.minimum_version = minv
+    ctx.maximum_version = maxv
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    return ctx
+
+
+V12 = ssl.TLSVersion.TLSv1_2
+V13 = ssl.TLSVersion.TLSv1_3
+
+
+class TlsPolicy(harness.SubmitdTest):
+    """Item 5: static-RSA and CBC suites were offered and sessions never
+    resumed.  Now TLS 1.2 with ECDHE and AEAD only, TLS 1.3, and tickets."""
+
+    def ports(self):
+        return ((self.P2, False), (self.P1, True))
+
+    def test_weak_suites_refused(self):
+        for port, starttls in self.ports():
+            for ciphers in ("AES128-GCM-SHA256", "AES256-SHA256",
+                            "AES128-SHA", "ECDHE-RSA-AES128-SHA",
+                            "ECDHE-RSA-AES256-SHA384", "DHE-RSA-AES128-GCM-SHA256"):
+                with self.subTest(port=port, ciphers=ciphers):
+                    ctx = client_ctx(self, V12, V12, ciphers)
+                    with self.assertRaises((ssl.SSLError, ConnectionError)):
+                        tls_session(self, port, starttls, ctx)
+
+    def test_old_protocols_refused(self):
+        for port, starttls in self.ports():
+            ctx = client_ctx(self, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1,
+                             "DEFAULT:@SECLEVEL=0")
+            with self.assertRaises((ssl.SSLError, ConnectionError)):
+                tls_session(self, port, starttls, ctx)
+
+    def test_good_suites(self):
+        for port, starttls in self.ports():
+            s = tls_session(self, port, starttls, client_ctx(self, V12, V12))
+            name, _, _ = s.cipher()
+            self.assertTrue(name.startswith("ECDHE-"), name)
+            self.assertTrue("GCM" in name or "CHACHA20" in name, name)
+            s = tls_session(self, port, starttls, client_ctx(self, V13, V13))
+            self.assertEqual(s.version(), "TLSv1.3")
+
+    def test_resumption(self):
+        for port, starttls in self.ports():
+            for v in (V12, V13):
+                with self.subTest(port=port, version=v):
+                    ctx = client_ctx(self, v, v)
+                    first = tls_session(self, port, starttls, ctx)
+                    self.assertFalse(first.session_reused)
+                    sess = first.session
+                    self.assertIsNotNone(sess)
+                    first.close()
+                    again = tls_session(self, port, starttls, ctx, sess)
+                    self.assertTrue(again.session_reused,
+                                    "no resumption on %d %s" % (port, v))
+
+
+class TlsPolicyConfigured(harness.SubmitdTest):
+    EXTRA_CONF = ('tls protocols "tlsv1.2" ciphers '
+                  '"ECDHE-RSA-CHACHA20-POLY1305"',)
+
+    def test_configured_policy(self):
+        s = tls_session(self, self.P2, False, client_ctx(self, V12, V13))
+        self.assertEqual(s.version(), "TLSv1.2")
+        self.assertEqual(s.cipher()[0], "ECDHE-RSA-CHACHA20-POLY1305")
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            tls_session(self, self.P2, False, client_ctx(self, V13, V13))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -106,6 +106,7 @@ static const char design_example[] =
     "timeout command-line 1m\n"
     "timeout data-phase 20m\n"
     "timeout session 2h\n"
+    "tls protocols \"tlsv1.3\" ciphers \"ECDHE+AESGCM\"\n"
     "user _mail\n";
 
 START_TEST(test_design_example)
@@ -175,6 +176,8 @@ START_TEST(test_design_example)
 	ck_assert_int_eq(c->timeouts.command_line, 60);
 	ck_assert_int_eq(c->timeouts.data_phase, 1200);
 	ck_assert_int_eq(c->timeouts.session, 7200);
+	ck_assert_str_eq(c->tls_protocols, "tlsv1.3");
+	ck_assert_str_eq(c->tls_ciphers, "ECDHE+AESGCM");
 	conf_free(c);
 }
 END_TEST
@@ -218,6 +221,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->timeouts.command_line, 120);
 	ck_assert_int_eq(c->timeouts.data_phase, 900);
 	ck_assert_int_eq(c->timeouts.session, 3600);
+	ck_assert_str_eq(c->tls_protocols, "tlsv1.2,tlsv1.3");
+	ck_assert_str_eq(c->tls_ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
 	ck_assert_uint_eq(c->max_sessions, 1000);
 	ck_assert_uint_eq(c->max_sessions_per_ip, 20);
 	ck_assert_str_eq(c->state_dir, "/var/lib/submitd");
@@ -406,6 +411,10 @@ static const struct {
 	{ "timeout command 0", "timeout: duration must not be 0" },
 	{ "timeout command 5x", "timeout: bad duration '5x'" },
 	{ "timeout idle 5m", "timeout: unknown timeout 'idle'" },
+	{ "tls ciphers \"NOPE-CIPHER\"", "tls: bad ciphers 'NOPE-CIPHER'" },
+	{ "tls protocols \"sslv9\"", "tls: bad protocols 'sslv9'" },
+	{ "tls curves \"x\"", "tls: unknown keyword 'curves'" },
+	{ "tls", "usage: tls" },
 	{ "queue relative/dir", "queue: directory 'relative/dir' is not an" },
 	{ "queue /q lifetime 5y", "lifetime: bad duration '5y'" },
 	{ "queue /q retry-min 5h retry-max 1h",
