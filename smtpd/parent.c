@@ -242,6 +242,13 @@ parent_alive(void)
 	return n;
 }
 
+/* Roles forked at start (the live ones and those reaped since). */
+static int
+parent_started_roles(void)
+{
+	return R_COUNT - (P.conf->filter.enabled ? 0 : 1);
+}
+
 static void
 parent_kill_all(int sig)
 {
@@ -347,7 +354,8 @@ parent_on_ready(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if ((n = read(fd, buf, sizeof(buf))) > 0) {
 		P.nready += (int)n;
-		if (P.nready == R_COUNT && !P.stopping)
+		/* the filter role runs only with "filter rspamd" */
+		if (P.nready == parent_started_roles() && !P.stopping)
 			parent_started();
 		return;
 	}
