@@ -23,6 +23,8 @@ struct auth_reply {
 	int	 ok;		/* 1: credentials good; 0: bad; AUTH_LOCKED */
 	char	 user[AUTH_USER_MAX + 1];	/* login name as in the table */
 	char	 senders[AUTH_SENDERS_MAX];	/* the user's sender patterns */
+	uint64_t grant;		/* the grant made for this login (grant.h);
+				   0 from auth_login, set by the role */
 };
 
 #define AUTH_LOCKED	2	/* too many failures: 454 4.7.0, not checked */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/grant.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
 #include "auth/policy_text.h"
@@ -89,6 +90,9 @@ struct ask {
 	uint64_t		 size;
 	struct window_rate	 rm, rr, rb;
 	int			 step;
+	uint64_t		 grant;		/* issue 12: reserving for it */
+	uint64_t		 nrcpt;		/* commit: the recipients */
+	int			 held;		/* the grant holds a message */
 };
 
 static struct ask *
@@ -206,9 +210,11 @@ policy_connect(const struct sockaddr *peer, policy_cb cb, void *arg)
  * quota for one octet, then for SIZE, then the recipients used, then the
  * wait for one recipient past what is left.
  */
-enum { M_MESSAGES, M_BYTES_ONE, M_BYTES_SIZE, M_RCPT_USED, M_RCPT_WAIT };
+enum { M_MESSAGES, M_BYTES_ONE, M_BYTES_SIZE, M_RCPT_USED, M_RCPT_WAIT,
+	M_RESERVE };
 
 static void mail_step(void *, const struct state_answer *);
+static void mail_finish(struct ask *);
 
 static void
 mail_next(struct ask *q, int step)
@@ -218,7 +224,8 @@ mail_next(struct ask *q, int step)
 	q->step = step;
 	switch (step) {
 	case M_MESSAGES:
-		if (q->rm.count != 0) {
+		/* A grant that holds a message already needs no other. */
+		if (q->rm.count != 0 && !q->held) {
 			snprintf(key, sizeof(key), "m/%s", q->user);
 			state_window(key, &q->rm, STATE_PEEK, 1, mail_step, q);
 			return;
@@ -239,7 +246,7 @@ mail_next(struct ask *q, int step)
 			state_window(key, &q->rr, STATE_PEEK, 1, mail_step, q);
 			return;
 		}
-		ask_done(q);
+		mail_finish(q);
 		return;
 	case M_BYTES_SIZE:
 		snprintf(key, sizeof(key), "b/%s", q->user);
@@ -341,6 +348,9 @@ mail_step(void *arg, const struct state_answer *a)
 		    (unsigned long long)q->rr.count,
 		    policy_window_text(q->rr.window_ms, win, sizeof(win)),
 		    policy_when(a->now_ms, wait, when, sizeof(when)));
+		mail_finish(q);
+		return;
+	case M_RESERVE:	/* not reached: mail_reserved answers it */
 		ask_done(q);
 		return;
 	}
@@ -357,6 +367,262 @@ policy_mail(const char *user, uint64_t size, policy_cb cb, void *arg)
 	q->size = size;
 	policy_user_rates(user, &q->rm, &q->rr, &q->rb);
 	mail_next(q, M_MESSAGES);
+}
+
+/*
+ * Issue 12: the message of a MAIL that the checks let through is taken
+ * from the quota at once (STATE_TAKE), held by the session's grant, so
+ * that parallel sessions of one login see each other's messages; the
+ * queue's commit keeps it, an abort or the session's end gives it back.
+ */
+static void charged(void *, const struct state_answer *);
+
+static void
+mail_reserved(void *arg, const struct state_answer *a)
+{
+	struct ask	*q = arg;
+	struct grant	*g;
+	char		 key[STORE_KEY_MAX], when[64], win[32];
+
+	if (a->down) {
+		state_down(q, P.conf->state_fail_quotas, "quota", 0);
+	} else if (!a->fits) {
+		q->out.verdict = POLICY_TEMP;
+		snprintf(q->out.reply, sizeof(q->out.reply),
+		    "451 4.7.1 Message quota reached (%llu per %s), %s",
+		    (unsigned long long)q->rm.count,
+		    policy_window_text(q->rm.window_ms, win, sizeof(win)),
+		    policy_when(a->now_ms, a->wait_ms, when, sizeof(when)));
+		log_info("auth: event=quota-refused limit=messages "
+		    "reason=reserved user=%s", log_q(q->user));
+	} else if ((g = grant_find(q->grant, store_now_ms())) != NULL)
+		g->res_messages = 1;
+	else {	/* the session ended meanwhile */
+		snprintf(key, sizeof(key), "m/%s", q->user);
+		state_window(key, &q->rm, STATE_GIVE, 1, charged, NULL);
+	}
+	ask_done(q);
+}
+
+static void
+mail_finish(struct ask *q)
+{
+	char	 key[STORE_KEY_MAX];
+
+	if (q->out.verdict != POLICY_OK || q->grant == 0 || q->held ||
+	    q->rm.count == 0) {
+		ask_done(q);
+		return;
+	}
+	q->step = M_RESERVE;
+	snprintf(key, sizeof(key), "m/%s", q->user);
+	state_window(key, &q->rm, STATE_TAKE, 1, mail_reserved, q);
+}
+
+int
+policy_mail_reserve(uint64_t grant, uint64_t size, policy_cb cb, void *arg)
+{
+	struct grant	*g = grant_find(grant, store_now_ms());
+	struct ask	*q;
+
+	if (g == NULL)
+		return -1;
+	if ((q = ask_new(cb, arg)) == NULL)
+		fatal("policy");
+	snprintf(q->user, sizeof(q->user), "%s", g->user);
+	q->size = size;
+	q->grant = grant;
+	q->held = g->res_messages != 0;
+	policy_user_rates(q->user, &q->rm, &q->rr, &q->rb);
+	mail_next(q, M_MESSAGES);
+	return 0;
+}
+
+/* What grant G holds goes back to the quotas. */
+static void
+grant_release(struct grant *g)
+{
+	struct window_rate	 rm, rr, rb;
+	char			 key[STORE_KEY_MAX];
+
+	policy_user_rates(g->user, &rm, &rr, &rb);
+	if (rm.count != 0 && g->res_messages != 0) {
+		snprintf(key, sizeof(key), "m/%s", g->user);
+		state_window(key, &rm, STATE_GIVE, g->res_messages, charged,
+		    NULL);
+	}
+	if (rr.count != 0 && g->res_rcpt != 0) {
+		snprintf(key, sizeof(key), "r/%s", g->user);
+		state_window(key, &rr, STATE_GIVE, g->res_rcpt, charged, NULL);
+	}
+	g->res_messages = g->res_rcpt = g->res_bytes = 0;
+}
+
+/* The commit's steps: the message (unless held), bytes left, recipients. */
+enum { C_MESSAGE, C_BYTES, C_RCPT };
+
+static void commit_step(void *, const struct state_answer *);
+
+static void
+commit_next(struct ask *q, int step)
+{
+	char	 key[STORE_KEY_MAX];
+
+	q->step = step;
+	switch (step) {
+	case C_MESSAGE:
+		if (q->rm.count != 0 && !q->held) {
+			snprintf(key, sizeof(key), "m/%s", q->user);
+			state_window(key, &q->rm, STATE_TAKE, 1, commit_step, q);
+			return;
+		}
+		/* FALLTHROUGH */
+	case C_BYTES:
+		q->step = C_BYTES;
+		if (q->rb.count != 0) {
+			/* As at MAIL without SIZE=: refused once used up. */
+			snprintf(key, sizeof(key), "b/%s", q->user);
+			state_window(key, &q->rb, STATE_PEEK, 1, commit_step, q);
+			return;
+		}
+		/* FALLTHROUGH */
+	case C_RCPT:
+		q->step = C_RCPT;
+		if (q->rr.count != 0 && q->nrcpt != 0) {
+			snprintf(key, sizeof(key), "r/%s", q->user);
+			state_window(key, &q->rr, STATE_TAKE, q->nrcpt,
+			    commit_step, q);
+			return;
+		}
+		commit_step(q, NULL);
+		return;
+	}
+}
+
+static void
+commit_step(void *arg, const struct state_answer *a)
+{
+	struct ask	*q = arg;
+	struct grant	*g = grant_find(q->grant, store_now_ms());
+	char		 when[64], win[32];
+
+	if (g == NULL) {	/* the session ended: what it took goes back */
+		q->out.verdict = POLICY_TEMP;
+		snprintf(q->out.reply, sizeof(q->out.reply),
+		    "451 4.7.0 Login no longer valid");
+		if (a != NULL && !a->down && a->fits && q->step != C_BYTES) {
+			struct grant tmp;
+
+			memset(&tmp, 0, sizeof(tmp));
+			snprintf(tmp.user, sizeof(tmp.user), "%s", q->user);
+			tmp.res_messages = q->step == C_MESSAGE;
+			tmp.res_rcpt = q->step == C_RCPT ? q->nrcpt : 0;
+			grant_release(&tmp);
+		}
+		ask_done(q);
+		return;
+	}
+	if (a != NULL && a->down) {
+		if (!state_down(q, P.conf->state_fail_quotas, "quota", 0)) {
+			grant_release(g);
+			ask_done(q);
+			return;
+		}
+	} else if (a != NULL && !a->fits) {
+		const struct window_rate *r = q->step == C_MESSAGE ? &q->rm :
+		    q->step == C_BYTES ? &q->rb : &q->rr;
+		const char *what = q->step == C_MESSAGE ? "Message" :
+		    q->step == C_BYTES ? "Byte" : "Recipient";
+
+		q->out.verdict = POLICY_TEMP;
+		snprintf(q->out.reply, sizeof(q->out.reply),
+		    "%s 4.7.1 %s quota reached (%llu per %s), %s",
+		    q->step == C_RCPT ? "452" : "451", what,
+		    (unsigned long long)r->count,
+		    policy_window_text(r->window_ms, win, sizeof(win)),
+		    policy_when(a->now_ms, a->wait_ms, when, sizeof(when)));
+		log_info("auth: event=quota-refused limit=%s step=commit "
+		    "user=%s", q->step == C_MESSAGE ? "messages" :
+		    q->step == C_BYTES ? "bytes" : "recipients", log_q(q->user));
+		grant_release(g);
+		ask_done(q);
+		return;
+	} else if (a != NULL && q->step == C_MESSAGE)
+		g->res_messages = 1;
+	else if (a != NULL && q->step == C_RCPT)
+		g->res_rcpt = q->nrcpt;
+	if (q->step != C_RCPT) {
+		commit_next(q, q->step + 1);
+		return;
+	}
+	g->res_bytes = q->size;
+	ask_done(q);
+}
+
+int
+policy_commit_reserve(uint64_t grant, uint64_t nrcpt, uint64_t size,
+    policy_cb cb, void *arg)
+{
+	struct grant	*g = grant_find(grant, store_now_ms());
+	struct ask	*q;
+
+	if (g == NULL)
+		return -1;
+	if ((q = ask_new(cb, arg)) == NULL)
+		fatal("policy");
+	snprintf(q->user, sizeof(q->user), "%s", g->user);
+	q->size = size;
+	q->nrcpt = nrcpt;
+	q->grant = grant;
+	/* Recipients of an earlier try that never settled go back first. */
+	if (g->res_rcpt != 0) {
+		struct window_rate	 rm, rr, rb;
+		char			 key[STORE_KEY_MAX];
+
+		policy_user_rates(g->user, &rm, &rr, &rb);
+		snprintf(key, sizeof(key), "r/%s", g->user);
+		if (rr.count != 0)
+			state_window(key, &rr, STATE_GIVE, g->res_rcpt, charged,
+			    NULL);
+		g->res_rcpt = 0;
+	}
+	q->held = g->res_messages != 0;
+	policy_user_rates(q->user, &q->rm, &q->rr, &q->rb);
+	commit_next(q, C_MESSAGE);
+	return 0;
+}
+
+void
+policy_commit_settle(uint64_t grant, int charge)
+{
+	struct grant		*g = grant_find(grant, store_now_ms());
+	struct window_rate	 rm, rr, rb;
+	char			 key[STORE_KEY_MAX];
+
+	if (g == NULL)
+		return;
+	if (!charge) {
+		grant_release(g);
+		return;
+	}
+	/* Message and recipients were taken; the octets are counted now. */
+	policy_user_rates(g->user, &rm, &rr, &rb);
+	if (rb.count != 0 && g->res_bytes != 0) {
+		snprintf(key, sizeof(key), "b/%s", g->user);
+		state_window(key, &rb, STATE_ADD, g->res_bytes, charged, NULL);
+	}
+	g->res_messages = g->res_rcpt = g->res_bytes = 0;
+}
+
+void
+policy_grant_end(uint64_t grant)
+{
+	struct grant	*g = grant_find(grant, store_now_ms());
+
+	if (g == NULL)
+		return;
+	grant_release(g);
+	grant_end(grant);
 }
 
 static void

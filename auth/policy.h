@@ -61,6 +61,27 @@ void	policy_connect(const struct sockaddr *peer, policy_cb cb, void *arg);
  */
 void	policy_mail(const char *user, uint64_t size, policy_cb cb, void *arg);
 /*
+ * Issue 12, quotas held exactly under parallel sessions: each session's
+ * grant (auth/grant.h) holds what it reserved; the quota counts it at
+ * once (STATE_TAKE), so the others see it.
+ * policy_mail_reserve: policy_mail for the user of GRANT (whatever user
+ * the smtp role named); on POLICY_OK the grant holds the message.
+ * policy_commit_reserve: asked by the queue before a commit, for the
+ * actual NRCPT and SIZE: the message (unless held), the byte quota not
+ * used up, the recipients taken.
+ * policy_commit_settle: the commit is done: CHARGE 1 keeps what was
+ * taken and counts the octets; 0 gives it back.
+ * policy_grant_end: the session is over: what it holds goes back, the
+ * grant is forgotten.  The first two return -1 (CB not called) when GRANT
+ * is not live.
+ */
+int	policy_mail_reserve(uint64_t grant, uint64_t size, policy_cb cb,
+	    void *arg);
+int	policy_commit_reserve(uint64_t grant, uint64_t nrcpt, uint64_t size,
+	    policy_cb cb, void *arg);
+void	policy_commit_settle(uint64_t grant, int charge);
+void	policy_grant_end(uint64_t grant);
+/*
  * policy_charge: USER's message with NRCPT recipients and SIZE octets was
  * accepted.
  */

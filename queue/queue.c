@@ -156,6 +156,20 @@ queue_message_commit(struct queue *q, const char *queue_id,
 	}
 }
 
+void
+queue_message_commit_as(struct queue *q, const char *queue_id,
+    const struct envelope *env, const struct queue_sign_input *sign,
+    const char *senders, uint64_t grant, queue_commit_cb cb, void *arg)
+{
+	struct qreq	*r;
+
+	queue_message_commit(q, queue_id, env, sign, cb, arg);
+	r = TAILQ_LAST(&q->reqs, qreq_list);
+	r->verify = 1;
+	r->grant = grant;
+	snprintf(r->senders, sizeof(r->senders), "%s", senders);
+}
+
 static void
 queue_work(evutil_socket_t fd, short ev, void *arg)
 {

@@ -38,6 +38,9 @@ enum queue_status {
 	/* issue 16, the content filter's answers (never from queue/ itself): */
 	QUEUE_ERR_REJECTED,	/* reply 550 5.7.1 with the filter's text */
 	QUEUE_ERR_POLICY,	/* reply 451 4.7.1 with the filter's text */
+	QUEUE_ERR_REFUSED,	/* issue 12: the commit's claims do not hold
+				   (no grant, sender, From:, body hash) */
+	QUEUE_ERR_QUOTA,	/* issue 12: the quota, checked at commit */
 };
 
 /* What the queue needs to DKIM-sign at commit (RFC 6376). */
@@ -140,6 +143,18 @@ int		 queue_message_fd(struct queue *, const char *queue_id);
 int		 queue_message_edit(struct queue *, const char *queue_id,
 		    const char *add, size_t addlen, const char *remove,
 		    size_t *header_len);
+/*
+ * queue_message_commit_as: queue_message_commit for a login with sender
+ * patterns SENDERS (issue 12): before signing, the queue finds the header
+ * section itself, checks that From: is one field whose every mailbox
+ * SENDERS allows and names ENV->from_domain, and hashes the body: when a
+ * claim of SIGN or ENV differs, CB gets QUEUE_ERR_REFUSED and nothing is
+ * kept.  GRANT only names the login in the logs.
+ */
+void		 queue_message_commit_as(struct queue *, const char *queue_id,
+		    const struct envelope *env, const struct queue_sign_input *sign,
+		    const char *senders, uint64_t grant, queue_commit_cb,
+		    void *arg);
 
 /* queue_message_abort: drop an uncommitted message (file removed). */
 void		 queue_message_abort(struct queue *, const char *queue_id);

@@ -18,14 +18,15 @@
 
 /* Reads the header section and calls the signer; 0 or -1. */
 static int
-commit_sign(struct queue *q, struct qreq *r, int fd, off_t size)
+commit_sign(struct queue *q, struct qreq *r, int fd, off_t size, char *hdr)
 {
 	struct queue_env	*qe = &r->qe;
 	size_t			 len = r->sign.header_len, off = 0;
 	ssize_t			 n;
-	char			*hdr;
 	int			 rv;
 
+	if (hdr != NULL)	/* read and checked by queue_verify */
+		goto sign;
 	if (len > HEADER_SECTION_MAX || (off_t)len > size) {
 		log_warnx("msgid=%s event=error step=sign reason=header-size",
 		    r->id);
@@ -45,6 +46,7 @@ commit_sign(struct queue *q, struct qreq *r, int fd, off_t size)
 		off += (size_t)n;
 	}
 	hdr[len] = '\0';
+sign:
 	rv = q->signer(q->signer_arg, qe->env.from_domain, hdr, len,
 	    &r->sign, &qe->prefix, &qe->prefixlen);
 	free(hdr);
@@ -61,6 +63,7 @@ static enum queue_status
 commit_one(struct queue *q, struct qreq *r, time_t now)
 {
 	char		 tmp[QUEUE_ID_SIZE + 8], msg[QUEUE_ID_SIZE + 8];
+	char		*hdr = NULL;
 	struct stat	 st;
 	int		 fd, made_msg = 0, err = 0;
 
@@ -78,11 +81,18 @@ commit_one(struct queue *q, struct qreq *r, time_t now)
 		r->qe.env.created = now;
 	r->qe.attempts = 0;
 	r->qe.next_try = now;
-	if (q->signer != NULL && r->has_sign &&
-	    commit_sign(q, r, fd, st.st_size) == -1) {
-		err = EIO;
-		goto fail_status;
+	if (r->verify && queue_verify(q, r, fd, st.st_size, &hdr) == -1) {
+		close(fd);
+		unlinkat(q->dirfd, tmp, 0);
+		return QUEUE_ERR_REFUSED;
 	}
+	if (q->signer != NULL && r->has_sign) {
+		if (commit_sign(q, r, fd, st.st_size, hdr) == -1) {
+			err = EIO;
+			goto fail_status;
+		}
+	} else
+		free(hdr);
 	if (fsync(fd) == -1 || renameat(q->dirfd, tmp, q->dirfd, msg) == -1)
 		goto fail;
 	made_msg = 1;

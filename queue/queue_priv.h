@@ -43,6 +43,9 @@ struct qreq {
 	int			 has_sign;
 	struct queue_sign_input	 sign;
 	enum queue_status	 status;	/* commit: result so far */
+	int			 verify;	/* check against SENDERS (issue 12) */
+	uint64_t		 grant;		/* for the logs */
+	char			 senders[AUTH_SENDERS_MAX];
 	int			 made_msg;	/* commit: ID.msg exists */
 };
 TAILQ_HEAD(qreq_list, qreq);
@@ -127,6 +130,14 @@ void		 queue_load_free(struct queue *);
 void		 queue_handoff_run(evutil_socket_t, short, void *arg);
 /* queue_corrupt: move ID.env and ID.msg to corrupt/ and log WHY. */
 void		 queue_corrupt(struct queue *, const char *id, const char *why);
+/*
+ * queue_verify: R's claims (header length, From: domain, body hashes)
+ * checked against the file FD of SIZE octets and R->senders (queue_verify.c);
+ * 0 with *HDR the header section read (malloc'd, R->sign.header_len
+ * octets: what is signed), or -1 (logged: event=commit-refused).
+ */
+int		 queue_verify(struct queue *, struct qreq *r, int fd, off_t size,
+		    char **hdr);
 /* queue_commit_batch: commits every QREQ_COMMIT in LIST (queue_commit.c). */
 void		 queue_commit_batch(struct queue *, struct qreq_list *list);
 /* queue_settle: after an attempt, remove, expire or reschedule (queue_done.c). */

@@ -44,6 +44,11 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_RELAY_PACED] = "RELAY_PACED",
 	[IPC_FILTER_CHECK] = "FILTER_CHECK",
 	[IPC_FILTER_RESULT] = "FILTER_RESULT",
+	[IPC_GRANT] = "GRANT",
+	[IPC_GRANT_END] = "GRANT_END",
+	[IPC_QUOTA_RESERVE] = "QUOTA_RESERVE",
+	[IPC_QUOTA_RESULT] = "QUOTA_RESULT",
+	[IPC_QUOTA_SETTLE] = "QUOTA_SETTLE",
 };
 
 const char *
@@ -119,7 +124,7 @@ ipc_queue_status_decode(const void *d, size_t len, struct ipc_queue_status *out)
 	if (len != sizeof(*out))
 		return -1;
 	memcpy(out, d, sizeof(*out));
-	if (out->status < QUEUE_OK || out->status > QUEUE_ERR_POLICY ||
+	if (out->status < QUEUE_OK || out->status > QUEUE_ERR_QUOTA ||
 	    !STR_OK(out->queue_id) || !STR_OK(out->text) ||
 	    !text_ok(out->text))
 		return -1;
@@ -281,13 +286,14 @@ bad:
 }
 
 int
-ipc_commit_encode(const struct envelope *env, const struct queue_sign_input *sign,
-    void **out, size_t *outlen)
+ipc_commit_encode(uint64_t grant, const struct envelope *env,
+    const struct queue_sign_input *sign, void **out, size_t *outlen)
 {
 	struct wbuf	 w = { NULL, 0, 0 };
 	struct ipc_env	 e;
 
 	env_fixed(env, 0, &e);
+	wb_add(&w, &grant, sizeof(grant));
 	wb_add(&w, &e, sizeof(e));
 	wb_add(&w, sign, sizeof(*sign));
 	wb_rcpts(&w, env);
@@ -295,13 +301,18 @@ ipc_commit_encode(const struct envelope *env, const struct queue_sign_input *sig
 }
 
 int
-ipc_commit_decode(const void *data, size_t len, struct envelope *env,
-    struct queue_sign_input *sign)
+ipc_commit_decode(const void *data, size_t len, uint64_t *grant,
+    struct envelope *env, struct queue_sign_input *sign)
 {
 	const unsigned char *d = data;
 	uint32_t	 extra;
 	size_t		 off;
 
+	if (len < sizeof(*grant))
+		return -1;
+	memcpy(grant, d, sizeof(*grant));
+	d += sizeof(*grant);
+	len -= sizeof(*grant);
 	if (env_decode_fixed(d, len, env, &extra, &off) == -1 || extra != 0 ||
 	    len - off < sizeof(*sign))
 		return -1;
@@ -475,6 +486,44 @@ ipc_relay_paced_decode(const void *buf, size_t len, struct ipc_relay_paced *p)
 	memcpy(p, buf, sizeof(*p));
 	if (!STR_OK(p->login) || !text_ok(p->login) || p->wait < 1 ||
 	    p->wait > 366 * 86400)
+		return -1;
+	return 0;
+}
+
+/* Issue 12: grants and quota reservations. */
+
+int
+ipc_grant_decode(const void *d, size_t len, struct ipc_grant *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (out->id == 0 || !STR_OK(out->user) || !STR_OK(out->senders) ||
+	    !STR_OK(out->client_addr) || !text_ok(out->user) ||
+	    !text_ok(out->senders) || !text_ok(out->client_addr) ||
+	    out->user[0] == '\0')
+		return -1;
+	return 0;
+}
+
+int
+ipc_grant_id_decode(const void *d, size_t len, uint64_t *id)
+{
+	if (len != sizeof(*id))
+		return -1;
+	memcpy(id, d, sizeof(*id));
+	return *id == 0 ? -1 : 0;
+}
+
+int
+ipc_quota_decode(const void *d, size_t len, struct ipc_quota *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (out->grant == 0 || out->nrcpt > IPC_RCPT_MAX ||
+	    out->size > IPC_POLICY_SIZE_MAX ||
+	    (out->charge != 0 && out->charge != 1))
 		return -1;
 	return 0;
 }

@@ -22,20 +22,22 @@
 #include "lib/submitd.h"
 
 enum ipc_type {
-	IPC_AUTH_LOGIN = 1,	/* smtp → auth: struct ipc_auth_login */
+	IPC_AUTH_LOGIN = 1,	/* smtp → auth: struct ipc_auth_login + the
+				   client's socket (the auth role reads the
+				   address from it: getpeername) */
 	IPC_AUTH_RESULT,	/* auth → smtp: struct auth_reply */
 	IPC_QUEUE_OPEN,		/* smtp → queue: empty */
 	IPC_QUEUE_OPENED,	/* queue → smtp: struct ipc_queue_status + fd */
-	IPC_QUEUE_COMMIT,	/* smtp → queue: envelope + sign input */
+	IPC_QUEUE_COMMIT,	/* smtp → queue: grant, envelope, sign input */
 	IPC_QUEUE_COMMITTED,	/* queue → smtp: struct ipc_queue_status */
 	IPC_QUEUE_ABORT,	/* smtp → queue: struct ipc_queue_status */
 	IPC_RELAY_DELIVER,	/* queue → relay: envelope + prefix + fd */
 	IPC_RELAY_RESULT,	/* relay → queue: per-recipient results */
 	/* issue 5, access policy: */
-	IPC_POLICY_CONNECT,	/* smtp → auth: struct ipc_policy */
-	IPC_POLICY_MAIL,	/* smtp → auth: struct ipc_policy */
+	IPC_POLICY_CONNECT,	/* smtp → auth: struct ipc_policy + socket */
+	IPC_POLICY_MAIL,	/* smtp → auth: struct ipc_policy (reserves) */
 	IPC_POLICY_RESULT,	/* auth → smtp: struct policy_result */
-	IPC_POLICY_CHARGE,	/* smtp → auth: struct ipc_policy, no answer */
+	IPC_POLICY_CHARGE,	/* retired (issue 12): refused if sent */
 	/* issue 7, queue control (payloads: ctl/ctl_client.h): */
 	IPC_CTL_REQUEST,	/* control → queue, auth: flags + argv */
 	IPC_CTL_REPLY,		/* queue, auth → control: status + text */
@@ -45,6 +47,12 @@ enum ipc_type {
 	/* issue 16, the content filter: */
 	IPC_FILTER_CHECK,	/* queue → filter: envelope (as DELIVER) + fd */
 	IPC_FILTER_RESULT,	/* filter → queue: struct ipc_filter_result */
+	/* issue 12, the trust boundary (auth ↔ queue, their own channel): */
+	IPC_GRANT,		/* auth → queue: struct ipc_grant */
+	IPC_GRANT_END,		/* smtp → auth, queue: uint64_t grant id */
+	IPC_QUOTA_RESERVE,	/* queue → auth: struct ipc_quota */
+	IPC_QUOTA_RESULT,	/* auth → queue: struct policy_result */
+	IPC_QUOTA_SETTLE,	/* queue → auth: struct ipc_quota, no answer */
 	IPC_TYPE_MAX
 };
 
@@ -53,6 +61,36 @@ struct ipc_auth_login {
 	char			 password[AUTH_PASS_MAX + 1];
 	struct sockaddr_storage	 peer;
 };
+
+/*
+ * Issue 12: a login the auth role vouches for, told to the queue before
+ * the smtp role hears of it.  CLIENT_ADDR is what the kernel said of the
+ * session's socket, not what the smtp role claimed.
+ */
+struct ipc_grant {
+	uint64_t	 id;
+	int64_t		 expires_ms;
+	char		 user[AUTH_USER_MAX + 1];
+	char		 senders[AUTH_SENDERS_MAX];
+	char		 client_addr[64];
+};
+int	ipc_grant_decode(const void *, size_t, struct ipc_grant *);
+/* IPC_GRANT_END: 0, or -1 unless 8 octets and not 0. */
+int	ipc_grant_id_decode(const void *, size_t, uint64_t *);
+
+/*
+ * Issue 12: the queue asks the auth role to reserve the quota of a
+ * message it is about to commit (RESERVE, answered by QUOTA_RESULT), then
+ * to charge it (SETTLE with CHARGE 1, after the commit) or to let it go
+ * (CHARGE 0).
+ */
+struct ipc_quota {
+	uint64_t	 grant;
+	uint64_t	 size;		/* octets, <= IPC_POLICY_SIZE_MAX */
+	uint32_t	 nrcpt;
+	int32_t		 charge;	/* SETTLE: 1 charge, 0 release */
+};
+int	ipc_quota_decode(const void *, size_t, struct ipc_quota *);
 
 struct ipc_queue_status {
 	int32_t		 status;	/* enum queue_status */
@@ -82,9 +120,10 @@ int	ipc_filter_result_decode(const void *, size_t, struct ipc_filter_result *);
 struct ipc_policy {
 	struct sockaddr_storage	 peer;
 	char			 user[AUTH_USER_MAX + 1];	/* "" at connect */
-	uint32_t		 nrcpt;				/* CHARGE */
+	uint32_t		 nrcpt;				/* unused */
 	uint32_t		 pad;
 	uint64_t		 size;	/* 0..IPC_POLICY_SIZE_MAX */
+	uint64_t		 grant;	/* MAIL: the session's grant */
 };
 #define IPC_POLICY_SIZE_MAX	((uint64_t)1 << 48)	/* senders clamp */
 
@@ -111,14 +150,14 @@ int	ipc_auth_result_decode(const void *, size_t, struct auth_reply *);
 int	ipc_queue_status_decode(const void *, size_t, struct ipc_queue_status *);
 
 /*
- * ipc_commit_encode: ENV and SIGN into a malloc'd payload (*OUT, *OUTLEN);
- * -1 when out of memory or larger than IPC_MAX_PAYLOAD.
+ * ipc_commit_encode: GRANT, ENV and SIGN into a malloc'd payload (*OUT,
+ * *OUTLEN); -1 when out of memory or larger than IPC_MAX_PAYLOAD.
  * ipc_commit_decode: the reverse; ENV->rcpt is malloc'd (envelope_free).
  */
-int	ipc_commit_encode(const struct envelope *, const struct queue_sign_input *,
-	    void **out, size_t *outlen);
-int	ipc_commit_decode(const void *, size_t, struct envelope *,
-	    struct queue_sign_input *);
+int	ipc_commit_encode(uint64_t grant, const struct envelope *,
+	    const struct queue_sign_input *, void **out, size_t *outlen);
+int	ipc_commit_decode(const void *, size_t, uint64_t *grant,
+	    struct envelope *, struct queue_sign_input *);
 
 /* The same for a delivery: ENV (with recipient states) and the PREFIX. */
 int	ipc_deliver_encode(const struct envelope *, const char *prefix,

@@ -155,15 +155,17 @@ struct role_args {
 	int		 smtp_auth[2], smtp_queue[2], queue_relay[2];
 	int		 ctl_queue[2], ctl_auth[2];	/* control role */
 	int		 queue_filter[2];	/* issue 16; -1 without a filter */
+	int		 auth_queue[2];	/* grants, quotas (issue 12) */
 };
 
 static void run_smtp(void *a) { struct role_args *r = a;
 	role_smtp_main(r->conf, r->listen_fds, r->smtp_auth[0], r->smtp_queue[0]); }
 static void run_auth(void *a) { struct role_args *r = a;
-	role_auth_main(r->conf, r->smtp_auth[1], r->ctl_auth[1]); }
+	role_auth_main(r->conf, r->smtp_auth[1], r->ctl_auth[1],
+	    r->auth_queue[0]); }
 static void run_queue(void *a) { struct role_args *r = a;
 	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0],
-	    r->ctl_queue[1], r->queue_filter[0]); }
+	    r->ctl_queue[1], r->queue_filter[0], r->auth_queue[1]); }
 static void run_control(void *a) { struct role_args *r = a;
 	role_control_main(r->conf, r->ctl_queue[0], r->ctl_auth[0]); }
 static void run_relay(void *a) { struct role_args *r = a;
@@ -187,7 +189,8 @@ parent_spawn(struct conf *conf)
 		return -1;
 	if (ipc_socketpair(a.smtp_auth) == -1 || ipc_socketpair(a.smtp_queue) == -1 ||
 	    ipc_socketpair(a.queue_relay) == -1 ||
-	    ipc_socketpair(a.ctl_queue) == -1 || ipc_socketpair(a.ctl_auth) == -1)
+	    ipc_socketpair(a.ctl_queue) == -1 || ipc_socketpair(a.ctl_auth) == -1 ||
+	    ipc_socketpair(a.auth_queue) == -1)
 		fatal("socketpair");
 	a.queue_filter[0] = a.queue_filter[1] = -1;
 	if (conf->filter.enabled) {
@@ -204,6 +207,7 @@ parent_spawn(struct conf *conf)
 		fdset_add(&all, a.queue_relay[i]);
 		fdset_add(&all, a.ctl_queue[i]);
 		fdset_add(&all, a.ctl_auth[i]);
+		fdset_add(&all, a.auth_queue[i]);
 	}
 	/* The smtp role keeps the listeners and its two channel ends. */
 	for (n = 0; n < (int)conf->nlisten; n++)
@@ -212,10 +216,13 @@ parent_spawn(struct conf *conf)
 	keep[n++] = a.smtp_queue[0];
 	keep[n] = -1;
 	P.pid[R_SMTP] = parent_fork(R_SMTP, &all, keep, run_smtp, &a);
-	keep[0] = a.smtp_auth[1]; keep[1] = a.ctl_auth[1]; keep[2] = -1;
+	keep[0] = a.smtp_auth[1]; keep[1] = a.ctl_auth[1];
+	keep[2] = a.auth_queue[0]; keep[3] = -1;
 	P.pid[R_AUTH] = parent_fork(R_AUTH, &all, keep, run_auth, &a);
 	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0];
-	keep[2] = a.ctl_queue[1]; keep[3] = a.queue_filter[0]; keep[4] = -1;
+	/* queue_filter[0] last: it is -1 (the end) without a filter */
+	keep[2] = a.ctl_queue[1]; keep[3] = a.auth_queue[1];
+	keep[4] = a.queue_filter[0]; keep[5] = -1;
 	P.pid[R_QUEUE] = parent_fork(R_QUEUE, &all, keep, run_queue, &a);
 	keep[0] = a.ctl_queue[0]; keep[1] = a.ctl_auth[0]; keep[2] = -1;
 	P.pid[R_CONTROL] = parent_fork(R_CONTROL, &all, keep, run_control, &a);

@@ -1,7 +1,13 @@
 /*
  * role_auth.c — the auth role: the users table and the password checks,
- * asked by the smtp role over IPC.
+ * asked by the smtp role over IPC.  It vouches for each good login to the
+ * queue on their own channel (a grant, auth/grant.h) and keeps the quota
+ * reservations, which the queue, not the smtp role, settles.  The client
+ * address comes from the session's socket (getpeername), never from what
+ * the smtp role writes.
  */
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +18,11 @@
 
 #include "auth/auth.h"
 #include "auth/auth_ctl.h"
+#include "auth/grant.h"
 #include "auth/policy.h"
+#include "auth/policy_text.h"
 #include "auth/state.h"
+#include "auth/store.h"
 #include "auth/users.h"
 #include "conf/conf.h"
 #include "smtpd/ctl_serve.h"
@@ -25,18 +34,76 @@
 
 static struct ipc	*auth_smtp;
 static struct ipc	*auth_control;	/* submitctl requests (issue 7) */
+static struct ipc	*auth_queue;	/* grants and commits (issue 12) */
 
 struct auth_req {
 	uint64_t	 reqid;
+	char		 ip[64];	/* from the socket */
 };
+
+/*
+ * The client's address from the socket FD the smtp role passed (closed
+ * here): a TCP socket over IPv4 or IPv6, or -1.  A compromised smtp role
+ * can pass only sockets it holds: accepted connections (it may not make
+ * others: lib/sandbox.c).
+ */
+static int
+client_peer(int fd, struct sockaddr_storage *ss)
+{
+	socklen_t	 len = sizeof(*ss);
+	int		 type = 0, rv = -1;
+	socklen_t	 tlen = sizeof(type);
+
+	memset(ss, 0, sizeof(*ss));
+	if (fd != -1 &&
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+	    type == SOCK_STREAM &&
+	    getpeername(fd, (struct sockaddr *)ss, &len) == 0 &&
+	    (ss->ss_family == AF_INET || ss->ss_family == AF_INET6))
+		rv = 0;
+	if (fd != -1)
+		close(fd);
+	return rv;
+}
+
+/* Issue 12: a good login becomes a grant, told to the queue first. */
+static uint64_t
+auth_grant(const struct auth_reply *r, const char *ip)
+{
+	struct ipc_grant	 m;
+	struct grant		 g, *made;
+
+	memset(&g, 0, sizeof(g));
+	g.expires_ms = store_now_ms() + GRANT_LIFETIME_MS;
+	snprintf(g.user, sizeof(g.user), "%s", r->user);
+	snprintf(g.senders, sizeof(g.senders), "%s", r->senders);
+	snprintf(g.client_addr, sizeof(g.client_addr), "%s", ip);
+	if ((made = grant_add(&g)) == NULL)
+		fatal("grant");
+	memset(&m, 0, sizeof(m));
+	m.id = made->id;
+	m.expires_ms = made->expires_ms;
+	memcpy(m.user, made->user, sizeof(m.user));
+	memcpy(m.senders, made->senders, sizeof(m.senders));
+	memcpy(m.client_addr, made->client_addr, sizeof(m.client_addr));
+	if (ipc_send(auth_queue, IPC_GRANT, 0, -1, &m, sizeof(m)) == -1)
+		fatalx("cannot tell the queue role");
+	log_info("auth: event=grant grant=%016llx ip=%s user=%s",
+	    (unsigned long long)m.id, m.client_addr, log_q(m.user));
+	return m.id;
+}
 
 static void
 auth_done(void *arg, const struct auth_reply *r)
 {
 	struct auth_req	*q = arg;
+	struct auth_reply a = *r;
 
-	if (ipc_send(auth_smtp, IPC_AUTH_RESULT, q->reqid, -1, r, sizeof(*r)) == -1)
+	if (a.ok == 1)
+		a.grant = auth_grant(&a, q->ip);
+	if (ipc_send(auth_smtp, IPC_AUTH_RESULT, q->reqid, -1, &a, sizeof(a)) == -1)
 		fatalx("cannot answer the smtp role");
+	sodium_memzero(&a, sizeof(a));
 	free(q);
 }
 
@@ -57,24 +124,43 @@ auth_policy(const struct ipc_msg *m)
 {
 	struct ipc_policy	 req;
 	struct auth_req		*q;
+	struct sockaddr_storage	 peer;
 
-	if (m->fd != -1 || ipc_policy_decode(m->data, m->len, &req) == -1 ||
-	    (m->type != IPC_POLICY_CONNECT && req.user[0] == '\0')) {
+	if (m->type == IPC_POLICY_CONNECT) {
+		if (m->fd == -1 ||
+		    ipc_policy_decode(m->data, m->len, &req) == -1) {
+			role_ipc_reject(m, "smtp", "malformed");
+			return;
+		}
+		if (client_peer(m->fd, &peer) == -1) {
+			role_ipc_reject(m, "smtp", "not a client socket");
+			return;
+		}
+	} else if (m->fd != -1 ||
+	    ipc_policy_decode(m->data, m->len, &req) == -1 ||
+	    req.user[0] == '\0') {
 		role_ipc_reject(m, "smtp", "malformed");
-		return;
-	}
-	if (m->type == IPC_POLICY_CHARGE) {
-		policy_charge(req.user, req.nrcpt, req.size);
 		return;
 	}
 	if ((q = malloc(sizeof(*q))) == NULL)
 		fatal("auth");
 	q->reqid = m->reqid;
 	if (m->type == IPC_POLICY_CONNECT)
-		policy_connect((const struct sockaddr *)&req.peer,
+		policy_connect((const struct sockaddr *)&peer,
 		    auth_policy_done, q);
-	else
-		policy_mail(req.user, req.size, auth_policy_done, q);
+	/* The quota of the grant's user, whatever user the smtp role names. */
+	else if (policy_mail_reserve(req.grant, req.size, auth_policy_done,
+	    q) == -1) {
+		struct policy_result	 r;
+
+		log_warnx("auth: event=refused reason=no-grant grant=%016llx "
+		    "step=mail", (unsigned long long)req.grant);
+		memset(&r, 0, sizeof(r));
+		r.verdict = POLICY_TEMP;
+		snprintf(r.reply, sizeof(r.reply),
+		    "451 4.7.0 Login no longer valid, log in again");
+		auth_policy_done(q, &r);
+	}
 }
 
 static void
@@ -82,6 +168,8 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_auth_login	 req;
 	struct auth_req		*q;
+	struct sockaddr_storage	 peer;
+	uint64_t		 id;
 
 	(void)c;
 	(void)arg;
@@ -89,26 +177,87 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		role_peer_closed("auth", "smtp");
 	switch (m->type) {
 	case IPC_AUTH_LOGIN:
-		if (m->fd != -1 ||
+		if (m->fd == -1 ||
 		    ipc_auth_login_decode(m->data, m->len, &req) == -1) {
 			role_ipc_reject(m, "smtp", "malformed");
+			sodium_memzero(&req, sizeof(req));
+			return;
+		}
+		if (client_peer(m->fd, &peer) == -1) {
+			role_ipc_reject(m, "smtp", "not a client socket");
+			sodium_memzero(&req, sizeof(req));
 			return;
 		}
 		if ((q = malloc(sizeof(*q))) == NULL)
 			fatal("auth");
 		q->reqid = m->reqid;
+		policy_addr((const struct sockaddr *)&peer, q->ip, sizeof(q->ip));
 		if (auth_login(req.user, req.password,
-		    (const struct sockaddr *)&req.peer, auth_done, q) == -1)
+		    (const struct sockaddr *)&peer, auth_done, q) == -1)
 			fatal("login request");
 		sodium_memzero(&req, sizeof(req));
 		break;
 	case IPC_POLICY_CONNECT:
 	case IPC_POLICY_MAIL:
-	case IPC_POLICY_CHARGE:
 		auth_policy(m);
+		break;
+	case IPC_GRANT_END:	/* the session is over: its reservation too */
+		if (m->fd != -1 || ipc_grant_id_decode(m->data, m->len, &id) == -1) {
+			role_ipc_reject(m, "smtp", "malformed");
+			return;
+		}
+		policy_grant_end(id);
 		break;
 	default:
 		role_ipc_reject(m, "smtp", "unexpected type");
+	}
+}
+
+/* The queue's channel: quota reservations of the messages it commits. */
+struct quota_req {
+	uint64_t	 reqid;
+};
+
+static void
+auth_quota_done(void *arg, const struct policy_result *r)
+{
+	struct quota_req *q = arg;
+
+	if (ipc_send(auth_queue, IPC_QUOTA_RESULT, q->reqid, -1, r,
+	    sizeof(*r)) == -1)
+		fatalx("cannot answer the queue role");
+	free(q);
+}
+
+static void
+auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_quota	 req;
+	struct policy_result	 r;
+	struct quota_req	*q;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("auth", "queue");
+	if ((m->type != IPC_QUOTA_RESERVE && m->type != IPC_QUOTA_SETTLE) ||
+	    m->fd != -1 || ipc_quota_decode(m->data, m->len, &req) == -1) {
+		role_ipc_reject(m, "queue", "malformed");
+		return;
+	}
+	if (m->type == IPC_QUOTA_SETTLE) {
+		policy_commit_settle(req.grant, req.charge);
+		return;
+	}
+	if ((q = malloc(sizeof(*q))) == NULL)
+		fatal("auth");
+	q->reqid = m->reqid;
+	if (policy_commit_reserve(req.grant, req.nrcpt, req.size,
+	    auth_quota_done, q) == -1) {
+		memset(&r, 0, sizeof(r));
+		r.verdict = POLICY_DENY;
+		snprintf(r.reply, sizeof(r.reply), "554 5.7.0 No such login");
+		auth_quota_done(q, &r);
 	}
 }
 
@@ -161,7 +310,7 @@ state_root(const struct conf *conf)
 }
 
 void
-role_auth_main(struct conf *conf, int smtp_fd, int control_fd)
+role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
 {
 	struct event_base	*base = role_start("auth");
 	struct users		*users;
@@ -178,7 +327,9 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd)
 	if ((auth_smtp = ipc_new(base, smtp_fd, "auth<-smtp", auth_dispatch,
 	    NULL)) == NULL ||
 	    (auth_control = ipc_new(base, control_fd, "auth<-control",
-	    auth_control_dispatch, NULL)) == NULL)
+	    auth_control_dispatch, NULL)) == NULL ||
+	    (auth_queue = ipc_new(base, queue_fd, "auth<-queue",
+	    auth_queue_dispatch, NULL)) == NULL)
 		fatal("ipc");
 	role_run(base);
 }

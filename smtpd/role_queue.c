@@ -3,21 +3,36 @@
  * scheduler and the DKIM keys.  It opens message files for the smtp role
  * (passing the fd), commits them, and hands due messages to the relay
  * role, again as an fd.
+ *
+ * Issue 12: it takes nothing of a commit on the smtp role's word.  A
+ * commit must name a live grant (the auth role tells the queue of each
+ * login on their own channel); the envelope's user and reverse-path must
+ * be the grant's, the client address is the grant's, the From: header and
+ * the body hashes are checked against the file (queue_verify.c), and the
+ * quota is reserved with the auth role before the commit and charged after.
  */
+#include <sys/queue.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "auth/grant.h"
+#include "auth/store.h"
+#include "auth/users.h"
 #include "conf/conf.h"
 #include "queue/queue.h"
+#include "queue/queue_env.h"
 #include "smtpd/ctl_serve.h"
 #include "smtpd/queue_filter.h"
 #include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
 #include "lib/log.h"
 #include "lib/privsep.h"
+#include "lib/reqtab.h"
 #include "smtpd/roles.h"
 #include "queue/signer.h"
 
@@ -27,6 +42,9 @@ static struct {
 	struct ipc	*relay;
 	struct ipc	*control;	/* submitctl requests */
 	struct ipc	*filter;	/* issue 16; NULL without a filter */
+	struct ipc	*auth;		/* grants, quotas (issue 12) */
+	struct reqtab	*quota_reqs;	/* commits waiting for the auth role */
+	TAILQ_HEAD(, pending_commit) filtering;	/* checked, with the filter */
 	unsigned	 inflight;	/* deliveries the relay has not answered */
 	unsigned	 max_inflight;
 } Q;
@@ -79,13 +97,127 @@ opened(void *arg, enum queue_status status, int fd, const char *queue_id)
 	free(r);
 }
 
-static void
-committed(void *arg, enum queue_status status, const char *queue_id)
-{
-	struct queue_req *r = arg;
+/* A commit checked against its grant: with the filter, then the auth role. */
+struct pending_commit {
+	TAILQ_ENTRY(pending_commit) entry;	/* while the filter has it */
+	uint64_t		 reqid;		/* the smtp role's */
+	uint64_t		 grant;
+	char			 senders[AUTH_SENDERS_MAX];
+	struct envelope		 env;
+	struct queue_sign_input	 sign;
+};
 
-	answer_smtp(IPC_QUEUE_COMMITTED, r->reqid, -1, status, queue_id);
-	free(r);
+static void
+commit_refuse(uint64_t reqid, const struct envelope *env, uint64_t grant,
+    const char *why, enum queue_status status)
+{
+	log_warnx("msgid=%s event=commit-refused reason=%s grant=%016llx "
+	    "user=%s", env->queue_id, why, (unsigned long long)grant,
+	    log_q(env->user));
+	queue_message_abort(Q.q, env->queue_id);
+	answer_smtp(IPC_QUEUE_COMMITTED, reqid, -1, status, env->queue_id);
+}
+
+static void
+quota_send(uint32_t type, uint64_t reqid, uint64_t grant,
+    const struct envelope *env, int charge)
+{
+	struct ipc_quota	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.grant = grant;
+	m.nrcpt = (uint32_t)env->nrcpt;
+	m.size = env->size > IPC_POLICY_SIZE_MAX ? IPC_POLICY_SIZE_MAX :
+	    env->size;
+	m.charge = charge;
+	if (ipc_send(Q.auth, type, reqid, -1, &m, sizeof(m)) == -1)
+		fatalx("cannot send to the auth role");
+}
+
+/* The commit is done: the quota charged (or released), then smtp told. */
+static void
+committed_as(void *arg, enum queue_status status, const char *queue_id)
+{
+	struct pending_commit	*p = arg;
+
+	quota_send(IPC_QUOTA_SETTLE, 0, p->grant, &p->env, status == QUEUE_OK);
+	answer_smtp(IPC_QUEUE_COMMITTED, p->reqid, -1, status, queue_id);
+	envelope_free(&p->env);
+	free(p);
+}
+
+static void	commit_reserve(struct pending_commit *, const struct envelope *,
+		    const struct queue_sign_input *);
+
+/* The claims that need no file: grant, user, reverse-path. */
+static void
+commit_check(const struct ipc_msg *m, uint64_t grant, struct envelope *env,
+    const struct queue_sign_input *sign)
+{
+	struct pending_commit	*p;
+	struct grant		*g;
+
+	if ((g = grant_find(grant, store_now_ms())) == NULL) {
+		commit_refuse(m->reqid, env, grant, "no-grant",
+		    QUEUE_ERR_REFUSED);
+		return;
+	}
+	if (strcmp(env->user, g->user) != 0) {
+		commit_refuse(m->reqid, env, grant, "user-not-granted",
+		    QUEUE_ERR_REFUSED);
+		return;
+	}
+	if (env->reverse_path[0] == '\0' ||
+	    !sender_match(g->senders, env->reverse_path)) {
+		commit_refuse(m->reqid, env, grant, "sender-not-granted",
+		    QUEUE_ERR_REFUSED);
+		return;
+	}
+	/* The address the kernel gave the auth role, not the smtp role's. */
+	snprintf(env->client_addr, sizeof(env->client_addr), "%s",
+	    g->client_addr);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("queue");
+	p->reqid = m->reqid;
+	p->grant = grant;
+	memcpy(p->senders, g->senders, sizeof(p->senders));
+	/* The filter (issue 16) takes ENV, and commits it later. */
+	TAILQ_INSERT_TAIL(&Q.filtering, p, entry);
+	if (queue_filter_check(m->reqid, env, sign) == 0) {
+		env->rcpt = NULL;	/* the filter's now */
+		return;
+	}
+	TAILQ_REMOVE(&Q.filtering, p, entry);
+	commit_reserve(p, env, sign);
+}
+
+/* The commit of P, checked: its quota reserved with the auth role. */
+static void
+commit_reserve(struct pending_commit *p, const struct envelope *env,
+    const struct queue_sign_input *sign)
+{
+	uint64_t	 id;
+
+	if (queue_env_copy(&p->env, env) == -1)
+		fatal("queue");
+	p->sign = *sign;
+	if ((id = reqtab_add(Q.quota_reqs, p)) == 0)
+		fatal("queue");
+	quota_send(IPC_QUOTA_RESERVE, id, p->grant, &p->env, 0);
+}
+
+/* The smtp request REQID that the filter holds, forgotten. */
+static struct pending_commit *
+filtering_take(uint64_t reqid)
+{
+	struct pending_commit	*p;
+
+	TAILQ_FOREACH(p, &Q.filtering, entry)
+		if (p->reqid == reqid) {
+			TAILQ_REMOVE(&Q.filtering, p, entry);
+			return p;
+		}
+	return NULL;
 }
 
 /* Issue 16: what the filter's verdict leads to (smtpd/queue_filter.c). */
@@ -93,14 +225,18 @@ static void
 filter_commit(uint64_t smtp_reqid, const struct envelope *env,
     const struct queue_sign_input *sign)
 {
-	queue_message_commit(Q.q, env->queue_id, env, sign, committed,
-	    req_new(smtp_reqid));
+	struct pending_commit	*p;
+
+	if ((p = filtering_take(smtp_reqid)) == NULL)
+		fatalx("filter: commit of a request never checked");
+	commit_reserve(p, env, sign);
 }
 
 static void
 filter_answer(uint64_t smtp_reqid, enum queue_status status,
     const char *queue_id, const char *text)
 {
+	free(filtering_take(smtp_reqid));
 	answer_smtp_text(IPC_QUEUE_COMMITTED, smtp_reqid, -1, status, queue_id,
 	    text);
 }
@@ -116,6 +252,7 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 	struct ipc_queue_status	 st;
 	struct queue_sign_input	 sign;
 	struct envelope		 env;
+	uint64_t		 grant;
 
 	(void)c;
 	(void)arg;
@@ -134,16 +271,20 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 		queue_message_open(Q.q, opened, req_new(m->reqid));
 		break;
 	case IPC_QUEUE_COMMIT:
-		if (ipc_commit_decode(m->data, m->len, &env, &sign) == -1) {
+		if (ipc_commit_decode(m->data, m->len, &grant, &env,
+		    &sign) == -1) {
 			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
-		/* The filter (issue 16) takes ENV, and commits it later. */
-		if (queue_filter_check(m->reqid, &env, &sign) == 0)
-			break;
-		queue_message_commit(Q.q, env.queue_id, &env, &sign, committed,
-		    req_new(m->reqid));
+		commit_check(m, grant, &env, &sign);
 		envelope_free(&env);
+		break;
+	case IPC_GRANT_END:	/* the session is over */
+		if (ipc_grant_id_decode(m->data, m->len, &grant) == -1) {
+			role_ipc_reject(m, "smtp", "malformed");
+			return;
+		}
+		grant_end(grant);
 		break;
 	case IPC_QUEUE_ABORT:
 		if (ipc_queue_status_decode(m->data, m->len, &st) == -1) {
@@ -237,6 +378,65 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/* The auth role's channel: grants, and the answers on quotas. */
+static void
+dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_grant	 gm;
+	struct grant		 g;
+	struct policy_result	 r;
+	struct pending_commit	*p;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("queue", "auth");
+	if (m->fd != -1) {
+		role_ipc_reject(m, "auth", "unexpected fd");
+		return;
+	}
+	switch (m->type) {
+	case IPC_GRANT:
+		if (ipc_grant_decode(m->data, m->len, &gm) == -1) {
+			role_ipc_reject(m, "auth", "malformed");
+			return;
+		}
+		memset(&g, 0, sizeof(g));
+		g.id = gm.id;
+		g.expires_ms = gm.expires_ms;
+		memcpy(g.user, gm.user, sizeof(g.user));
+		memcpy(g.senders, gm.senders, sizeof(g.senders));
+		memcpy(g.client_addr, gm.client_addr, sizeof(g.client_addr));
+		if (grant_add(&g) == NULL)
+			fatal("grant");
+		break;
+	case IPC_QUOTA_RESULT:
+		if (ipc_policy_result_decode(m->data, m->len, &r) == -1) {
+			role_ipc_reject(m, "auth", "malformed");
+			return;
+		}
+		if ((p = reqtab_take(Q.quota_reqs, m->reqid)) == NULL) {
+			role_ipc_reject(m, "auth", "unknown request");
+			return;
+		}
+		if (r.verdict != POLICY_OK) {
+			log_info("msgid=%s event=quota-refused user=%s "
+			    "reply=%s", p->env.queue_id, log_q(p->env.user),
+			    log_q(r.reply));
+			commit_refuse(p->reqid, &p->env, p->grant, "quota",
+			    QUEUE_ERR_QUOTA);
+			envelope_free(&p->env);
+			free(p);
+			return;
+		}
+		queue_message_commit_as(Q.q, p->env.queue_id, &p->env, &p->sign,
+		    p->senders, p->grant, committed_as, p);
+		break;
+	default:
+		role_ipc_reject(m, "auth", "unexpected type");
+	}
+}
+
 static int
 queue_ctl_call(void *arg, int argc, char **argv, int json,
     struct evbuffer *out)
@@ -277,7 +477,7 @@ dispatch_filter(struct ipc *c, const struct ipc_msg *m, void *arg)
 
 void
 role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
-    int filter_fd)
+    int filter_fd, int auth_fd)
 {
 	static char	 chrooted_spool[] = "/", current_dir[] = ".";
 	struct event_base *base = role_start("queue");
@@ -296,13 +496,16 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
 	if ((Q.q = queue_new(base, conf)) == NULL)
 		fatalx("cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);
+	TAILQ_INIT(&Q.filtering);
 	Q.max_inflight = conf->relay.max_sessions ? conf->relay.max_sessions : 1;
 	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,
 	    NULL)) == NULL ||
 	    (Q.relay = ipc_new(base, relay_fd, "queue<-relay", dispatch_relay,
 	    NULL)) == NULL ||
 	    (Q.control = ipc_new(base, control_fd, "queue<-control",
-	    dispatch_control, NULL)) == NULL)
+	    dispatch_control, NULL)) == NULL ||
+	    (Q.auth = ipc_new(base, auth_fd, "queue<-auth", dispatch_auth,
+	    NULL)) == NULL || (Q.quota_reqs = reqtab_new()) == NULL)
 		fatal("ipc");
 	if (filter_fd != -1 && (Q.filter = ipc_new(base, filter_fd,
 	    "queue<-filter", dispatch_filter, NULL)) == NULL)

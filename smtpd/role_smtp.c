@@ -83,7 +83,7 @@ send_or_die(struct ipc *c, uint32_t type, uint64_t id, int fd, const void *d,
 
 static int
 svc_auth_login(void *svc, const char *user, const char *password,
-    const struct sockaddr *peer, auth_login_cb cb, void *arg)
+    const struct sockaddr *peer, int sock, auth_login_cb cb, void *arg)
 {
 	struct ipc_auth_login	 m;
 	size_t			 plen = peer->sa_family == AF_INET6 ?
@@ -97,8 +97,9 @@ svc_auth_login(void *svc, const char *user, const char *password,
 	memcpy(m.user, user, strlen(user));
 	memcpy(m.password, password, strlen(password));
 	memcpy(&m.peer, peer, plen);
-	send_or_die(S.auth, IPC_AUTH_LOGIN, pend(P_AUTH, (void *)cb, arg), -1,
-	    &m, sizeof(m));
+	/* The auth role reads the client's address from the socket. */
+	send_or_die(S.auth, IPC_AUTH_LOGIN, pend(P_AUTH, (void *)cb, arg),
+	    sock, &m, sizeof(m));
 	sodium_memzero(&m, sizeof(m));
 	return 0;
 }
@@ -112,15 +113,16 @@ svc_queue_open(void *svc, queue_open_cb cb, void *arg)
 }
 
 static void
-svc_queue_commit(void *svc, const char *queue_id, const struct envelope *env,
-    const struct queue_sign_input *sign, smtp_commit_cb cb, void *arg)
+svc_queue_commit(void *svc, uint64_t grant, const char *queue_id,
+    const struct envelope *env, const struct queue_sign_input *sign,
+    smtp_commit_cb cb, void *arg)
 {
 	void	*buf;
 	size_t	 len;
 
 	(void)svc;
 	(void)queue_id;		/* env->queue_id says the same */
-	if (ipc_commit_encode(env, sign, &buf, &len) == -1)
+	if (ipc_commit_encode(grant, env, sign, &buf, &len) == -1)
 		fatalx("envelope too large for IPC");
 	send_or_die(S.queue, IPC_QUEUE_COMMIT, pend(P_COMMIT, (void *)cb, arg),
 	    -1, buf, len);
@@ -140,56 +142,48 @@ svc_queue_abort(void *svc, const char *queue_id)
 
 /* Issue 5: the access policy, asked of the auth role. */
 static void
-policy_msg(struct ipc_policy *m, const char *user, const struct sockaddr *peer,
-    size_t nrcpt, uint64_t size)
+svc_policy_connect(void *svc, const struct sockaddr *peer, int sock,
+    policy_cb cb, void *arg)
 {
-	memset(m, 0, sizeof(*m));
-	memcpy(&m->peer, peer, peer->sa_family == AF_INET6 ?
+	struct ipc_policy	 m;
+
+	(void)svc;
+	memset(&m, 0, sizeof(m));
+	memcpy(&m.peer, peer, peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	snprintf(m->user, sizeof(m->user), "%s", user);
-	m->nrcpt = (uint32_t)nrcpt;
-	m->size = size > IPC_POLICY_SIZE_MAX ? IPC_POLICY_SIZE_MAX : size;
-}
-
-static void
-svc_policy_connect(void *svc, const struct sockaddr *peer, policy_cb cb,
-    void *arg)
-{
-	struct ipc_policy	 m;
-
-	(void)svc;
-	policy_msg(&m, "", peer, 0, 0);
+	/* The auth role reads the client's address from the socket. */
 	send_or_die(S.auth, IPC_POLICY_CONNECT, pend(P_POLICY, (void *)cb, arg),
-	    -1, &m, sizeof(m));
+	    sock, &m, sizeof(m));
 }
 
 static void
-svc_policy_mail(void *svc, const char *user, const struct sockaddr *peer,
-    uint64_t size, policy_cb cb, void *arg)
+svc_policy_mail(void *svc, const char *user, uint64_t grant, uint64_t size,
+    policy_cb cb, void *arg)
 {
 	struct ipc_policy	 m;
 
 	(void)svc;
-	policy_msg(&m, user, peer, 0, size);
+	memset(&m, 0, sizeof(m));
+	m.peer.ss_family = AF_INET;	/* unused: the grant has it */
+	snprintf(m.user, sizeof(m.user), "%s", user);
+	m.size = size > IPC_POLICY_SIZE_MAX ? IPC_POLICY_SIZE_MAX : size;
+	m.grant = grant;
 	send_or_die(S.auth, IPC_POLICY_MAIL, pend(P_POLICY, (void *)cb, arg),
 	    -1, &m, sizeof(m));
 }
 
 static void
-svc_policy_charge(void *svc, const char *user, const struct sockaddr *peer,
-    size_t nrcpt, uint64_t size)
+svc_session_end(void *svc, uint64_t grant)
 {
-	struct ipc_policy	 m;
-
 	(void)svc;
-	policy_msg(&m, user, peer, nrcpt, size);
-	send_or_die(S.auth, IPC_POLICY_CHARGE, 0, -1, &m, sizeof(m));
+	send_or_die(S.auth, IPC_GRANT_END, 0, -1, &grant, sizeof(grant));
+	send_or_die(S.queue, IPC_GRANT_END, 0, -1, &grant, sizeof(grant));
 }
 
 static const struct smtp_services smtp_ipc_services = {
 	.policy_connect = svc_policy_connect,
 	.policy_mail = svc_policy_mail,
-	.policy_charge = svc_policy_charge,
+	.session_end = svc_session_end,
 	.auth_login = svc_auth_login,
 	.queue_open = svc_queue_open,
 	.queue_commit = svc_queue_commit,

@@ -4,7 +4,7 @@
  * needs; a role main never returns.
  *
  *   smtp   listeners, client sessions, TLS server keys   → auth, queue
- *   auth   users table, password checks                  ← smtp
+ *   auth   users table, password checks, grants, quotas  ← smtp, ↔ queue
  *   queue  spool, scheduler, DKIM keys                   ← smtp, → relay
  *   relay  upstream secrets, CA, upstream connections    ← queue
  *   control the submitctl socket                         → queue, auth
@@ -22,12 +22,17 @@ struct ipc_msg;
 /* The SMTP listeners LISTEN_FDS (conf->nlisten), channels to auth and queue. */
 void	role_smtp_main(struct conf *, int *listen_fds, int auth_fd, int queue_fd)
 	    __attribute__((noreturn));
-/* CONTROL_FD: the control role's channel (submitctl requests). */
-void	role_auth_main(struct conf *, int smtp_fd, int control_fd)
-	    __attribute__((noreturn));
+/*
+ * CONTROL_FD: the control role's channel (submitctl requests).  QUEUE_FD
+ * and AUTH_FD: the channel between auth and queue (issue 12: grants and
+ * quota reservations go there, never through the smtp role).
+ */
+void	role_auth_main(struct conf *, int smtp_fd, int control_fd,
+	    int queue_fd) __attribute__((noreturn));
 /* FILTER_FD: the filter role's channel, -1 without "filter rspamd". */
 void	role_queue_main(struct conf *, int smtp_fd, int relay_fd,
-	    int control_fd, int filter_fd) __attribute__((noreturn));
+	    int control_fd, int filter_fd, int auth_fd)
+	    __attribute__((noreturn));
 /* Binds conf->control_path as root, then chroots; channels to queue, auth. */
 void	role_control_main(struct conf *, int queue_fd, int auth_fd)
 	    __attribute__((noreturn));

@@ -13,6 +13,7 @@
 
 #include "auth/auth.h"
 #include "lib/log.h"
+#include "lib/netio.h"
 #include "smtpd/smtp_session_priv.h"
 
 /* Decoded PLAIN/LOGIN responses are at most this long. */
@@ -62,7 +63,8 @@ smtp_auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
 	snprintf(s->auth_login, sizeof(s->auth_login), "%s", user);
 	if (s->ctx->services->auth_login(s->ctx->services->svc, user, pass,
-	    (const struct sockaddr *)&s->peer, smtp_auth_done, s) == -1) {
+	    (const struct sockaddr *)&s->peer, netio_fd(s->io), smtp_auth_done,
+	    s) == -1) {
 		s->state = S_HELO;
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
 		return;

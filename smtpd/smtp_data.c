@@ -365,10 +365,7 @@ data_committed(void *arg, enum queue_status status, const char *queue_id,
 {
 	struct smtp_session	*s = arg;
 
-	/* Queued, so it counts against the user's quotas (issue 5). */
-	if (status == QUEUE_OK && SVC(s)->policy_charge != NULL)
-		SVC(s)->policy_charge(SVC(s)->svc, s->user.user,
-		    (const struct sockaddr *)&s->peer, s->nrcpt, s->data.size);
+	/* The quota was charged by the queue and the auth role (issue 12). */
 	if (!s->closing) {
 		if (status == QUEUE_OK) {
 			log_info("session=%s msgid=%s event=accepted "
@@ -385,6 +382,11 @@ data_committed(void *arg, enum queue_status status, const char *queue_id,
 		else if (status == QUEUE_ERR_POLICY)
 			smtp_reply(s, "451 4.7.1 %s", text[0] != '\0' ? text :
 			    "Try again later");
+		else if (status == QUEUE_ERR_QUOTA)
+			smtp_reply(s, "451 4.7.1 Quota reached, try again later");
+		else if (status == QUEUE_ERR_REFUSED)
+			smtp_reply(s, "451 4.7.0 Message not accepted by the "
+			    "queue, try again later");
 		else
 			smtp_reply(s, "451 4.3.0 Queue unavailable, try again later");
 		smtp_transaction_reset(s);
@@ -444,7 +446,8 @@ data_commit(struct smtp_session *s)
 	s->waiting = 1;
 	/* The queue owns the file from here on. */
 	d->fd = -1;
-	SVC(s)->queue_commit(SVC(s)->svc, d->queue_id, &env, &sign,
+	SVC(s)->queue_commit(SVC(s)->svc, s->user.grant, d->queue_id, &env,
+	    &sign,
 	    data_committed, s);
 }
 

@@ -352,7 +352,8 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 		s->waiting = 1;
 		netio_pause(s->io);
 		ctx->services->policy_connect(ctx->services->svc,
-		    (const struct sockaddr *)&s->peer, smtp_connect_checked, s);
+		    (const struct sockaddr *)&s->peer, netio_fd(s->io),
+		    smtp_connect_checked, s);
 	} else
 		smtp_session_begin(s);
 	return 0;
@@ -380,6 +381,9 @@ smtp_memory_trim(struct smtp_ctx *ctx)
 static void
 smtp_session_free(struct smtp_session *s)
 {
+	if (s->user.grant != 0 && s->ctx->services->session_end != NULL)
+		s->ctx->services->session_end(s->ctx->services->svc,
+		    s->user.grant);
 	smtp_data_free(s);
 	free(s->rcpt);
 	event_free(s->ev_deadline);
@@ -828,8 +832,8 @@ cmd_mail(struct smtp_session *s, const char *args)
 	}
 	s->pending++;
 	s->waiting = 1;
-	SVCS(s)->policy_mail(SVCS(s)->svc, s->user.user,
-	    (const struct sockaddr *)&s->peer, s->mail_params.size,
+	SVCS(s)->policy_mail(SVCS(s)->svc, s->user.user, s->user.grant,
+	    s->mail_params.size,
 	    smtp_mail_checked, s);
 }
 

@@ -37,10 +37,13 @@ typedef void (*smtp_commit_cb)(void *arg, enum queue_status status,
  * callbacks run later, never inside the call, exactly once.
  */
 struct smtp_services {
+	/* SOCK: the client's socket (the auth role reads its address). */
 	int	(*auth_login)(void *svc, const char *user, const char *password,
-		    const struct sockaddr *peer, auth_login_cb, void *arg);
+		    const struct sockaddr *peer, int sock, auth_login_cb,
+		    void *arg);
 	void	(*queue_open)(void *svc, queue_open_cb, void *arg);
-	void	(*queue_commit)(void *svc, const char *queue_id,
+	/* GRANT: the one the auth role made at login (issue 12). */
+	void	(*queue_commit)(void *svc, uint64_t grant, const char *queue_id,
 		    const struct envelope *, const struct queue_sign_input *,
 		    smtp_commit_cb, void *arg);
 	void	(*queue_abort)(void *svc, const char *queue_id);
@@ -48,16 +51,15 @@ struct smtp_services {
 	 * Access policy (issue 5); NULL: no policy, everything allowed.
 	 * policy_connect: may PEER connect?  policy_mail: may USER send a
 	 * message (of SIZE octets, MAIL SIZE=, 0 if none) now?
-	 * policy_charge: USER's message to NRCPT recipients, of SIZE
-	 * octets, was accepted (no answer).
+	 * The charge of an accepted message is the queue's and the auth
+	 * role's business (issue 12), not the session's; session_end lets
+	 * them forget GRANT (0: none) at once rather than when it expires.
 	 */
 	void	(*policy_connect)(void *svc, const struct sockaddr *peer,
-		    policy_cb, void *arg);
-	void	(*policy_mail)(void *svc, const char *user,
-		    const struct sockaddr *peer, uint64_t size, policy_cb,
-		    void *arg);
-	void	(*policy_charge)(void *svc, const char *user,
-		    const struct sockaddr *peer, size_t nrcpt, uint64_t size);
+		    int sock, policy_cb, void *arg);
+	void	(*policy_mail)(void *svc, const char *user, uint64_t grant,
+		    uint64_t size, policy_cb, void *arg);
+	void	(*session_end)(void *svc, uint64_t grant);
 	void	*svc;
 };
 

@@ -186,12 +186,14 @@ START_TEST(commit_round_trip_and_truncations)
 	struct queue_sign_input	 s, ds;
 	void			*buf;
 	size_t			 len, cut;
+	uint64_t		 grant = 0;
 
 	memset(&s, 7, sizeof(s));
 	s.header_len = 100;
-	ck_assert_int_eq(ipc_commit_encode(&e, &s, &buf, &len), 0);
-	ck_assert_int_eq(ipc_commit_decode(buf, len, &d, &ds), 0);
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), 0);
 	ck_assert_str_eq(d.reverse_path, "alice@example.org");
+	ck_assert(grant == 42);
 	ck_assert_int_eq(d.nrcpt, 3);
 	ck_assert_str_eq(d.rcpt[2].forward_path, "rcpt2@example.net");
 	ck_assert_int_eq(d.rcpt[2].state, 2);
@@ -199,13 +201,13 @@ START_TEST(commit_round_trip_and_truncations)
 	envelope_free(&d);
 	/* every truncation and every extension is refused */
 	for (cut = 0; cut < len; cut++)
-		ck_assert_int_eq(ipc_commit_decode(buf, cut, &d, &ds), -1);
+		ck_assert_int_eq(ipc_commit_decode(buf, cut, &grant, &d, &ds), -1);
 	{
 		unsigned char *more = malloc(len + 1);
 
 		memcpy(more, buf, len);
 		more[len] = 'x';
-		ck_assert_int_eq(ipc_commit_decode(more, len + 1, &d, &ds), -1);
+		ck_assert_int_eq(ipc_commit_decode(more, len + 1, &grant, &d, &ds), -1);
 		free(more);
 	}
 	free(buf);
@@ -219,6 +221,7 @@ START_TEST(decoders_refuse_bad_fields)
 	struct queue_sign_input	 s, ds;
 	struct auth_reply	 ar;
 	struct ipc_queue_status	 qs;
+	uint64_t		 grant;
 	void			*buf;
 	size_t			 len;
 	int			 i;
@@ -227,14 +230,14 @@ START_TEST(decoders_refuse_bad_fields)
 	/* a forward-path that is not one */
 	e = sample_env(r, 1);
 	snprintf(r[0].forward_path, sizeof(r[0].forward_path), "no at sign");
-	ck_assert_int_eq(ipc_commit_encode(&e, &s, &buf, &len), 0);
-	ck_assert_int_eq(ipc_commit_decode(buf, len, &d, &ds), -1);
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), -1);
 	free(buf);
 	/* a control character in the HELO name */
 	e = sample_env(r, 1);
 	e.helo[2] = '\n';
-	ck_assert_int_eq(ipc_commit_encode(&e, &s, &buf, &len), 0);
-	ck_assert_int_eq(ipc_commit_decode(buf, len, &d, &ds), -1);
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), -1);
 	free(buf);
 	/* auth replies: ok must be 0/1, strings terminated */
 	memset(&ar, 'A', sizeof(ar));
@@ -261,7 +264,7 @@ START_TEST(decoders_refuse_bad_fields)
 
 		randombytes_buf(junk, sizeof(junk));
 		len = randombytes_uniform(sizeof(junk));
-		if (ipc_commit_decode(junk, len, &d, &ds) == 0)
+		if (ipc_commit_decode(junk, len, &grant, &d, &ds) == 0)
 			envelope_free(&d);
 		if (ipc_result_decode(junk, len, &rr) == 0)
 			free(rr.rcpt);

@@ -1,0 +1,273 @@
+"""The trust boundary (issue 12): no role takes the smtp role's word.
+
+The smtp role parses the internet; these tests play a compromised one.
+They push packets into the queue's channel from the smtp role's own end
+(a copy of its descriptor: pidfd_getfd, as test_privsep does) and show
+that a commit is refused and logged, nothing signed, nothing queued,
+unless it names a live grant that the auth role made at a real login and
+its envelope, From: header and body hash agree with that grant and the
+file.  A commit that gets all of that right is queued: the refusals are
+the checks, not a broken test encoder."""
+import ctypes
+import hashlib
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import shutil
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "dkim"))
+
+import harness                                  # noqa: E402
+import verifiers                                # noqa: E402
+from harness import USER, PASSWORD, USER2, RCPT   # noqa: E402
+from test_privsep import children, pidfd_getfd, IS_ROOT, ROLES  # noqa: E402
+
+MAGIC = 0x53554244
+IPC_QUEUE_OPEN, IPC_QUEUE_COMMIT = 3, 5
+QUEUE_ID_SIZE = 20
+
+
+class IpcEnv(ctypes.Structure):
+    """struct ipc_env (smtpd/ipc_msg.c), native layout."""
+    _fields_ = [
+        ("queue_id", ctypes.c_char * QUEUE_ID_SIZE),
+        ("user", ctypes.c_char * 257),
+        ("client_addr", ctypes.c_char * 64),
+        ("helo", ctypes.c_char * 256),
+        ("reverse_path", ctypes.c_char * 257),
+        ("from_domain", ctypes.c_char * 256),
+        ("body_8bitmime", ctypes.c_int32),
+        ("created", ctypes.c_int64),
+        ("size", ctypes.c_uint64),
+        ("nrcpt", ctypes.c_uint32),
+        ("extra", ctypes.c_uint32),
+    ]
+
+
+class SignInput(ctypes.Structure):
+    """struct queue_sign_input (queue/queue.h)."""
+    _fields_ = [
+        ("header_len", ctypes.c_size_t),
+        ("bh_relaxed", ctypes.c_ubyte * 32),
+        ("bh_simple", ctypes.c_ubyte * 32),
+    ]
+
+
+def packet(typ, payload=b"", reqid=0x7777000000000001):
+    return struct.pack("<IIQII", typ, len(payload), reqid, 0, MAGIC) + payload
+
+
+def relaxed_body_hash(body):
+    """RFC 6376 3.4.4 relaxed body canonicalization, SHA-256."""
+    lines = body.split(b"\r\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = [re.sub(rb"[ \t]+", b" ", l).rstrip(b" \t") for l in lines]
+    while out and out[-1] == b"":
+        out.pop()
+    canon = b"".join(l + b"\r\n" for l in out)
+    return hashlib.sha256(canon).digest()
+
+
+def commit_payload(grant, qid, user, reverse_path, from_domain, header_len,
+                   bh, size, rcpts=(RCPT,)):
+    e = IpcEnv()
+    e.queue_id = qid.encode()
+    e.user = user.encode()
+    e.client_addr = b"192.0.2.66"       # a lie the queue must not keep
+    e.helo = b"forged.test"
+    e.reverse_path = reverse_path.encode()
+    e.from_domain = from_domain.encode()
+    e.created = 0
+    e.size = size
+    e.nrcpt = len(rcpts)
+    s = SignInput()
+    s.header_len = header_len
+    for i, b in enumerate(bh):
+        s.bh_relaxed[i] = b
+    out = struct.pack("<Q", grant) + bytes(e) + bytes(s)
+    for r in rcpts:
+        out += b"\0" + r.encode() + b"\0"
+    return out
+
+
+def seqpacket_peer(pid_from, pid_to):
+    """The descriptor number in PID_FROM of its channel to PID_TO."""
+    inodes_to = set()
+    for fd in os.listdir("/proc/%d/fd" % pid_to):
+        try:
+            t = os.readlink("/proc/%d/fd/%s" % (pid_to, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", t)
+        if m:
+            inodes_to.add(m.group(1))
+    out = subprocess.run(["ss", "-xpH"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 9 or f[0] != "u_seq":
+            continue
+        m = re.search(r"pid=%d,fd=(\d+)" % pid_from, line)
+        if m and f[7] in inodes_to:
+            return int(m.group(1))
+    return None
+
+
+@unittest.skipUnless(IS_ROOT, "privilege separation needs root")
+class TrustBoundary(harness.SubmitdTest):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keydir = tempfile.mkdtemp(prefix="submitd-trust-")
+        path = os.path.join(cls.keydir, "example.org.s1.key")
+        verifiers.keygen("ed25519", "example.org", "s1", path)
+        path2 = os.path.join(cls.keydir, "example.com.s1.key")
+        verifiers.keygen("ed25519", "example.com", "s1", path2)
+        cls.EXTRA_CONF = (
+            'dkim domain example.org selector s1 ed25519 key "%s"' % path,
+            'dkim domain example.com selector s1 ed25519 key "%s"' % path2,
+        )
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.keydir, True)
+
+    def setUp(self):
+        super().setUp()
+        roles = harness.wait_for(
+            lambda: (lambda c: c if len(c) == len(ROLES) else None)(
+                children(self.submitd.proc.pid)), 10, what="every role")
+        self.roles = roles
+        fd = harness.wait_for(lambda: seqpacket_peer(roles["smtp"], roles["queue"]),
+                              10, what="the smtp role's channel to the queue")
+        dup = pidfd_getfd(roles["smtp"], fd)
+        self.chan = socket.socket(fileno=dup)
+        self.addCleanup(self.chan.close)
+        self.qdir = os.path.join(self.spool, "queue")
+
+    def tmp_files(self):
+        try:
+            return {f[:-4] for f in os.listdir(self.qdir) if f.endswith(".tmp")}
+        except FileNotFoundError:
+            return set()
+
+    def open_message(self, data):
+        """QUEUE_OPEN as the smtp role would; the file written as it would."""
+        before = self.tmp_files()
+        self.chan.send(packet(IPC_QUEUE_OPEN))
+        new = harness.wait_for(lambda: self.tmp_files() - before, 10,
+                               what="a new message file")
+        qid = sorted(new)[0]
+        with open(os.path.join(self.qdir, qid + ".tmp"), "r+b") as f:
+            f.write(data)
+        return qid
+
+    def grant_of_login(self, user=USER, password=PASSWORD):
+        """A real login (kept open); the grant the auth role logged."""
+        c = self.session(user=user, password=password)
+        m = harness.wait_for(lambda: re.findall(
+            r'event=grant grant=([0-9a-f]{16}) ip=\S+ user="%s"' % re.escape(user),
+            self.submitd.log_text()), 10, what="the grant")
+        return c, int(m[-1], 16)
+
+    def forge(self, grant, user=USER, mail_from=USER, header_from=USER,
+              from_domain=None, body=b"forged body\r\n", bad_bh=False):
+        hdr = (b"Received: from forged.test\r\n"
+               b"From: <%s>\r\nTo: <%s>\r\nSubject: forged\r\n"
+               b"Date: Sun, 29 Nov 2026 14:00:00 +0000\r\n"
+               b"Message-ID: <forged@test>\r\n" % (header_from.encode(),
+                                                  RCPT.encode()))
+        data = hdr + b"\r\n" + body
+        bh = relaxed_body_hash(body)
+        if bad_bh:
+            bh = hashlib.sha256(b"something else").digest()
+        qid = self.open_message(data)
+        dom = from_domain or header_from.rsplit("@", 1)[1]
+        self.chan.send(packet(IPC_QUEUE_COMMIT, commit_payload(
+            grant, qid, user, mail_from, dom, len(hdr), bh, len(data))))
+        return qid
+
+    def assertRefused(self, qid, reason):
+        harness.wait_for(
+            lambda: "msgid=%s event=commit-refused reason=%s" % (qid, reason)
+            in self.submitd.log_text(), 15,
+            what="commit of %s refused for %s" % (qid, reason))
+        harness.wait_for(lambda: not os.path.exists(
+            os.path.join(self.qdir, qid + ".tmp")), 10, what="file removed")
+        for ext in (".msg", ".env"):
+            self.assertFalse(os.path.exists(os.path.join(self.qdir, qid + ext)),
+                             "%s%s kept" % (qid, ext))
+        log = self.submitd.log_text()
+        self.assertNotIn("msgid=%s event=queued" % qid, log)
+
+    def test_commit_without_grant_is_refused(self):
+        qid = self.forge(0x1234567890abcdef)
+        self.assertRefused(qid, "no-grant")
+        qid = self.forge(0)
+        self.assertRefused(qid, "no-grant")
+        self.assertEqual(self.smarthost.messages(), [])
+
+    def test_commit_as_another_user_is_refused(self):
+        c, grant = self.grant_of_login()
+        qid = self.forge(grant, user=USER2, mail_from=USER2, header_from=USER2)
+        self.assertRefused(qid, "user-not-granted")
+        qid = self.forge(grant, mail_from=USER2)
+        self.assertRefused(qid, "sender-not-granted")
+        self.assertEqual(self.smarthost.messages(), [])
+
+    def test_commit_with_another_from_domain_is_refused(self):
+        c, grant = self.grant_of_login()
+        # From: a domain the login may not use (example.com has a key)
+        qid = self.forge(grant, header_from=USER2)
+        self.assertRefused(qid, "from-not-granted")
+        # From: its own, but the claimed signing domain another one
+        qid = self.forge(grant, from_domain="example.com")
+        self.assertRefused(qid, "from-domain")
+        self.assertEqual(self.smarthost.messages(), [])
+
+    def test_commit_with_a_wrong_body_hash_is_refused(self):
+        c, grant = self.grant_of_login()
+        qid = self.forge(grant, bad_bh=True)
+        self.assertRefused(qid, "body-hash")
+        self.assertEqual(self.smarthost.messages(), [])
+
+    def test_a_commit_that_holds_is_queued_with_the_grants_address(self):
+        # the control case: the same encoder, everything right
+        self.smarthost.stop()
+        c, grant = self.grant_of_login()
+        qid = self.forge(grant)
+        harness.wait_for(lambda: "msgid=%s event=queued" % qid
+                         in self.submitd.log_text(), 15, what="queued")
+        self.assertNotIn("commit-refused", self.submitd.log_text())
+        # the envelope keeps the address the kernel gave, not the claim
+        with open(os.path.join(self.qdir, qid + ".env")) as f:
+            env = f.read()
+        self.assertIn("client: 127.0.0.1\n", env)
+        self.assertNotIn("192.0.2.66", env)
+        self.smarthost.start()
+        m = self.smarthost.wait_messages(1, timeout=30)[0]
+        self.assertIn(b"DKIM-Signature:", m["data"])
+        self.assertIn(b"d=example.org", m["data"])
+
+    def test_honest_mail_still_flows(self):
+        msg = harness.sample_message(body=b"honest\r\n")
+        import smtplib
+        import ssl
+        with smtplib.SMTP("127.0.0.1", self.P1, timeout=30) as s:
+            s.starttls(context=ssl.create_default_context(cafile=self.certs["ca"]))
+            s.login(USER, PASSWORD)
+            s.sendmail(USER, [RCPT], msg)
+        m = self.smarthost.wait_messages(1)[0]
+        self.assertDelivered(m, msg)
+        self.assertNotIn("commit-refused", self.submitd.log_text())
+
+
+if __name__ == "__main__":
+    unittest.main()
