@@ -260,7 +260,7 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 		len = AUTH_PASS_MAX;	/* fails anyway: hash was made of <= MAX */
 	memcpy(j->password, password, len);
 	j->passlen = len;
-	snprintf(j->reply.user, sizeof(j->reply.user), "%s", user);
+	/* The reply names the login only as the table has it: never echoed. */
 	snprintf(j->login, sizeof(j->login), "%s", user);
 	memcpy(&j->peer, peer, peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));

@@ -5,7 +5,10 @@
  * hash, a DKIM key or the upstream secret, and opens no file itself (the
  * queue hands it the message file).
  */
+#include <sys/queue.h>
+
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +32,7 @@
 enum pending_kind { P_AUTH, P_OPEN, P_COMMIT, P_POLICY };
 
 struct pending {
+	TAILQ_ENTRY(pending)	 entry;
 	enum pending_kind	 kind;
 	union {
 		auth_login_cb	 auth;
@@ -36,7 +40,7 @@ struct pending {
 		smtp_commit_cb	 commit;
 		policy_cb	 policy;
 	} cb;
-	void			*arg;
+	void			*arg;	/* NULL: the session gave up on it */
 };
 
 static struct {
@@ -44,6 +48,7 @@ static struct {
 	struct ipc		*auth;
 	struct ipc		*queue;
 	struct reqtab		*reqs;
+	TAILQ_HEAD(, pending)	 pendings;	/* every request in reqs */
 	struct smtp_server	*srv;
 	struct event		*ev_drain;
 	time_t			 drain_deadline;
@@ -62,6 +67,7 @@ pend(enum pending_kind kind, void *cb, void *arg)
 		fatal("pending request");
 	p->kind = kind;
 	p->arg = arg;
+	TAILQ_INSERT_TAIL(&S.pendings, p, entry);
 	switch (kind) {
 	case P_AUTH: p->cb.auth = (auth_login_cb)cb; break;
 	case P_OPEN: p->cb.open = (queue_open_cb)cb; break;
@@ -180,10 +186,13 @@ svc_session_end(void *svc, uint64_t grant)
 	send_or_die(S.queue, IPC_GRANT_END, 0, -1, &grant, sizeof(grant));
 }
 
+static void	svc_cancel(void *, void *);
+
 static const struct smtp_services smtp_ipc_services = {
 	.policy_connect = svc_policy_connect,
 	.policy_mail = svc_policy_mail,
 	.session_end = svc_session_end,
+	.cancel = svc_cancel,
 	.auth_login = svc_auth_login,
 	.queue_open = svc_queue_open,
 	.queue_commit = svc_queue_commit,
@@ -192,19 +201,94 @@ static const struct smtp_services smtp_ipc_services = {
 
 /* Replies. */
 
+/*
+ * The request a reply answers, or NULL: unknown (logged), or given up by
+ * its session (smtp_services.cancel): then it is dropped here, with the
+ * message file it brought (the queue removes it).
+ */
 static struct pending *
-take(const struct ipc_msg *m, enum pending_kind kind)
+take(const struct ipc_msg *m, enum pending_kind kind,
+    const struct ipc_queue_status *st)
 {
-	struct pending	*p = reqtab_take(S.reqs, m->reqid);
+	struct pending		*p = reqtab_take(S.reqs, m->reqid);
+	struct ipc_queue_status	 ab;
 
 	if (p != NULL && p->kind != kind) {
 		fatalx("reply %s to a request of another kind",
 		    ipc_type_name(m->type));
 	}
-	if (p == NULL)
+	if (p == NULL) {
 		log_warnx("event=ipc-reject reason=\"unknown request\" "
 		    "type=%s", ipc_type_name(m->type));
-	return p;
+		if (m->fd != -1)
+			close(m->fd);
+		return NULL;
+	}
+	TAILQ_REMOVE(&S.pendings, p, entry);
+	if (p->arg != NULL)
+		return p;
+	if (m->fd != -1)
+		close(m->fd);
+	if (kind == P_OPEN && st != NULL && st->status == QUEUE_OK) {
+		memset(&ab, 0, sizeof(ab));
+		memcpy(ab.queue_id, st->queue_id, sizeof(ab.queue_id));
+		send_or_die(S.queue, IPC_QUEUE_ABORT, 0, -1, &ab, sizeof(ab));
+	}
+	free(p);
+	return NULL;
+}
+
+/*
+ * Issue 12 item 2: a reply that cannot be read still ends its request,
+ * as a temporary failure, so that no session waits for ever.
+ */
+static void
+fail_pending(const struct ipc_msg *m, const char *from)
+{
+	struct pending		*p;
+	struct auth_reply	 ar;
+	struct policy_result	 pr;
+
+	role_ipc_reject(m, from, "malformed");
+	if ((p = reqtab_take(S.reqs, m->reqid)) == NULL)
+		return;
+	TAILQ_REMOVE(&S.pendings, p, entry);
+	log_warnx("event=request-failed reason=\"malformed reply\" type=%s",
+	    ipc_type_name(m->type));
+	if (p->arg != NULL) {
+		switch (p->kind) {
+		case P_AUTH:
+			memset(&ar, 0, sizeof(ar));
+			p->cb.auth(p->arg, &ar);
+			break;
+		case P_POLICY:
+			memset(&pr, 0, sizeof(pr));
+			pr.verdict = POLICY_TEMP;
+			snprintf(pr.reply, sizeof(pr.reply), "451 4.3.0 "
+			    "Temporary internal error, try again later");
+			p->cb.policy(p->arg, &pr);
+			break;
+		case P_OPEN:
+			p->cb.open(p->arg, QUEUE_ERR_TEMP, -1, "");
+			break;
+		case P_COMMIT:
+			p->cb.commit(p->arg, QUEUE_ERR_TEMP, "", "");
+			break;
+		}
+	}
+	free(p);
+}
+
+/* The session ARG gives up on what it waits for: the replies are dropped. */
+static void
+svc_cancel(void *svc, void *arg)
+{
+	struct pending	*p;
+
+	(void)svc;
+	TAILQ_FOREACH(p, &S.pendings, entry)
+		if (p->arg == arg)
+			p->arg = NULL;
 }
 
 static void
@@ -221,10 +305,10 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 	switch (m->type) {
 	case IPC_AUTH_RESULT:
 		if (m->fd != -1 || ipc_auth_result_decode(m->data, m->len, &r) == -1) {
-			role_ipc_reject(m, "auth", "malformed");
+			fail_pending(m, "auth");
 			return;
 		}
-		if ((p = take(m, P_AUTH)) == NULL)
+		if ((p = take(m, P_AUTH, NULL)) == NULL)
 			return;
 		p->cb.auth(p->arg, &r);
 		sodium_memzero(&r, sizeof(r));
@@ -233,10 +317,10 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_POLICY_RESULT:
 		if (m->fd != -1 ||
 		    ipc_policy_result_decode(m->data, m->len, &pr) == -1) {
-			role_ipc_reject(m, "auth", "malformed");
+			fail_pending(m, "auth");
 			return;
 		}
-		if ((p = take(m, P_POLICY)) == NULL)
+		if ((p = take(m, P_POLICY, NULL)) == NULL)
 			return;
 		p->cb.policy(p->arg, &pr);
 		free(p);
@@ -261,14 +345,11 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_QUEUE_OPENED:
 		if (ipc_queue_status_decode(m->data, m->len, &st) == -1 ||
 		    (st.status == QUEUE_OK) != (m->fd != -1)) {
-			role_ipc_reject(m, "queue", "malformed");
+			fail_pending(m, "queue");
 			return;
 		}
-		if ((p = take(m, P_OPEN)) == NULL) {
-			if (m->fd != -1)
-				close(m->fd);
-			return;
-		}
+		if ((p = take(m, P_OPEN, &st)) == NULL)
+			return;	/* its fd closed, its file aborted */
 		p->cb.open(p->arg, st.status, m->fd, st.queue_id);
 		free(p);
 		break;
@@ -287,10 +368,10 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 	case IPC_QUEUE_COMMITTED:
 		if (m->fd != -1 ||
 		    ipc_queue_status_decode(m->data, m->len, &st) == -1) {
-			role_ipc_reject(m, "queue", "malformed");
+			fail_pending(m, "queue");
 			return;
 		}
-		if ((p = take(m, P_COMMIT)) == NULL)
+		if ((p = take(m, P_COMMIT, NULL)) == NULL)
 			return;
 		p->cb.commit(p->arg, st.status, st.queue_id, st.text);
 		free(p);
@@ -345,6 +426,7 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	    listen_fds)) == NULL)
 		fatalx("cannot start");
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "smtp");
+	TAILQ_INIT(&S.pendings);
 	if ((S.reqs = reqtab_new()) == NULL ||
 	    (S.auth = ipc_new(S.base, auth_fd, "smtp<-auth", dispatch_auth,
 	    NULL)) == NULL ||

@@ -61,6 +61,19 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 static void
 smtp_auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
+	const unsigned char *c;
+
+	/* Issue 12 item 2: no control octet in a login, ever. */
+	for (c = (const unsigned char *)user; *c != '\0'; c++)
+		if (*c < 0x20 || *c == 0x7f) {
+			log_info("session=%s event=auth result=refused ip=%s "
+			    "reason=control-octet user=%s", s->idstr,
+			    s->peer_addr, log_q(user));
+			s->state = S_HELO;
+			smtp_reply(s, "501 5.5.2 Control characters are not "
+			    "allowed in a login");
+			return;
+		}
 	snprintf(s->auth_login, sizeof(s->auth_login), "%s", user);
 	if (s->ctx->services->auth_login(s->ctx->services->svc, user, pass,
 	    (const struct sockaddr *)&s->peer, netio_fd(s->io), smtp_auth_done,

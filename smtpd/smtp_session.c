@@ -34,6 +34,8 @@
 #define AUTH_LINE_MAX		2048
 #define SMTP_MAX_ERRORS		20	/* bad commands before we hang up */
 #define SMTP_CLOSE_GRACE	10	/* seconds to write the last reply */
+#define SMTP_WAIT_GRACE		15	/* seconds to wait for auth or queue past
+				   the lifetime or the close */
 /* Input buffered at most, octets: a line, pipelined commands, or DATA. */
 #define SMTP_INPUT_MAX		(64 * 1024)
 
@@ -130,13 +132,46 @@ smtp_banner(struct smtp_session *s)
  * activity moves these, so a client dripping an octet at a time is
  * answered and closed all the same.
  */
+static void	smtp_session_free(struct smtp_session *);
+
+/*
+ * Issue 12 item 2: the session's lifetime is over and what it waits for
+ * (auth, queue) has not come in SMTP_WAIT_GRACE more seconds: the session
+ * gives up on it and is freed, whatever it waits for, so that no reply
+ * that never comes holds a slot of "limit sessions" for good.
+ */
+static void
+smtp_session_abandon(struct smtp_session *s)
+{
+	log_warnx("session=%s event=timeout ip=%s deadline=session "
+	    "action=abandon pending=%d", s->idstr, s->peer_addr, s->pending);
+	if (s->ctx->services->cancel != NULL)
+		s->ctx->services->cancel(s->ctx->services->svc, s);
+	s->pending = 0;
+	s->waiting = 0;
+	if (s->closing)
+		smtp_session_free(s);
+	else
+		smtp_session_close(s);
+}
+
 static void
 smtp_deadline_passed(struct smtp_session *s, struct event *ev,
     const char *which)
 {
 	struct timeval	 again = { 1, 0 };
 
-	if (s->closing || s->state == S_QUIT)
+	if (s->closing) {
+		if (ev == s->ev_lifetime && s->pending > 0)
+			smtp_session_abandon(s);
+		return;
+	}
+	if (s->waiting && ev == s->ev_lifetime &&
+	    ++s->overdue > SMTP_WAIT_GRACE) {
+		smtp_session_abandon(s);
+		return;
+	}
+	if (s->state == S_QUIT)
 		return;
 	if (s->waiting) {
 		/* We are the slow one (auth, queue): ask again shortly. */
@@ -263,8 +298,6 @@ smtp_sessions_from(const struct smtp_session *s)
 			n++;
 	return n;
 }
-
-static void	smtp_session_free(struct smtp_session *);
 
 static void
 smtp_connect_checked(void *arg, const struct policy_result *r)
@@ -408,8 +441,13 @@ smtp_session_close(struct smtp_session *s)
 	log_info("session=%s event=disconnect ip=%s", s->idstr, s->peer_addr);
 	if (s->pending == 0)
 		smtp_session_free(s);
-	else
+	else {
+		struct timeval	 grace = { SMTP_WAIT_GRACE, 0 };
+
 		netio_pause(s->io);
+		/* The replies it waits for, or smtp_session_abandon. */
+		evtimer_add(s->ev_lifetime, &grace);
+	}
 }
 
 /* An asynchronous reply came back: go on reading pipelined commands. */

@@ -60,6 +60,11 @@ struct smtp_services {
 	void	(*policy_mail)(void *svc, const char *user, uint64_t grant,
 		    uint64_t size, policy_cb, void *arg);
 	void	(*session_end)(void *svc, uint64_t grant);
+	/*
+	 * cancel: the session ARG will not wait for what it asked (issue 12
+	 * item 2): its callbacks are not called; may be NULL.
+	 */
+	void	(*cancel)(void *svc, void *arg);
 	void	*svc;
 };
 

@@ -91,6 +91,7 @@ struct smtp_session {
 	size_t			 rcpt_bytes;	/* forward-path octets so far */
 	unsigned		 errors;	/* bad commands so far */
 	unsigned		 auth_failures;	/* 535 and 454 answers to AUTH */
+	unsigned		 overdue;	/* seconds waited past the lifetime */
 	const char		*refuse_after_tls;	/* port 465: say it in TLS */
 	struct event		*ev_deadline;	/* command line's or DATA's */
 	struct event		*ev_lifetime;	/* the session's */

@@ -269,5 +269,55 @@ class TrustBoundary(harness.SubmitdTest):
         self.assertNotIn("commit-refused", self.submitd.log_text())
 
 
+@unittest.skipUnless(IS_ROOT, "privilege separation needs root")
+class SessionSlots(harness.SubmitdTest):
+    """Item 2: no client can hold a slot of "limit sessions" for good."""
+
+    EXTRA_CONF = ("limit sessions 3", "timeout session 3s")
+
+    def auth_raw(self, c, user, password="x"):
+        import base64
+        tok = base64.b64encode(b"\0" + user + b"\0" + password.encode())
+        return c.cmd("AUTH PLAIN " + tok.decode())
+
+    def test_login_with_a_control_octet_is_refused_at_once(self):
+        # before the fix: the auth role echoed the login, the smtp role
+        # dropped the reply as unprintable, and the session (and its slot)
+        # waited for ever: three such clients locked everyone out
+        clients = []
+        for i in range(3):
+            c = self.session(user=None)
+            r = self.auth_raw(c, b"nobody\x01%d@example.org" % i)
+            self.assertReply(r, "501 5.5.2")
+            clients.append(c)
+        for c in clients:
+            c.close()
+        c = self.session()      # a fourth client logs in
+        self.assertNotIn("unknown request", self.submitd.log_text())
+
+    def test_session_waiting_for_ever_is_freed(self):
+        roles = harness.wait_for(
+            lambda: (lambda c: c if len(c) == len(ROLES) else None)(
+                children(self.submitd.proc.pid)), 10, what="every role")
+        c = self.session(user=None)
+        import signal
+        os.kill(roles["auth"], signal.SIGSTOP)   # its answer never comes
+        try:
+            c.send("AUTH PLAIN " + __import__("base64").b64encode(
+                b"\0" + USER.encode() + b"\0" + PASSWORD.encode()).decode()
+                + "\r\n")
+            # the lifetime (3 s) and the grace (15 s) pass: the session is
+            # given up and its socket closed, auth still stopped
+            harness.wait_for(lambda: "action=abandon" in
+                             self.submitd.log_text(), 40,
+                             what="the session abandoned")
+            self.assertTrue(c.closed(timeout=10))
+        finally:
+            os.kill(roles["auth"], signal.SIGCONT)
+        # the late answer is dropped; the daemon serves on
+        c2 = self.session()
+        self.assertReply(c2.cmd("NOOP"), "250")
+
+
 if __name__ == "__main__":
     unittest.main()
