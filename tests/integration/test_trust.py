@@ -319,5 +319,59 @@ class SessionSlots(harness.SubmitdTest):
         self.assertReply(c2.cmd("NOOP"), "250")
 
 
+class ParallelQuota(harness.SubmitdTest):
+    """Item 4: 20 parallel sessions of one login under "limit messages 3
+    per hour per user": exactly 3 accepted (before: the quota was checked
+    at MAIL and charged after the commit, so all of them got their 250)."""
+
+    EXTRA_CONF = ("limit messages 3 per 1h per user", "limit sessions 100",
+                  "limit sessions 40 per ip",
+                  "limit connections 1000 per minute per ip")
+    N = 20
+
+    def test_exactly_the_limit_accepted(self):
+        import threading
+        clients = [self.session() for _ in range(self.N)]
+        barrier = threading.Barrier(self.N)
+        results = [None] * self.N
+
+        def run(i):
+            c = clients[i]
+            barrier.wait(60)
+            r = c.cmd("MAIL FROM:<%s>" % USER)
+            if r.code != 250:
+                results[i] = r
+                return
+            r = c.cmd("RCPT TO:<%s>" % RCPT)
+            if r.code != 250:
+                results[i] = r
+                return
+            r = c.cmd("DATA")
+            if r.code != 354:
+                results[i] = r
+                return
+            c.send(harness.dot_data(harness.sample_message()))
+            results[i] = c.reply()
+
+        threads = [threading.Thread(target=run, args=(i,))
+                   for i in range(self.N)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        codes = [r.code for r in results]
+        self.assertEqual(codes.count(250), 3, results)
+        for r in results:
+            if r.code != 250:
+                self.assertEqual(r.code, 451, r)
+                self.assertIn("4.7.1", r.text)
+        # and the reservations of the refused ones were not charged: after
+        # the sessions end, still exactly 3 counted
+        for c in clients:
+            c.cmd("QUIT")
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "451 4.7.1")
+
+
 if __name__ == "__main__":
     unittest.main()
