@@ -39,6 +39,13 @@ struct conf_listen {
 	enum listen_tls		 tls;
 	struct conf_pki		*pki;	/* points into conf->pki */
 	int			 line;	/* where it was declared */
+	/*
+	 * "proxy-from CIDR": connections only from these load balancers,
+	 * each starting with a PROXY protocol header (v1 or v2) whose
+	 * source address is the client's.  None: a direct listener.
+	 */
+	struct conf_cidr	*proxy_from;
+	size_t			 nproxy_from;
 };
 
 /* An address block: "192.0.2.0/24", "2001:db8::/32". */

@@ -305,10 +305,31 @@ st_listen(struct parser *p, char **w, size_t n)
 	uint64_t		 port;
 	size_t			 i, nl;
 
-	if (n != 8 || strcmp(w[1], "on") != 0 || strcmp(w[3], "port") != 0 ||
-	    strcmp(w[6], "pki") != 0) {
-		PERR(p, "usage: listen on ADDR port N starttls|tls pki NAME");
+	struct conf_cidr	 cidr;
+	char			 buf[64];
+	int			 hostbits;
+
+	if (n < 8 || n % 2 != 0 || strcmp(w[1], "on") != 0 ||
+	    strcmp(w[3], "port") != 0 || strcmp(w[6], "pki") != 0) {
+		PERR(p, "usage: listen on ADDR port N starttls|tls pki NAME "
+		    "[proxy-from CIDR ...]");
 		return;
+	}
+	for (i = 8; i < n; i += 2) {
+		if (strcmp(w[i], "proxy-from") != 0) {
+			PERR(p, "listen: unexpected '%s' (proxy-from CIDR)",
+			    w[i]);
+			return;
+		}
+		if (conf_cidr_parse_bits(w[i + 1], &cidr, &hostbits) == -1) {
+			PERR(p, "listen: proxy-from: bad address block '%s'",
+			    w[i + 1]);
+			return;
+		}
+		if (hostbits)
+			conf_warn(&p->r, p->r.line, "listen: proxy-from '%s' "
+			    "has host bits set, taken as %s", w[i + 1],
+			    conf_cidr_format(&cidr, buf, sizeof(buf)));
 	}
 	if (conf_number_parse(w[4], 65535, &port) == -1 || port == 0) {
 		PERR(p, "listen: port '%s' out of range (1 to 65535)", w[4]);
@@ -341,6 +362,11 @@ st_listen(struct parser *p, char **w, size_t n)
 	l->sslen = sslen;
 	l->tls = tls;
 	l->line = p->r.line;
+	for (i = 8; i < n; i += 2) {
+		conf_cidr_parse(w[i + 1], &cidr);
+		*(struct conf_cidr *)grow(&l->proxy_from, &l->nproxy_from,
+		    sizeof(cidr)) = cidr;
+	}
 	*(char **)grow(&p->listen_pki, &nl, sizeof(char *)) = xstrdup(w[7]);
 }
 
@@ -1022,6 +1048,8 @@ conf_free(struct conf *c)
 		free(c->dkim[i].key_file);
 	}
 	free(c->pki);
+	for (i = 0; c->listen != NULL && i < c->nlisten; i++)
+		free(c->listen[i].proxy_from);
 	free(c->listen);
 	free(c->allow);
 	free(c->dkim);

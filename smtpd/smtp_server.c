@@ -15,6 +15,7 @@
 #include "conf/conf.h"
 #include "lib/fileset.h"
 #include "lib/log.h"
+#include "proto/proxy_proto.h"
 #include "smtpd/smtp_server.h"
 #include "smtpd/smtp_session.h"
 #include "smtpd/smtp_tls_tickets.h"
@@ -23,6 +24,7 @@
 
 struct smtp_listener {
 	struct smtp_server	*srv;
+	size_t			 idx;		/* in conf->listen */
 	int			 fd;
 	enum listen_tls		 tls_mode;
 	struct tls		*tls;
@@ -32,6 +34,7 @@ struct smtp_listener {
 
 struct smtp_server {
 	struct smtp_ctx		 ctx;
+	size_t			 nproxied;	/* waiting for their header */
 	struct tls		**tls;		/* one per conf->pki */
 	struct tls_config	**tls_cfg;	/* theirs: ticket keys rotate */
 	struct event		*ev_rotate;
@@ -121,6 +124,138 @@ smtp_listener_resume(evutil_socket_t fd, short what, void *arg)
 	event_add(l->ev, NULL);
 }
 
+/*
+ * PROXY protocol (issue 17): on a "proxy-from" listener, a connection from
+ * a configured load balancer must start with a PROXY header (v1 or v2,
+ * proto/proxy_proto.h); the session then sees the client's address (the
+ * allowlist, rates, lockouts, logs, Received:).  Anything else, or from
+ * anywhere else, is closed before a byte is sent back or any TLS work.
+ * The header is peeked, then exactly its octets are read, so that what
+ * follows it (a TLS ClientHello) stays for the session; the event is
+ * edge-triggered, so that an incomplete header waits for more octets.
+ */
+#define PROXY_TIMEOUT_SECONDS	10
+#define PROXY_PENDING_MAX	256
+
+struct smtp_proxied {
+	struct smtp_listener	*l;
+	int			 fd;
+	struct sockaddr_storage	 lb;	/* the load balancer */
+	socklen_t		 lblen;
+	struct event		*ev;
+};
+
+static const char *
+addr_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	const void	*a = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (inet_ntop(sa->sa_family, a, buf, size) == NULL)
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static void
+smtp_proxy_refuse(struct smtp_proxied *p, const char *reason)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	log_info("event=proxy-refused ip=%s reason=\"%s\"", addr_text(
+	    (struct sockaddr *)&p->lb, ip, sizeof(ip)), reason);
+	if (p->ev != NULL)
+		event_free(p->ev);
+	close(p->fd);
+	p->l->srv->nproxied--;
+	free(p);
+}
+
+static void
+smtp_on_proxy(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_proxied	*p = arg;
+	struct smtp_listener	*l = p->l;
+	uint8_t			 buf[PROXY_HDR_MAX];
+	struct proxy_hdr	 h;
+	const struct sockaddr	*peer;
+	socklen_t		 peerlen;
+	const char		*why = "bad header";
+	char			 ip[INET6_ADDRSTRLEN], lb[INET6_ADDRSTRLEN];
+	ssize_t			 n;
+	int			 r;
+
+	if (what & EV_TIMEOUT) {
+		smtp_proxy_refuse(p, "no PROXY header in time");
+		return;
+	}
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		smtp_proxy_refuse(p, n == 0 ? "closed before the PROXY header" :
+		    strerror(errno));
+		return;
+	}
+	if ((r = proxy_parse(buf, (size_t)n, &h, &why)) == -1) {
+		smtp_proxy_refuse(p, why);
+		return;
+	}
+	if (r == 0)
+		return;		/* more octets to come */
+	if (recv(fd, buf, (size_t)r, 0) != r) {
+		smtp_proxy_refuse(p, "short read");
+		return;
+	}
+	peer = h.local ? (struct sockaddr *)&p->lb : (struct sockaddr *)&h.src;
+	peerlen = h.local ? p->lblen : h.sslen;
+	log_debug("event=proxy ip=%s lb=%s version=%d%s", addr_text(peer, ip,
+	    sizeof(ip)), addr_text((struct sockaddr *)&p->lb, lb, sizeof(lb)),
+	    h.version, h.local ? " local=1" : "");
+	event_free(p->ev);
+	l->srv->nproxied--;
+	free(p);
+	if (smtp_session_start(&l->srv->ctx, fd, peer, peerlen, l->tls_mode,
+	    l->tls) == -1)
+		log_warnx("session: out of memory, connection dropped");
+}
+
+/* FD from SS on a proxy-from listener: wait for its header, or refuse. */
+static void
+smtp_proxy_start(struct smtp_listener *l, int fd,
+    const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	const struct conf_listen *cl = &l->srv->ctx.conf->listen[l->idx];
+	struct timeval		 tv = { PROXY_TIMEOUT_SECONDS, 0 };
+	struct smtp_proxied	*p;
+	size_t			 i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		close(fd);
+		return;
+	}
+	p->l = l;
+	p->fd = fd;
+	memcpy(&p->lb, ss, sslen);
+	p->lblen = sslen;
+	l->srv->nproxied++;
+	for (i = 0; i < cl->nproxy_from; i++)
+		if (conf_cidr_match(&cl->proxy_from[i], (struct sockaddr *)ss))
+			break;
+	if (i == cl->nproxy_from) {
+		smtp_proxy_refuse(p, "not a proxy-from address");
+		return;
+	}
+	if (l->srv->nproxied > PROXY_PENDING_MAX) {
+		smtp_proxy_refuse(p, "too many waiting for their header");
+		return;
+	}
+	if ((p->ev = event_new(l->srv->ctx.base, fd, EV_READ | EV_ET |
+	    EV_PERSIST, smtp_on_proxy, p)) == NULL ||
+	    event_add(p->ev, &tv) == -1)
+		smtp_proxy_refuse(p, "out of memory");
+}
+
 static void
 smtp_on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -145,6 +280,10 @@ smtp_on_accept(evutil_socket_t lfd, short what, void *arg)
 			    errno != ECONNABORTED)
 				log_warn("accept");
 			return;
+		}
+		if (l->srv->ctx.conf->listen[l->idx].nproxy_from > 0) {
+			smtp_proxy_start(l, fd, &ss, sslen);
+			continue;
 		}
 		if (smtp_session_start(&l->srv->ctx, fd, (struct sockaddr *)&ss,
 		    sslen, l->tls_mode, l->tls) == -1)
@@ -178,8 +317,9 @@ smtp_listen_socket(const struct conf *conf, const struct conf_listen *cl)
 			close(fd);
 		return -1;
 	}
-	log_info("event=listen address=%s port=%u tls=%s", host, port,
-	    cl->tls == LISTEN_TLS ? "implicit" : "starttls");
+	log_info("event=listen address=%s port=%u tls=%s%s", host, port,
+	    cl->tls == LISTEN_TLS ? "implicit" : "starttls",
+	    cl->nproxy_from > 0 ? " proxy=1" : "");
 	return fd;
 }
 
@@ -240,6 +380,7 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 		struct smtp_listener	 *l = &srv->listeners[i];
 
 		l->srv = srv;
+		l->idx = i;
 		l->tls_mode = cl->tls;
 		for (j = 0; j < conf->npki; j++)
 			if (&conf->pki[j] == cl->pki)

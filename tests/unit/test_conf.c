@@ -291,6 +291,24 @@ START_TEST(test_state_redis)
 	ck_assert_int_eq(c->state_fail_lockouts, 1);
 	conf_free(c);
 
+	c = load("listen on 127.0.0.1 port 2465 tls pki p proxy-from "
+	    "127.0.0.1/32 proxy-from 2001:db8::/32\n"
+	    "listen on 127.0.0.1 port 2587 starttls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_uint_eq(c->listen[0].nproxy_from, 2);
+	ck_assert_int_eq(c->listen[0].proxy_from[1].family, AF_INET6);
+	ck_assert_uint_eq(c->listen[1].nproxy_from, 0);
+	conf_free(c);
+	ck_assert_ptr_null(load("listen on 127.0.0.1 port 2465 tls pki p "
+	    "proxy-from\n"));
+	ck_assert_ptr_null(load("listen on 127.0.0.1 port 2465 tls pki p "
+	    "proxy-from 300.0.0.1\n"));
+	ck_assert_ptr_null(load("listen on 127.0.0.1 port 2465 tls pki p "
+	    "proxy 127.0.0.1\n"));
+
 	/* no password in the config text; a user needs its password file */
 	ck_assert_ptr_null(load("state redis \"redis://127.0.0.1\" "
 	    "password hunter2\n"));
