@@ -7,6 +7,8 @@
 #   make layers     the layering check alone (tests/tools/check_layers.py)
 #   make asan       the same programs with ASan/UBSan, in build-asan/
 #   make check-asan make check against the ASan build
+#   make fuzz       libFuzzer harnesses (clang) in build-fuzz/, each run
+#                   FUZZ_SECONDS (60); make check replays their corpora
 #   make demo       one real submission, relayed, signed and delivered
 #   make bench      the benchmark (bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -27,7 +29,7 @@ OPTFLAGS ?= -O2 -g
 CFLAGS   += $(OPTFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -fno-strict-aliasing -I. $(PKG_CFLAGS) \
-            -DSYSCONFDIR='"$(SYSCONFDIR)"'
+            -DSYSCONFDIR='"$(SYSCONFDIR)"' $(EXTRA_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread
 
 # The floors of the tree, bottom to top (README.md, "Layout").
@@ -67,6 +69,46 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsubmitd.a
 
 unit: $(UNIT_BINS)
 
+# Fuzzing (tests/fuzz/, issue 13): one harness per parser of outside input.
+# make fuzz builds them with clang and libFuzzer (ASan, UBSan) and runs each
+# for FUZZ_SECONDS, new inputs in build-fuzz/fuzz/corpus-NAME, findings as
+# build-fuzz/fuzz/NAME-crash-*; make fuzz-replay (and so make check) runs
+# the committed corpora tests/fuzz/corpus/NAME through the same harnesses
+# built with a plain main() by $(CC), so that a regression shows anywhere.
+FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out \
+		tests/fuzz/fuzz_util.c,$(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SRCS    := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_SRCS) $(BUILD)/libsubmitd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/fuzz_util.c \
+	    tests/fuzz/replay_main.c $(BUILD)/libsubmitd.a $(LDLIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for n in $(FUZZ_NAMES); do \
+	    $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; done
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) EXTRA_CFLAGS=-Wno-error \
+	    OPTFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined" \
+	    build-fuzz/libsubmitd.a
+	@mkdir -p build-fuzz/fuzz
+	@for n in $(FUZZ_NAMES); do \
+	    $(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+	        -std=c11 -D_GNU_SOURCE -I. -Itests/fuzz $(PKG_CFLAGS) \
+	        -o build-fuzz/fuzz/$$n tests/fuzz/fuzz_$$n.c tests/fuzz/fuzz_util.c \
+	        build-fuzz/libsubmitd.a $(LDLIBS) || exit 1; \
+	    mkdir -p build-fuzz/fuzz/corpus-$$n; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	    build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	        -artifact_prefix=build-fuzz/fuzz/$$n- -print_final_stats=1 \
+	        build-fuzz/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
 # The unprivileged user of the roles, when running as root and missing.
 user:
 	@if [ "$$(id -u)" = 0 ] && ! id _submitd >/dev/null 2>&1; then \
@@ -82,7 +124,7 @@ deps:
 # integration tests against the programs in $(BUILD).  The build runs in a
 # second make, which reads the pkg-config flags after the install.
 check: deps
-	@$(MAKE) --no-print-directory all unit user
+	@$(MAKE) --no-print-directory all unit user fuzz-replay
 	@BUILD=$(BUILD) tests/run-all
 
 # Every #include and every call runs down the floors (README.md, "Layout");
@@ -135,6 +177,7 @@ install: all
 	    useradd -r -M -d /var/empty -s /usr/sbin/nologin _submitd; fi
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all deps unit user check layers asan check-asan demo bench install clean soak
+.PHONY: all deps unit user check layers asan check-asan demo bench install clean soak \
+	fuzz fuzz-replay
