@@ -827,6 +827,20 @@ smtp_mail_checked(void *arg, const struct policy_result *r)
 	smtp_session_resume(s);
 }
 
+/*
+ * RFC 6531 3.7.4.1: an address with octets over 127 only with SMTPUTF8.
+ * SMTPUTF8 is not offered (the smarthost's support is not known), so
+ * such an address is refused now rather than bounced later (issue 13).
+ */
+static int
+smtp_path_ascii(const char *path)
+{
+	for (; *path != '\0'; path++)
+		if ((unsigned char)*path > 127)
+			return 0;
+	return 1;
+}
+
 static void
 cmd_mail(struct smtp_session *s, const char *args)
 {
@@ -841,6 +855,12 @@ cmd_mail(struct smtp_session *s, const char *args)
 	if (smtp_parse_path(args + 5, 1, s->reverse_path,
 	    sizeof(s->reverse_path), &rest) == -1) {
 		smtp_error(s, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	if (!smtp_path_ascii(s->reverse_path)) {
+		smtp_error(s, "553 5.6.7 Non-ASCII sender address needs "
+		    "SMTPUTF8, which is not offered");
+		s->reverse_path[0] = '\0';
 		return;
 	}
 	if ((r = smtp_parse_mail_params(rest, &s->mail_params)) != 0) {
@@ -889,6 +909,11 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 	}
 	if (smtp_parse_path(args + 3, 0, path, sizeof(path), &rest) == -1) {
 		smtp_error(s, "501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	if (!smtp_path_ascii(path)) {
+		smtp_error(s, "553 5.6.7 Non-ASCII recipient address needs "
+		    "SMTPUTF8, which is not offered");
 		return;
 	}
 	if ((r = smtp_parse_rcpt_params(rest)) != 0) {

@@ -435,6 +435,23 @@ class MemoryBack(harness.SubmitdTest):
                       "after" % (base, peak, rss_kb(pid)))
 
 
+class EightBitAddresses(harness.SubmitdTest):
+    """Item 6: RCPT TO:<kärol@...> got 250 and bounced at the smarthost;
+    MAIL FROM:<älice@...> was accepted and its DSN lost.  Without SMTPUTF8
+    (not offered) 8-bit addresses are refused at once (RFC 6531)."""
+
+    def test_refused_without_smtputf8(self):
+        c = self.session()
+        r = c.cmd("MAIL FROM:<\u00e4lice@sales.example.org>")
+        self.assertReply(r, "553 5.6.7")
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "250")
+        self.assertReply(c.cmd("RCPT TO:<k\u00e4rol@example.com>"), "553 5.6.7")
+        self.assertReply(c.cmd("RCPT TO:<%s>" % RCPT), "250")
+        # SMTPUTF8 is not in the EHLO keywords, so the parameter is unknown
+        self.assertNotIn("SMTPUTF8", c.ehlo().keywords)
+        self.assertReply(c.cmd("MAIL FROM:<%s> SMTPUTF8" % USER), "555 5.5.4")
+
+
 # Findings that come from the test certificate (a CA made for the test,
 # 30 days, no CRL or OCSP URI) or from loopback (no DNS), not from the
 # TLS policy; anything else LOW or worse fails.
