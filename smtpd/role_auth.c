@@ -7,6 +7,7 @@
  * the smtp role writes.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +42,80 @@ struct auth_req {
 	char		 ip[64];	/* from the socket */
 };
 
+static const struct conf	*auth_conf;
+
+/* Port of SA (AF_INET or AF_INET6). */
+static unsigned
+sa_port(const struct sockaddr_storage *sa)
+{
+	return ntohs(sa->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)sa)->sin6_port :
+	    ((const struct sockaddr_in *)sa)->sin_port);
+}
+
+/* Is LOCAL (the socket's own address) on listener L? */
+static int
+on_listener(const struct conf_listen *l, const struct sockaddr_storage *local)
+{
+	static const uint8_t	 zero[16];
+
+	if (l->ss.ss_family != local->ss_family ||
+	    sa_port(&l->ss) != sa_port(local))
+		return 0;
+	if (local->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&l->ss;
+		const struct sockaddr_in *b = (const void *)local;
+
+		return a->sin_addr.s_addr == INADDR_ANY ||
+		    a->sin_addr.s_addr == b->sin_addr.s_addr;
+	} else {
+		const struct sockaddr_in6 *a = (const void *)&l->ss;
+		const struct sockaddr_in6 *b = (const void *)local;
+
+		return memcmp(&a->sin6_addr, zero, 16) == 0 ||
+		    memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0;
+	}
+}
+
+/*
+ * Issue 17: a connection from a load balancer on a "proxy-from" listener
+ * carries the client's address in its PROXY header, which the smtp role
+ * read: only then is CLAIMED (the smtp role's word) taken, and only for a
+ * socket the kernel says came from one of that listener's balancers.
+ */
+static int
+proxied(int fd, const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage	 local;
+	socklen_t		 len = sizeof(local);
+	size_t			 i, j;
+
+	if (auth_conf == NULL ||
+	    getsockname(fd, (struct sockaddr *)&local, &len) == -1)
+		return 0;
+	for (i = 0; i < auth_conf->nlisten; i++) {
+		const struct conf_listen *l = &auth_conf->listen[i];
+
+		if (l->nproxy_from == 0 || !on_listener(l, &local))
+			continue;
+		for (j = 0; j < l->nproxy_from; j++)
+			if (conf_cidr_match(&l->proxy_from[j],
+			    (const struct sockaddr *)peer))
+				return 1;
+	}
+	return 0;
+}
+
 /*
  * The client's address from the socket FD the smtp role passed (closed
  * here): a TCP socket over IPv4 or IPv6, or -1.  A compromised smtp role
  * can pass only sockets it holds: accepted connections (it may not make
- * others: lib/sandbox.c).
+ * others: lib/sandbox.c).  Behind a load balancer (proxied()), the
+ * address of the PROXY header, CLAIMED.
  */
 static int
-client_peer(int fd, struct sockaddr_storage *ss)
+client_peer(int fd, const struct sockaddr_storage *claimed,
+    struct sockaddr_storage *ss)
 {
 	socklen_t	 len = sizeof(*ss);
 	int		 type = 0, rv = -1;
@@ -61,6 +128,9 @@ client_peer(int fd, struct sockaddr_storage *ss)
 	    getpeername(fd, (struct sockaddr *)ss, &len) == 0 &&
 	    (ss->ss_family == AF_INET || ss->ss_family == AF_INET6))
 		rv = 0;
+	if (rv == 0 && (claimed->ss_family == AF_INET ||
+	    claimed->ss_family == AF_INET6) && proxied(fd, ss))
+		memcpy(ss, claimed, sizeof(*ss));
 	if (fd != -1)
 		close(fd);
 	return rv;
@@ -132,7 +202,7 @@ auth_policy(const struct ipc_msg *m)
 			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
-		if (client_peer(m->fd, &peer) == -1) {
+		if (client_peer(m->fd, &req.peer, &peer) == -1) {
 			role_ipc_reject(m, "smtp", "not a client socket");
 			return;
 		}
@@ -183,7 +253,7 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 			sodium_memzero(&req, sizeof(req));
 			return;
 		}
-		if (client_peer(m->fd, &peer) == -1) {
+		if (client_peer(m->fd, &req.peer, &peer) == -1) {
 			role_ipc_reject(m, "smtp", "not a client socket");
 			sodium_memzero(&req, sizeof(req));
 			return;
@@ -315,6 +385,7 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
 	struct event_base	*base = role_start("auth");
 	struct users		*users;
 
+	auth_conf = conf;
 	if ((users = users_load(conf->users_file, stderr)) == NULL)
 		fatalx("cannot load %s", conf->users_file);
 	/* The counters: opened by path before the chroot into that dir. */
