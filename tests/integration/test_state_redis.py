@@ -79,6 +79,56 @@ class SharedQuota(RedisTest):
         self.assertEqual(len(self.smarthost.messages()), 10)
 
 
+class ParallelAcrossInstances(RedisTest):
+    """20 parallel sessions of one login, half on each instance, under
+    messages=3/hour: exactly 3 accepted in all (the reservation at MAIL is
+    one atomic script run in Redis)."""
+
+    LIMITS = ("limit sessions 100", "limit sessions 40 per ip",
+              "limit connections 1000 per minute per ip")
+    N = 20
+
+    def test_exactly_the_limit_across_both(self):
+        import threading
+        from harness import RCPT, dot_data, sample_message
+        write_users(self, "messages=3/hour")
+        self.start_both()
+        clients = [self.session(self.submitd.ports[0][1] if i % 2 else
+                                self.b.P1) for i in range(self.N)]
+        barrier = threading.Barrier(self.N)
+        results = [None] * self.N
+
+        def run(i):
+            c = clients[i]
+            barrier.wait(60)
+            r = c.cmd("MAIL FROM:<%s>" % USER)
+            if r.code == 250:
+                r = c.cmd("RCPT TO:<%s>" % RCPT)
+            if r.code == 250:
+                r = c.cmd("DATA")
+                if r.code == 354:
+                    c.send(dot_data(sample_message()))
+                    r = c.reply()
+            results[i] = r
+
+        threads = [threading.Thread(target=run, args=(i,))
+                   for i in range(self.N)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        codes = [r.code for r in results]
+        self.assertEqual(codes.count(250), 3, results)
+        for r in results:
+            if r.code != 250:
+                self.assertReply(r, "451 4.7.1")
+        for c in clients:
+            c.cmd("QUIT")
+        for port in (self.submitd.ports[0][1], self.b.P1):
+            c = self.session(port)
+            self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "451 4.7.1")
+
+
 class SharedLockout(RedisTest):
     LIMITS = ("limit auth-failures 3 per 10m per ip",)
     B_UNIX = True
