@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <tls.h>
 
 #include "auth/users.h"
 #include "conf/conf.h"
@@ -362,6 +363,25 @@ audit_listeners(struct audit *a)
 	}
 	for (i = 0; i < c->npki; i++)
 		audit_pki(a, &c->pki[i]);
+	{
+		uint32_t	 protos = 0;
+		const char	*pl = c->tls_protocols[0] ? c->tls_protocols :
+		    CONF_TLS_PROTOCOLS;
+
+		if (tls_config_parse_protocols(&protos, pl) == -1)
+			finding(a, FAIL, "tls.versions", "config", "'tls "
+			    "protocols \"tlsv1.2,tlsv1.3\"'", "protocols \"%s\" "
+			    "do not parse", pl);
+		else if (protos & (TLS_PROTOCOL_TLSv1_0 | TLS_PROTOCOL_TLSv1_1))
+			finding(a, WARN, "tls.versions", "config", "'tls "
+			    "protocols \"tlsv1.2,tlsv1.3\"' (every mail client "
+			    "of the last ten years speaks TLS 1.2)", "protocols "
+			    "\"%s\" let clients in with TLS 1.0 or 1.1 (RFC "
+			    "8996 deprecates them)", pl);
+		else
+			finding(a, PASS, "tls.versions", "config", NULL,
+			    "protocols \"%s\"", pl);
+	}
 }
 
 /* --- the smarthost ----------------------------------------------------- */

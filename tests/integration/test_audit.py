@@ -195,7 +195,7 @@ class Audit(unittest.TestCase):
     def test_good_setup_passes(self):
         findings = self.assertFindings([], dkim=self.dkim("good"))
         checks = {f["check"] for f in findings}
-        for c in ("listen.port", "tls.expiry", "tls.names", "tls.key",
+        for c in ("listen.port", "tls.versions", "tls.expiry", "tls.names", "tls.key",
                   "tls.keyfile", "relay.port", "relay.host", "relay.secrets",
                   "relay.limit", "users.mode", "users.hash", "allow", "spf",
                   "dkim", "dmarc", "mx", "hostname", "rdns"):
@@ -222,6 +222,15 @@ class Audit(unittest.TestCase):
             dkim=self.dkim("good"),
             listen="listen on 127.0.0.1 port 465 starttls pki relay\n"
                    "listen on 127.0.0.1 port 2525 tls pki relay")
+
+    def test_tls_versions(self):
+        self.assertFindings([("WARN", "tls.versions", "config")],
+                            dkim=self.dkim("good"),
+                            allow='allow from 192.0.2.0/24\n'
+                                  'tls protocols "all"')
+        self.assertFindings([], dkim=self.dkim("good"),
+                            allow='allow from 192.0.2.0/24\n'
+                                  'tls protocols "tlsv1.3"')
 
     def test_cert_expiring_expired_names_key(self):
         crt, key = make_cert(self.d, "soon", [HOST], days=10)
