@@ -84,7 +84,9 @@ def form_regex(form):
         else:
             alts = []
             for a in core.split("|"):
-                if re.match(r"^[A-Z]", a):
+                if a == "ALL":
+                    alts.append("ALL")     # the keyword, not a placeholder
+                elif re.match(r"^[A-Z]", a):
                     alts.append(r"(?!ALL\b)\S+")
                 else:
                     alts.append(re.escape(a))
@@ -198,6 +200,10 @@ class Runbook(unittest.TestCase):
         forms = usage_forms("hold")
         if forms == ["hold ID"]:
             self.assertFalse(submitctl_ok(["submitctl", "hold", "ALL"])[0])
+        rx = form_regex("hold ALL|ID")
+        self.assertTrue(rx.match(" hold ALL"))
+        self.assertTrue(rx.match(" hold 18C3AB"))
+        self.assertFalse(form_regex("hold ID").match(" hold ALL"))
 
 
 if __name__ == "__main__":
