@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/auth_metrics.h"
 #include "auth/auth_cache.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
@@ -121,6 +122,7 @@ auth_account(struct auth_job *j)
 	char	 ip[64];
 
 	if (j->locked) {
+		auth_metrics_inc(AM_AUTH_LOCKED);
 		j->reply.ok = AUTH_LOCKED;
 		log_info("auth: event=auth result=locked ip=%s user=%s",
 		    policy_addr((struct sockaddr *)&j->peer, ip, sizeof(ip)),
@@ -129,9 +131,12 @@ auth_account(struct auth_job *j)
 		return;
 	}
 	if (j->reply.ok) {
+		auth_metrics_inc(AM_AUTH_OK);
 		auth_answer(j);
 		return;
 	}
+	auth_metrics_inc(j->from_refused ? AM_AUTH_FROM_REFUSED :
+	    j->precheck_ok ? AM_AUTH_BAD_PASSWORD : AM_AUTH_UNKNOWN_USER);
 	if (j->from_refused)
 		log_info("auth: event=auth result=fail ip=%s "
 		    "reason=from user=%s", policy_addr((struct sockaddr *)

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "auth/auth_ctl.h"
+#include "auth/auth_metrics.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
 #include "auth/state.h"
@@ -200,6 +201,10 @@ auth_ctl(int argc, char **argv, int json, struct evbuffer *out)
 		return ctl_show_limits(argc == 3 ? argv[2] : NULL, json, out);
 	if (argc == 2 && strcmp(argv[0], "unlock") == 0)
 		return ctl_unlock(argv[1], json, out);
+	if (argc == 1 && strcmp(argv[0], "metrics") == 0) {
+		auth_metrics_print(out);
+		return 0;
+	}
 	if (json)
 		evbuffer_add_printf(out, "{\"error\":\"usage: show limits [USER]"
 		    " | unlock IP|USER\"}\n");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_metrics.h"
 #include "auth/lockout.h"
 #include "auth/policy_text.h"
 #include "auth/state.h"
@@ -161,6 +162,8 @@ counted(void *arg, const struct state_answer *a)
 	}
 	by_ip = f->reached[0];
 	by_user = f->reached[1];
+	if (by_ip || by_user)
+		auth_metrics_inc(AM_LOCKOUTS);
 	if (by_ip || by_user)
 		log_warnx("auth: event=lockout ip=%s failures=%llu "
 		    "scope=%s window=%s user=%s", f->ip,

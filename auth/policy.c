@@ -15,6 +15,7 @@
 #include "auth/store.h"
 #include "auth/users.h"
 #include "conf/conf.h"
+#include "auth/auth_metrics.h"
 #include "lib/log.h"
 
 static struct {
@@ -128,6 +129,7 @@ state_down(struct ask *q, int fail_closed, const char *kind, int connect)
 	snprintf(q->out.reply, sizeof(q->out.reply), "%s 4.3.0 The %s "
 	    "state is not available, try again later", connect ? "421" :
 	    "451", kind);
+	auth_metrics_inc(connect ? AM_CONN_STATE_DOWN : AM_QUOTA_STATE_DOWN);
 	log_info("auth: event=%s-refused reason=state-down %s%s",
 	    connect ? "connect" : "quota", connect ? "ip=" : "user=",
 	    connect ? q->ip : log_q(q->user));
@@ -151,7 +153,10 @@ connect_rated(void *arg, const struct state_answer *a)
 		    policy_window_text(r.window_ms, win, sizeof(win)),
 		    policy_when(a->now_ms, a->wait_ms, when, sizeof(when)));
 		log_info("auth: event=connect-refused ip=%s reason=rate", q->ip);
+		auth_metrics_inc(AM_CONN_RATE);
 	}
+	if (q->out.verdict == POLICY_OK)
+		auth_metrics_inc(AM_CONN_ACCEPTED);
 	ask_done(q);
 }
 
@@ -174,10 +179,13 @@ connect_unlocked(void *arg, int locked, int down, int64_t now, int64_t until)
 		    policy_when(now, until - now, when, sizeof(when)));
 		log_info("auth: event=connect-refused ip=%s reason=lockout",
 		    q->ip);
+		auth_metrics_inc(AM_CONN_LOCKOUT);
 		ask_done(q);
 		return;
 	}
 	if (r.count == 0) {
+		if (q->out.verdict == POLICY_OK)
+			auth_metrics_inc(AM_CONN_ACCEPTED);
 		ask_done(q);
 		return;
 	}
@@ -199,6 +207,7 @@ policy_connect(const struct sockaddr *peer, policy_cb cb, void *arg)
 		    "554 5.7.1 Address %s is not allowed to connect", q->ip);
 		log_info("auth: event=connect-refused ip=%s reason=allowlist",
 		    q->ip);
+		auth_metrics_inc(AM_CONN_ALLOWLIST);
 		ask_done(q);
 		return;
 	}
@@ -291,6 +300,7 @@ mail_step(void *arg, const struct state_answer *a)
 			    when, sizeof(when)));
 			log_info("auth: event=quota-refused "
 			    "limit=messages user=%s", log_q(q->user));
+			auth_metrics_inc(AM_QUOTA_MESSAGES);
 			ask_done(q);
 			return;
 		}
@@ -307,6 +317,7 @@ mail_step(void *arg, const struct state_answer *a)
 			    sizeof(when)));
 			log_info("auth: event=quota-refused "
 			    "limit=bytes user=%s", log_q(q->user));
+			auth_metrics_inc(AM_QUOTA_BYTES);
 			ask_done(q);
 			return;
 		}
@@ -331,6 +342,7 @@ mail_step(void *arg, const struct state_answer *a)
 		log_info("auth: event=quota-refused limit=bytes "
 		    "size=%llu user=%s", (unsigned long long)q->size,
 		    log_q(q->user));
+		auth_metrics_inc(AM_QUOTA_BYTES);
 		ask_done(q);
 		return;
 	case M_RCPT_USED:

@@ -139,6 +139,13 @@ struct conf {
 	time_t			 queue_retry_min;	/* seconds, 5 minutes */
 	time_t			 queue_retry_max;	/* seconds, 4 hours */
 	char			*control_path;	/* "/run/submitd/submitd.sock" */
+	/*
+	 * "metrics listen on ADDR port N" (issue 15): the metrics role serves
+	 * OpenMetrics text there over HTTP; off when metrics_line is 0.
+	 */
+	struct sockaddr_storage	 metrics_ss;
+	socklen_t		 metrics_sslen;
+	int			 metrics_line;
 
 	struct conf_pki		*pki;		size_t npki;
 	struct conf_listen	*listen;	size_t nlisten;

@@ -49,6 +49,7 @@ static void	st_timeout(struct parser *, char **, size_t);
 static void	st_tls(struct parser *, char **, size_t);
 static void	st_state(struct parser *, char **, size_t);
 static void	st_filter(struct parser *, char **, size_t);
+static void	st_metrics(struct parser *, char **, size_t);
 
 static const struct {
 	const char	*name;
@@ -69,6 +70,7 @@ static const struct {
 	{ "tls",	st_tls },
 	{ "state",	st_state },
 	{ "filter",	st_filter },
+	{ "metrics",	st_metrics },
 };
 
 #define PERR(p, ...)	conf_error(&(p)->r, (p)->r.line, __VA_ARGS__)
@@ -368,6 +370,35 @@ st_listen(struct parser *p, char **w, size_t n)
 		    sizeof(cidr)) = cidr;
 	}
 	*(char **)grow(&p->listen_pki, &nl, sizeof(char *)) = xstrdup(w[7]);
+}
+
+/* metrics listen on ADDR port N (issue 15): one endpoint, loopback or not. */
+static void
+st_metrics(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	uint64_t	 port;
+
+	if (n != 6 || strcmp(w[1], "listen") != 0 || strcmp(w[2], "on") != 0 ||
+	    strcmp(w[4], "port") != 0) {
+		PERR(p, "usage: metrics listen on ADDR port N");
+		return;
+	}
+	if (c->metrics_line != 0) {
+		PERR(p, "metrics: already given on line %d", c->metrics_line);
+		return;
+	}
+	if (conf_number_parse(w[5], 65535, &port) == -1 || port == 0) {
+		PERR(p, "metrics: port '%s' out of range (1 to 65535)", w[5]);
+		return;
+	}
+	if (listen_addr(w[3], (uint16_t)port, &c->metrics_ss,
+	    &c->metrics_sslen) == -1) {
+		PERR(p, "metrics: '%s' is not a numeric IPv4 or IPv6 address",
+		    w[3]);
+		return;
+	}
+	c->metrics_line = p->r.line;
 }
 
 static void

@@ -80,6 +80,12 @@ static const char *const sys_relay[] = {
  */
 static const char *const sys_filter[] = { "connect", NULL };
 
+/*
+ * The metrics role (issue 15): its HTTP listener (bound by the parent)
+ * and one channel to the control role; it accepts, and nothing else.
+ */
+static const char *const sys_metrics[] = { "accept", "accept4", NULL };
+
 static void
 sandbox_allow_filter_socket(scmp_filter_ctx ctx)
 {
@@ -130,6 +136,8 @@ sandbox_apply(const char *role)
 		sandbox_allow(ctx, sys_relay, role);
 	else if (strcmp(role, "control") == 0)
 		sandbox_allow(ctx, sys_control, role);
+	else if (strcmp(role, "metrics") == 0)
+		sandbox_allow(ctx, sys_metrics, role);
 	else if (strcmp(role, "filter") == 0) {
 		sandbox_allow(ctx, sys_filter, role);
 		sandbox_allow_filter_socket(ctx);

@@ -17,6 +17,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
+#include "queue/queue_metrics.h"
 #include "lib/log.h"
 
 #define BOUNCE_HEADERS_MAX	(64 * 1024)	/* original headers quoted */
@@ -276,6 +277,7 @@ queue_bounce(struct queue *q, const char *origid, const struct queue_env *qe,
 	memcpy(m->id, newid, QUEUE_ID_SIZE);
 	m->created = now;
 	m->next_try = now;
+	queue_metrics_dsn();
 	log_info("msgid=%s event=dsn dsn=%s rcpts=%zu expired=%zu to=%s",
 	    origid, newid, n, nexp, log_q(qe->env.reverse_path));
 	queue_sched_add(q, m);

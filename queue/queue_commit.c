@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "queue/queue_priv.h"
+#include "queue/queue_metrics.h"
 #include "lib/log.h"
 
 /* Reads the header section and calls the signer; 0 or -1. */
@@ -130,6 +131,7 @@ commit_index(struct queue *q, struct qreq *r)
 	log_info("msgid=%s event=queued size=%llu nrcpt=%zu user=%s "
 	    "from=%s", r->id, (unsigned long long)e->size, e->nrcpt,
 	    log_q(e->user), log_q(e->reverse_path));
+	queue_metrics_accepted(e->size);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		fatal("queue: calloc");
 	memcpy(m->id, r->id, sizeof(m->id));

@@ -16,6 +16,8 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
+#include "lib/metrics.h"
+#include "queue/queue_metrics.h"
 #include "lib/log.h"
 
 #define CTL_LIST_MAX	200	/* messages listed by "show queue" */
@@ -302,6 +304,48 @@ ctl_show_message(struct queue *q, const char *id, int json,
 	return 0;
 }
 
+/* The counters (queue_metrics.c), then the queue as it is now. */
+static int
+ctl_metrics(struct queue *q, struct evbuffer *out, time_t now)
+{
+	static const char *const st[] = {
+		"sending", "paced", "waiting", "deferred", "held"
+	};
+	const struct qflight	*f;
+	size_t			 n[5] = { 0 }, i;
+	time_t			 oldest = 0;
+
+	queue_metrics_print(out);
+	TAILQ_FOREACH(f, &q->flights, entry) {
+		n[f->paced_until > now ? 1 : 0]++;
+		if (oldest == 0 || f->msg->created < oldest)
+			oldest = f->msg->created;
+	}
+	for (i = 0; i < q->heap.n; i++) {
+		const struct qmsg *m = q->heap.v[i];
+
+		n[m->hold ? 4 : m->next_try > now ? 3 : 2]++;
+		if (oldest == 0 || m->created < oldest)
+			oldest = m->created;
+	}
+	metrics_family(out, "submitd_queue_messages", "gauge",
+	    "Messages in the queue by state (sending: with the relay; paced: "
+	    "held back by relay limit messages; waiting: due; deferred: "
+	    "until their next try; held: by the operator).");
+	for (i = 0; i < 5; i++)
+		metrics_sample(out, "submitd_queue_messages", "state", st[i],
+		    n[i]);
+	metrics_family(out, "submitd_queue_oldest_seconds", "gauge",
+	    "Age of the oldest message in the queue (0: empty).");
+	metrics_sample(out, "submitd_queue_oldest_seconds", NULL, NULL,
+	    oldest != 0 && now > oldest ? (uint64_t)(now - oldest) : 0);
+	metrics_family(out, "submitd_relay_deferrals_total", "counter",
+	    "Delivery attempts that left recipients pending.");
+	metrics_sample(out, "submitd_relay_deferrals_total", NULL, NULL,
+	    q->stats.deferred);
+	return 0;
+}
+
 static int
 ctl_show_stats(struct queue *q, int json, struct evbuffer *out, time_t now)
 {
@@ -483,6 +527,8 @@ queue_ctl(struct queue *q, int argc, char **argv, int json,
 	if (argc == 2 && strcmp(argv[0], "show") == 0 &&
 	    strcmp(argv[1], "stats") == 0)
 		return ctl_show_stats(q, json, out, now);
+	if (argc == 1 && strcmp(argv[0], "metrics") == 0)
+		return ctl_metrics(q, out, now);
 	if (argc <= 2 && strcmp(argv[0], "flush") == 0)
 		return ctl_flush(q, argc, argv, json, out, now);
 	if (one && strcmp(argv[0], "hold") == 0)

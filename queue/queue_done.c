@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_priv.h"
+#include "queue/queue_metrics.h"
 #include "lib/log.h"
 
 /* Copies an upstream reply into DST, control characters made '?'. */
@@ -47,8 +48,10 @@ done_apply(const char *id, struct envelope *env,
 			reply = res->session_error;
 		if (reply[0] != '\0')
 			reply_copy(r->last_reply, reply);
+		queue_metrics_reply(code);
 		if (code >= 200 && code <= 299) {
 			r->state = RCPT_DONE;
+			queue_metrics_delivered(env->created, time(NULL));
 			log_info("msgid=%s event=delivered rcpt=%s reply=%s",
 			    id, log_q(r->forward_path), log_q(r->last_reply));
 		} else if (code >= 500 && code <= 599) {

@@ -53,6 +53,9 @@ enum ipc_type {
 	IPC_QUOTA_RESERVE,	/* queue → auth: struct ipc_quota */
 	IPC_QUOTA_RESULT,	/* auth → queue: struct policy_result */
 	IPC_QUOTA_SETTLE,	/* queue → auth: struct ipc_quota, no answer */
+	/* issue 15, metrics: one scrape, answered by auth and queue */
+	IPC_METRICS_REQUEST,	/* metrics → control: empty */
+	IPC_METRICS_REPLY,	/* control → metrics: Prometheus text */
 	IPC_TYPE_MAX
 };
 

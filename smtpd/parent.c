@@ -24,10 +24,11 @@
 
 #define STOP_GRACE_SECONDS	10	/* then SIGKILL */
 
-enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_CONTROL, R_FILTER, R_COUNT };
+enum { R_SMTP, R_AUTH, R_QUEUE, R_RELAY, R_CONTROL, R_FILTER, R_METRICS,
+	R_COUNT };
 
 static const char *role_names[R_COUNT] = {
-	"smtp", "auth", "queue", "relay", "control", "filter"
+	"smtp", "auth", "queue", "relay", "control", "filter", "metrics"
 };
 
 static struct {
@@ -156,6 +157,8 @@ struct role_args {
 	int		 ctl_queue[2], ctl_auth[2];	/* control role */
 	int		 queue_filter[2];	/* issue 16; -1 without a filter */
 	int		 auth_queue[2];	/* grants, quotas (issue 12) */
+	int		 ctl_metrics[2];	/* issue 15; -1 without metrics */
+	int		 metrics_listen;
 };
 
 static void run_smtp(void *a) { struct role_args *r = a;
@@ -167,11 +170,14 @@ static void run_queue(void *a) { struct role_args *r = a;
 	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0],
 	    r->ctl_queue[1], r->queue_filter[0], r->auth_queue[1]); }
 static void run_control(void *a) { struct role_args *r = a;
-	role_control_main(r->conf, r->ctl_queue[0], r->ctl_auth[0]); }
+	role_control_main(r->conf, r->ctl_queue[0], r->ctl_auth[0],
+	    r->ctl_metrics[0]); }
 static void run_relay(void *a) { struct role_args *r = a;
 	role_relay_main(r->conf, r->queue_relay[1]); }
 static void run_filter(void *a) { struct role_args *r = a;
 	role_filter_main(r->conf, r->queue_filter[1]); }
+static void run_metrics(void *a) { struct role_args *r = a;
+	role_metrics_main(r->conf, r->metrics_listen, r->ctl_metrics[1]); }
 
 static int
 parent_spawn(struct conf *conf)
@@ -199,6 +205,16 @@ parent_spawn(struct conf *conf)
 		fdset_add(&all, a.queue_filter[0]);
 		fdset_add(&all, a.queue_filter[1]);
 	}
+	a.ctl_metrics[0] = a.ctl_metrics[1] = a.metrics_listen = -1;
+	if (conf->metrics_line != 0) {
+		if ((a.metrics_listen = role_metrics_listen(conf)) == -1)
+			return -1;
+		if (ipc_socketpair(a.ctl_metrics) == -1)
+			fatal("socketpair");
+		fdset_add(&all, a.metrics_listen);
+		fdset_add(&all, a.ctl_metrics[0]);
+		fdset_add(&all, a.ctl_metrics[1]);
+	}
 	for (i = 0; i < (int)conf->nlisten; i++)
 		fdset_add(&all, lfds[i]);
 	for (i = 0; i < 2; i++) {
@@ -224,7 +240,8 @@ parent_spawn(struct conf *conf)
 	keep[2] = a.ctl_queue[1]; keep[3] = a.auth_queue[1];
 	keep[4] = a.queue_filter[0]; keep[5] = -1;
 	P.pid[R_QUEUE] = parent_fork(R_QUEUE, &all, keep, run_queue, &a);
-	keep[0] = a.ctl_queue[0]; keep[1] = a.ctl_auth[0]; keep[2] = -1;
+	keep[0] = a.ctl_queue[0]; keep[1] = a.ctl_auth[0];
+	keep[2] = a.ctl_metrics[0]; keep[3] = -1;
 	P.pid[R_CONTROL] = parent_fork(R_CONTROL, &all, keep, run_control, &a);
 	keep[0] = a.queue_relay[1]; keep[1] = -1;
 	P.pid[R_RELAY] = parent_fork(R_RELAY, &all, keep, run_relay, &a);
@@ -232,6 +249,12 @@ parent_spawn(struct conf *conf)
 		keep[0] = a.queue_filter[1]; keep[1] = -1;
 		P.pid[R_FILTER] = parent_fork(R_FILTER, &all, keep, run_filter,
 		    &a);
+	}
+	if (conf->metrics_line != 0) {
+		keep[0] = a.metrics_listen; keep[1] = a.ctl_metrics[1];
+		keep[2] = -1;
+		P.pid[R_METRICS] = parent_fork(R_METRICS, &all, keep,
+		    run_metrics, &a);
 	}
 	for (i = 0; i < all.n; i++)
 		close(all.fd[i]);
@@ -253,7 +276,8 @@ parent_alive(void)
 static int
 parent_started_roles(void)
 {
-	return R_COUNT - (P.conf->filter.enabled ? 0 : 1);
+	return R_COUNT - (P.conf->filter.enabled ? 0 : 1) -
+	    (P.conf->metrics_line != 0 ? 0 : 1);
 }
 
 static void
@@ -361,7 +385,7 @@ parent_on_ready(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if ((n = read(fd, buf, sizeof(buf))) > 0) {
 		P.nready += (int)n;
-		/* the filter role runs only with "filter rspamd" */
+		/* the filter and metrics roles run only when configured */
 		if (P.nready == parent_started_roles() && !P.stopping)
 			parent_started();
 		return;

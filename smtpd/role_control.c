@@ -6,6 +6,11 @@
  * role that owns the answer (queue commands to the queue role, "show
  * limits" and "unlock" to the auth role) as IPC_CTL_REQUEST, and its
  * IPC_CTL_REPLY goes back to the client, which is then closed.
+ *
+ * The metrics role (issue 15) has a channel here too, on which only
+ * IPC_METRICS_REQUEST is accepted: the control role asks the auth and
+ * queue roles for "metrics" (a ctl request no client can send: route()
+ * does not know it) and answers with both texts in one IPC_METRICS_REPLY.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -42,10 +47,24 @@ struct cclient {
 	int			 done;	/* reply written: close once sent */
 };
 
+/* One scrape of the metrics role, while the auth and queue roles answer. */
+struct scrape {
+	TAILQ_ENTRY(scrape)	 entry;
+	uint64_t		 metrics_reqid;	/* the metrics role's */
+	uint64_t		 reqid;		/* ours, SCRAPE_BIT set */
+	int			 waiting;	/* answers still due */
+	struct evbuffer		*text;
+};
+#define SCRAPE_BIT	((uint64_t)1 << 63)
+#define SCRAPES_MAX	16
+
 static struct {
 	struct event_base	*base;
 	struct ipc		*queue;
 	struct ipc		*auth;
+	struct ipc		*metrics;
+	TAILQ_HEAD(, scrape)	 scrapes;
+	unsigned		 nscrapes;
 	struct event		*ev_listen;
 	TAILQ_HEAD(, cclient)	 clients;
 	unsigned		 nclients;
@@ -93,6 +112,7 @@ client_error(struct cclient *c, const char *text)
 }
 
 static struct ipc	*route(int, char **);
+static void		 scrape_part(uint64_t, const char *, size_t);
 
 /* 1 when ARGV is a command some role answers (its channel may be gone). */
 static int
@@ -263,11 +283,86 @@ dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
 		role_ipc_reject(m, from, "malformed");
 		return;
 	}
+	if (m->reqid & SCRAPE_BIT) {
+		scrape_part(m->reqid, status == 0 ? text : NULL, tlen);
+		return;
+	}
 	TAILQ_FOREACH(c, &C.clients, entry)
 		if (c->reqid == m->reqid && !c->done)
 			break;
 	if (c != NULL)
 		client_reply(c, m->data, m->len);
+}
+
+static void
+scrape_done(struct scrape *s)
+{
+	size_t	 len = evbuffer_get_length(s->text);
+
+	if (C.metrics != NULL && ipc_send(C.metrics, IPC_METRICS_REPLY,
+	    s->metrics_reqid, -1, evbuffer_pullup(s->text, -1), len) == -1)
+		log_warnx("event=metrics-dropped reason=\"reply too large\"");
+	TAILQ_REMOVE(&C.scrapes, s, entry);
+	C.nscrapes--;
+	evbuffer_free(s->text);
+	free(s);
+}
+
+/* One role's counters (TEXT NULL: it failed) for the scrape REQID. */
+static void
+scrape_part(uint64_t reqid, const char *text, size_t len)
+{
+	struct scrape	*s;
+
+	TAILQ_FOREACH(s, &C.scrapes, entry)
+		if (s->reqid == reqid)
+			break;
+	if (s == NULL)
+		return;
+	if (text != NULL)
+		evbuffer_add(s->text, text, len);
+	if (--s->waiting == 0)
+		scrape_done(s);
+}
+
+static void
+dispatch_metrics(struct ipc *ch, const struct ipc_msg *m, void *arg)
+{
+	static char	*argv[] = { "metrics", NULL };
+	struct scrape	*s;
+	void		*req;
+	size_t		 len;
+
+	(void)arg;
+	if (m == NULL) {
+		log_warnx("event=peer-closed role=control peer=metrics");
+		C.metrics = NULL;
+		ipc_free(ch);
+		return;
+	}
+	if (m->type != IPC_METRICS_REQUEST || m->fd != -1 || m->len != 0) {
+		role_ipc_reject(m, "metrics", "unexpected type");
+		return;
+	}
+	if (C.nscrapes >= SCRAPES_MAX || (s = calloc(1, sizeof(*s))) == NULL)
+		return;		/* the metrics role answers 503 in time */
+	if ((s->text = evbuffer_new()) == NULL)
+		fatal("control: evbuffer_new");
+	s->metrics_reqid = m->reqid;
+	s->reqid = ++C.next_reqid | SCRAPE_BIT;
+	TAILQ_INSERT_TAIL(&C.scrapes, s, entry);
+	C.nscrapes++;
+	s->waiting = 1;		/* held until both requests are out */
+	if (ctl_request_encode(0, 1, argv, &req, &len) == -1)
+		fatal("control: metrics request");
+	if (C.auth != NULL && ipc_send(C.auth, IPC_CTL_REQUEST, s->reqid, -1,
+	    req, len) == 0)
+		s->waiting++;
+	if (C.queue != NULL && ipc_send(C.queue, IPC_CTL_REQUEST, s->reqid, -1,
+	    req, len) == 0)
+		s->waiting++;
+	free(req);
+	scrape_part(s->reqid, NULL, 0);
 }
 
 /* The socket at PATH: 0660, root and the daemon's group.  fd or -1. */
@@ -323,13 +418,14 @@ control_listen(const struct conf *conf)
 }
 
 void
-role_control_main(struct conf *conf, int queue_fd, int auth_fd)
+role_control_main(struct conf *conf, int queue_fd, int auth_fd, int metrics_fd)
 {
 	static char	 from_queue[] = "queue", from_auth[] = "auth";
 	int		 lfd;
 
 	C.base = role_start("control");
 	TAILQ_INIT(&C.clients);
+	TAILQ_INIT(&C.scrapes);
 	if ((lfd = control_listen(conf)) == -1)
 		fatalx("cannot listen on %s", conf->control_path);
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "control");
@@ -337,6 +433,9 @@ role_control_main(struct conf *conf, int queue_fd, int auth_fd)
 	    from_queue)) == NULL ||
 	    (C.auth = ipc_new(C.base, auth_fd, "control<-auth", dispatch,
 	    from_auth)) == NULL)
+		fatal("ipc");
+	if (metrics_fd != -1 && (C.metrics = ipc_new(C.base, metrics_fd,
+	    "control<-metrics", dispatch_metrics, NULL)) == NULL)
 		fatal("ipc");
 	if ((C.ev_listen = event_new(C.base, lfd, EV_READ | EV_PERSIST,
 	    on_accept, NULL)) == NULL || event_add(C.ev_listen, NULL) == -1)

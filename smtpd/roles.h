@@ -9,6 +9,7 @@
  *   relay  upstream secrets, CA, upstream connections    ← queue
  *   control the submitctl socket                         → queue, auth
  *   filter rspamd connections, nothing secret            ← queue (issue 16)
+ *   metrics the /metrics HTTP listener, nothing secret    → control (issue 15)
  *
  * smtpd/, the top floor: the daemon itself.  Nothing of the other folders
  * includes it.
@@ -33,12 +34,22 @@ void	role_auth_main(struct conf *, int smtp_fd, int control_fd,
 void	role_queue_main(struct conf *, int smtp_fd, int relay_fd,
 	    int control_fd, int filter_fd, int auth_fd)
 	    __attribute__((noreturn));
-/* Binds conf->control_path as root, then chroots; channels to queue, auth. */
-void	role_control_main(struct conf *, int queue_fd, int auth_fd)
-	    __attribute__((noreturn));
+/*
+ * Binds conf->control_path as root, then chroots; channels to queue, auth,
+ * and METRICS_FD to the metrics role (-1 without "metrics listen").
+ */
+void	role_control_main(struct conf *, int queue_fd, int auth_fd,
+	    int metrics_fd) __attribute__((noreturn));
 void	role_relay_main(struct conf *, int queue_fd) __attribute__((noreturn));
 /* Issue 16: asks rspamd about the messages the queue role passes it. */
 void	role_filter_main(struct conf *, int queue_fd) __attribute__((noreturn));
+/*
+ * Issue 15: role_metrics_listen (the parent, as root) opens the socket of
+ * "metrics listen on"; -1 on failure.  role_metrics_main serves it.
+ */
+int	role_metrics_listen(const struct conf *);
+void	role_metrics_main(struct conf *, int listen_fd, int control_fd)
+	    __attribute__((noreturn));
 
 /* role_start: title, event base and logging name for a new role process. */
 struct event_base *role_start(const char *role);

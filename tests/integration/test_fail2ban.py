@@ -66,13 +66,14 @@ class Fail2ban(SubmitdTest):
     def provoke(self):
         """The known failures; returns the matches expected."""
         want = collections.Counter()
-        c, _ = login_from(self, "127.0.0.2", user=None)
+        # one failure per connection (the third in a session closes it)
         for i in range(3):
+            c, _ = login_from(self, "127.0.0.2", user=None)
             self.assertReply(c.auth_plain(USER, "wrong-%d" % i), "535 5.7.8")
         want["127.0.0.2"] += 3
-        c, _ = login_from(self, "127.0.0.3", user=None)
-        self.assertReply(c.auth_plain(FORGED, "x"), "535 5.7.8")
-        self.assertReply(c.auth_plain("nobody@example.org", "x"), "535 5.7.8")
+        for login in (FORGED, "nobody@example.org"):
+            c, _ = login_from(self, "127.0.0.3", user=None)
+            self.assertReply(c.auth_plain(login, "x"), "535 5.7.8")
         want["127.0.0.3"] += 2
         for _ in range(2):      # successful logins, and a message
             c, _ = login_from(self, "127.0.0.1")

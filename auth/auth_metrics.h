@@ -1,0 +1,27 @@
+/*
+ * auth_metrics.h — the auth role's counters for the metrics endpoint
+ * (issue 15): connection checks by outcome, AUTH results, lockouts, quota
+ * refusals.  Counted where the auth role decides; printed on the control
+ * role's "metrics" request (auth_ctl.c).
+ *
+ * auth/: includes lib/ only.
+ */
+#ifndef AUTH_AUTH_METRICS_H
+#define AUTH_AUTH_METRICS_H
+
+struct evbuffer;
+
+enum auth_metric {
+	AM_CONN_ACCEPTED, AM_CONN_ALLOWLIST, AM_CONN_LOCKOUT, AM_CONN_RATE,
+	AM_CONN_STATE_DOWN,
+	AM_AUTH_OK, AM_AUTH_BAD_PASSWORD, AM_AUTH_UNKNOWN_USER,
+	AM_AUTH_FROM_REFUSED, AM_AUTH_LOCKED,
+	AM_LOCKOUTS,
+	AM_QUOTA_MESSAGES, AM_QUOTA_BYTES, AM_QUOTA_STATE_DOWN,
+	AM_COUNT
+};
+
+void	auth_metrics_inc(enum auth_metric);
+void	auth_metrics_print(struct evbuffer *);
+
+#endif

@@ -1,0 +1,70 @@
+/* queue_metrics.c — the queue role's counters; see queue_metrics.h. */
+#include <event2/buffer.h>
+
+#include "lib/metrics.h"
+#include "queue/queue_metrics.h"
+
+static const double delay_bounds[] = {
+	1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 5 * 24 * 3600
+};
+
+static struct {
+	uint64_t			 accepted, accepted_bytes, dsn;
+	uint64_t			 reply[4];	/* 2xx 4xx 5xx none */
+	struct metrics_histogram	 delay;
+} Q = { .delay = { delay_bounds, sizeof(delay_bounds) /
+    sizeof(delay_bounds[0]), { 0 }, 0, 0 } };
+
+void
+queue_metrics_accepted(uint64_t size)
+{
+	Q.accepted++;
+	Q.accepted_bytes += size;
+}
+
+void
+queue_metrics_reply(int code)
+{
+	Q.reply[code >= 200 && code < 300 ? 0 : code >= 400 && code < 500 ?
+	    1 : code >= 500 && code < 600 ? 2 : 3]++;
+}
+
+void
+queue_metrics_delivered(time_t created, time_t now)
+{
+	metrics_observe(&Q.delay, now > created ? (double)(now - created) : 0);
+}
+
+void
+queue_metrics_dsn(void)
+{
+	Q.dsn++;
+}
+
+void
+queue_metrics_print(struct evbuffer *out)
+{
+	static const char *const cls[] = { "2xx", "4xx", "5xx", "none" };
+	int	 i;
+
+	metrics_family(out, "submitd_messages_accepted_total", "counter",
+	    "Messages committed to the queue (after the fsync, before the "
+	    "250).");
+	metrics_sample(out, "submitd_messages_accepted_total", NULL, NULL,
+	    Q.accepted);
+	metrics_family(out, "submitd_accepted_bytes_total", "counter",
+	    "Octets of the messages committed to the queue.");
+	metrics_sample(out, "submitd_accepted_bytes_total", NULL, NULL,
+	    Q.accepted_bytes);
+	metrics_family(out, "submitd_relay_replies_total", "counter",
+	    "Upstream replies per recipient, by class (none: the session "
+	    "failed before a reply).");
+	for (i = 0; i < 4; i++)
+		metrics_sample(out, "submitd_relay_replies_total", "class",
+		    cls[i], Q.reply[i]);
+	metrics_family(out, "submitd_bounces_total", "counter",
+	    "Delivery status notifications (bounces) queued.");
+	metrics_sample(out, "submitd_bounces_total", NULL, NULL, Q.dsn);
+	metrics_histogram_print(out, "submitd_delivery_delay_seconds",
+	    "From acceptance to the upstream's 2xx, per recipient.", &Q.delay);
+}

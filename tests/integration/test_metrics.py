@@ -1,0 +1,181 @@
+"""The metrics endpoint (issue 15 section 1): "metrics listen on ADDR port
+N" served by the metrics role; a scrape taken while sessions submit mail
+passes Debian's `promtool check metrics`; the OpenMetrics form ends in
+"# EOF"; a real Prometheus scraping it sees a counter move after a
+submission; the control socket does not answer "metrics"."""
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import harness
+from harness import SubmitdTest, SUBMITCTL, free_port, wait_for
+from policy_util import login_from, mail
+
+PROMTOOL = shutil.which("promtool")
+PROMETHEUS = shutil.which("prometheus")
+
+
+def scrape(port, accept=None, path="/metrics"):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
+    if accept:
+        req.add_header("Accept", accept)
+    with urllib.request.urlopen(req, timeout=20) as r:
+        return r.status, r.headers.get("Content-Type"), r.read().decode()
+
+
+def value(text, name):
+    """The value of the sample NAME (with its labels, as written)."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError("no sample %s in:\n%s" % (name, text))
+
+
+class Metrics(SubmitdTest):
+
+    def setUp(self):
+        self.MPORT = free_port()
+        self.EXTRA_CONF = ("metrics listen on 127.0.0.1 port %d"
+                           % self.MPORT,)
+        super().setUp()
+        wait_for(lambda: harness.port_open("127.0.0.1", self.MPORT), 20,
+                 what="the metrics listener")
+
+    def send_one(self):
+        c, _ = login_from(self, "127.0.0.1")
+        self.assertReply(mail(c), "250 2.0.0")
+        c.close()
+
+    def test_scrape_under_load_passes_promtool(self):
+        errors, stop = [], threading.Event()
+
+        def load():
+            try:
+                while not stop.is_set():
+                    self.send_one()
+            except Exception as e:      # reported below
+                errors.append(e)
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        scrapes = []
+        try:
+            wait_for(lambda: len(self.smarthost.messages()) >= 2, 60,
+                     what="mail flowing")
+            for _ in range(5):
+                scrapes.append(scrape(self.MPORT))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+        self.assertEqual(errors, [])
+        for status, ctype, text in scrapes:
+            self.assertEqual(status, 200)
+            self.assertTrue(ctype.startswith("text/plain; version=0.0.4"),
+                            ctype)
+        text = scrapes[-1][2]
+        if PROMTOOL:
+            p = subprocess.run([PROMTOOL, "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr + text)
+            self.assertEqual(p.stdout + p.stderr, "", text)
+        self.assertGreaterEqual(
+            value(text, 'submitd_auth_total{result="ok"}'), 2)
+        self.assertGreaterEqual(
+            value(text, "submitd_messages_accepted_total"), 1)
+        self.assertGreaterEqual(
+            value(text, 'submitd_connections_total{outcome="accepted"}'), 2)
+        self.assertIn("submitd_delivery_delay_seconds_bucket", text)
+
+    def test_openmetrics_and_counters(self):
+        login_from(self, "127.0.0.1", password="wrong", expect="535 5.7.8")
+        self.send_one()
+        self.smarthost.wait_messages(1, timeout=30)
+
+        def delivered():
+            t = scrape(self.MPORT)[2]
+            return value(t, 'submitd_relay_replies_total{class="2xx"}') >= 1
+        wait_for(delivered, 30, what="the delivery counted")
+        status, ctype, text = scrape(
+            self.MPORT, "application/openmetrics-text;version=1.0.0")
+        self.assertTrue(ctype.startswith("application/openmetrics-text"))
+        self.assertTrue(text.endswith("# EOF\n"), text[-200:])
+        self.assertIn("# TYPE submitd_auth counter\n", text)
+        self.assertEqual(value(text, 'submitd_auth_total{result="ok"}'), 1)
+        self.assertEqual(
+            value(text, 'submitd_auth_total{result="bad-password"}'), 1)
+        self.assertEqual(value(text, "submitd_messages_accepted_total"), 1)
+        self.assertEqual(value(text, 'submitd_queue_messages{state="held"}'),
+                         0)
+        self.assertEqual(value(text, "submitd_delivery_delay_seconds_count"),
+                         1)
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            scrape(self.MPORT, path="/other")
+        self.assertEqual(e.exception.code, 404)
+        # the control socket has no such command: only the metrics role
+        # asks for it, on its own channel
+        wait_for(lambda: os.path.exists(self.control_sock), 10,
+                 what="control socket")
+        p = subprocess.run([SUBMITCTL, "-s", self.control_sock, "metrics"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("unknown command", p.stdout + p.stderr)
+
+    @unittest.skipUnless(PROMETHEUS, "prometheus (Debian) missing")
+    def test_real_prometheus_sees_a_counter_move(self):
+        pport = free_port()
+        d = os.path.join(self.dir, "prometheus")
+        os.mkdir(d)
+        cfg = os.path.join(d, "prometheus.yml")
+        harness.write_file(cfg, (
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            "scrape_configs:\n  - job_name: submitd\n"
+            "    static_configs:\n"
+            "      - targets: ['127.0.0.1:%d']\n" % self.MPORT))
+        log = open(os.path.join(d, "prometheus.log"), "w")
+        p = subprocess.Popen(
+            [PROMETHEUS, "--config.file=" + cfg,
+             "--storage.tsdb.path=" + os.path.join(d, "data"),
+             "--web.listen-address=127.0.0.1:%d" % pport],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=d)
+
+        def stop():
+            p.terminate()
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            log.close()
+        self.addCleanup(stop)
+        base = "http://127.0.0.1:%d" % pport
+
+        def query(expr):
+            url = base + "/api/v1/query?query=" + urllib.parse.quote(expr)
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    res = json.load(r)["data"]["result"]
+            except (OSError, ValueError, KeyError):
+                return None
+            return float(res[0]["value"][1]) if res else None
+
+        wait_for(lambda: query("submitd_messages_accepted_total") == 0, 90,
+                 step=0.5, what="Prometheus to scrape submitd")
+        self.assertEqual(query('up{job="submitd"}'), 1)
+        self.send_one()
+        wait_for(lambda: query("submitd_messages_accepted_total") == 1, 90,
+                 step=0.5, what="the counter to move in Prometheus")
+        wait_for(lambda: query('submitd_auth_total{result="ok"}') == 1, 30,
+                 step=0.5, what="the AUTH counter in Prometheus")
+
+
+if __name__ == "__main__":
+    unittest.main()
