@@ -32,7 +32,7 @@ static const struct ctl_command {
 	const char	*usage;
 } commands[] = {
 	{ "show",	"show queue | show message ID | show stats | "
-			"show limits [USER|IP]" },
+			"show limits [USER|IP] | show filter" },
 	{ "flush",	"flush [ID]" },
 	{ "remove",	"remove ID" },
 	{ "hold",	"hold ID" },

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <event2/buffer.h>
+
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,15 +78,101 @@ queue_filter_check(uint64_t smtp_reqid, struct envelope *env,
 }
 
 /*
- * Per-user count of what the filter decided: the hook for the abuse
- * alerts and metrics (issue 15).  Until they land, the event=filter log
- * line below is the count: one line per message with user= and action=.
+ * Per-user counts of what the filter decided, since start: submitctl show
+ * filter prints them.  queue_filter_count is also the hook for the abuse
+ * alerts and metrics (issue 15): each decision passes here once, with the
+ * login, as the event=filter and event=alert kind=filter-down lines do.
  */
+enum { FC_SCANNED, FC_REJECT, FC_TEMPFAIL, FC_HEADERS, FC_ERROR, FC_MAX };
+static const char *const fc_names[FC_MAX] = {
+	"scanned", "rejected", "tempfailed", "headers", "errors"
+};
+#define FILTER_USERS_MAX	4096	/* past it: one line "*" for the rest */
+
+struct fuser {
+	char		 user[AUTH_USER_MAX + 1];
+	uint64_t	 n[FC_MAX];
+};
+static struct fuser	*fusers;
+static size_t		 nfusers;
+
 static void
-queue_filter_count(const char *user, const char *action)
+queue_filter_count(const char *user, int kind)
 {
-	(void)user;
-	(void)action;
+	size_t	 i;
+
+	if (fusers == NULL && (fusers = calloc(FILTER_USERS_MAX + 1,
+	    sizeof(*fusers))) == NULL)
+		fatal("queue_filter");
+	for (i = 0; i < nfusers; i++)
+		if (strcmp(fusers[i].user, user) == 0)
+			break;
+	if (i == nfusers) {
+		if (nfusers == FILTER_USERS_MAX)
+			i = FILTER_USERS_MAX;	/* "*": the rest */
+		else
+			nfusers++;
+		snprintf(fusers[i].user, sizeof(fusers[i].user), "%s",
+		    i == FILTER_USERS_MAX ? "*" : user);
+	}
+	if (kind != FC_ERROR)
+		fusers[i].n[FC_SCANNED]++;
+	if (kind != FC_SCANNED)
+		fusers[i].n[kind]++;
+}
+
+/* S as a JSON string (RFC 8259 section 7), as queue_ctl.c writes them. */
+static void
+json_str(struct evbuffer *out, const char *s)
+{
+	evbuffer_add(out, "\"", 1);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			evbuffer_add_printf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			evbuffer_add_printf(out, "\\u%04x", (unsigned char)*s);
+		else
+			evbuffer_add(out, s, 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+void
+queue_filter_show(int json, struct evbuffer *out)
+{
+	size_t	 i, k, n = nfusers + (fusers != NULL &&
+		    fusers[FILTER_USERS_MAX].user[0] != '\0');
+
+	if (json)
+		evbuffer_add_printf(out, "{\"filter\":%s,\"users\":[",
+		    QF.filter != NULL ? "true" : "false");
+	else if (QF.filter == NULL)
+		evbuffer_add_printf(out, "no filter configured\n");
+	else
+		evbuffer_add_printf(out, "%-40s %9s %9s %9s %9s %9s\n", "user",
+		    fc_names[0], fc_names[1], fc_names[2], fc_names[3],
+		    fc_names[4]);
+	for (i = 0; i < n; i++) {
+		const struct fuser *u = &fusers[i < nfusers ? i :
+		    FILTER_USERS_MAX];
+
+		if (json) {
+			evbuffer_add_printf(out, "%s{\"user\":", i ? "," : "");
+			json_str(out, u->user);
+			for (k = 0; k < FC_MAX; k++)
+				evbuffer_add_printf(out, ",\"%s\":%llu",
+				    fc_names[k], (unsigned long long)u->n[k]);
+			evbuffer_add_printf(out, "}");
+		} else {
+			evbuffer_add_printf(out, "%-40s", log_qtext(u->user));
+			for (k = 0; k < FC_MAX; k++)
+				evbuffer_add_printf(out, " %9llu",
+				    (unsigned long long)u->n[k]);
+			evbuffer_add_printf(out, "\n");
+		}
+	}
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
 }
 
 static long
@@ -135,7 +223,7 @@ queue_filter_result(const struct ipc_msg *m)
 		log_warnx("msgid=%s event=alert kind=filter-down on-error=%s "
 		    "ms=%ld ip=%s reason=%s user=%s", f->env.queue_id, action,
 		    ms, f->env.client_addr, log_q(r->reason), log_q(f->env.user));
-		queue_filter_count(f->env.user, "error");
+		queue_filter_count(f->env.user, FC_ERROR);
 		if (QF.conf->filter.on_error_accept)
 			QF.ops->commit(f->smtp_reqid, &f->env, &f->sign);
 		else {
@@ -151,7 +239,10 @@ queue_filter_result(const struct ipc_msg *m)
 	    action, (double)v->score_milli / 1000,
 	    (double)v->required_milli / 1000, (unsigned)v->addlen, ms,
 	    f->env.client_addr, log_q(f->env.user));
-	queue_filter_count(f->env.user, action);
+	queue_filter_count(f->env.user, v->action == RSPAMD_REJECT ? FC_REJECT :
+	    v->action == RSPAMD_SOFT_REJECT || v->action == RSPAMD_GREYLIST ?
+	    FC_TEMPFAIL : v->addlen > 0 || v->remove[0] != '\0' ? FC_HEADERS :
+	    FC_SCANNED);
 	switch (v->action) {
 	case RSPAMD_REJECT:
 		queue_message_abort(QF.q, f->env.queue_id);

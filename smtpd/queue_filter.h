@@ -50,4 +50,13 @@ int	queue_filter_check(uint64_t smtp_reqid, struct envelope *env,
 /* queue_filter_result: an IPC_FILTER_RESULT from the filter role. */
 void	queue_filter_result(const struct ipc_msg *);
 
+struct evbuffer;
+/*
+ * queue_filter_show: "submitctl show filter": per login since start,
+ * messages scanned, rejected (550), tempfailed (451: soft reject or
+ * greylist), with headers changed, and filter errors (no answer, whatever
+ * on-error then did); text for people or JSON.
+ */
+void	queue_filter_show(int json, struct evbuffer *out);
+
 #endif

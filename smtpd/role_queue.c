@@ -441,6 +441,11 @@ static int
 queue_ctl_call(void *arg, int argc, char **argv, int json,
     struct evbuffer *out)
 {
+	if (argc == 2 && strcmp(argv[0], "show") == 0 &&
+	    strcmp(argv[1], "filter") == 0) {		/* issue 16 */
+		queue_filter_show(json, out);
+		return 0;
+	}
 	return queue_ctl(arg, argc, argv, json, out);
 }
 

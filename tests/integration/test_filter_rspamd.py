@@ -13,9 +13,11 @@ with event=alert kind=filter-down; a filter that never answers -> 451
 25 MB message is scanned or refused by the on-error rule, never cut; the
 filter role runs unprivileged, chrooted, under seccomp, holding no file
 nor secret."""
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -128,6 +130,29 @@ class FilterRspamd(harness.SubmitdTest):
                          [True, True])
         self.log_has(r'event=filter action="add header"')
 
+    def test_counted_per_user(self):
+        c = self.session()
+        self.assertReply(submit(self, c, sample_message(body=GTUBE + b"\r\n")),
+                         "550 5.7.1")
+        self.assertReply(submit(self, c, sample_message(subject="FORCE-SOFT")),
+                         "451 4.7.1")
+        self.assertReply(submit(self, c, sample_message(subject="FORCE-HEADER")),
+                         "250 2.0.0")
+        self.assertReply(submit(self, c, sample_message()), "250 2.0.0")
+        p = subprocess.run([harness.SUBMITCTL, "-s", self.control_sock, "show",
+                            "filter", "--json"], capture_output=True,
+                           text=True, timeout=20)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = json.loads(p.stdout)
+        self.assertTrue(got["filter"])
+        self.assertEqual(got["users"], [{
+            "user": USER, "scanned": 4, "rejected": 1, "tempfailed": 1,
+            "headers": 1, "errors": 0}])
+        p = subprocess.run([harness.SUBMITCTL, "-s", self.control_sock, "show",
+                            "filter"], capture_output=True, text=True,
+                           timeout=20)
+        self.assertRegex(p.stdout, r"(?m)^alice@example\.org +4 +1 +1 +1 +0$")
+
     def test_large_message_scanned_or_refused_whole(self):
         # 25 MB, in lines of 76: scanned within the timeout, or refused by
         # the on-error rule; never a crash, never a partial message
@@ -167,6 +192,12 @@ class FilterDown(harness.SubmitdTest):
         self.assertNothingQueued()
         harness.wait_for(lambda: "event=alert kind=filter-down" in
                          self.submitd.log_text(), 10, what="alert line")
+        p = subprocess.run([harness.SUBMITCTL, "-s", self.control_sock, "show",
+                            "filter", "--json"], capture_output=True,
+                           text=True, timeout=20)
+        self.assertEqual(json.loads(p.stdout)["users"], [{
+            "user": USER, "scanned": 0, "rejected": 0, "tempfailed": 0,
+            "headers": 0, "errors": 1}])
 
 
 class FilterDownAccept(FilterDown):
