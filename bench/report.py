@@ -189,6 +189,15 @@ def main():
           "data = DATA to the final 250.")
     print("peakMiB: sum over submitd processes of VmHWM, reset before each "
           "scenario (clear_refs).")
+    cpu = [(s["name"], s["end_to_end"]["cpu_ms"], s["loadgen"]["messages_ok"])
+           for s in scenarios if s["end_to_end"].get("cpu_ms") is not None
+           and s["loadgen"].get("messages_ok")]
+    if cpu:
+        print()
+        print("submitd CPU (every process, user+system) per accepted message, "
+              "ms (rspamd's not counted):")
+        for name, ms, ok in cpu:
+            print("%-18s %8.2f" % (name, ms / ok))
     errs = []
     for s in scenarios:
         e = dict(s["loadgen"].get("errors") or {})
@@ -197,7 +206,8 @@ def main():
         if e:
             errs.append((s["name"], e))
     dk = [s for s in scenarios if s["end_to_end"].get("config", "")
-          not in ("", "submitd.conf") and not s["end_to_end"].get("error")]
+          not in ("", "submitd.conf", "submitd-rspamd.conf")
+          and not s["end_to_end"].get("error")]
     if dk:
         print()
         for s in dk:

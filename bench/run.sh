@@ -26,6 +26,8 @@ SPOOL_KIND=${BENCH_SPOOL:-disk}
 PB=${BENCH_PORT_BASE:-24500}
 P587=$((PB + 87)); P465=$((PB + 65)); PS=$((PB + 66))
 DRAIN_MAX=15		# seconds to wait for the relay to empty the queue
+CLK_TCK=$(getconf CLK_TCK)
+PR=$((PB + 33))		# rspamd's normal worker (the filter scenarios)
 SETTLE_MAX=10		# seconds to wait for a fresh submitd to go idle
 IDLE_LOGIN_MAX=150	# seconds for 1000 logins (Argon2id each)
 BUDGET=${BENCH_BUDGET:-540}
@@ -35,7 +37,7 @@ LG="$OUT/loadgen -H 127.0.0.1 -u bench@bench.test --ca $RUN/ca.pem
     --grace 10 --timeout 60"
 export LOADGEN_PASSWORD=$PASS
 
-SINK_PID= SUBMITD_PID=
+SINK_PID= SUBMITD_PID= RSPAMD_PID= RSPAMD_DIR=
 T0=$(date +%s)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -43,6 +45,7 @@ die() { say "bench: $*"; exit 1; }
 
 cleanup() {
 	[ -n "$SUBMITD_PID" ] && kill "$SUBMITD_PID" 2>/dev/null
+	stop_rspamd
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
 	wait 2>/dev/null
 	[ "$SPOOL_KIND" = tmpfs ] && [ -n "${SPOOL:-}" ] && rm -rf "$SPOOL"
@@ -294,7 +297,7 @@ want() {	# NAME SECONDS: selected, and SECONDS (its worst case) left?
 # scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
 scenario() {
 	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
-	    got delivered backlog alive unsigned0
+	    got delivered backlog alive unsigned0 cpu0
 	shift 6
 	want "$name" $((DUR + 40)) || return 0
 	if ! fresh_submitd; then
@@ -306,6 +309,7 @@ scenario() {
 	mem_reset
 	before=$(sink_count)
 	unsigned0=$(grep -c 'event=dkim-unsigned' "$RUN/submitd.log")
+	cpu0=$(cpu_ticks)
 	t0=$(now_ms)
 	$LG -p "$port" -m "$mode" -c "$conc" -s "$size" -M "$per" \
 	    --label "$name" --json "$RUN/lg-$name.json" "$@" \
@@ -328,6 +332,9 @@ scenario() {
 	printf '"submitd_alive":%s,"config":"%s","dkim_unsigned":%s,' "$alive" \
 	    "$(basename "$SUBMITD_CONF")" $(( $(grep -c 'event=dkim-unsigned' \
 	    "$RUN/submitd.log") - unsigned0 )) >>"$RUN/e2e-$name.json"
+	# CPU of every submitd process (the filter role too, not rspamd)
+	printf '"cpu_ms":%s,' $(( ($(cpu_ticks) - cpu0) * 1000 / CLK_TCK )) \
+	    >>"$RUN/e2e-$name.json"
 	printf '"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
 	    "$(awk "BEGIN { printf \"%.3f\", ($delivered - $t0) / 1000 }")" \
 	    "$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / 1000 }")" \
@@ -464,6 +471,75 @@ startup() {
 	rm -rf "$spool"
 	start_submitd
 }
+
+# The filter (issue 16): a real rspamd on loopback (Debian's, no modules,
+# DNS pointed at a closed loopback port), the same new-connection
+# scenarios with "filter rspamd" on.  rspamd's own CPU is not counted in
+# cpu_ms: only submitd's processes are.
+start_rspamd() {
+	local i user=
+	command -v rspamd >/dev/null || return 1
+	RSPAMD_DIR=$(mktemp -d /tmp/submitd-bench-rspamd.XXXXXX) || return 1
+	chmod 755 "$RSPAMD_DIR"
+	mkdir -p "$RSPAMD_DIR/db" "$RSPAMD_DIR/tmp"
+	printf 'com\norg\nnet\ntest\n' >"$RSPAMD_DIR/tld.dat"
+	cat >"$RSPAMD_DIR/rspamd.conf" <<EOF
+options {
+  pidfile = "$RSPAMD_DIR/rspamd.pid"; dbdir = "$RSPAMD_DIR/db";
+  tempdir = "$RSPAMD_DIR/tmp"; url_tld = "$RSPAMD_DIR/tld.dat";
+  dns { nameserver = ["127.0.0.1:$((PB + 9))"]; timeout = 0.1s; retransmits = 0; }
+  local_addrs = [];
+}
+logging { type = "file"; filename = "$RSPAMD_DIR/rspamd.log"; level = "notice"; }
+worker "normal" { bind_socket = "127.0.0.1:$PR"; count = 1; }
+worker "controller" { bind_socket = "127.0.0.1:$((PR + 1))"; count = 1; }
+actions { reject = 15; add_header = 6; greylist = 4; }
+EOF
+	if [ "$(id -u)" = 0 ] && id _rspamd >/dev/null 2>&1; then
+		chown -R _rspamd:_rspamd "$RSPAMD_DIR"
+		user="-u _rspamd -g _rspamd"
+	fi
+	# shellcheck disable=SC2086
+	rspamd -c "$RSPAMD_DIR/rspamd.conf" -f $user >"$RUN/rspamd.out" 2>&1 &
+	RSPAMD_PID=$!
+	for ((i = 0; i < 1200; i++)); do	# it takes seconds to start
+		curl -s -m 2 "http://127.0.0.1:$PR/ping" 2>/dev/null | grep -q pong &&
+		    return 0
+		kill -0 "$RSPAMD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	say "bench: rspamd did not start: $(tail -3 "$RUN/rspamd.out")"
+	return 1
+}
+
+stop_rspamd() {
+	if [ -n "$RSPAMD_PID" ]; then
+		kill "$RSPAMD_PID" 2>/dev/null
+		wait "$RSPAMD_PID" 2>/dev/null
+		RSPAMD_PID=
+	fi
+	[ -n "$RSPAMD_DIR" ] && rm -rf "$RSPAMD_DIR"
+	RSPAMD_DIR=
+}
+
+filtered() {	# NAME ARGS...: a scenario with "filter rspamd" on
+	local name=$1 conf=$RUN/submitd-rspamd.conf
+	shift
+	want "$name" $((DUR + 160)) || return 0
+	if [ -z "$RSPAMD_PID" ] && ! start_rspamd; then
+		printf '{"scenario":"%s","error":"skipped: rspamd did not start"}\n' \
+		    "$name" >"$RUN/e2e-$name.json"
+		return 0
+	fi
+	{ cat "$RUN/submitd.conf"
+	  echo "filter rspamd \"http://127.0.0.1:$PR\" timeout 20s"; } >"$conf"
+	SUBMITD_CONF=$conf
+	scenario "$name" "$@"
+	SUBMITD_CONF=$RUN/submitd.conf
+}
+filtered new-c1-2k-rspamd  $P465 tls 1  2K 1 -d "$DUR"
+filtered new-c10-2k-rspamd $P465 tls 10 2K 1 -d "$DUR"
+stop_rspamd
 
 idle idle-1000 1000
 startup spool-100k 100000
