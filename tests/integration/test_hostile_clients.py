@@ -22,7 +22,7 @@ import harness                                  # noqa: E402
 from harness import USER, RCPT, SLOW            # noqa: E402
 
 
-def smtp_role_pid(t):
+def _find_smtp_role(t):
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
             with open(stat) as f:
@@ -33,7 +33,22 @@ def smtp_role_pid(t):
             continue
         if int(rest[1]) == t.submitd.proc.pid and comm == "submitd: smtp":
             return int(stat.split("/")[2])
-    t.fail("no smtp role")
+    return None
+
+
+def smtp_role_pid(t):
+    return harness.wait_for(lambda: _find_smtp_role(t), what="the smtp role")
+
+
+def sanitized_build():
+    """True for a build with ASan (make asan): its allocator keeps freed
+    memory in quarantine, so RSS says nothing about the heap."""
+    try:
+        out = subprocess.run(["nm", "-D", harness.SUBMITD],
+                             capture_output=True, text=True).stdout
+    except OSError:
+        return False
+    return "__asan_init" in out
 
 
 def rss_kb(pid):
@@ -185,7 +200,8 @@ class InputAfterQuit(harness.SubmitdTest):
                 break               # closed (reset): good
         grown = rss_kb(pid) - before
         self.assertLess(sent, 32 << 20, "the server kept reading after QUIT")
-        self.assertLess(grown, 16 * 1024, "smtp role grew %d kB" % grown)
+        if not sanitized_build():
+            self.assertLess(grown, 16 * 1024, "smtp role grew %d kB" % grown)
         self.assertTrue(self.submitd.alive())
 
 
@@ -416,6 +432,8 @@ class MemoryBack(harness.SubmitdTest):
             s.close()
 
     def test_memory_given_back(self):
+        if sanitized_build() or harness.WRAPPER:
+            self.skipTest("ASan or valgrind: RSS says nothing of the heap")
         pid = smtp_role_pid(self)
         self.burst(5)
         harness.wait_for(lambda: "event=disconnect" in self.submitd.log_text(),
