@@ -204,6 +204,19 @@ auth_init(struct event_base *base, const struct conf *conf, struct users *users)
 }
 
 void
+auth_reload(const struct conf *conf, struct users *users)
+{
+	struct users	*old = A.users;
+
+	/* Jobs hold copies (hash, login), never pointers into the table. */
+	lockout_init(conf);
+	policy_init(conf, users);
+	A.users = users;
+	auth_cache_clear();
+	users_free(old);
+}
+
+void
 auth_shutdown(void)
 {
 	int	 i;

@@ -38,6 +38,13 @@ typedef void (*auth_login_cb)(void *arg, const struct auth_reply *);
 int	auth_init(struct event_base *, const struct conf *, struct users *);
 /* auth_shutdown: stops the workers, drops pending requests, frees USERS. */
 void	auth_shutdown(void);
+/*
+ * auth_reload (issue 14): CONF's limits and USERS (owned from here on)
+ * take over; the old table is freed and the login cache dropped.  The
+ * counters (quotas, lockouts) are state and stay.
+ */
+void	auth_reload(const struct conf *, struct users *);
+
 
 /*
  * auth_login: checks USER and PASSWORD (copied and wiped after use) for a

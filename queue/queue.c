@@ -47,6 +47,12 @@ queue_new(struct event_base *base, const struct conf *conf)
 }
 
 void
+queue_set_conf(struct queue *q, const struct conf *conf)
+{
+	q->conf = conf;
+}
+
+void
 queue_set_signer(struct queue *q, queue_signer_fn fn, void *arg)
 {
 	q->signer = fn;

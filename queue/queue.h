@@ -90,6 +90,11 @@ void		 queue_set_relay_ops(struct queue *,
 		    const struct queue_relay_ops *ops, void *ctx);
 /* queue_count: messages in the queue (waiting or being delivered). */
 size_t		 queue_count(const struct queue *);
+/*
+ * queue_set_conf (issue 14, reload): CONF (same spool) takes over for
+ * what comes next: lifetimes, retries, bounces.  The spool is untouched.
+ */
+void		 queue_set_conf(struct queue *, const struct conf *);
 /* queue_set_signer: the DKIM signer called at commit (optional). */
 void		 queue_set_signer(struct queue *, queue_signer_fn, void *arg);
 /*

@@ -30,33 +30,41 @@
 
 static void	relay_dispatch(evutil_socket_t, short, void *);
 
-/* Load the CA bundle into memory now: later the relay runs in a chroot. */
-static int
-relay_tls_setup(struct relay *r)
+/* The CA bundle in memory: the relay runs in a chroot. */
+struct tls_config *
+relay_tls_config_new(const struct conf *conf)
 {
-	const char	*file = r->conf->relay.ca_file;
-	char		*mem;
-	size_t		 len;
+	const char		*file = conf->relay.ca_file;
+	struct tls_config	*cfg;
+	char			*mem;
+	size_t			 len;
 
-	if ((r->tls_config = tls_config_new()) == NULL) {
+	if ((cfg = tls_config_new()) == NULL) {
 		log_warnx("relay: tls_config_new failed");
-		return -1;
+		return NULL;
 	}
 	if (file == NULL)
 		file = tls_default_ca_cert_file();
 	/* Through the one door a reload can fill (lib/fileset.h). */
 	if (fileset_read(file, FILESET_FILE_MAX, &mem, &len, NULL) == -1) {
 		log_warn("relay: ca %s", file);
-		return -1;
+		tls_config_free(cfg);
+		return NULL;
 	}
-	if (tls_config_set_ca_mem(r->tls_config, (uint8_t *)mem, len) == -1) {
-		log_warnx("relay: ca %s: %s", file,
-		    tls_config_error(r->tls_config));
+	if (tls_config_set_ca_mem(cfg, (uint8_t *)mem, len) == -1) {
+		log_warnx("relay: ca %s: %s", file, tls_config_error(cfg));
 		fileset_buf_free(mem, len);
-		return -1;
+		tls_config_free(cfg);
+		return NULL;
 	}
 	fileset_buf_free(mem, len);
-	return 0;
+	return cfg;
+}
+
+static int
+relay_tls_setup(struct relay *r)
+{
+	return (r->tls_config = relay_tls_config_new(r->conf)) == NULL ? -1 : 0;
 }
 
 struct relay *
@@ -138,6 +146,9 @@ relay_free(struct relay *r)
 	if (r->kick != NULL)
 		event_free(r->kick);
 	tls_config_free(r->tls_config);
+	tls_config_free(r->next_tls);
+	secrets_free(r->next_secrets);
+	secrets_free(r->owned_secrets);
 	relay_pace_free(r->pace);
 	free(r->login_ok);
 	free(r);
@@ -185,6 +196,8 @@ relay_has_capacity(const struct relay *r)
 	size_t			 free_slots, waiting = 0;
 	time_t			 now = relay_now();
 
+	if (r->next_conf != NULL)
+		return 0;	/* a reload waits for the connections to go */
 	free_slots = r->max_sessions - r->nsessions;
 	TAILQ_FOREACH(s, &r->sessions, entry)
 		if (relay_session_idle(s))
@@ -196,6 +209,90 @@ relay_has_capacity(const struct relay *r)
 		waiting++;
 	}
 	return waiting < free_slots;
+}
+
+/*
+ * Issue 14: a reload takes over once no connection is left (they logged
+ * in with the old secrets, and point into them): idle ones are told to
+ * quit, busy ones finish their message; new messages wait meanwhile.
+ * -1 while connections remain.
+ */
+static int
+relay_reload_apply(struct relay *r)
+{
+	struct relay_session	*s, *snext;
+	struct relay_pace	*pace;
+	struct relay_job	*job, *jnext;
+	const struct secrets	*old = r->secrets;
+	unsigned char		*login_ok;
+	time_t			 now = relay_now();
+	size_t			 i, j, n;
+
+	if (r->nsessions > 0) {
+		for (s = TAILQ_FIRST(&r->sessions); s != NULL; s = snext) {
+			snext = TAILQ_NEXT(s, entry);
+			if (relay_session_idle(s))
+				relay_session_quit(s);
+		}
+		return -1;
+	}
+	n = r->next_secrets->n;
+	if ((login_ok = calloc(n ? n : 1, 1)) == NULL ||
+	    (pace = relay_pace_new(n, r->next_conf->relay.msgs_per_login.count,
+	    r->next_conf->relay.msgs_per_login.window)) == NULL) {
+		free(login_ok);
+		log_warn("relay: reload");
+		return -1;	/* tried again at the next kick */
+	}
+	/* "relay limit messages" is state: it follows each login. */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < old->n; j++)
+			if (strcmp(r->next_secrets->entries[i].login,
+			    old->entries[j].login) == 0 &&
+			    relay_pace_carry(pace, i, r->pace, j, now) == -1)
+				log_warn("relay: reload: pacing");
+	relay_pace_free(r->pace);
+	r->pace = pace;
+	free(r->login_ok);
+	r->login_ok = login_ok;
+	tls_config_free(r->tls_config);
+	r->tls_config = r->next_tls;
+	r->conf = r->next_conf;
+	r->secrets = r->next_secrets;
+	secrets_free(r->owned_secrets);
+	r->owned_secrets = r->next_secrets;
+	r->next_tls = NULL;
+	r->next_conf = NULL;
+	r->next_secrets = NULL;
+	r->max_sessions = r->conf->relay.max_sessions ?
+	    r->conf->relay.max_sessions : 1;
+	(void)snprintf(r->upstream, sizeof(r->upstream), "%s:%s",
+	    r->conf->relay.host, r->conf->relay.port);
+	/* Waiting messages take the login the new file gives their sender. */
+	for (job = TAILQ_FIRST(&r->jobs); job != NULL; job = jnext) {
+		jnext = TAILQ_NEXT(job, entry);
+		if ((job->secret = secrets_match(r->secrets,
+		    job->reverse_path)) != NULL)
+			continue;
+		TAILQ_REMOVE(&r->jobs, job, entry);
+		relay_job_error(job, "no upstream login for this sender");
+		relay_job_done(r, job);
+	}
+	log_info("event=reload role=relay upstream=%s logins=%zu", r->upstream,
+	    n);
+	return 0;
+}
+
+void
+relay_reload(struct relay *r, const struct conf *conf,
+    struct secrets *secrets, struct tls_config *tls)
+{
+	secrets_free(r->next_secrets);
+	tls_config_free(r->next_tls);
+	r->next_conf = conf;
+	r->next_secrets = secrets;
+	r->next_tls = tls;
+	relay_kick(r);
 }
 
 /*
@@ -213,6 +310,8 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (r->next_conf != NULL && relay_reload_apply(r) == -1)
+		return;		/* connections still carry messages */
 	for (job = TAILQ_FIRST(&r->jobs); job != NULL; job = next) {
 		next = TAILQ_NEXT(job, entry);
 		if (job->npending == 0) {

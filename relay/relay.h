@@ -90,4 +90,17 @@ typedef void (*relay_pace_cb)(uint64_t reqid, time_t wait, const char *login,
     void *arg);
 void		 relay_set_pace_cb(struct relay *, relay_pace_cb, void *arg);
 
+/*
+ * Issue 14, reload.  relay_tls_config_new: the TLS client configuration
+ * with CONF's CA bundle (read through lib/fileset.h); NULL on error
+ * (logged).  relay_reload: CONF (kept, not owned), SECRETS and TLS
+ * (owned from here on) take over as soon as no upstream connection is
+ * left: idle ones quit, busy ones finish their message, new messages
+ * wait meanwhile.  "relay limit messages" counts carry over per login.
+ */
+struct tls_config;
+struct tls_config *relay_tls_config_new(const struct conf *);
+void		 relay_reload(struct relay *, const struct conf *,
+		    struct secrets *, struct tls_config *);
+
 #endif

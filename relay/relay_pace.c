@@ -82,3 +82,24 @@ relay_pace_charge(struct relay_pace *p, size_t login, time_t now)
 	l->oldest = (l->oldest + 1) % p->count;
 	return 0;
 }
+
+int
+relay_pace_carry(struct relay_pace *to, size_t to_login,
+    const struct relay_pace *from, size_t from_login, time_t now)
+{
+	const struct relay_pace_login *l;
+	size_t			 i;
+	time_t			 t;
+
+	if (from == NULL || from->count == 0 || from_login >= from->nlogins ||
+	    (l = &from->login[from_login])->ring == NULL)
+		return 0;
+	/* Oldest first, so that the ring keeps the newest. */
+	for (i = 0; i < from->count; i++) {
+		t = l->ring[(l->oldest + i) % from->count];
+		if (t != 0 && now - t < from->window &&
+		    relay_pace_charge(to, to_login, t) == -1)
+			return -1;
+	}
+	return 0;
+}

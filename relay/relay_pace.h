@@ -30,4 +30,12 @@ time_t		 relay_pace_wait(const struct relay_pace *, size_t login,
 /* relay_pace_charge: LOGIN started a message at NOW; -1 on ENOMEM. */
 int		 relay_pace_charge(struct relay_pace *, size_t login, time_t now);
 
+/*
+ * relay_pace_carry (issue 14, reload): the messages FROM_LOGIN of FROM
+ * started within its window count for TO_LOGIN of TO as well, so that a
+ * reload does not reset "relay limit messages".  0, or -1 out of memory.
+ */
+int		 relay_pace_carry(struct relay_pace *to, size_t to_login,
+		    const struct relay_pace *from, size_t from_login, time_t now);
+
 #endif

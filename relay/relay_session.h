@@ -131,6 +131,11 @@ struct relay {
 	uint64_t		 upstream_size;	/* EHLO SIZE, 0 = none */
 	relay_pace_cb		 pace_cb;	/* a delivery held back */
 	void			*pace_arg;
+	/* Issue 14: a reload waiting for the connections to go (relay.c). */
+	const struct conf	*next_conf;
+	struct secrets		*next_secrets;
+	struct tls_config	*next_tls;
+	struct secrets		*owned_secrets;	/* from relay_reload */
 };
 
 /*

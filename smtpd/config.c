@@ -339,6 +339,27 @@ config_check_change(const struct conf *old, const struct conf *new,
 	CHANGED(queue_dir, "queue directory");
 	CHANGED(state_dir, "state directory");
 	CHANGED(control_path, "control socket");
+	/* Roles that do not reload yet (their channels exist or not). */
+	if (old->filter.enabled != new->filter.enabled ||
+	    differ(old->filter.url, new->filter.url) ||
+	    old->filter.timeout != new->filter.timeout ||
+	    old->filter.on_error_accept != new->filter.on_error_accept ||
+	    differ(old->filter.settings_id, new->filter.settings_id)) {
+		fprintf(errf, "%s: filter %s\n", new->file, what);
+		bad = 1;
+	}
+	if ((old->metrics_line == 0) != (new->metrics_line == 0) ||
+	    old->metrics_sslen != new->metrics_sslen ||
+	    memcmp(&old->metrics_ss, &new->metrics_ss, old->metrics_sslen) != 0) {
+		fprintf(errf, "%s: metrics listen %s\n", new->file, what);
+		bad = 1;
+	}
+	if ((old->state_redis == NULL) != (new->state_redis == NULL) ||
+	    (old->state_redis != NULL &&
+	    differ(old->state_redis->url, new->state_redis->url))) {
+		fprintf(errf, "%s: state %s\n", new->file, what);
+		bad = 1;
+	}
 #undef CHANGED
 	return bad ? -1 : 0;
 }

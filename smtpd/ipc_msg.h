@@ -56,6 +56,13 @@ enum ipc_type {
 	/* issue 15, metrics: one scrape, answered by auth and queue */
 	IPC_METRICS_REQUEST,	/* metrics → control: empty */
 	IPC_METRICS_REPLY,	/* control → metrics: Prometheus text */
+	/* issue 14, live reload (parent ↔ roles; roles.h, struct role_reload): */
+	IPC_RELOAD_FILE,	/* parent → role: u32 mode, path; fd: contents */
+	IPC_RELOAD_LISTEN,	/* parent → smtp: u32 listen index; fd: socket */
+	IPC_RELOAD_PREPARE,	/* parent → role: config path (NUL-terminated) */
+	IPC_RELOAD_READY,	/* role → parent: status + text (ctl_reply) */
+	IPC_RELOAD_COMMIT,	/* parent → role: empty */
+	IPC_RELOAD_ABORT,	/* parent → role: empty */
 	IPC_TYPE_MAX
 };
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,11 +15,15 @@
 #include <event2/event.h>
 
 #include "conf/conf.h"
+#include "ctl/ctl_client.h"
+#include "lib/fileset.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "smtpd/parent.h"
 #include "lib/privsep.h"
 #include "lib/sdnotify.h"
+#include "smtpd/config.h"
+#include "smtpd/ipc_msg.h"
 #include "smtpd/roles.h"
 #include "smtpd/smtp_server.h"
 
@@ -33,6 +38,10 @@ static const char *role_names[R_COUNT] = {
 
 static struct {
 	struct conf		*conf;
+	struct conf		*conf0;		/* the one parent_run got */
+	int			 chan[R_COUNT];	/* parent's end, to each role */
+	int			 chan_child[R_COUNT];	/* the role's end */
+	struct ipc		*ipc[R_COUNT];
 	struct event_base	*base;
 	pid_t			 pid[R_COUNT];
 	int			 stopping;
@@ -141,6 +150,7 @@ parent_fork(int role, const struct fdset *all, const int *keep, void (*run)(void
 			close(P.ready_rd);
 		if (P.started_fd != -1)
 			close(P.started_fd);
+		role_set_parent_fd(P.chan_child[role]);
 		run(arg);
 		_exit(1);	/* not reached: roles exit themselves */
 	default:
@@ -215,6 +225,16 @@ parent_spawn(struct conf *conf)
 		fdset_add(&all, a.ctl_metrics[0]);
 		fdset_add(&all, a.ctl_metrics[1]);
 	}
+	for (i = 0; i < R_COUNT; i++) {
+		int	 sv[2];
+
+		if (ipc_socketpair(sv) == -1)
+			fatal("socketpair");
+		P.chan[i] = sv[0];
+		P.chan_child[i] = sv[1];
+		fdset_add(&all, sv[0]);
+		fdset_add(&all, sv[1]);
+	}
 	for (i = 0; i < (int)conf->nlisten; i++)
 		fdset_add(&all, lfds[i]);
 	for (i = 0; i < 2; i++) {
@@ -230,34 +250,45 @@ parent_spawn(struct conf *conf)
 		keep[n] = lfds[n];
 	keep[n++] = a.smtp_auth[0];
 	keep[n++] = a.smtp_queue[0];
+	keep[n++] = P.chan_child[R_SMTP];
 	keep[n] = -1;
 	P.pid[R_SMTP] = parent_fork(R_SMTP, &all, keep, run_smtp, &a);
 	keep[0] = a.smtp_auth[1]; keep[1] = a.ctl_auth[1];
-	keep[2] = a.auth_queue[0]; keep[3] = -1;
+	keep[2] = a.auth_queue[0]; keep[3] = P.chan_child[R_AUTH]; keep[4] = -1;
 	P.pid[R_AUTH] = parent_fork(R_AUTH, &all, keep, run_auth, &a);
 	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0];
 	/* queue_filter[0] last: it is -1 (the end) without a filter */
 	keep[2] = a.ctl_queue[1]; keep[3] = a.auth_queue[1];
-	keep[4] = a.queue_filter[0]; keep[5] = -1;
+	keep[4] = P.chan_child[R_QUEUE];
+	keep[5] = a.queue_filter[0]; keep[6] = -1;
 	P.pid[R_QUEUE] = parent_fork(R_QUEUE, &all, keep, run_queue, &a);
 	keep[0] = a.ctl_queue[0]; keep[1] = a.ctl_auth[0];
-	keep[2] = a.ctl_metrics[0]; keep[3] = -1;
+	keep[2] = P.chan_child[R_CONTROL]; keep[3] = a.ctl_metrics[0];
+	keep[4] = -1;
 	P.pid[R_CONTROL] = parent_fork(R_CONTROL, &all, keep, run_control, &a);
-	keep[0] = a.queue_relay[1]; keep[1] = -1;
+	keep[0] = a.queue_relay[1]; keep[1] = P.chan_child[R_RELAY];
+	keep[2] = -1;
 	P.pid[R_RELAY] = parent_fork(R_RELAY, &all, keep, run_relay, &a);
 	if (conf->filter.enabled) {
-		keep[0] = a.queue_filter[1]; keep[1] = -1;
+		keep[0] = a.queue_filter[1];
+		keep[1] = P.chan_child[R_FILTER]; keep[2] = -1;
 		P.pid[R_FILTER] = parent_fork(R_FILTER, &all, keep, run_filter,
 		    &a);
 	}
 	if (conf->metrics_line != 0) {
 		keep[0] = a.metrics_listen; keep[1] = a.ctl_metrics[1];
-		keep[2] = -1;
+		keep[2] = P.chan_child[R_METRICS]; keep[3] = -1;
 		P.pid[R_METRICS] = parent_fork(R_METRICS, &all, keep,
 		    run_metrics, &a);
 	}
-	for (i = 0; i < all.n; i++)
-		close(all.fd[i]);
+	/* The parent keeps its ends of the channels to the roles. */
+	for (i = 0; i < all.n; i++) {
+		for (n = 0; n < R_COUNT; n++)
+			if (all.fd[i] == P.chan[n])
+				break;
+		if (n == R_COUNT)
+			close(all.fd[i]);
+	}
 	free(lfds);
 	return 0;
 }
@@ -398,6 +429,372 @@ parent_on_ready(evutil_socket_t fd, short what, void *arg)
 	P.ready_rd = -1;
 }
 
+/*
+ * Issue 14, live reload (SIGHUP, submitctl reload, systemd ExecReload).
+ * The parent reads the config and every file it names, recording their
+ * bytes (lib/fileset.h), and checks them all as submitd -n does
+ * (config.c).  Any error: refused whole, the old config stays.  Else each
+ * reloadable role gets the config and its own files (smtp the pki, auth
+ * the users, queue the DKIM keys, relay the secrets and CA; none sees
+ * another's), the smtp role the sockets of new listeners, then PREPARE;
+ * only when every one prepared does any commit (roles.h).
+ */
+#define RELOAD_TIMEOUT_SECONDS	60
+
+static const int reload_roles[] = { R_SMTP, R_AUTH, R_QUEUE, R_RELAY };
+#define NRELOAD_ROLES	(sizeof(reload_roles) / sizeof(reload_roles[0]))
+
+static struct {
+	int		 active;
+	uint64_t	 reqid;		/* submitctl's request; 0: SIGHUP */
+	struct conf	*conf;		/* the new one */
+	struct fileset	*files;		/* its files, as checked */
+	int		*fds;		/* new listeners (index of conf), -1 */
+	unsigned	 waiting;	/* roles yet to answer PREPARE */
+	int		 failed;
+	char		*text;		/* messages for the log and submitctl */
+	size_t		 len;
+	FILE		*out;
+	char		*roles_text;	/* what the roles said, on failure */
+	size_t		 roles_len;
+	FILE		*roles_out;
+	struct event	*ev_timeout;
+	int		 again;		/* SIGHUP during a reload */
+} RLD;
+
+static void	reload_start(uint64_t reqid);
+
+static void
+reload_reply(uint64_t reqid, int status, const char *text, size_t len)
+{
+	void	*buf;
+	size_t	 blen;
+
+	if (reqid == 0 || P.ipc[R_CONTROL] == NULL)
+		return;
+	if (ctl_reply_encode(status, text, len, &buf, &blen) == -1)
+		return;
+	if (ipc_send(P.ipc[R_CONTROL], IPC_CTL_REPLY, reqid, -1, buf,
+	    blen) == -1)
+		log_warnx("event=reload cannot answer the control role");
+	free(buf);
+}
+
+/* Each line of TEXT to the log. */
+static void
+reload_log_lines(const char *text, int warn)
+{
+	const char	*nl;
+
+	for (; *text != '\0'; text = nl + 1) {
+		nl = strchr(text, '\n');
+		if (warn)
+			log_warnx("event=reload %.*s", nl ? (int)(nl - text) :
+			    (int)strlen(text), text);
+		else
+			log_info("event=reload %.*s", nl ? (int)(nl - text) :
+			    (int)strlen(text), text);
+		if (nl == NULL)
+			break;
+	}
+}
+
+static void
+reload_send_all(uint32_t type)
+{
+	size_t	 i;
+
+	for (i = 0; i < NRELOAD_ROLES; i++)
+		if (P.ipc[reload_roles[i]] != NULL &&
+		    ipc_send(P.ipc[reload_roles[i]], type, 0, -1, NULL, 0) == -1)
+			log_warnx("event=reload cannot reach role %s",
+			    role_names[reload_roles[i]]);
+}
+
+static void
+reload_finish(void)
+{
+	size_t	 i;
+	int	 ok = !RLD.failed;
+
+	evtimer_del(RLD.ev_timeout);
+	if (RLD.waiting > 0 || RLD.conf == NULL)
+		ok = 0;
+	if (ok) {
+		reload_send_all(IPC_RELOAD_COMMIT);
+		if (P.conf != P.conf0)
+			conf_free(P.conf);
+		P.conf = RLD.conf;
+		RLD.conf = NULL;
+		fprintf(RLD.out, "%s: reloaded\n", P.conf->file);
+	} else {
+		reload_send_all(IPC_RELOAD_ABORT);
+		if (RLD.roles_out != NULL) {
+			fflush(RLD.roles_out);
+			if (RLD.roles_text != NULL)
+				fputs(RLD.roles_text, RLD.out);
+		}
+		fprintf(RLD.out, "%s: reload refused: the configuration in "
+		    "force is unchanged\n", P.conf->file);
+	}
+	fclose(RLD.out);
+	RLD.out = NULL;
+	if (RLD.roles_out != NULL)
+		fclose(RLD.roles_out);
+	RLD.roles_out = NULL;
+	free(RLD.roles_text);
+	RLD.roles_text = NULL;
+	reload_log_lines(RLD.text ? RLD.text : "", !ok);
+	reload_reply(RLD.reqid, ok ? 0 : 1, RLD.text ? RLD.text : "", RLD.len);
+	free(RLD.text);
+	RLD.text = NULL;
+	for (i = 0; RLD.fds != NULL && RLD.conf != NULL &&
+	    i < RLD.conf->nlisten; i++)
+		if (RLD.fds[i] != -1)
+			close(RLD.fds[i]);
+	if (RLD.fds != NULL && RLD.conf == NULL)
+		for (i = 0; i < P.conf->nlisten; i++)
+			if (RLD.fds[i] != -1)
+				close(RLD.fds[i]);
+	free(RLD.fds);
+	RLD.fds = NULL;
+	conf_free(RLD.conf);
+	RLD.conf = NULL;
+	fileset_free(RLD.files);
+	RLD.files = NULL;
+	RLD.active = 0;
+	if (RLD.again) {
+		RLD.again = 0;
+		reload_start(0);
+	}
+}
+
+static void
+reload_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	fprintf(RLD.out, "%s: reload: %u role(s) did not answer in %d s\n",
+	    RLD.conf->file, RLD.waiting, RELOAD_TIMEOUT_SECONDS);
+	RLD.failed = 1;
+	RLD.waiting = 0;
+	reload_finish();
+}
+
+/* One file of the role being sent: a memfd of the bytes checked. */
+struct reload_send {
+	struct ipc	*ch;
+	int		 bad;
+};
+
+static void
+reload_send_file(void *arg, const char *path)
+{
+	struct reload_send	*rs = arg;
+	const char		*data;
+	unsigned char		*msg;
+	size_t			 len, plen = strlen(path);
+	unsigned		 mode;
+	int			 fd;
+
+	if (fileset_get(RLD.files, path, &data, &len, &mode) == -1)
+		return;		/* not read: the role will say it is missing */
+	if ((msg = malloc(4 + plen + 1)) == NULL ||
+	    (fd = fileset_memfd("submitd-reload", data, len)) == -1) {
+		free(msg);
+		log_warn("event=reload memfd");
+		rs->bad = 1;
+		return;
+	}
+	msg[0] = mode >> 24;
+	msg[1] = mode >> 16;
+	msg[2] = mode >> 8;
+	msg[3] = mode;
+	memcpy(msg + 4, path, plen + 1);
+	if (ipc_send(rs->ch, IPC_RELOAD_FILE, 0, fd, msg, 4 + plen + 1) == -1)
+		rs->bad = 1;
+	close(fd);
+	free(msg);
+}
+
+/* Sockets for the listeners the new config adds; -1 on error (in OUT). */
+static int
+reload_listeners(void)
+{
+	const struct conf	*nc = RLD.conf;
+	size_t			 i, j;
+	int			 bad = 0;
+
+	if ((RLD.fds = calloc(nc->nlisten + 1, sizeof(int))) == NULL)
+		return -1;
+	for (i = 0; i < nc->nlisten; i++) {
+		RLD.fds[i] = -1;
+		for (j = 0; j < P.conf->nlisten; j++)
+			if (config_listen_same(&nc->listen[i], &P.conf->listen[j]))
+				break;
+		if (j < P.conf->nlisten)
+			continue;	/* the smtp role has it open */
+		if ((RLD.fds[i] = smtp_listen_socket(nc, &nc->listen[i])) == -1) {
+			fprintf(RLD.out, "%s:%d: listen: %s\n", nc->file,
+			    nc->listen[i].line, strerror(errno));
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static void
+reload_start(uint64_t reqid)
+{
+	struct timeval		 tv = { RELOAD_TIMEOUT_SECONDS, 0 };
+	struct reload_send	 rs;
+	unsigned char		 idx[4];
+	size_t			 i, k;
+	int			 ok;
+
+	if (RLD.active) {
+		static const char busy[] = "a reload is running: try again\n";
+
+		if (reqid == 0)
+			RLD.again = 1;
+		else
+			reload_reply(reqid, 1, busy, sizeof(busy) - 1);
+		return;
+	}
+	RLD.active = 1;
+	RLD.failed = 0;
+	RLD.waiting = 0;
+	RLD.reqid = reqid;
+	log_info("event=reload file=%s source=%s", P.conf->file,
+	    reqid ? "submitctl" : "signal");
+	if ((RLD.out = open_memstream(&RLD.text, &RLD.len)) == NULL ||
+	    (RLD.roles_out = open_memstream(&RLD.roles_text,
+	    &RLD.roles_len)) == NULL || (RLD.files = fileset_new()) == NULL)
+		fatal("reload");
+	fileset_use(RLD.files, 1);
+	ok = (RLD.conf = conf_load(P.conf->file, RLD.out)) != NULL &&
+	    config_check(RLD.conf, RLD.out) == 0 &&
+	    config_check_change(P.conf, RLD.conf, RLD.out) == 0;
+	fileset_use(NULL, 0);
+	if (ok && reload_listeners() == -1)
+		ok = 0;
+	if (!ok) {
+		RLD.failed = 1;
+		reload_finish();
+		return;
+	}
+	for (i = 0; i < NRELOAD_ROLES; i++) {
+		int	 r = reload_roles[i];
+
+		rs.ch = P.ipc[r];
+		rs.bad = rs.ch == NULL;
+		if (!rs.bad)
+			config_role_files(RLD.conf, role_names[r],
+			    reload_send_file, &rs);
+		for (k = 0; r == R_SMTP && !rs.bad && k < RLD.conf->nlisten; k++) {
+			if (RLD.fds[k] == -1)
+				continue;
+			idx[0] = k >> 24;
+			idx[1] = k >> 16;
+			idx[2] = k >> 8;
+			idx[3] = k;
+			if (ipc_send(rs.ch, IPC_RELOAD_LISTEN, 0, RLD.fds[k], idx,
+			    sizeof(idx)) == -1)
+				rs.bad = 1;
+		}
+		if (rs.bad || ipc_send(rs.ch, IPC_RELOAD_PREPARE, 0, -1,
+		    RLD.conf->file, strlen(RLD.conf->file) + 1) == -1) {
+			fprintf(RLD.out, "%s: reload: cannot reach role %s\n",
+			    RLD.conf->file, role_names[r]);
+			RLD.failed = 1;
+			continue;
+		}
+		RLD.waiting++;
+	}
+	if (RLD.waiting == 0) {
+		reload_finish();
+		return;
+	}
+	evtimer_add(RLD.ev_timeout, &tv);
+}
+
+static void
+reload_ready(int role, const struct ipc_msg *m)
+{
+	const char	*text;
+	size_t		 len;
+	int		 status;
+
+	if (m->fd != -1 ||
+	    ctl_reply_decode(m->data, m->len, &status, &text, &len) == -1) {
+		log_warnx("event=ipc-reject from=%s type=%s reason=malformed",
+		    role_names[role], ipc_type_name(m->type));
+		status = 1;
+		text = "malformed answer\n";
+		len = strlen(text);
+	}
+	if (!RLD.active || RLD.waiting == 0)
+		return;		/* late: that reload was already given up */
+	if (status != 0) {
+		RLD.failed = 1;
+		fprintf(RLD.roles_out, "%.*s", (int)len, text);
+		if (len == 0 || text[len - 1] != '\n')
+			fprintf(RLD.roles_out, "\n");
+	}
+	if (--RLD.waiting == 0)
+		reload_finish();
+}
+
+static void
+parent_dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
+{
+	int		 role = (int)(intptr_t)arg;
+	uint32_t	 flags;
+	char		**argv;
+	int		 argc;
+
+	if (m == NULL) {
+		/* The role is gone: SIGCHLD tells how. */
+		ipc_free(ch);
+		P.ipc[role] = NULL;
+		return;
+	}
+	switch (m->type) {
+	case IPC_RELOAD_READY:
+		reload_ready(role, m);
+		break;
+	case IPC_CTL_REQUEST:		/* submitctl reload, via control */
+		if (role != R_CONTROL || m->fd != -1 ||
+		    ctl_request_decode(m->data, m->len, &flags, &argc,
+		    &argv) == -1 || strcmp(argv[0], "reload") != 0 ||
+		    argc != 1) {
+			if (role == R_CONTROL && m->fd == -1 &&
+			    ctl_request_decode(m->data, m->len, &flags, &argc,
+			    &argv) == 0) {
+				static const char u[] = "usage: submitctl reload\n";
+
+				free(argv);
+				reload_reply(m->reqid, 1, u, sizeof(u) - 1);
+				break;
+			}
+			log_warnx("event=ipc-reject from=%s type=%s",
+			    role_names[role], ipc_type_name(m->type));
+			if (m->fd != -1)
+				close(m->fd);
+			break;
+		}
+		free(argv);
+		reload_start(m->reqid);
+		break;
+	default:
+		log_warnx("event=ipc-reject from=%s type=%s reason=unexpected",
+		    role_names[role], ipc_type_name(m->type));
+		if (m->fd != -1)
+			close(m->fd);
+	}
+}
+
 static void
 parent_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -408,7 +805,8 @@ parent_on_signal(evutil_socket_t sig, short what, void *arg)
 		parent_reap();
 		break;
 	case SIGHUP:
-		log_info("event=sighup reload=unsupported (restart to reload)");
+		if (!P.stopping)
+			reload_start(0);
 		break;
 	default:
 		log_info("event=shutdown signal=%d", (int)sig);
@@ -426,8 +824,11 @@ parent_run(struct conf *conf)
 
 	int		 ready[2];
 
-	P.conf = conf;
+	P.conf = P.conf0 = conf;
+	for (i = 0; i < R_COUNT; i++)
+		P.chan[i] = P.chan_child[i] = -1;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);	/* a reload before the loop: no death */
 	if (pipe2(ready, O_CLOEXEC) == -1)
 		fatal("pipe2");
 	P.ready_rd = ready[0];
@@ -442,8 +843,17 @@ parent_run(struct conf *conf)
 	if ((P.base = event_base_new()) == NULL ||
 	    (P.ev_kill = evtimer_new(P.base, parent_on_kill_timer, NULL)) == NULL ||
 	    (P.ev_ready = event_new(P.base, P.ready_rd, EV_READ | EV_PERSIST,
-	    parent_on_ready, NULL)) == NULL || event_add(P.ev_ready, NULL) == -1)
+	    parent_on_ready, NULL)) == NULL || event_add(P.ev_ready, NULL) == -1 ||
+	    (RLD.ev_timeout = evtimer_new(P.base, reload_on_timeout, NULL)) == NULL)
 		fatalx("event_base_new failed");
+	for (i = 0; i < R_COUNT; i++) {
+		char	 name[32];
+
+		snprintf(name, sizeof(name), "parent<-%s", role_names[i]);
+		if (P.chan[i] != -1 && (P.ipc[i] = ipc_new(P.base, P.chan[i],
+		    name, parent_dispatch, (void *)(intptr_t)i)) == NULL)
+			fatal("ipc");
+	}
 	for (i = 0; i < 4; i++)
 		if ((ev[i] = evsignal_new(P.base, sigs[i], parent_on_signal,
 		    NULL)) == NULL || evsignal_add(ev[i], NULL) == -1)
@@ -461,10 +871,16 @@ parent_run(struct conf *conf)
 		log_warn("%s", conf->control_path);
 	for (i = 0; i < 4; i++)
 		event_free(ev[i]);
+	for (i = 0; i < R_COUNT; i++)
+		if (P.ipc[i] != NULL)
+			ipc_free(P.ipc[i]);
+	event_free(RLD.ev_timeout);
 	event_free(P.ev_kill);
 	event_free(P.ev_ready);
 	if (P.ready_rd != -1)
 		close(P.ready_rd);
+	if (P.conf != P.conf0)
+		conf_free(P.conf);
 	event_base_free(P.base);
 	return P.status;
 }

@@ -379,6 +379,46 @@ state_root(const struct conf *conf)
 	return dir;
 }
 
+/* Issue 14, reload: a new users table and limits; counters stay. */
+static struct {
+	struct conf	*conf, *pend_conf;
+	struct users	*pend_users;
+} AR;
+
+static int
+reload_prepare(struct conf *conf, FILE *errf)
+{
+	if ((AR.pend_users = users_load(conf->users_file, errf)) == NULL)
+		return -1;
+	AR.pend_conf = conf;
+	return 0;
+}
+
+static void
+reload_commit(void)
+{
+	auth_reload(AR.pend_conf, AR.pend_users);
+	role_conf_retire(AR.conf);
+	AR.conf = AR.pend_conf;
+	AR.pend_conf = NULL;
+	AR.pend_users = NULL;
+}
+
+static void
+reload_abort(void)
+{
+	users_free(AR.pend_users);
+	conf_free(AR.pend_conf);
+	AR.pend_users = NULL;
+	AR.pend_conf = NULL;
+}
+
+static const struct role_reload auth_reload_ops = {
+	.prepare = reload_prepare,
+	.commit = reload_commit,
+	.abort = reload_abort,
+};
+
 void
 role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
 {
@@ -402,5 +442,7 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
 	    (auth_queue = ipc_new(base, queue_fd, "auth<-queue",
 	    auth_queue_dispatch, NULL)) == NULL)
 		fatal("ipc");
+	AR.conf = conf;
+	role_reload_init(base, "auth", &auth_reload_ops);
 	role_run(base);
 }

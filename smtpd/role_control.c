@@ -65,6 +65,7 @@ static struct {
 	struct ipc		*metrics;
 	TAILQ_HEAD(, scrape)	 scrapes;
 	unsigned		 nscrapes;
+	struct ipc		*parent;	/* "reload" (issue 14) */
 	struct event		*ev_listen;
 	TAILQ_HEAD(, cclient)	 clients;
 	unsigned		 nclients;
@@ -118,16 +119,17 @@ static void		 scrape_part(uint64_t, const char *, size_t);
 static int
 route_known(int argc, char **argv)
 {
-	struct ipc	*q = C.queue, *a = C.auth, *r;
+	struct ipc	*q = C.queue, *a = C.auth, *p = C.parent, *r;
 
-	C.queue = C.auth = (struct ipc *)&C;	/* any non-NULL marker */
+	C.queue = C.auth = C.parent = (struct ipc *)&C;	/* non-NULL marker */
 	r = route(argc, argv);
 	C.queue = q;
 	C.auth = a;
+	C.parent = p;
 	return r != NULL;
 }
 
-/* Which role answers ARGV: the auth role or the queue role (NULL: none). */
+/* Which role answers ARGV: parent, auth or queue (NULL: none). */
 static struct ipc *
 route(int argc, char **argv)
 {
@@ -136,6 +138,8 @@ route(int argc, char **argv)
 	};
 	size_t	 i;
 
+	if (strcmp(argv[0], "reload") == 0)
+		return C.parent;
 	if (strcmp(argv[0], "unlock") == 0 ||
 	    (strcmp(argv[0], "show") == 0 && argc >= 2 &&
 	    strcmp(argv[1], "limits") == 0))
@@ -273,6 +277,8 @@ dispatch(struct ipc *ch, const struct ipc_msg *m, void *arg)
 		log_warnx("event=peer-closed role=control peer=%s", from);
 		if (ch == C.queue)
 			C.queue = NULL;
+		else if (ch == C.parent)
+			C.parent = NULL;
 		else
 			C.auth = NULL;
 		ipc_free(ch);	/* allowed from the closing callback (ipc.h) */
@@ -420,7 +426,8 @@ control_listen(const struct conf *conf)
 void
 role_control_main(struct conf *conf, int queue_fd, int auth_fd, int metrics_fd)
 {
-	static char	 from_queue[] = "queue", from_auth[] = "auth";
+	static char	 from_queue[] = "queue", from_auth[] = "auth",
+			 from_parent[] = "parent";
 	int		 lfd;
 
 	C.base = role_start("control");
@@ -432,7 +439,10 @@ role_control_main(struct conf *conf, int queue_fd, int auth_fd, int metrics_fd)
 	if ((C.queue = ipc_new(C.base, queue_fd, "control<-queue", dispatch,
 	    from_queue)) == NULL ||
 	    (C.auth = ipc_new(C.base, auth_fd, "control<-auth", dispatch,
-	    from_auth)) == NULL)
+	    from_auth)) == NULL ||
+	    (role_parent_fd() != -1 && (C.parent = ipc_new(C.base,
+	    role_parent_fd(), "control<-parent", dispatch, from_parent)) ==
+	    NULL))
 		fatal("ipc");
 	if (metrics_fd != -1 && (C.metrics = ipc_new(C.base, metrics_fd,
 	    "control<-metrics", dispatch_metrics, NULL)) == NULL)

@@ -47,6 +47,9 @@ static struct {
 	TAILQ_HEAD(, pending_commit) filtering;	/* checked, with the filter */
 	unsigned	 inflight;	/* deliveries the relay has not answered */
 	unsigned	 max_inflight;
+	/* Issue 14, reload: the config and DKIM keys; the spool stays. */
+	struct conf	*conf, *pend_conf;
+	struct signer	*signer, *pend_signer;
 } Q;
 
 struct queue_req {
@@ -480,6 +483,52 @@ dispatch_filter(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+static int
+reload_prepare(struct conf *conf, FILE *errf)
+{
+	if ((Q.pend_signer = signer_new(conf)) == NULL) {
+		fprintf(errf, "%s: queue: cannot load the DKIM keys (see the "
+		    "log)\n", conf->file);
+		return -1;
+	}
+	/* Where the spool is for this process (chroot): as at start. */
+	free(conf->queue_dir);
+	if ((conf->queue_dir = strdup(Q.conf->queue_dir)) == NULL)
+		fatal("reload");
+	Q.pend_conf = conf;
+	return 0;
+}
+
+static void
+reload_commit(void)
+{
+	queue_set_conf(Q.q, Q.pend_conf);
+	queue_set_signer(Q.q, signer_sign, Q.pend_signer);
+	signer_free(Q.signer);
+	role_conf_retire(Q.conf);
+	Q.conf = Q.pend_conf;
+	Q.signer = Q.pend_signer;
+	Q.max_inflight = Q.conf->relay.max_sessions ?
+	    Q.conf->relay.max_sessions : 1;
+	Q.pend_conf = NULL;
+	Q.pend_signer = NULL;
+}
+
+static void
+reload_abort(void)
+{
+	signer_free(Q.pend_signer);
+	conf_free(Q.pend_conf);
+	Q.pend_signer = NULL;
+	Q.pend_conf = NULL;
+}
+
+static const struct role_reload queue_reload = {
+	.prepare = reload_prepare,
+	.commit = reload_commit,
+	.abort = reload_abort,
+};
+
 void
 role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
     int filter_fd, int auth_fd)
@@ -517,5 +566,8 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
 		fatal("ipc");
 	queue_filter_init(Q.q, conf, Q.filter, &filter_ops);
 	queue_set_relay_ops(Q.q, &proxy_ops, NULL);
+	Q.conf = conf;
+	Q.signer = signer;
+	role_reload_init(base, "queue", &queue_reload);
 	role_run(base);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <tls.h>
 
 #include "conf/conf.h"
 #include "conf/secrets.h"
@@ -117,6 +118,62 @@ relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/* Issue 14, reload: secrets, CA, upstream; pacing counters carry over. */
+static struct {
+	struct conf		*conf, *pend_conf;
+	struct secrets		*pend_secrets;
+	struct tls_config	*pend_tls;
+} RR;
+
+static int
+reload_prepare(struct conf *conf, FILE *errf)
+{
+	if (!conf->has_relay) {
+		fprintf(errf, "%s: relay: no relay line\n", conf->file);
+		return -1;
+	}
+	if ((RR.pend_secrets = secrets_load(conf->relay.secrets_file,
+	    errf)) == NULL)
+		return -1;
+	if ((RR.pend_tls = relay_tls_config_new(conf)) == NULL) {
+		fprintf(errf, "%s: relay: cannot load the CA (see the log)\n",
+		    conf->file);
+		secrets_free(RR.pend_secrets);
+		RR.pend_secrets = NULL;
+		return -1;
+	}
+	RR.pend_conf = conf;
+	return 0;
+}
+
+static void
+reload_commit(void)
+{
+	relay_reload(relay_main, RR.pend_conf, RR.pend_secrets, RR.pend_tls);
+	role_conf_retire(RR.conf);
+	RR.conf = RR.pend_conf;
+	RR.pend_conf = NULL;
+	RR.pend_secrets = NULL;
+	RR.pend_tls = NULL;
+}
+
+static void
+reload_abort(void)
+{
+	secrets_free(RR.pend_secrets);
+	tls_config_free(RR.pend_tls);
+	conf_free(RR.pend_conf);
+	RR.pend_secrets = NULL;
+	RR.pend_tls = NULL;
+	RR.pend_conf = NULL;
+}
+
+static const struct role_reload relay_reload_ops = {
+	.prepare = reload_prepare,
+	.commit = reload_commit,
+	.abort = reload_abort,
+};
+
 void
 role_relay_main(struct conf *conf, int queue_fd)
 {
@@ -135,5 +192,7 @@ role_relay_main(struct conf *conf, int queue_fd)
 	if ((relay_queue = ipc_new(base, queue_fd, "relay<-queue", relay_dispatch,
 	    relay)) == NULL)
 		fatal("ipc");
+	RR.conf = conf;
+	role_reload_init(base, "relay", &relay_reload_ops);
 	role_run(base);
 }

@@ -54,6 +54,16 @@ static struct {
 	time_t			 drain_deadline;
 	struct conf		*conf;
 	uint64_t		 max_size;	/* limit message-size, configured */
+	uint64_t		 upstream_size;	/* the smarthost's SIZE, 0: none */
+	/* Issue 14, reload: generations replaced, still serving sessions. */
+	struct smtp_server	**old;
+	struct conf		**old_conf;
+	size_t			 nold;
+	struct event		*ev_reap;
+	struct smtp_server	*pend_srv;	/* prepared, not committed */
+	struct conf		*pend_conf;
+	int			*pend_fds;	/* new listeners by index, -1 */
+	size_t			 npend_fds;
 } S;
 
 static uint64_t
@@ -359,6 +369,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 			return;
 		}
 		/* EHLO, MAIL SIZE= and DATA all check conf->max_message_size */
+		S.upstream_size = size;
 		S.conf->max_message_size = size != 0 && size < S.max_size ?
 		    size : S.max_size;
 		log_info("event=upstream-size size=%llu limit=%llu",
@@ -381,6 +392,159 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/* Sessions of every generation (reload). */
+static size_t
+all_sessions(void)
+{
+	size_t	 i, n = smtp_server_sessions(S.srv);
+
+	for (i = 0; i < S.nold; i++)
+		n += smtp_server_sessions(S.old[i]);
+	return n;
+}
+
+/*
+ * Issue 14, live reload.  A reload makes a new generation (config, TLS
+ * contexts, listeners); the one it replaces stops accepting but keeps
+ * its sessions, which finish under the settings they started with, and
+ * is freed when the last of them ends.  Listening sockets the new config
+ * keeps are moved over (no connection refused); new ones come from the
+ * parent (IPC_RELOAD_LISTEN), dropped ones are closed.
+ */
+static void
+on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	size_t		 i;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	for (i = 0; i < S.nold; ) {
+		if (smtp_server_sessions(S.old[i]) != 0) {
+			i++;
+			continue;
+		}
+		smtp_server_free(S.old[i]);
+		conf_free(S.old_conf[i]);
+		S.old[i] = S.old[S.nold - 1];
+		S.old_conf[i] = S.old_conf[S.nold - 1];
+		S.nold--;
+	}
+	if (S.nold > 0)
+		evtimer_add(S.ev_reap, &tv);
+}
+
+static void
+reload_drop_fds(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < S.npend_fds; i++)
+		if (S.pend_fds[i] != -1)
+			close(S.pend_fds[i]);
+	free(S.pend_fds);
+	S.pend_fds = NULL;
+	S.npend_fds = 0;
+}
+
+static int
+reload_prepare(struct conf *conf, FILE *errf)
+{
+	if ((S.pend_srv = smtp_server_prepare(S.base, conf,
+	    &smtp_ipc_services)) == NULL) {
+		fprintf(errf, "%s: smtp: cannot load the certificates (see "
+		    "the log)\n", conf->file);
+		return -1;
+	}
+	S.pend_conf = conf;
+	return 0;
+}
+
+static void
+reload_abort(void)
+{
+	smtp_server_free(S.pend_srv);
+	conf_free(S.pend_conf);
+	S.pend_srv = NULL;
+	S.pend_conf = NULL;
+	reload_drop_fds();
+}
+
+static void
+reload_commit(void)
+{
+	struct conf	*conf = S.pend_conf;
+	struct timeval	 tv = { 1, 0 };
+	int		*fds;
+	size_t		 i;
+
+	if ((fds = calloc(conf->nlisten + 1, sizeof(*fds))) == NULL ||
+	    (S.old = reallocarray(S.old, S.nold + 1, sizeof(*S.old))) == NULL ||
+	    (S.old_conf = reallocarray(S.old_conf, S.nold + 1,
+	    sizeof(*S.old_conf))) == NULL)
+		fatal("reload");
+	for (i = 0; i < conf->nlisten; i++) {
+		if (i < S.npend_fds && S.pend_fds[i] != -1) {
+			fds[i] = S.pend_fds[i];
+			S.pend_fds[i] = -1;
+		} else if ((fds[i] = smtp_server_take_fd(S.srv,
+		    &conf->listen[i])) == -1)
+			fatalx("reload: listen line %d: no socket", conf->listen[i].line);
+	}
+	reload_drop_fds();
+	smtp_server_retire(S.srv);
+	S.old[S.nold] = S.srv;
+	S.old_conf[S.nold++] = S.conf;
+	smtp_server_listen(S.pend_srv, fds);
+	free(fds);
+	S.srv = S.pend_srv;
+	S.conf = conf;
+	S.max_size = conf->max_message_size;
+	S.conf->max_message_size = S.upstream_size != 0 &&
+	    S.upstream_size < S.max_size ? S.upstream_size : S.max_size;
+	S.pend_srv = NULL;
+	S.pend_conf = NULL;
+	evtimer_add(S.ev_reap, &tv);
+}
+
+/* IPC_RELOAD_LISTEN: u32 index (big-endian) of a new listener; fd. */
+static void
+reload_dispatch(const struct ipc_msg *m)
+{
+	const unsigned char	*d = m->data;
+	uint32_t		 idx;
+	int			*n;
+
+	if (m->type != IPC_RELOAD_LISTEN || m->fd == -1 || m->len != 4) {
+		role_ipc_reject(m, "parent", "unexpected");
+		return;
+	}
+	idx = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+	    (uint32_t)d[2] << 8 | d[3];
+	if (idx >= 4096) {
+		role_ipc_reject(m, "parent", "malformed");
+		return;
+	}
+	if (idx >= S.npend_fds) {
+		if ((n = reallocarray(S.pend_fds, idx + 1, sizeof(*n))) == NULL)
+			fatal("reload");
+		while (S.npend_fds <= idx)
+			n[S.npend_fds++] = -1;
+		S.pend_fds = n;
+	}
+	if (S.pend_fds[idx] != -1)
+		close(S.pend_fds[idx]);
+	S.pend_fds[idx] = m->fd;
+}
+
+static const struct role_reload smtp_reload = {
+	.prepare = reload_prepare,
+	.commit = reload_commit,
+	.abort = reload_abort,
+	.dispatch = reload_dispatch,
+};
+
 /* SIGTERM: stop accepting, let sessions in DATA finish within a bound. */
 static void
 on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -390,7 +554,7 @@ on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (smtp_server_sessions(S.srv) == 0 || time(NULL) >= S.drain_deadline) {
+	if (all_sessions() == 0 || time(NULL) >= S.drain_deadline) {
 		event_base_loopexit(S.base, NULL);
 		return;
 	}
@@ -400,6 +564,8 @@ on_drain_tick(evutil_socket_t fd, short what, void *arg)
 static void
 on_term(evutil_socket_t sig, short what, void *arg)
 {
+	size_t	 i;
+
 	(void)sig;
 	(void)what;
 	(void)arg;
@@ -407,8 +573,10 @@ on_term(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(S.base, NULL);
 		return;
 	}
-	log_info("event=shutdown sessions=%zu", smtp_server_sessions(S.srv));
+	log_info("event=shutdown sessions=%zu", all_sessions());
 	smtp_server_stop(S.srv);
+	for (i = 0; i < S.nold; i++)
+		smtp_server_stop(S.old[i]);
 	S.drain_deadline = time(NULL) + SMTP_DRAIN_SECONDS;
 	on_drain_tick(-1, 0, NULL);
 }
@@ -433,10 +601,12 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	    (S.queue = ipc_new(S.base, queue_fd, "smtp<-queue", dispatch_queue,
 	    NULL)) == NULL ||
 	    (S.ev_drain = evtimer_new(S.base, on_drain_tick, NULL)) == NULL ||
+	    (S.ev_reap = evtimer_new(S.base, on_reap, NULL)) == NULL ||
 	    (term = evsignal_new(S.base, SIGTERM, on_term, NULL)) == NULL ||
 	    (intr = evsignal_new(S.base, SIGINT, on_term, NULL)) == NULL ||
 	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1)
 		fatal("setup");
+	role_reload_init(S.base, "smtp", &smtp_reload);
 	role_ready();
 	event_base_dispatch(S.base);
 	log_debug("exiting");

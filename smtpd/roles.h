@@ -17,7 +17,10 @@
 #ifndef SMTPD_ROLES_H
 #define SMTPD_ROLES_H
 
+#include <stdio.h>
+
 struct conf;
+struct event_base;
 struct ipc_msg;
 
 /* The SMTP listeners LISTEN_FDS (conf->nlisten), channels to auth and queue. */
@@ -75,6 +78,44 @@ void	role_ipc_reject(const struct ipc_msg *, const char *from, const char *why);
  */
 void	role_set_ready_fd(int fd);
 void	role_ready(void);
+/*
+ * Live reload (issue 14; the parent's side is in parent.c, what a config
+ * is made of in config.h).  The parent checks a new configuration, then
+ * sends each role the config file and the files that role reads (as
+ * IPC_RELOAD_FILE), then IPC_RELOAD_PREPARE.  role_common.c installs
+ * those files (lib/fileset.h), loads the config from them and calls
+ * PREPARE, which loads what the role needs into a pending state (or
+ * reports why not); the parent commits in every role only when every
+ * role prepared, else aborts in all.  State (counters, lockouts, pacing,
+ * the queue) is the role's own and stays.
+ */
+struct role_reload {
+	/*
+	 * NEWCONF was loaded from the files the parent sent (fileset_read
+	 * reads only those now): load what the role needs from it, keep it
+	 * pending; errors to ERRF.  0 (NEWCONF is the role's now), or -1.
+	 */
+	int	(*prepare)(struct conf *newconf, FILE *errf);
+	void	(*commit)(void);	/* the pending state takes over */
+	void	(*abort)(void);		/* the pending state is dropped */
+	/* Other messages from the parent (may be NULL). */
+	void	(*dispatch)(const struct ipc_msg *);
+};
+
+/* role_set_parent_fd: in a new role process, its channel to the parent. */
+void	role_set_parent_fd(int fd);
+/* role_parent_fd: that channel's descriptor (-1: none), for a role's own use. */
+int	role_parent_fd(void);
+/* role_reload_init: reloads as ROLE with OPS over the parent's channel. */
+void	role_reload_init(struct event_base *, const char *role,
+	    const struct role_reload *ops);
+/*
+ * role_conf_retire: a configuration replaced by a reload.  Roles keep
+ * them (a few KiB each): a pointer into one may still live in a request
+ * in flight, and a reload is rare.
+ */
+void	role_conf_retire(struct conf *);
+
 /* role_run: role_ready, the event loop until SIGTERM/SIGINT, then exit(0). */
 void	role_run(struct event_base *) __attribute__((noreturn));
 

@@ -291,7 +291,7 @@ smtp_on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-static int
+int
 smtp_listen_socket(const struct conf *conf, const struct conf_listen *cl)
 {
 	char	 host[INET6_ADDRSTRLEN] = "?";
@@ -342,7 +342,24 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
     const struct smtp_services *services, const int *fds)
 {
 	struct smtp_server	*srv;
-	size_t			 i, j;
+	size_t			 j;
+
+	if ((srv = smtp_server_prepare(base, conf, services)) == NULL) {
+		for (j = 0; j < conf->nlisten; j++)
+			close(fds[j]);
+		return NULL;
+	}
+	smtp_server_listen(srv, fds);
+	return srv;
+}
+
+struct smtp_server *
+smtp_server_prepare(struct event_base *base, const struct conf *conf,
+    const struct smtp_services *services)
+{
+	struct smtp_server	*srv;
+	struct timeval		 tv = { SMTP_TLS_TICKET_ROTATE, 0 };
+	size_t			 i;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL ||
 	    (srv->tls = calloc(conf->npki + 1, sizeof(*srv->tls))) == NULL ||
@@ -364,17 +381,21 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 	for (i = 0; i < conf->npki; i++)
 		if ((srv->tls[i] = smtp_tls_server(conf, &conf->pki[i],
 		    &srv->tls_cfg[i])) == NULL) {
-			for (j = 0; j < conf->nlisten; j++)
-				close(fds[j]);
-			goto fail;
+			smtp_server_free(srv);
+			return NULL;
 		}
-	{
-		struct timeval	 tv = { SMTP_TLS_TICKET_ROTATE, 0 };
+	if ((srv->ev_rotate = evtimer_new(base, smtp_tls_rotate, srv)) == NULL ||
+	    evtimer_add(srv->ev_rotate, &tv) == -1)
+		fatal("evtimer_new");
+	return srv;
+}
 
-		if ((srv->ev_rotate = evtimer_new(base, smtp_tls_rotate,
-		    srv)) == NULL || evtimer_add(srv->ev_rotate, &tv) == -1)
-			fatal("evtimer_new");
-	}
+void
+smtp_server_listen(struct smtp_server *srv, const int *fds)
+{
+	const struct conf	*conf = srv->ctx.conf;
+	size_t			 i, j;
+
 	for (i = 0; i < conf->nlisten; i++) {
 		const struct conf_listen *cl = &conf->listen[i];
 		struct smtp_listener	 *l = &srv->listeners[i];
@@ -389,16 +410,53 @@ smtp_server_new(struct event_base *base, const struct conf *conf,
 			fatalx("listen line %d: pki not resolved", cl->line);
 		l->fd = fds[i];
 		srv->nlisteners++;
-		if ((l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST,
+		if ((l->ev = event_new(srv->ctx.base, l->fd, EV_READ | EV_PERSIST,
 		    smtp_on_accept, l)) == NULL ||
-		    (l->ev_pause = evtimer_new(base, smtp_listener_resume, l))
-		    == NULL || event_add(l->ev, NULL) == -1)
+		    (l->ev_pause = evtimer_new(srv->ctx.base,
+		    smtp_listener_resume, l)) == NULL || event_add(l->ev, NULL) == -1)
 			fatal("event_new");
 	}
-	return srv;
-fail:
-	smtp_server_free(srv);
-	return NULL;
+}
+
+int
+smtp_server_take_fd(struct smtp_server *srv, const struct conf_listen *cl)
+{
+	const struct conf	*conf = srv->ctx.conf;
+	size_t			 i;
+	int			 fd;
+
+	for (i = 0; i < srv->nlisteners && i < conf->nlisten; i++)
+		if (srv->listeners[i].fd != -1 &&
+		    conf->listen[i].sslen == cl->sslen &&
+		    memcmp(&conf->listen[i].ss, &cl->ss, cl->sslen) == 0) {
+			fd = srv->listeners[i].fd;
+			srv->listeners[i].fd = -1;
+			return fd;
+		}
+	return -1;
+}
+
+void
+smtp_server_retire(struct smtp_server *srv)
+{
+	size_t	 i;
+
+	/* Its contexts no longer take new sessions: no more keys for them. */
+	if (srv->ev_rotate)
+		event_free(srv->ev_rotate);
+	srv->ev_rotate = NULL;
+	for (i = 0; i < srv->nlisteners; i++) {
+		struct smtp_listener *l = &srv->listeners[i];
+
+		if (l->ev)
+			event_free(l->ev);
+		if (l->ev_pause)
+			event_free(l->ev_pause);
+		l->ev = l->ev_pause = NULL;
+		if (l->fd != -1)
+			close(l->fd);
+		l->fd = -1;
+	}
 }
 
 void

@@ -21,6 +21,10 @@ struct smtp_server;
  * order.  -1 on error (logged with the config line; nothing left open).
  */
 int		 smtp_listen_open(const struct conf *, int *fds);
+/* smtp_listen_socket: the same for one of them, CL; the socket or -1. */
+struct conf_listen;
+int		 smtp_listen_socket(const struct conf *,
+		    const struct conf_listen *cl);
 
 /*
  * smtp_server_new: reads every pki's certificate chain and key into memory
@@ -30,6 +34,23 @@ int		 smtp_listen_open(const struct conf *, int *fds);
  */
 struct smtp_server *smtp_server_new(struct event_base *, const struct conf *,
 		    const struct smtp_services *services, const int *fds);
+/*
+ * For a reload (issue 14): smtp_server_prepare reads the pki files and
+ * makes the TLS contexts (NULL on error, logged); smtp_server_listen
+ * starts accepting on FDS (conf->nlisten, owned from here on).
+ * smtp_server_take_fd: the listening socket of an old generation that is
+ * the same as CL (struct conf_listen), now the caller's; -1 if none.
+ * smtp_server_retire: stop accepting (close what was not taken); the
+ * sessions go on under this generation's settings until they end.
+ */
+struct smtp_server *smtp_server_prepare(struct event_base *,
+		    const struct conf *, const struct smtp_services *);
+void		 smtp_server_listen(struct smtp_server *, const int *fds);
+struct conf_listen;
+int		 smtp_server_take_fd(struct smtp_server *,
+		    const struct conf_listen *);
+void		 smtp_server_retire(struct smtp_server *);
+
 /* smtp_server_stop: close the listeners; idle sessions get 421, those
  * receiving a message go on (smtp_sessions_shutdown). */
 void		 smtp_server_stop(struct smtp_server *);

@@ -172,3 +172,187 @@ def _expired_by_faketime(t, key, crt):
     openssl("ca", "-batch", "-config", os.path.join(d, "ca.cnf"),
             "-selfsign", "-keyfile", key, "-in", csr, "-out", crt,
             "-startdate", "20000101000000Z", "-enddate", "20010101000000Z")
+
+
+import signal
+import smtplib
+import ssl
+import threading
+import time
+
+from harness import (SUBMITCTL, USER, PASSWORD, RCPT, USER2, PASSWORD2,
+                     hash_password, port_open, free_port, wait_for,
+                     sample_message)
+
+
+class ReloadBase(SubmitdTest):
+    """A running submitd reloaded by SIGHUP and submitctl reload."""
+
+    def setUp(self):
+        super().setUp()
+        wait_for(lambda: os.path.exists(self.control_sock) and
+                 "event=started" in self.submitd.log_text(), 20,
+                 what="submitd to start")
+
+    def ctl(self, *args):
+        return subprocess.run([SUBMITCTL, "-s", self.control_sock] +
+                              list(args), capture_output=True, text=True,
+                              timeout=60 * harness.SLOW)
+
+    def reload(self):
+        r = self.ctl("reload")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("reloaded", r.stdout)
+        return r
+
+    def rewrite(self, text):
+        write_file(self.submitd.conf, text)
+
+    def ssl_ctx(self):
+        ctx = ssl.create_default_context(cafile=self.certs["ca"])
+        return ctx
+
+    def submit(self, subject, port=None, user=USER, password=PASSWORD):
+        with smtplib.SMTP("127.0.0.1", port or self.P1,
+                          timeout=30 * harness.SLOW) as s:
+            s.ehlo("client.test")
+            s.starttls(context=self.ssl_ctx())
+            s.ehlo("client.test")
+            s.login(user, password)
+            s.sendmail(user, [RCPT], sample_message(frm=user, subject=subject))
+
+
+class Reload(ReloadBase):
+    EXTRA_CONF = ("limit messages 3 per 1h per user",)
+
+    def test_reload_unchanged(self):
+        self.reload()
+        self.submit("after reload")
+        self.smarthost.wait_messages(1)
+
+    def test_bad_config_refused_old_stays(self):
+        good = conf_text(self)
+        lines = good.splitlines()
+        lines.insert(2, "frobnicate yes")
+        self.rewrite("\n".join(lines) + "\n")
+        r = self.ctl("reload")
+        out = r.stdout + r.stderr
+        self.assertEqual(r.returncode, 1, out)
+        self.assertIn(self.submitd.conf + ":3: ", out)
+        self.assertIn("refused", out)
+        wait_for(lambda: (self.submitd.conf + ":3: ") in
+                 self.submitd.log_text(), what="the error in the log")
+        # a bad pki: refused with its line, the old certificate still served
+        text = re.sub(r'(?m)^pki .*$', 'pki localhost cert "%s" key "%s"'
+                      % (self.certs["crt"], self.certs["wrong_key"]), good)
+        self.rewrite(text)
+        r = self.ctl("reload")
+        out = r.stdout + r.stderr
+        self.assertEqual(r.returncode, 1, out)
+        self.assertRegex(out, re.escape(self.submitd.conf) +
+                         r":4: pki localhost: .*does not match")
+        self.submit("old config in force")
+        self.smarthost.wait_messages(1)
+        self.assertTrue(self.submitd.alive())
+
+    def test_listener_added_and_removed(self):
+        p5 = free_port()
+        good = conf_text(self)
+        self.rewrite(good + "listen on 127.0.0.1 port %d starttls pki "
+                     "localhost\n" % p5)
+        self.reload()
+        self.assertTrue(port_open("127.0.0.1", p5))
+        self.submit("on the new port", port=p5)
+        self.smarthost.wait_messages(1)
+        # remove it, and the implicit-TLS one
+        text = re.sub(r'(?m)^listen on 127.0.0.1 port %d tls.*\n' % self.P2,
+                      "", good)
+        self.rewrite(text)
+        self.reload()
+        wait_for(lambda: not port_open("127.0.0.1", p5) and
+                 not port_open("127.0.0.1", self.P2),
+                 what="the removed listeners to close")
+        self.submit("kept port")
+        self.smarthost.wait_messages(2)
+
+    def test_new_certificate_next_handshake(self):
+        def served():
+            with socket_tls("127.0.0.1", self.P2, self.certs["ca"]) as t:
+                return t.getpeercert(binary_form=True)
+        before = served()
+        crt, key = make_leaf(self.dir, "rotated", days=20)
+        der = pem_to_der(crt)
+        self.assertNotEqual(before, der)
+        self.rewrite(re.sub(r'(?m)^pki .*$', 'pki localhost cert "%s" key '
+                            '"%s"' % (crt, key), conf_text(self)))
+        os.kill(self.submitd.proc.pid, signal.SIGHUP)
+        wait_for(lambda: served() == der, what="the new certificate")
+
+    def test_users_reloaded(self):
+        extra = "carl@example.org:%s:carl@example.org\n" % hash_password(
+            "carl-pw-123")
+        with open(self.users_file, "a") as f:
+            f.write(extra)
+        self.reload()
+        self.submit("new user", user="carl@example.org",
+                    password="carl-pw-123")
+        self.smarthost.wait_messages(1)
+
+    def test_counters_survive(self):
+        self.submit("one")
+        self.submit("two")
+        self.reload()
+        self.submit("three")
+        with self.assertRaises(smtplib.SMTPException):
+            self.submit("four: over the quota")
+        self.smarthost.wait_messages(3)
+
+
+class ReloadLoop(ReloadBase):
+    """Issue 14's test: a client loop across 20 reloads (no quota here)."""
+    EXTRA_CONF = ()
+
+    def test_submitting_across_20_reloads(self):
+        sent, errors, stop = [], [], threading.Event()
+
+        def loop():
+            n = 0
+            while not stop.is_set() or n < 5:
+                subject = "loop %d" % n
+                try:
+                    self.submit(subject)
+                    sent.append(subject)
+                except Exception as e:      # noqa: BLE001
+                    errors.append("%s: %r" % (subject, e))
+                n += 1
+        t = threading.Thread(target=loop)
+        t.start()
+        try:
+            for i in range(20):
+                if i % 2:
+                    os.kill(self.submitd.proc.pid, signal.SIGHUP)
+                    wait_for(lambda: self.submitd.log_text().count(
+                        ": reloaded") >= i + 1, what="reload %d" % i)
+                else:
+                    self.reload()
+        finally:
+            stop.set()
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(self.submitd.log_text().count(": reloaded"), 20)
+        msgs = self.smarthost.wait_messages(len(sent), timeout=60)
+        subjects = [re.search(rb"(?m)^Subject: (.*?)\r?$", m["data"]).group(1)
+                    .decode() for m in msgs]
+        self.assertEqual(sorted(subjects), sorted(sent))   # each once
+
+
+def socket_tls(host, port, ca):
+    import socket
+    ctx = ssl.create_default_context(cafile=ca)
+    s = socket.create_connection((host, port), timeout=10)
+    return ctx.wrap_socket(s, server_hostname="localhost")
+
+
+def pem_to_der(path):
+    with open(path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
