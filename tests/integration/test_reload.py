@@ -190,8 +190,10 @@ class ReloadBase(SubmitdTest):
 
     def setUp(self):
         super().setUp()
+        # the control role answers, and the parent handles signals
         wait_for(lambda: os.path.exists(self.control_sock) and
-                 "event=started" in self.submitd.log_text(), 20,
+                 "event=started" in self.submitd.log_text() and
+                 self.ctl("show", "queue").returncode == 0, 20,
                  what="submitd to start")
 
     def ctl(self, *args):
