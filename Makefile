@@ -90,6 +90,9 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_SRCS
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@for n in $(FUZZ_NAMES); do \
+	    if [ ! -d tests/fuzz/corpus/$$n ]; then \
+	        echo "fuzz-replay: $$n has no corpus yet (tests/fuzz/corpus/$$n)"; \
+	        continue; fi; \
 	    $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; done
 
 fuzz:

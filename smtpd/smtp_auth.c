@@ -14,10 +14,8 @@
 #include "auth/auth.h"
 #include "lib/log.h"
 #include "lib/netio.h"
+#include "proto/smtp_auth_decode.h"
 #include "smtpd/smtp_session_priv.h"
-
-/* Decoded PLAIN/LOGIN responses are at most this long. */
-#define AUTH_RESPONSE_MAX	(1 + AUTH_USER_MAX + 1 + AUTH_USER_MAX + 1 + AUTH_PASS_MAX)
 
 static void
 smtp_auth_done(void *arg, const struct auth_reply *r)
@@ -86,18 +84,6 @@ smtp_auth_check(struct smtp_session *s, const char *user, const char *pass)
 	s->waiting = 1;
 }
 
-/* Base64-decode LINE into OUT; -1 on bad base64 or overflow. */
-static int
-smtp_auth_decode(const char *line, unsigned char *out, size_t outsz,
-    size_t *outlen)
-{
-	if (sodium_base642bin(out, outsz - 1, line, strlen(line), NULL, outlen,
-	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-		return -1;
-	out[*outlen] = '\0';
-	return 0;
-}
-
 static void
 smtp_auth_fail_syntax(struct smtp_session *s, const char *why)
 {
@@ -109,41 +95,23 @@ smtp_auth_fail_syntax(struct smtp_session *s, const char *why)
 static void
 smtp_auth_plain(struct smtp_session *s, const char *b64)
 {
-	unsigned char	 buf[AUTH_RESPONSE_MAX + 1];
-	size_t		 len;
-	const char	*authzid, *authcid, *pass;
-	size_t		 zlen, clen;
+	unsigned char		 buf[AUTH_RESPONSE_MAX + 1];
+	struct smtp_auth_plain	 p;
+	const char		*why;
 
-	if (smtp_auth_decode(b64, buf, sizeof(buf), &len) == -1) {
-		smtp_auth_fail_syntax(s, "Invalid base64 data");
+	if (smtp_auth_plain_decode(b64, buf, sizeof(buf), &p, &why) == -1) {
+		smtp_auth_fail_syntax(s, why);
 		goto done;
 	}
-	authzid = (const char *)buf;
-	zlen = strnlen(authzid, len);
-	if (zlen >= len) {
-		smtp_auth_fail_syntax(s, "Invalid PLAIN response");
-		goto done;
-	}
-	authcid = authzid + zlen + 1;
-	clen = strnlen(authcid, len - zlen - 1);
-	if (zlen + 1 + clen >= len || clen == 0 || clen > AUTH_USER_MAX) {
-		smtp_auth_fail_syntax(s, "Invalid PLAIN response");
-		goto done;
-	}
-	pass = authcid + clen + 1;
-	if (memchr(pass, '\0', len - zlen - clen - 2) != NULL) {
-		smtp_auth_fail_syntax(s, "Invalid PLAIN response");
-		goto done;
-	}
-	if (zlen != 0 && strcmp(authzid, authcid) != 0) {
+	if (p.authzid[0] != '\0' && strcmp(p.authzid, p.authcid) != 0) {
 		s->state = S_HELO;
 		log_info("session=%s event=auth result=fail ip=%s "
 		    "reason=authzid user=%s", s->idstr, s->peer_addr,
-		    log_q(authcid));
+		    log_q(p.authcid));
 		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 		goto done;
 	}
-	smtp_auth_check(s, authcid, pass);
+	smtp_auth_check(s, p.authcid, p.pass);
 done:
 	sodium_memzero(buf, sizeof(buf));
 }
@@ -199,7 +167,7 @@ smtp_auth_continue(struct smtp_session *s, const char *line)
 		smtp_auth_plain(s, line);
 		return;
 	case S_AUTH_USER:
-		if (smtp_auth_decode(line, buf, AUTH_USER_MAX + 2, &len) == -1 ||
+		if (smtp_auth_b64(line, buf, AUTH_USER_MAX + 2, &len) == -1 ||
 		    len == 0 || strlen((char *)buf) != len) {
 			smtp_auth_fail_syntax(s, "Invalid base64 data");
 			return;
@@ -213,7 +181,7 @@ smtp_auth_continue(struct smtp_session *s, const char *line)
 		smtp_reply(s, "334 UGFzc3dvcmQ6");	/* Password: */
 		return;
 	case S_AUTH_PASS:
-		if (smtp_auth_decode(line, buf, sizeof(buf), &len) == -1 ||
+		if (smtp_auth_b64(line, buf, sizeof(buf), &len) == -1 ||
 		    strlen((char *)buf) != len) {
 			smtp_auth_fail_syntax(s, "Invalid base64 data");
 		} else {
