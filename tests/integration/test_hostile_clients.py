@@ -399,6 +399,25 @@ class TlsPolicy(harness.SubmitdTest):
                                     "no resumption on %d %s" % (port, v))
 
 
+from test_reload import ReloadBase                # noqa: E402
+
+
+class TlsResumptionAcrossReload(ReloadBase):
+    """The ticket keys live outside the config: a session made before
+    submitctl reload resumes on the new generation's TLS context."""
+
+    def test_resume_after_reload(self):
+        for v in (V12, V13):
+            with self.subTest(version=v):
+                ctx = client_ctx(self, v, v)
+                first = tls_session(self, self.P2, False, ctx)
+                sess = first.session
+                first.close()
+                self.reload()
+                again = tls_session(self, self.P2, False, ctx, sess)
+                self.assertTrue(again.session_reused, "not resumed")
+
+
 class TlsPolicyConfigured(harness.SubmitdTest):
     EXTRA_CONF = ('tls protocols "tlsv1.2" ciphers '
                   '"ECDHE-RSA-CHACHA20-POLY1305"',)
