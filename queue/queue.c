@@ -4,6 +4,7 @@
  * callback never runs inside the call that asked for it.  The files being
  * received are queue_open.c's, the commit queue_commit.c's.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,18 @@ queue_new(struct event_base *base, const struct conf *conf)
 	if (q->ev_work == NULL || q->ev_sched == NULL || queue_load(q) == -1) {
 		queue_free(q);
 		return NULL;
+	}
+	/* "submitctl pause relay" lasts across a restart (issue 14). */
+	{
+		int	 fd = openat(q->dirfd, "../" QUEUE_PAUSED_FILE,
+			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd != -1) {
+			q->relay_paused = 1;
+			close(fd);
+			log_warnx("event=relay-paused: nothing leaves until "
+			    "submitctl resume relay");
+		}
 	}
 	return q;
 }

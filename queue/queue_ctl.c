@@ -6,10 +6,12 @@
  * be removed or held until the relay answers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -496,6 +498,132 @@ ctl_remove(struct queue *q, const char *id, int json, struct evbuffer *out)
 	return 0;
 }
 
+/*
+ * Issue 14 (1b): the same action on many messages: ALL, "sender ADDR"
+ * (the reverse-path, case-insensitive) or "user LOGIN" (who submitted).
+ * Messages being delivered now are skipped and counted.
+ */
+enum ctl_action { ACT_HOLD, ACT_RELEASE, ACT_REMOVE };
+
+static int
+ctl_many(struct queue *q, enum ctl_action act, int argc, char **argv,
+    int json, struct evbuffer *out, time_t now)
+{
+	struct evbuffer	*scratch;
+	struct queue_env qe;
+	struct qflight	*f;
+	char		**ids;
+	const char	*why, *what = argv[1];
+	size_t		 i, n = 0, done = 0, failed = 0, busy = 0;
+	int		 all = argc == 2 && strcmp(what, "ALL") == 0, match, rc;
+
+	if (!all && (argc != 3 || (strcmp(what, "sender") != 0 &&
+	    strcmp(what, "user") != 0)))
+		return ctl_error(out, json, "usage: %s ID | ALL | sender ADDRESS "
+		    "| user LOGIN", argv[0]);
+	if ((ids = calloc(q->heap.n + 1, sizeof(*ids))) == NULL ||
+	    (scratch = evbuffer_new()) == NULL) {
+		free(ids);
+		return ctl_error(out, json, "out of memory");
+	}
+	for (i = 0; i < q->heap.n; i++) {
+		struct qmsg *m = q->heap.v[i];
+
+		if (!all) {
+			if (queue_env_read(q->dirfd, m->id, &qe, &why) == -1)
+				continue;
+			match = strcmp(what, "sender") == 0 ?
+			    strcasecmp(qe.env.reverse_path, argv[2]) == 0 :
+			    strcmp(qe.env.user, argv[2]) == 0;
+			queue_env_free(&qe);
+			if (!match)
+				continue;
+		}
+		if ((act == ACT_HOLD && m->hold) ||
+		    (act == ACT_RELEASE && !m->hold))
+			continue;
+		if ((ids[n] = strdup(m->id)) != NULL)
+			n++;
+	}
+	TAILQ_FOREACH(f, &q->flights, entry) {
+		if (!all) {
+			match = strcmp(what, "sender") == 0 ?
+			    strcasecmp(f->qe.env.reverse_path, argv[2]) == 0 :
+			    strcmp(f->qe.env.user, argv[2]) == 0;
+			if (!match)
+				continue;
+		}
+		if (act != ACT_RELEASE)
+			busy++;
+	}
+	for (i = 0; i < n; i++) {
+		rc = act == ACT_REMOVE ? ctl_remove(q, ids[i], 0, scratch) :
+		    ctl_hold(q, ids[i], act == ACT_HOLD, 0, scratch, now);
+		if (rc == 0)
+			done++;
+		else
+			failed++;
+		free(ids[i]);
+	}
+	free(ids);
+	evbuffer_free(scratch);
+	log_info("control: event=%s which=\"%s%s%s\" messages=%zu failed=%zu "
+	    "busy=%zu", argv[0], what, argc == 3 ? " " : "",
+	    argc == 3 ? log_qtext(argv[2]) : "", done, failed, busy);
+	if (json)
+		evbuffer_add_printf(out, "{\"%s\":%zu,\"failed\":%zu,"
+		    "\"being_delivered\":%zu}\n", act == ACT_REMOVE ? "removed" :
+		    act == ACT_HOLD ? "held" : "released", done, failed, busy);
+	else {
+		evbuffer_add_printf(out, "%zu message%s %s", done,
+		    done == 1 ? "" : "s", act == ACT_REMOVE ? "removed" :
+		    act == ACT_HOLD ? "held" : "released");
+		if (failed)
+			evbuffer_add_printf(out, ", %zu failed (see the log)",
+			    failed);
+		if (busy)
+			evbuffer_add_printf(out, ", %zu being delivered now "
+			    "(try again once they are answered)", busy);
+		evbuffer_add_printf(out, "\n");
+	}
+	return failed ? 1 : 0;
+}
+
+/* pause relay / resume relay: a file at the spool's top, then the flag. */
+static int
+ctl_pause(struct queue *q, int pause, int json, struct evbuffer *out)
+{
+	int	 fd;
+
+	if (pause) {
+		if ((fd = openat(q->dirfd, "../" QUEUE_PAUSED_FILE, O_WRONLY |
+		    O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
+		    fsync(fd) == -1) {
+			if (fd != -1)
+				close(fd);
+			return ctl_error(out, json, "cannot pause: %s",
+			    strerror(errno));
+		}
+		close(fd);
+		(void)fsync(q->dirfd);
+	} else if (unlinkat(q->dirfd, "../" QUEUE_PAUSED_FILE, 0) == -1 &&
+	    errno != ENOENT)
+		return ctl_error(out, json, "cannot resume: %s", strerror(errno));
+	q->relay_paused = pause;
+	if (!pause)
+		queue_sched_arm(q, 0);
+	log_info("control: event=%s", pause ? "relay-paused" : "relay-resumed");
+	if (json)
+		evbuffer_add_printf(out, "{\"relay\":\"%s\"}\n",
+		    pause ? "paused" : "running");
+	else
+		evbuffer_add_printf(out, "relay %s%s\n", pause ? "paused: "
+		    "nothing leaves (clients are still served) until "
+		    "submitctl resume relay" : "resumed", pause && q->nflights ?
+		    "; deliveries under way finish" : "");
+	return 0;
+}
+
 void
 queue_relay_paced(struct queue *q, uint64_t reqid, time_t wait,
     const char *login)
@@ -531,6 +659,15 @@ queue_ctl(struct queue *q, int argc, char **argv, int json,
 		return ctl_metrics(q, out, now);
 	if (argc <= 2 && strcmp(argv[0], "flush") == 0)
 		return ctl_flush(q, argc, argv, json, out, now);
+	if (argc == 2 && (strcmp(argv[0], "pause") == 0 ||
+	    strcmp(argv[0], "resume") == 0) && strcmp(argv[1], "relay") == 0)
+		return ctl_pause(q, argv[0][0] == 'p', json, out);
+	if ((argc == 3 || (one && strcmp(argv[1], "ALL") == 0)) &&
+	    (strcmp(argv[0], "hold") == 0 || strcmp(argv[0], "release") == 0 ||
+	    strcmp(argv[0], "remove") == 0))
+		return ctl_many(q, argv[0][0] == 'h' ? ACT_HOLD :
+		    argv[0][2] == 'l' ? ACT_RELEASE : ACT_REMOVE, argc, argv,
+		    json, out, now);
 	if (one && strcmp(argv[0], "hold") == 0)
 		return ctl_hold(q, argv[1], 1, json, out, now);
 	if (one && strcmp(argv[0], "release") == 0)
@@ -538,5 +675,7 @@ queue_ctl(struct queue *q, int argc, char **argv, int json,
 	if (one && strcmp(argv[0], "remove") == 0)
 		return ctl_remove(q, argv[1], json, out);
 	return ctl_error(out, json, "usage: show queue | show message ID | "
-	    "show stats | flush [ID] | remove ID | hold ID | release ID");
+	    "show stats | flush [ID] | remove ID|ALL|sender ADDR|user LOGIN | "
+	    "hold ID|ALL|sender ADDR|user LOGIN | release ID|ALL|sender ADDR|"
+	    "user LOGIN | pause relay | resume relay");
 }

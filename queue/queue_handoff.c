@@ -96,8 +96,8 @@ queue_handoff_run(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (q->relay_ops == NULL)
-		return;
+	if (q->relay_ops == NULL || q->relay_paused)
+		return;		/* resume relay arms the scheduler again */
 	while ((m = qheap_top(&q->heap)) != NULL && m->next_try <= now) {
 		if (!q->relay_ops->has_capacity(q->relay_ctx)) {
 			/* a finished delivery kicks us; poll if none is out */

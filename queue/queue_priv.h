@@ -66,6 +66,9 @@ struct qidlist {
 	size_t		 n, cap;
 };
 
+/* At the spool's top (beside queue/): present while the relay is paused. */
+#define QUEUE_PAUSED_FILE	"relay.paused"
+
 struct queue {
 	struct event_base	*base;
 	const struct conf	*conf;
@@ -84,6 +87,7 @@ struct queue {
 	struct qheap		 heap;
 	TAILQ_HEAD(, qflight)	 flights;
 	size_t			 nflights;
+	int			 relay_paused;	/* submitctl pause relay */
 	uint64_t		 next_reqid;
 
 	struct {

@@ -134,7 +134,8 @@ static struct ipc *
 route(int argc, char **argv)
 {
 	static const char *const queue_cmds[] = {
-		"show", "flush", "remove", "hold", "release", NULL
+		"show", "flush", "remove", "hold", "release", "pause",
+		"resume", NULL
 	};
 	size_t	 i;
 
