@@ -34,9 +34,14 @@ static const struct ctl_command {
 	{ "show",	"show queue | show message ID | show stats | "
 			"show limits [USER|IP] | show filter" },
 	{ "flush",	"flush [ID]" },
-	{ "remove",	"remove ID" },
-	{ "hold",	"hold ID" },
-	{ "release",	"release ID" },
+	{ "remove",	"remove ID | remove ALL | remove sender ADDRESS | "
+			"remove user LOGIN" },
+	{ "hold",	"hold ID | hold ALL | hold sender ADDRESS | "
+			"hold user LOGIN" },
+	{ "release",	"release ID | release ALL | release sender ADDRESS | "
+			"release user LOGIN" },
+	{ "pause",	"pause relay" },
+	{ "resume",	"resume relay" },
 	{ "unlock",	"unlock USER|IP" },
 	{ "reload",	"reload" },
 	{ "passwd",	"passwd < password" },
