@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -62,6 +63,18 @@ ctl_error(struct evbuffer *out, int json, const char *fmt, ...)
 	} else
 		evbuffer_add_printf(out, "%s\n", buf);
 	return 1;
+}
+
+/* T as ISO 8601 in UTC ("2026-12-05T08:09:00Z"); "-" for 0 (never). */
+static const char *
+ctl_iso(time_t t, char *buf, size_t size)
+{
+	struct tm	 tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "-");
+	return buf;
 }
 
 /* Finds ID among waiting messages (*FLIGHT NULL) or deliveries. */
@@ -194,9 +207,13 @@ ctl_one_text(struct evbuffer *out, const struct queue *q, const struct qmsg *m,
 
 	evbuffer_add_printf(out, "%s  %-8s  %3u  ", m->id,
 	    ctl_state(m, f, now), m->attempts);
-	if (m->next_try > now && f == NULL && !m->hold)
-		evbuffer_add_printf(out, "next try in %llds  ",
+	if (m->next_try > now && f == NULL && !m->hold) {
+		char	 t[32];
+
+		evbuffer_add_printf(out, "next try %s (in %llds)  ",
+		    ctl_iso(m->next_try, t, sizeof(t)),
 		    (long long)(m->next_try - now));
+	}
 	if (qe == NULL) {
 		evbuffer_add_printf(out, "(envelope unreadable)\n");
 		return;
@@ -289,11 +306,14 @@ ctl_show_message(struct queue *q, const char *id, int json,
 		ctl_one_json(out, q, m, f, &qe, now, 1);
 		evbuffer_add_printf(out, "\n");
 	} else {
+		char	 t1[32], t2[32];
+
 		ctl_one_text(out, q, m, f, &qe, now);
 		evbuffer_add_printf(out, "    user: %s  client: %s  created: "
-		    "%lld  last try: %lld\n", log_qtext(qe.env.user),
+		    "%s  last try: %s\n", log_qtext(qe.env.user),
 		    log_qtext(qe.env.client_addr),
-		    (long long)qe.env.created, (long long)qe.last_try);
+		    ctl_iso(qe.env.created, t1, sizeof(t1)),
+		    ctl_iso(qe.last_try, t2, sizeof(t2)));
 		for (i = 0; i < qe.env.nrcpt; i++)
 			evbuffer_add_printf(out, "    rcpt %-7s <%s>%s%s\n",
 			    rcpt_state_names[qe.env.rcpt[i].state],

@@ -61,6 +61,15 @@ class QueueBulk(SubmitdTest):
         self.assertIn("1 message removed",
                       self.ctl("remove", "sender", USER2).stdout)
         self.assertEqual(self.ctl("show", "queue").stdout.count("<"), 2)
+        # ISO 8601 times in text, epoch in JSON
+        import json
+        import re
+        qid = json.loads(self.ctl("show", "queue", "--json").stdout)[
+            "messages"][0]["id"]
+        text = self.ctl("show", "message", qid).stdout
+        self.assertRegex(text, r"created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+        j = json.loads(self.ctl("show", "message", qid, "--json").stdout)
+        self.assertIsInstance(j["created"], int)
         # bad forms
         self.assertEqual(self.ctl("hold", "sender", ok=False).returncode, 1)
         # the pause lasts across a restart
