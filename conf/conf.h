@@ -80,6 +80,7 @@ struct conf_relay {
 	char		*ca_file;	/* NULL: system CA store */
 	int		 secrets_line, ca_line;	/* where they were named */
 	struct conf_rate msgs_per_login;	/* "relay limit messages N per hour" */
+	struct conf_rate msgs_total;	/* "... per hour total" (issue 12) */
 	unsigned	 max_sessions;	/* parallel upstream connections */
 };
 

@@ -797,7 +797,11 @@ st_relay_limit(struct parser *p, char **w, size_t n)
 	struct conf_relay	*r = &p->conf->relay;
 	uint64_t		 v;
 
-	if (n >= 3 && strcmp(w[2], "messages") == 0)
+	if (n >= 4 && strcmp(w[2], "messages") == 0 &&
+	    strcmp(w[n - 1], "total") == 0)	/* across logins (issue 12) */
+		rate_words(p, w + 3, n - 4, NULL, "relay limit messages",
+		    &r->msgs_total);
+	else if (n >= 3 && strcmp(w[2], "messages") == 0)
 		rate_words(p, w + 3, n - 3, NULL, "relay limit messages",
 		    &r->msgs_per_login);
 	else if (n >= 3 && strcmp(w[2], "sessions") == 0) {
@@ -809,7 +813,7 @@ st_relay_limit(struct parser *p, char **w, size_t n)
 		else
 			r->max_sessions = (unsigned)v;
 	} else
-		PERR(p, "usage: relay limit messages N per hour | "
+		PERR(p, "usage: relay limit messages N per hour [total] | "
 		    "relay limit sessions N");
 }
 

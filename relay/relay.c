@@ -170,8 +170,36 @@ static time_t
 relay_job_wait(const struct relay *r, const struct relay_job *job,
     time_t now)
 {
+	if (r->pace_ops != NULL)
+		return job->paced_until > now ? job->paced_until - now : 0;
 	return relay_pace_wait(r->pace,
 	    (size_t)(job->secret - r->secrets->entries), now);
+}
+
+/* The shared pacing's answer for JOB (issue 12 item 5). */
+static void
+relay_pace_answered(void *arg, int fits, int64_t wait_ms)
+{
+	struct relay_job	*job = arg;
+
+	if (fits)
+		job->pace_state = PACE_GRANTED;
+	else {
+		job->pace_state = PACE_NONE;
+		job->paced_until = relay_now() + (time_t)((wait_ms + 999) / 1000);
+		if (job->paced_until <= relay_now())
+			job->paced_until = relay_now() + 1;
+		job->paced = 0;		/* say so again */
+	}
+	event_active(job->relay->kick, EV_TIMEOUT, 0);
+}
+
+void
+relay_set_pace_ops(struct relay *r, const struct relay_pace_ops *ops,
+    void *arg)
+{
+	r->pace_ops = ops;
+	r->pace_ops_arg = arg;
 }
 
 /* An idle connection that may take a job, or NULL. */
@@ -334,6 +362,17 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 				soonest = wait;
 			continue;
 		}
+		if (r->pace_ops != NULL && job->pace_state != PACE_GRANTED &&
+		    (r->conf->relay.msgs_per_login.count != 0 ||
+		    r->conf->relay.msgs_total.count != 0)) {
+			if (job->pace_state == PACE_NONE) {
+				job->pace_state = PACE_ASKING;
+				job->relay = r;
+				r->pace_ops->take(r->pace_ops_arg,
+				    job->secret->login, relay_pace_answered, job);
+			}
+			continue;
+		}
 		s = relay_idle_session(r, job->secret->login);
 		if (s == NULL && r->nsessions >= r->max_sessions) {
 			/* Full of connections for other logins: close one. */
@@ -342,7 +381,7 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		TAILQ_REMOVE(&r->jobs, job, entry);
-		if (relay_pace_charge(r->pace,
+		if (r->pace_ops == NULL && relay_pace_charge(r->pace,
 		    (size_t)(job->secret - r->secrets->entries), now) == -1)
 			log_warn("relay: relay_pace_charge");
 		if (s != NULL)

@@ -103,4 +103,19 @@ struct tls_config *relay_tls_config_new(const struct conf *);
 void		 relay_reload(struct relay *, const struct conf *,
 		    struct secrets *, struct tls_config *);
 
+/*
+ * Issue 12 item 5: "relay limit messages" kept where it survives a
+ * restart (the auth role's state store), not in the relay's memory.  With
+ * ops set, before each message leaves the relay asks TAKE for its upstream
+ * LOGIN; the answer comes later through ANSWER: FITS 1 (counted: it may
+ * go), or 0 with WAIT_MS until one more would fit.
+ */
+typedef void (*relay_pace_answer)(void *cbarg, int fits, int64_t wait_ms);
+struct relay_pace_ops {
+	void	(*take)(void *arg, const char *login, relay_pace_answer,
+		    void *cbarg);
+};
+void		 relay_set_pace_ops(struct relay *,
+		    const struct relay_pace_ops *, void *arg);
+
 #endif

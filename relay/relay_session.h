@@ -59,6 +59,9 @@ struct relay_job {
 	struct relay_rcpt_result *res;		/* nrcpt entries */
 	const struct secret	*secret;	/* upstream login */
 	int			 paced;		/* held back by the limit (logged) */
+	int			 pace_state;	/* with pace ops: PACE_* */
+	time_t			 paced_until;	/* with pace ops: asked again then */
+	struct relay		*relay;		/* for the pace answer */
 	char			 session_error[SMTP_REPLYLINE_MAX];
 };
 
@@ -136,7 +139,11 @@ struct relay {
 	struct secrets		*next_secrets;
 	struct tls_config	*next_tls;
 	struct secrets		*owned_secrets;	/* from relay_reload */
+	const struct relay_pace_ops *pace_ops;	/* the shared pacing */
+	void			*pace_ops_arg;
 };
+
+enum { PACE_NONE, PACE_ASKING, PACE_GRANTED };
 
 /*
  * relay_job.c: relay_job_new copies a delivery (MSG_FD duplicated, PREFIX

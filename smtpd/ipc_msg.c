@@ -57,6 +57,8 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_RELOAD_READY] = "RELOAD_READY",
 	[IPC_RELOAD_COMMIT] = "RELOAD_COMMIT",
 	[IPC_RELOAD_ABORT] = "RELOAD_ABORT",
+	[IPC_PACE_TAKE] = "PACE_TAKE",
+	[IPC_PACE_RESULT] = "PACE_RESULT",
 };
 
 const char *
@@ -521,6 +523,19 @@ ipc_grant_id_decode(const void *d, size_t len, uint64_t *id)
 		return -1;
 	memcpy(id, d, sizeof(*id));
 	return *id == 0 ? -1 : 0;
+}
+
+int
+ipc_pace_decode(const void *d, size_t len, struct ipc_pace *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (!STR_OK(out->login) || !text_ok(out->login) ||
+	    (out->fits != 0 && out->fits != 1) || out->wait_ms < 0 ||
+	    out->wait_ms > (int64_t)366 * 86400 * 1000)
+		return -1;
+	return 0;
 }
 
 int

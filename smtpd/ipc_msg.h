@@ -63,6 +63,8 @@ enum ipc_type {
 	IPC_RELOAD_READY,	/* role → parent: status + text (ctl_reply) */
 	IPC_RELOAD_COMMIT,	/* parent → role: empty */
 	IPC_RELOAD_ABORT,	/* parent → role: empty */
+	IPC_PACE_TAKE,		/* relay → auth: struct ipc_pace */
+	IPC_PACE_RESULT,	/* auth → relay: struct ipc_pace */
 	IPC_TYPE_MAX
 };
 
@@ -101,6 +103,17 @@ struct ipc_quota {
 	int32_t		 charge;	/* SETTLE: 1 charge, 0 release */
 };
 int	ipc_quota_decode(const void *, size_t, struct ipc_quota *);
+
+/*
+ * Issue 12 item 5: "relay limit messages" in the auth role's store.  TAKE
+ * names the upstream LOGIN; RESULT says FITS (then counted) or WAIT_MS.
+ */
+struct ipc_pace {
+	char		 login[AUTH_USER_MAX + 1];
+	int32_t		 fits;
+	int64_t		 wait_ms;
+};
+int	ipc_pace_decode(const void *, size_t, struct ipc_pace *);
 
 struct ipc_queue_status {
 	int32_t		 status;	/* enum queue_status */

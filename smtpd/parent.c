@@ -169,13 +169,14 @@ struct role_args {
 	int		 auth_queue[2];	/* grants, quotas (issue 12) */
 	int		 ctl_metrics[2];	/* issue 15; -1 without metrics */
 	int		 metrics_listen;
+	int		 auth_relay[2];	/* pacing (issue 12 item 5) */
 };
 
 static void run_smtp(void *a) { struct role_args *r = a;
 	role_smtp_main(r->conf, r->listen_fds, r->smtp_auth[0], r->smtp_queue[0]); }
 static void run_auth(void *a) { struct role_args *r = a;
 	role_auth_main(r->conf, r->smtp_auth[1], r->ctl_auth[1],
-	    r->auth_queue[0]); }
+	    r->auth_queue[0], r->auth_relay[0]); }
 static void run_queue(void *a) { struct role_args *r = a;
 	role_queue_main(r->conf, r->smtp_queue[1], r->queue_relay[0],
 	    r->ctl_queue[1], r->queue_filter[0], r->auth_queue[1]); }
@@ -183,7 +184,7 @@ static void run_control(void *a) { struct role_args *r = a;
 	role_control_main(r->conf, r->ctl_queue[0], r->ctl_auth[0],
 	    r->ctl_metrics[0]); }
 static void run_relay(void *a) { struct role_args *r = a;
-	role_relay_main(r->conf, r->queue_relay[1]); }
+	role_relay_main(r->conf, r->queue_relay[1], r->auth_relay[1]); }
 static void run_filter(void *a) { struct role_args *r = a;
 	role_filter_main(r->conf, r->queue_filter[1]); }
 static void run_metrics(void *a) { struct role_args *r = a;
@@ -206,7 +207,8 @@ parent_spawn(struct conf *conf)
 	if (ipc_socketpair(a.smtp_auth) == -1 || ipc_socketpair(a.smtp_queue) == -1 ||
 	    ipc_socketpair(a.queue_relay) == -1 ||
 	    ipc_socketpair(a.ctl_queue) == -1 || ipc_socketpair(a.ctl_auth) == -1 ||
-	    ipc_socketpair(a.auth_queue) == -1)
+	    ipc_socketpair(a.auth_queue) == -1 ||
+	    ipc_socketpair(a.auth_relay) == -1)
 		fatal("socketpair");
 	a.queue_filter[0] = a.queue_filter[1] = -1;
 	if (conf->filter.enabled) {
@@ -244,6 +246,7 @@ parent_spawn(struct conf *conf)
 		fdset_add(&all, a.ctl_queue[i]);
 		fdset_add(&all, a.ctl_auth[i]);
 		fdset_add(&all, a.auth_queue[i]);
+		fdset_add(&all, a.auth_relay[i]);
 	}
 	/* The smtp role keeps the listeners and its two channel ends. */
 	for (n = 0; n < (int)conf->nlisten; n++)
@@ -254,7 +257,8 @@ parent_spawn(struct conf *conf)
 	keep[n] = -1;
 	P.pid[R_SMTP] = parent_fork(R_SMTP, &all, keep, run_smtp, &a);
 	keep[0] = a.smtp_auth[1]; keep[1] = a.ctl_auth[1];
-	keep[2] = a.auth_queue[0]; keep[3] = P.chan_child[R_AUTH]; keep[4] = -1;
+	keep[2] = a.auth_queue[0]; keep[3] = P.chan_child[R_AUTH];
+	keep[4] = a.auth_relay[0]; keep[5] = -1;
 	P.pid[R_AUTH] = parent_fork(R_AUTH, &all, keep, run_auth, &a);
 	keep[0] = a.smtp_queue[1]; keep[1] = a.queue_relay[0];
 	/* queue_filter[0] last: it is -1 (the end) without a filter */
@@ -267,7 +271,7 @@ parent_spawn(struct conf *conf)
 	keep[4] = -1;
 	P.pid[R_CONTROL] = parent_fork(R_CONTROL, &all, keep, run_control, &a);
 	keep[0] = a.queue_relay[1]; keep[1] = P.chan_child[R_RELAY];
-	keep[2] = -1;
+	keep[2] = a.auth_relay[1]; keep[3] = -1;
 	P.pid[R_RELAY] = parent_fork(R_RELAY, &all, keep, run_relay, &a);
 	if (conf->filter.enabled) {
 		keep[0] = a.queue_filter[1];

@@ -20,6 +20,7 @@
 #include "auth/auth.h"
 #include "auth/auth_ctl.h"
 #include "auth/grant.h"
+#include "auth/pace.h"
 #include "auth/policy.h"
 #include "auth/policy_text.h"
 #include "auth/state.h"
@@ -36,6 +37,7 @@
 static struct ipc	*auth_smtp;
 static struct ipc	*auth_control;	/* submitctl requests (issue 7) */
 static struct ipc	*auth_queue;	/* grants and commits (issue 12) */
+static struct ipc	*auth_relay;	/* pacing (issue 12 item 5) */
 
 struct auth_req {
 	uint64_t	 reqid;
@@ -331,6 +333,25 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/* The relay's channel: may one more message leave for this login? */
+static void
+auth_relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_pace	 p;
+
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("auth", "relay");
+	if (m->type != IPC_PACE_TAKE || m->fd != -1 ||
+	    ipc_pace_decode(m->data, m->len, &p) == -1) {
+		role_ipc_reject(m, "relay", "malformed");
+		return;
+	}
+	p.fits = pace_take(p.login, &p.wait_ms);
+	if (ipc_send(c, IPC_PACE_RESULT, m->reqid, -1, &p, sizeof(p)) == -1)
+		fatalx("cannot answer the relay role");
+}
+
 static int
 auth_ctl_call(void *arg, int argc, char **argv, int json, struct evbuffer *out)
 {
@@ -398,6 +419,7 @@ static void
 reload_commit(void)
 {
 	auth_reload(AR.pend_conf, AR.pend_users);
+	pace_init(AR.pend_conf);
 	role_conf_retire(AR.conf);
 	AR.conf = AR.pend_conf;
 	AR.pend_conf = NULL;
@@ -420,7 +442,8 @@ static const struct role_reload auth_reload_ops = {
 };
 
 void
-role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
+role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd,
+    int relay_fd)
 {
 	struct event_base	*base = role_start("auth");
 	struct users		*users;
@@ -429,6 +452,7 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
 	if ((users = users_load(conf->users_file, stderr)) == NULL)
 		fatalx("cannot load %s", conf->users_file);
 	/* The counters: opened by path before the chroot into that dir. */
+	pace_init(conf);
 	if (state_open(conf, base) == -1)
 		fatalx("cannot open the state");
 	/* Before the worker threads exist, so that they inherit the filter. */
@@ -440,7 +464,9 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd)
 	    (auth_control = ipc_new(base, control_fd, "auth<-control",
 	    auth_control_dispatch, NULL)) == NULL ||
 	    (auth_queue = ipc_new(base, queue_fd, "auth<-queue",
-	    auth_queue_dispatch, NULL)) == NULL)
+	    auth_queue_dispatch, NULL)) == NULL ||
+	    (auth_relay = ipc_new(base, relay_fd, "auth<-relay",
+	    auth_relay_dispatch, NULL)) == NULL)
 		fatal("ipc");
 	AR.conf = conf;
 	role_reload_init(base, "auth", &auth_reload_ops);

@@ -3,6 +3,7 @@
  * and delivers what the queue role hands it (message file passed as an
  * fd) to the smarthost.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,10 +17,66 @@
 #include "smtpd/ipc_msg.h"
 #include "lib/log.h"
 #include "lib/privsep.h"
+#include "lib/reqtab.h"
 #include "relay/relay.h"
 #include "smtpd/roles.h"
 
 static struct ipc	*relay_queue;
+static struct ipc	*relay_auth;	/* pacing (issue 12 item 5) */
+static struct reqtab	*relay_paces;	/* questions the auth role has */
+
+struct pace_ask {
+	relay_pace_answer	 cb;
+	void			*arg;
+};
+
+/* "relay limit messages": asked of the auth role, kept in its store. */
+static void
+relay_pace_take(void *unused, const char *login, relay_pace_answer cb,
+    void *arg)
+{
+	struct pace_ask	*a;
+	struct ipc_pace	 p;
+	uint64_t	 id;
+
+	(void)unused;
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (id = reqtab_add(relay_paces, a)) == 0)
+		fatal("relay");
+	a->cb = cb;
+	a->arg = arg;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	if (ipc_send(relay_auth, IPC_PACE_TAKE, id, -1, &p, sizeof(p)) == -1)
+		fatalx("cannot ask the auth role");
+}
+
+static const struct relay_pace_ops relay_pace_ops = {
+	.take = relay_pace_take,
+};
+
+static void
+relay_auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
+{
+	struct ipc_pace	 p;
+	struct pace_ask	*a;
+
+	(void)c;
+	(void)arg;
+	if (m == NULL)
+		role_peer_closed("relay", "auth");
+	if (m->type != IPC_PACE_RESULT || m->fd != -1 ||
+	    ipc_pace_decode(m->data, m->len, &p) == -1) {
+		role_ipc_reject(m, "auth", "malformed");
+		return;
+	}
+	if ((a = reqtab_take(relay_paces, m->reqid)) == NULL) {
+		role_ipc_reject(m, "auth", "unknown request");
+		return;
+	}
+	a->cb(a->arg, p.fits, p.wait_ms);
+	free(a);
+}
 static struct relay	*relay_main;
 static uint64_t		 relay_size_sent = UINT64_MAX;	/* none yet */
 
@@ -175,7 +232,7 @@ static const struct role_reload relay_reload_ops = {
 };
 
 void
-role_relay_main(struct conf *conf, int queue_fd)
+role_relay_main(struct conf *conf, int queue_fd, int auth_fd)
 {
 	struct event_base	*base = role_start("relay");
 	struct secrets		*secrets;
@@ -188,9 +245,13 @@ role_relay_main(struct conf *conf, int queue_fd)
 		fatalx("cannot start");
 	relay_main = relay;
 	relay_set_pace_cb(relay, relay_paced, NULL);
+	relay_set_pace_ops(relay, &relay_pace_ops, NULL);
 	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "relay");
 	if ((relay_queue = ipc_new(base, queue_fd, "relay<-queue", relay_dispatch,
-	    relay)) == NULL)
+	    relay)) == NULL ||
+	    (relay_auth = ipc_new(base, auth_fd, "relay<-auth",
+	    relay_auth_dispatch, NULL)) == NULL ||
+	    (relay_paces = reqtab_new()) == NULL)
 		fatal("ipc");
 	RR.conf = conf;
 	role_reload_init(base, "relay", &relay_reload_ops);

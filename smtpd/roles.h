@@ -32,7 +32,7 @@ void	role_smtp_main(struct conf *, int *listen_fds, int auth_fd, int queue_fd)
  * quota reservations go there, never through the smtp role).
  */
 void	role_auth_main(struct conf *, int smtp_fd, int control_fd,
-	    int queue_fd) __attribute__((noreturn));
+	    int queue_fd, int relay_fd) __attribute__((noreturn));
 /* FILTER_FD: the filter role's channel, -1 without "filter rspamd". */
 void	role_queue_main(struct conf *, int smtp_fd, int relay_fd,
 	    int control_fd, int filter_fd, int auth_fd)
@@ -43,7 +43,9 @@ void	role_queue_main(struct conf *, int smtp_fd, int relay_fd,
  */
 void	role_control_main(struct conf *, int queue_fd, int auth_fd,
 	    int metrics_fd) __attribute__((noreturn));
-void	role_relay_main(struct conf *, int queue_fd) __attribute__((noreturn));
+/* AUTH_FD: "relay limit messages" asked of the auth role (issue 12). */
+void	role_relay_main(struct conf *, int queue_fd, int auth_fd)
+	    __attribute__((noreturn));
 /* Issue 16: asks rspamd about the messages the queue role passes it. */
 void	role_filter_main(struct conf *, int queue_fd) __attribute__((noreturn));
 /*

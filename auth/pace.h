@@ -1,0 +1,31 @@
+/*
+ * pace.h — "relay limit messages N per WINDOW [total]" kept in the state
+ * store (issue 12 item 5), so that a restart, even kill -9, forgets
+ * nothing: a sliding log of the times messages left, per upstream login
+ * and across all of them, never more than N in any WINDOW.  The relay
+ * role asks before each message leaves; the auth role answers.  The log
+ * lives in the LMDB store (synced every second); with "state redis" it is
+ * kept in the auth role's memory only (not shared yet).
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
+ */
+#ifndef AUTH_PACE_H
+#define AUTH_PACE_H
+
+#include <stdint.h>
+
+struct conf;
+
+#define PACE_LOG_MAX	2048	/* times kept per log: N above it is cut */
+
+/* pace_init: the limits of CONF (kept). */
+void	pace_init(const struct conf *);
+/*
+ * pace_take: may one more message leave for upstream LOGIN now?  1, and
+ * it is counted (per login and in total); or 0 with *WAIT_MS until it
+ * may.
+ */
+int	pace_take(const char *login, int64_t *wait_ms);
+
+#endif
