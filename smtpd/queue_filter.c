@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "smtpd/ipc_msg.h"
 #include "smtpd/queue_filter.h"
 #include "smtpd/roles.h"
@@ -135,6 +136,50 @@ json_str(struct evbuffer *out, const char *s)
 			evbuffer_add(out, s, 1);
 	}
 	evbuffer_add(out, "\"", 1);
+}
+
+#define FILTER_METRICS_USERS	200	/* per-user lines in one scrape */
+
+void
+queue_filter_metrics(struct evbuffer *out)
+{
+	uint64_t	 tot[FC_MAX] = { 0 };
+	size_t		 i, k, n, lines = 0;
+	const char	*c;
+
+	if (QF.filter == NULL)
+		return;
+	n = nfusers + (fusers != NULL && fusers[FILTER_USERS_MAX].user[0]);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < FC_MAX; k++)
+			tot[k] += fusers[i < nfusers ? i : FILTER_USERS_MAX].n[k];
+	metrics_family(out, "submitd_filter_messages_total", "counter",
+	    "Messages by what the content filter (rspamd) decided: scanned, "
+	    "rejected (550), tempfailed (451), headers changed; errors: no "
+	    "answer from the filter");
+	for (k = 0; k < FC_MAX; k++)
+		metrics_sample(out, "submitd_filter_messages_total", "result",
+		    fc_names[k], tot[k]);
+	metrics_family(out, "submitd_filter_rejected_by_user_total", "counter",
+	    "Messages the content filter rejected, per login (a login with "
+	    "rejects is likely stolen); at most 200 logins");
+	for (i = 0; i < n && lines < FILTER_METRICS_USERS; i++) {
+		const struct fuser *u = &fusers[i < nfusers ? i :
+		    FILTER_USERS_MAX];
+
+		if (u->n[FC_REJECT] == 0)
+			continue;
+		lines++;
+		evbuffer_add_printf(out,
+		    "submitd_filter_rejected_by_user_total{user=\"");
+		for (c = u->user; *c; c++)	/* the text format's escapes */
+			if (*c == '"' || *c == '\\')
+				evbuffer_add_printf(out, "\\%c", *c);
+			else
+				evbuffer_add(out, c, 1);
+		evbuffer_add_printf(out, "\"} %llu\n",
+		    (unsigned long long)u->n[FC_REJECT]);
+	}
 }
 
 void

@@ -58,5 +58,11 @@ struct evbuffer;
  * on-error then did); text for people or JSON.
  */
 void	queue_filter_show(int json, struct evbuffer *out);
+/*
+ * queue_filter_metrics: the same counters for the metrics endpoint
+ * (issue 15), appended to the queue role's answer to "metrics": totals
+ * by result, and rejects per login.  Nothing without a filter.
+ */
+void	queue_filter_metrics(struct evbuffer *out);
 
 #endif

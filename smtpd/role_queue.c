@@ -449,6 +449,12 @@ queue_ctl_call(void *arg, int argc, char **argv, int json,
 		queue_filter_show(json, out);
 		return 0;
 	}
+	if (argc == 1 && strcmp(argv[0], "metrics") == 0) {
+		int	 rv = queue_ctl(arg, argc, argv, json, out);
+
+		queue_filter_metrics(out);	/* issue 16 */
+		return rv;
+	}
 	return queue_ctl(arg, argc, argv, json, out);
 }
 

@@ -69,6 +69,8 @@ class FilterRspamd(harness.SubmitdTest):
             shutil.rmtree(cls.keydir, True)
             raise
         conf.append('filter rspamd "%s" timeout 60s' % cls.rspamd.url)
+        cls.metrics_port = harness.free_port()
+        conf.append("metrics listen on 127.0.0.1 port %d" % cls.metrics_port)
         cls.EXTRA_CONF = tuple(conf)
 
     @classmethod
@@ -152,6 +154,25 @@ class FilterRspamd(harness.SubmitdTest):
                             "filter"], capture_output=True, text=True,
                            timeout=20)
         self.assertRegex(p.stdout, r"(?m)^alice@example\.org +4 +1 +1 +1 +0$")
+        # the metrics endpoint (issue 15) carries the same counts
+        text = harness.wait_for(lambda: self.scrape(), 20, what="a scrape")
+        self.assertIn('submitd_filter_messages_total{result="rejected"} 1', text)
+        self.assertIn('submitd_filter_messages_total{result="scanned"} 4', text)
+        self.assertIn('submitd_filter_rejected_by_user_total{user="%s"} 1'
+                      % USER, text)
+        if shutil.which("promtool"):
+            p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def scrape(self):
+        import urllib.request
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics"
+                                        % self.metrics_port, timeout=10) as r:
+                return r.read().decode()
+        except OSError:
+            return None
 
     def test_large_message_scanned_or_refused_whole(self):
         # 25 MB, in lines of 76: scanned within the timeout, or refused by
