@@ -339,11 +339,14 @@ config_check_change(const struct conf *old, const struct conf *new,
 	CHANGED(queue_dir, "queue directory");
 	CHANGED(state_dir, "state directory");
 	CHANGED(control_path, "control socket");
-	/* Roles that do not reload yet (their channels exist or not). */
+	/*
+	 * Roles that do not reload yet (their channels exist or not).  The
+	 * filter's on-error is the queue role's and does reload: it is the
+	 * switch to flip while rspamd is down (queue_filter_set_conf).
+	 */
 	if (old->filter.enabled != new->filter.enabled ||
 	    differ(old->filter.url, new->filter.url) ||
 	    old->filter.timeout != new->filter.timeout ||
-	    old->filter.on_error_accept != new->filter.on_error_accept ||
 	    differ(old->filter.settings_id, new->filter.settings_id)) {
 		fprintf(errf, "%s: filter %s\n", new->file, what);
 		bad = 1;

@@ -46,6 +46,12 @@ queue_filter_init(struct queue *q, const struct conf *conf,
 	QF.ops = ops;
 }
 
+void
+queue_filter_set_conf(const struct conf *conf)
+{
+	QF.conf = conf;
+}
+
 int
 queue_filter_check(uint64_t smtp_reqid, struct envelope *env,
     const struct queue_sign_input *sign)

@@ -40,6 +40,12 @@ struct queue_filter_ops {
 void	queue_filter_init(struct queue *, const struct conf *,
 	    struct ipc *filter, const struct queue_filter_ops *);
 /*
+ * queue_filter_set_conf: the config after a reload (issue 14): on-error
+ * follows it.  The filter role itself (URL, timeout) and whether there is
+ * one at all are fixed at start: a change there needs a restart.
+ */
+void	queue_filter_set_conf(const struct conf *);
+/*
  * queue_filter_check: sends the message of ENV to the filter; the
  * queue_filter_ops callbacks finish the request later.  ENV is taken
  * (envelope_free'd when done).  -1 when it could not be sent: the caller

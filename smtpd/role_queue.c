@@ -513,6 +513,7 @@ reload_commit(void)
 	signer_free(Q.signer);
 	role_conf_retire(Q.conf);
 	Q.conf = Q.pend_conf;
+	queue_filter_set_conf(Q.conf);		/* on-error (issue 16) */
 	Q.signer = Q.pend_signer;
 	Q.max_inflight = Q.conf->relay.max_sessions ?
 	    Q.conf->relay.max_sessions : 1;

@@ -221,10 +221,31 @@ class FilterDown(harness.SubmitdTest):
             "headers": 0, "errors": 1}])
 
 
+    def test_reload_applies_on_error(self):
+        # tempfail now; a reload to on-error accept lets mail through
+        c = self.session()
+        self.assertReply(submit(self, c, sample_message()), "451 4.7.1")
+        text = open(self.submitd.conf).read().replace(
+            "timeout 5s", "timeout 5s on-error accept")
+        harness.write_file(self.submitd.conf, text)
+        harness.wait_for(lambda: os.path.exists(self.control_sock), 20,
+                         what="the control socket")
+        r = subprocess.run([harness.SUBMITCTL, "-s", self.control_sock,
+                            "reload"], capture_output=True, text=True,
+                           timeout=60 * harness.SLOW)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        original = sample_message()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        self.assertDelivered(self.smarthost.wait_messages(1)[0], original)
+
+
 class FilterDownAccept(FilterDown):
     ON_ERROR = " on-error accept"
 
     def test_tempfail_by_default(self):
+        pass
+
+    def test_reload_applies_on_error(self):
         pass
 
     def test_accept_delivers(self):
