@@ -59,6 +59,8 @@ static struct {
 	struct event		*ev_done;
 	char			 dummy_hash[crypto_pwhash_STRBYTES];
 	int			 fail_closed;	/* lockouts, store down */
+	uint64_t		 alert_failures;	/* alert auth-failures */
+	time_t			 alert_window;
 } A = { .pipe = { -1, -1 } };
 
 static void
@@ -137,6 +139,7 @@ auth_account(struct auth_job *j)
 	}
 	auth_metrics_inc(j->from_refused ? AM_AUTH_FROM_REFUSED :
 	    j->precheck_ok ? AM_AUTH_BAD_PASSWORD : AM_AUTH_UNKNOWN_USER);
+	auth_metrics_failure(A.alert_failures, A.alert_window, time(NULL));
 	if (j->from_refused)
 		log_info("auth: event=auth result=fail ip=%s "
 		    "reason=from user=%s", policy_addr((struct sockaddr *)
@@ -169,6 +172,8 @@ auth_init(struct event_base *base, const struct conf *conf, struct users *users)
 	int	 i;
 
 	A.base = base;
+	A.alert_failures = conf->alert_auth_failures;
+	A.alert_window = conf->alert_auth_window;
 	if (auth_cache_init() == -1)
 		return -1;
 	lockout_init(conf);

@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 
 #include "auth/auth_metrics.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 
 static uint64_t	 counts[AM_COUNT];
@@ -13,6 +14,29 @@ auth_metrics_inc(enum auth_metric m)
 {
 	if (m < AM_COUNT)
 		counts[m]++;
+}
+
+void
+auth_metrics_failure(uint64_t count, time_t window, time_t now)
+{
+	static time_t	 start;
+	static uint64_t	 n;
+	static int	 alerted;
+
+	if (count == 0)
+		return;
+	if (start == 0 || now - start >= window) {
+		start = now;
+		n = 0;
+		alerted = 0;
+	}
+	if (++n > count && !alerted) {
+		alerted = 1;
+		counts[AM_ALERT_AUTH_FAILURES]++;
+		log_warnx("auth: event=alert kind=auth-failures failures=%llu "
+		    "window=%llds limit=%llu", (unsigned long long)n,
+		    (long long)window, (unsigned long long)count);
+	}
 }
 
 void
@@ -51,4 +75,9 @@ auth_metrics_print(struct evbuffer *out)
 	for (i = 0; i < 3; i++)
 		metrics_sample(out, "submitd_quota_refusals_total", "quota",
 		    quota[i], counts[AM_QUOTA_MESSAGES + i]);
+	metrics_family(out, "submitd_alert_auth_failures_total", "counter",
+	    "Alerts: more failed AUTH than alert auth-failures allows in its "
+	    "window (event=alert kind=auth-failures).");
+	metrics_sample(out, "submitd_alert_auth_failures_total", NULL, NULL,
+	    counts[AM_ALERT_AUTH_FAILURES]);
 }

@@ -9,6 +9,9 @@
 #ifndef AUTH_AUTH_METRICS_H
 #define AUTH_AUTH_METRICS_H
 
+#include <stdint.h>
+#include <time.h>
+
 struct evbuffer;
 
 enum auth_metric {
@@ -18,10 +21,18 @@ enum auth_metric {
 	AM_AUTH_FROM_REFUSED, AM_AUTH_LOCKED,
 	AM_LOCKOUTS,
 	AM_QUOTA_MESSAGES, AM_QUOTA_BYTES, AM_QUOTA_STATE_DOWN,
+	AM_ALERT_AUTH_FAILURES,
 	AM_COUNT
 };
 
 void	auth_metrics_inc(enum auth_metric);
+/*
+ * auth_metrics_failure: one failed AUTH, at NOW (seconds).  Past COUNT in
+ * the WINDOW (seconds) begun by the first failure after the last one
+ * ended, logs one event=alert kind=auth-failures line for that window and
+ * counts it (COUNT 0: off).
+ */
+void	auth_metrics_failure(uint64_t count, time_t window, time_t now);
 void	auth_metrics_print(struct evbuffer *);
 
 #endif

@@ -147,6 +147,14 @@ struct conf {
 	struct sockaddr_storage	 metrics_ss;
 	socklen_t		 metrics_sslen;
 	int			 metrics_line;
+	/*
+	 * Alerts (issue 15): "alert auth-failures N per WINDOW" (over N failed
+	 * AUTH in one window, all addresses together), "alert queue-age DUR"
+	 * (the oldest message older than that); 0: off.
+	 */
+	uint64_t		 alert_auth_failures;
+	time_t			 alert_auth_window;
+	time_t			 alert_queue_age;
 
 	struct conf_pki		*pki;		size_t npki;
 	struct conf_listen	*listen;	size_t nlisten;

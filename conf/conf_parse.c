@@ -50,6 +50,7 @@ static void	st_tls(struct parser *, char **, size_t);
 static void	st_state(struct parser *, char **, size_t);
 static void	st_filter(struct parser *, char **, size_t);
 static void	st_metrics(struct parser *, char **, size_t);
+static void	st_alert(struct parser *, char **, size_t);
 
 static const struct {
 	const char	*name;
@@ -71,6 +72,7 @@ static const struct {
 	{ "state",	st_state },
 	{ "filter",	st_filter },
 	{ "metrics",	st_metrics },
+	{ "alert",	st_alert },
 };
 
 #define PERR(p, ...)	conf_error(&(p)->r, (p)->r.line, __VA_ARGS__)
@@ -399,6 +401,38 @@ st_metrics(struct parser *p, char **w, size_t n)
 		return;
 	}
 	c->metrics_line = p->r.line;
+}
+
+/* alert auth-failures N per WINDOW | alert queue-age DUR (issue 15). */
+static void
+st_alert(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	uint64_t	 count;
+
+	if (n == 5 && strcmp(w[1], "auth-failures") == 0 &&
+	    strcmp(w[3], "per") == 0) {
+		if (conf_number_parse(w[2], 1000000, &count) == -1 ||
+		    count == 0) {
+			PERR(p, "alert auth-failures: '%s' is not a count from "
+			    "1 to 1000000", w[2]);
+			return;
+		}
+		if (conf_window_parse(w[4], &c->alert_auth_window) == -1) {
+			PERR(p, "alert auth-failures: '%s' is not a window",
+			    w[4]);
+			return;
+		}
+		c->alert_auth_failures = count;
+		return;
+	}
+	if (n == 3 && strcmp(w[1], "queue-age") == 0) {
+		if (conf_duration_parse(w[2], &c->alert_queue_age) == -1 ||
+		    c->alert_queue_age == 0)
+			PERR(p, "alert queue-age: '%s' is not a duration", w[2]);
+		return;
+	}
+	PERR(p, "usage: alert auth-failures N per WINDOW | alert queue-age DUR");
 }
 
 static void

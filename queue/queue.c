@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "queue/queue_id.h"
+#include "queue/queue_metrics.h"
 #include "queue/queue_priv.h"
 #include "lib/log.h"
 
@@ -56,6 +57,7 @@ queue_new(struct event_base *base, const struct conf *conf)
 			    "submitctl resume relay");
 		}
 	}
+	queue_metrics_start(q);
 	return q;
 }
 

@@ -335,20 +335,15 @@ ctl_metrics(struct queue *q, struct evbuffer *out, time_t now)
 	};
 	const struct qflight	*f;
 	size_t			 n[5] = { 0 }, i;
-	time_t			 oldest = 0;
+	time_t			 oldest = queue_metrics_oldest(q);
 
 	queue_metrics_print(out);
-	TAILQ_FOREACH(f, &q->flights, entry) {
+	TAILQ_FOREACH(f, &q->flights, entry)
 		n[f->paced_until > now ? 1 : 0]++;
-		if (oldest == 0 || f->msg->created < oldest)
-			oldest = f->msg->created;
-	}
 	for (i = 0; i < q->heap.n; i++) {
 		const struct qmsg *m = q->heap.v[i];
 
 		n[m->hold ? 4 : m->next_try > now ? 3 : 2]++;
-		if (oldest == 0 || m->created < oldest)
-			oldest = m->created;
 	}
 	metrics_family(out, "submitd_queue_messages", "gauge",
 	    "Messages in the queue by state (sending: with the relay; paced: "

@@ -1,8 +1,12 @@
 /* queue_metrics.c — the queue role's counters; see queue_metrics.h. */
 #include <event2/buffer.h>
+#include <event2/event.h>
 
+#include "conf/conf.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 #include "queue/queue_metrics.h"
+#include "queue/queue_priv.h"
 
 static const double delay_bounds[] = {
 	1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 5 * 24 * 3600
@@ -10,6 +14,9 @@ static const double delay_bounds[] = {
 
 static struct {
 	uint64_t			 accepted, accepted_bytes, dsn;
+	uint64_t			 alert_queue_age;
+	int				 aged;	/* alerted, not younger since */
+	struct event			*ev_age;
 	uint64_t			 reply[4];	/* 2xx 4xx 5xx none */
 	struct metrics_histogram	 delay;
 } Q = { .delay = { delay_bounds, sizeof(delay_bounds) /
@@ -67,4 +74,64 @@ queue_metrics_print(struct evbuffer *out)
 	metrics_sample(out, "submitd_bounces_total", NULL, NULL, Q.dsn);
 	metrics_histogram_print(out, "submitd_delivery_delay_seconds",
 	    "From acceptance to the upstream's 2xx, per recipient.", &Q.delay);
+	metrics_family(out, "submitd_alert_queue_age_total", "counter",
+	    "Alerts: the oldest message got older than alert queue-age "
+	    "(event=alert kind=queue-age).");
+	metrics_sample(out, "submitd_alert_queue_age_total", NULL, NULL,
+	    Q.alert_queue_age);
+}
+
+time_t
+queue_metrics_oldest(const struct queue *q)
+{
+	const struct qflight	*f;
+	time_t			 oldest = 0;
+	size_t			 i;
+
+	TAILQ_FOREACH(f, &q->flights, entry)
+		if (oldest == 0 || f->msg->created < oldest)
+			oldest = f->msg->created;
+	for (i = 0; i < q->heap.n; i++)
+		if (oldest == 0 || q->heap.v[i]->created < oldest)
+			oldest = q->heap.v[i]->created;
+	return oldest;
+}
+
+static void
+on_age_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue	*q = arg;
+	time_t		 now = time(NULL), oldest = queue_metrics_oldest(q);
+	time_t		 limit = q->conf->alert_queue_age;
+
+	(void)fd;
+	(void)what;
+	if (oldest == 0 || now - oldest <= limit) {
+		Q.aged = 0;
+		return;
+	}
+	if (Q.aged)
+		return;
+	Q.aged = 1;
+	Q.alert_queue_age++;
+	log_warnx("queue: event=alert kind=queue-age age=%llds limit=%llds "
+	    "messages=%zu", (long long)(now - oldest), (long long)limit,
+	    q->heap.n + q->nflights);
+}
+
+void
+queue_metrics_start(struct queue *q)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	if (q->conf->alert_queue_age == 0)
+		return;
+	tv.tv_sec = q->conf->alert_queue_age / 4;
+	if (tv.tv_sec < 1)
+		tv.tv_sec = 1;
+	if (tv.tv_sec > 30)
+		tv.tv_sec = 30;
+	if ((Q.ev_age = event_new(q->base, -1, EV_PERSIST, on_age_timer,
+	    q)) == NULL || event_add(Q.ev_age, &tv) == -1)
+		fatal("queue: alert timer");
 }

@@ -26,4 +26,14 @@ void	queue_metrics_delivered(time_t created, time_t now);
 void	queue_metrics_dsn(void);
 void	queue_metrics_print(struct evbuffer *);
 
+struct queue;
+/* The oldest message's creation time (0: the queue is empty). */
+time_t	queue_metrics_oldest(const struct queue *);
+/*
+ * queue_metrics_start: with "alert queue-age DUR", a timer that logs one
+ * event=alert kind=queue-age line when the oldest message gets older
+ * than DUR, and again only once the queue has been younger since.
+ */
+void	queue_metrics_start(struct queue *);
+
 #endif

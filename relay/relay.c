@@ -431,7 +431,8 @@ relay_deliver(struct relay *r, uint64_t reqid, int msg_fd,
 
 	if ((secret = secrets_match(r->secrets, env->reverse_path)) == NULL) {
 		if (env->reverse_path[0] == '\0')
-			log_warnx("msgid=%s event=alert error=\"a bounce (null "
+			log_warnx("msgid=%s event=alert kind=no-bounce-login "
+			    "error=\"a bounce (null "
 			    "reverse-path) needs a '*' line in the upstream "
 			    "secrets file: none, so bounces cannot be sent\"",
 			    env->queue_id);

@@ -463,7 +463,8 @@ rs_auth_refused(struct relay_session *s, const struct smtp_client_reply *rp)
 	/* OVH locks a mailbox that sent too much: only a ticket unlocks it. */
 	if (r->login_ok[s->secret - r->secrets->entries] &&
 	    (rp->code == 535 || strstr(rp->text, "5.7.60") != NULL))
-		log_warnx("relay event=alert upstream=%s login=%s "
+		log_warnx("relay event=alert kind=upstream-refused "
+		    "upstream=%s login=%s "
 		    "reason=\"a login that worked is refused now: the upstream "
 		    "account may be locked\" reply=%s", r->upstream,
 		    s->secret->login, log_q(rp->text));

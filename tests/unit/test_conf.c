@@ -340,6 +340,38 @@ START_TEST(test_sessions_and_state)
 }
 END_TEST
 
+/* Issue 15: the metrics endpoint and the alerts; both off by default. */
+START_TEST(test_metrics_and_alerts)
+{
+	struct conf	*c = load(
+	    "listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n");
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->metrics_line, 0);
+	ck_assert_uint_eq(c->alert_auth_failures, 0);
+	ck_assert_int_eq(c->alert_queue_age, 0);
+	conf_free(c);
+	c = load(
+	    "listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "metrics listen on ::1 port 9465\n"
+	    "alert auth-failures 50 per minute\n"
+	    "alert queue-age 1h\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->metrics_line, 5);
+	ck_assert_int_eq(c->metrics_ss.ss_family, AF_INET6);
+	ck_assert_uint_eq(c->alert_auth_failures, 50);
+	ck_assert_int_eq(c->alert_auth_window, 60);
+	ck_assert_int_eq(c->alert_queue_age, 3600);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_queue_and_relay_forms)
 {
 	struct conf	*c = load(BASE
@@ -450,6 +482,15 @@ static const struct {
 	{ "users \"/unterminated", "unterminated quoted string" },
 	{ "users \"/a\"b", "text right after a closing quote" },
 	{ "users \x01", "control character in line" },
+	{ "metrics listen on localhost port 9465",
+	    "metrics: 'localhost' is not a numeric IPv4 or IPv6 address" },
+	{ "metrics listen on 127.0.0.1 port 0", "metrics: port '0' out of range" },
+	{ "metrics on 127.0.0.1 port 9465", "usage: metrics listen on" },
+	{ "alert auth-failures 0 per minute", "alert auth-failures: '0' is not" },
+	{ "alert auth-failures 5 per fortnight",
+	    "alert auth-failures: 'fortnight' is not a window" },
+	{ "alert queue-age soon", "alert queue-age: 'soon' is not a duration" },
+	{ "alert spam 5", "usage: alert auth-failures N per WINDOW" },
 };
 
 START_TEST(test_errors)
@@ -766,6 +807,7 @@ conf_suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, test_design_example);
+	tcase_add_test(tc, test_metrics_and_alerts);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_queue_and_relay_forms);
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
