@@ -8,11 +8,16 @@
  * filter logs instead of killing: the sanitizers' own machinery (leak
  * checking, symbolizing) needs calls no role makes.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <errno.h>
+#include <sched.h>
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <seccomp.h>
 
@@ -38,10 +43,10 @@ static const char *const sys_common[] = {
 	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep",
 	"clock_nanosleep", "epoll_create1", "epoll_ctl", "epoll_wait",
 	"epoll_pwait", "poll", "ppoll", "select", "pselect6", "eventfd2",
-	"fcntl", "ioctl", "getrandom", "futex", "sched_yield", "exit",
+	"fcntl", "getrandom", "futex", "sched_yield", "exit",
 	"exit_group", "restart_syscall", "sendmsg", "recvmsg", "sendto",
 	"recvfrom", "getsockopt", "setsockopt", "getsockname", "getpeername",
-	"shutdown", "pipe2", "socketpair", "uname", "tgkill", "getpriority",
+	"shutdown", "pipe2", "socketpair", "uname", "getpriority",
 	"prlimit64", "rseq", "set_robust_list",
 	"sysinfo",	/* glibc qsort() asks for the memory size */
 	NULL
@@ -53,7 +58,8 @@ static const char *const sys_smtp[] = { "accept", "accept4", NULL };
 static const char *const sys_control[] = { "accept", "accept4", NULL };
 
 static const char *const sys_auth[] = {
-	"clone", "clone3", "sched_getaffinity", "set_tid_address",
+	/* clone: threads only, clone3 refused (sandbox_allow_args) */
+	"sched_getaffinity", "set_tid_address",
 	/* LMDB counters (auth/store.c, issue 5) */
 	"pwrite64", "pread64", "fdatasync", "fsync", "msync", "ftruncate",
 	/* state redis (auth/state_redis.c, issue 17): reconnects */
@@ -69,7 +75,8 @@ static const char *const sys_queue[] = {
 };
 
 static const char *const sys_relay[] = {
-	"socket", "connect", "bind", "openat", "open", "dup", "dup3", "pread64",
+	/* socket: AF_INET, AF_INET6 only (sandbox_allow_args) */
+	"connect", "bind", "openat", "open", "dup", "dup3", "pread64",
 	NULL
 };
 
@@ -96,6 +103,63 @@ sandbox_allow_filter_socket(scmp_filter_ctx ctx)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0)
 		fatalx("filter: seccomp: cannot allow socket");
+}
+
+static void
+sandbox_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
+    const char *role, unsigned n, struct scmp_arg_cmp a)
+{
+	int	 nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR)
+		return;		/* not on this architecture */
+	if ((n == 0 ? seccomp_rule_add(ctx, action, nr, 0) :
+	    seccomp_rule_add(ctx, action, nr, 1, a)) != 0)
+		fatalx("%s: seccomp: cannot add a rule for %s", role, name);
+}
+
+/*
+ * Issue 12 item 7: the calls allowed only with some arguments.
+ *   ioctl   the requests glibc and libevent make (isatty's TCGETS,
+ *           FIONREAD, FIONBIO, FIOCLEX/FIONCLEX): never TIOCSTI
+ *   tgkill  this process's own threads only
+ *   clone   (auth) new threads only; clone3 answers ENOSYS (its flags are
+ *           behind a pointer seccomp cannot read; glibc falls back to clone)
+ *   socket  (relay) AF_INET and AF_INET6 only: AF_UNIX answers
+ *           EAFNOSUPPORT (glibc's getaddrinfo probes nscd's socket; an
+ *           abstract AF_UNIX socket would reach out of the chroot), any
+ *           other family kills (AF_NETLINK allowed: getaddrinfo asks the
+ *           kernel for the addresses configured)
+ */
+static void
+sandbox_allow_args(scmp_filter_ctx ctx, const char *role)
+{
+	static const unsigned long ioctls[] = {
+		TCGETS, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, "ioctl", role, 1,
+		    SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "tgkill", role, 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	if (strcmp(role, "auth") == 0) {
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, "clone", role, 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+		sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", role, 0,
+		    SCMP_A0(SCMP_CMP_EQ, 0));
+	}
+	if (strcmp(role, "relay") == 0) {
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", role, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", role, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", role, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
+		sandbox_rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", role,
+		    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	}
 }
 
 static void
@@ -126,6 +190,7 @@ sandbox_apply(const char *role)
 	if ((ctx = seccomp_init(SANDBOX_DEFAULT)) == NULL)
 		fatalx("%s: seccomp_init failed", role);
 	sandbox_allow(ctx, sys_common, role);
+	sandbox_allow_args(ctx, role);
 	if (strcmp(role, "smtp") == 0)
 		sandbox_allow(ctx, sys_smtp, role);
 	else if (strcmp(role, "auth") == 0)

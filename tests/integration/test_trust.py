@@ -298,6 +298,14 @@ class SessionSlots(harness.SubmitdTest):
         c = self.session()      # a fourth client logs in
         self.assertNotIn("unknown request", self.submitd.log_text())
 
+
+
+@unittest.skipUnless(IS_ROOT, "privilege separation needs root")
+class SessionLifetime(harness.SubmitdTest):
+    """Item 2: a session is freed whatever it waits for."""
+
+    EXTRA_CONF = ("timeout session 3s",)
+
     def test_session_waiting_for_ever_is_freed(self):
         roles = harness.wait_for(
             lambda: (lambda c: c if len(c) == len(ROLES) else None)(
