@@ -144,7 +144,12 @@ auth_account(struct auth_job *j)
 		log_info("auth: event=auth result=fail ip=%s "
 		    "reason=from user=%s", policy_addr((struct sockaddr *)
 		    &j->peer, ip, sizeof(ip)), log_q(j->login));
-	lockout_fail((struct sockaddr *)&j->peer, j->login, auth_answer, j);
+	if (j->from_refused)
+		lockout_fail_addr((struct sockaddr *)&j->peer, j->login,
+		    auth_answer, j);
+	else
+		lockout_fail((struct sockaddr *)&j->peer, j->login,
+		    auth_answer, j);
 }
 
 static void

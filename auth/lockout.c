@@ -105,6 +105,7 @@ struct failure {
 	char		 ip[64];
 	char		 login[AUTH_USER_MAX + 1];
 	int		 step;		/* 0: ip, 1: user */
+	int		 skip_user;	/* a from= refusal: the address only */
 	uint64_t	 n[2];
 	int		 reached[2];
 	int		 pending;	/* lock writes not yet answered */
@@ -154,7 +155,7 @@ counted(void *arg, const struct state_answer *a)
 		f->n[f->step] = a->used;
 		f->reached[f->step] = a->used >= L.count;
 	}
-	if (f->step == 0) {
+	if (f->step == 0 && !f->skip_user) {
 		f->step = 1;
 		snprintf(key, sizeof(key), "f/user/%s", f->login);
 		state_window(key, &L, STATE_ADD, 1, counted, f);
@@ -181,8 +182,25 @@ counted(void *arg, const struct state_answer *a)
 	locked_set(f, &none);
 }
 
+static void	fail(const struct sockaddr *, const char *, int,
+		    void (*)(void *), void *);
+
 void
 lockout_fail(const struct sockaddr *peer, const char *user,
+    void (*done)(void *), void *arg)
+{
+	fail(peer, user, 0, done, arg);
+}
+
+void
+lockout_fail_addr(const struct sockaddr *peer, const char *user,
+    void (*done)(void *), void *arg)
+{
+	fail(peer, user, 1, done, arg);
+}
+
+static void
+fail(const struct sockaddr *peer, const char *user, int skip_user,
     void (*done)(void *), void *arg)
 {
 	struct failure	*f;
@@ -197,6 +215,7 @@ lockout_fail(const struct sockaddr *peer, const char *user,
 		fatal("lockout");
 	f->done = done;
 	f->arg = arg;
+	f->skip_user = skip_user;
 	policy_addr(peer, f->ip, sizeof(f->ip));
 	fold(user, f->login, sizeof(f->login));
 	snprintf(key, sizeof(key), "f/ip/%s", f->ip);

@@ -44,6 +44,13 @@ void	lockout_check(const struct sockaddr *peer, const char *user,
 void	lockout_fail(const struct sockaddr *peer, const char *user,
 	    void (*done)(void *), void *arg);
 /*
+ * lockout_fail_addr: the same for a login refused by its users-file
+ * from= (issue 12 item 3): counted against the address only, so that
+ * nobody outside an account's from= range can lock the account.
+ */
+void	lockout_fail_addr(const struct sockaddr *peer, const char *user,
+	    void (*done)(void *), void *arg);
+/*
  * lockout_unlock: lifts the lockout of WHAT (an address, or a login name)
  * and forgets its failures.  1 when there was a lockout, 0 when not, -1
  * when the store is shared and cannot say at once (the lockout is lifted

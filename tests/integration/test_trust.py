@@ -445,5 +445,27 @@ class PacingTotal(harness.SubmitdTest):
         self.assertEqual(len(self.smarthost.messages()), 2)
 
 
+class FromLockout(harness.SubmitdTest):
+    """Item 3 (part): an account restricted by from= cannot be locked by
+    logins from outside its range (before: each from= refusal counted
+    against the login, and 3 of them locked it for everyone)."""
+
+    START_SUBMITD = False
+    EXTRA_CONF = ("limit auth-failures 3 per 1h per ip",)
+
+    def setUp(self):
+        from policy_util import write_users
+        super().setUp()
+        write_users(self, alice_opts="from=127.0.0.1/32")
+        self.submitd.start()
+
+    def test_from_refusals_do_not_lock_the_owner(self):
+        from policy_util import login_from
+        for i in range(5):
+            login_from(self, "127.0.0.%d" % (20 + i), expect="535 5.7.8")
+        login_from(self, "127.0.0.1")          # the owner: 235
+        self.assertNotIn("scope=user", self.submitd.log_text())
+
+
 if __name__ == "__main__":
     unittest.main()
