@@ -367,6 +367,12 @@ class Submitd:
         wait_for(lambda: self.proc.poll() is not None or
                  all(port_open(h, p) for h, p in self.ports),
                  timeout=15, what="submitd to listen")
+        # listening is not serving: every role (control socket included)
+        # is up once the parent logs event=ready for this start
+        marker = "==== start %d ====" % (self.starts - 1)
+        wait_for(lambda: self.proc.poll() is not None or
+                 "event=ready" in self.log_text().rsplit(marker, 1)[-1],
+                 timeout=30, what="submitd's event=ready")
         if self.proc.poll() is not None:
             raise AssertionError("submitd exited with %s at start:\n%s"
                                  % (self.proc.returncode, self.log_text()))
