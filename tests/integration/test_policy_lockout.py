@@ -11,7 +11,7 @@ from policy_util import connect_from, login_from
 
 
 class Lockout(SubmitdTest):
-    EXTRA_CONF = ("limit auth-failures 3 per 4s per ip",)
+    EXTRA_CONF = ("limit auth-failures 3 per 12s per ip",)
 
     def test_bad_passwords_then_locked_then_expires(self):
         c, _ = login_from(self, "127.0.0.2", password="wrong-1",
@@ -28,7 +28,7 @@ class Lockout(SubmitdTest):
         login_from(self, "127.0.0.3", expect="454 4.7.0")
         # other users from other addresses are fine
         login_from(self, "127.0.0.3", user=USER2, password=PASSWORD2)
-        time.sleep(4.2)
+        time.sleep(12.2)
         login_from(self, "127.0.0.2")
         log = self.submitd.log_text()
         lines = [l for l in log.splitlines() if "event=lockout" in l]
