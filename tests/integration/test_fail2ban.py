@@ -154,6 +154,7 @@ class Fail2ban(SubmitdTest):
         saved = harness.WRAPPER
         harness.WRAPPER = ["unshare", "-m", "--propagation", "private",
                            "/bin/sh", script, sock, dev] + saved
+        self.submitd.wait_ready = False     # event=ready goes to syslog
         try:
             self.submitd.start()
         finally:
