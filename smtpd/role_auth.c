@@ -419,6 +419,7 @@ static void
 reload_commit(void)
 {
 	auth_reload(AR.pend_conf, AR.pend_users);
+	auth_conf = AR.pend_conf;	/* proxied() reads the new proxy-from */
 	pace_init(AR.pend_conf);
 	role_conf_retire(AR.conf);
 	AR.conf = AR.pend_conf;
