@@ -185,6 +185,8 @@ class FilterRspamd(harness.SubmitdTest):
         r = submit(self, c, original)
         self.assertReply(r, ("250 2.0.0", "451 4.7.1"))
         if r.text.startswith("250"):
+            # a 250 under on-error tempfail means rspamd gave a verdict
+            self.assertIn("event=filter action=", self.submitd.log_text())
             m = self.smarthost.wait_messages(1, timeout=120)[0]
             self.assertEqual(harness.split_message(m["data"])[1], body)
         else:
@@ -243,10 +245,10 @@ class FilterDownAccept(FilterDown):
     ON_ERROR = " on-error accept"
 
     def test_tempfail_by_default(self):
-        pass
+        self.skipTest("on-error accept: the default's test is FilterDown's")
 
     def test_reload_applies_on_error(self):
-        pass
+        self.skipTest("on-error accept: FilterDown reloads from tempfail")
 
     def test_accept_delivers(self):
         original = sample_message()
