@@ -144,9 +144,16 @@ auth_grant(const struct auth_reply *r, const char *ip)
 {
 	struct ipc_grant	 m;
 	struct grant		 g, *made;
+	int64_t			 life;
 
 	memset(&g, 0, sizeof(g));
-	g.expires_ms = store_now_ms() + GRANT_LIFETIME_MS;
+	/* at least as long as a session may last ('timeout session'), so a
+	 * slow but legitimate session never outlives its grant */
+	life = GRANT_LIFETIME_MS;
+	if (auth_conf != NULL &&
+	    (int64_t)auth_conf->timeouts.session * 1000 + 60000 > life)
+		life = (int64_t)auth_conf->timeouts.session * 1000 + 60000;
+	g.expires_ms = store_now_ms() + life;
 	snprintf(g.user, sizeof(g.user), "%s", r->user);
 	snprintf(g.senders, sizeof(g.senders), "%s", r->senders);
 	snprintf(g.client_addr, sizeof(g.client_addr), "%s", ip);
