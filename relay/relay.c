@@ -312,6 +312,12 @@ relay_reload_apply(struct relay *r)
 }
 
 void
+relay_own_secrets(struct relay *r, struct secrets *secrets)
+{
+	r->owned_secrets = secrets;
+}
+
+void
 relay_reload(struct relay *r, const struct conf *conf,
     struct secrets *secrets, struct tls_config *tls)
 {

@@ -47,6 +47,13 @@ struct relay_result {
 typedef void (*relay_done_cb)(const struct relay_result *, void *arg);
 
 /*
+ * relay_own_secrets: the relay frees (and wipes) SECRETS, the table given
+ * to relay_new(), once a reload replaces it, so that old upstream
+ * passwords do not stay in memory.  Call it only with a heap table from
+ * secrets_load().
+ */
+void		 relay_own_secrets(struct relay *, struct secrets *);
+/*
  * relay_new: a relay for CONF's upstream, with SECRETS (see conf/secrets.h)
  * and CA file loaded now (tls_load_file), so later chroot is possible.
  * Returns NULL (logged) on error.

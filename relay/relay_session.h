@@ -138,7 +138,7 @@ struct relay {
 	const struct conf	*next_conf;
 	struct secrets		*next_secrets;
 	struct tls_config	*next_tls;
-	struct secrets		*owned_secrets;	/* from relay_reload */
+	struct secrets		*owned_secrets;	/* freed when replaced */
 	const struct relay_pace_ops *pace_ops;	/* the shared pacing */
 	void			*pace_ops_arg;
 };

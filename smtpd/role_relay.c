@@ -243,6 +243,7 @@ role_relay_main(struct conf *conf, int queue_fd, int auth_fd)
 		fatalx("cannot load %s", conf->relay.secrets_file);
 	if ((relay = relay_new(base, conf, secrets, relay_done, NULL)) == NULL)
 		fatalx("cannot start");
+	relay_own_secrets(relay, secrets);	/* wiped when a reload replaces it */
 	relay_main = relay;
 	relay_set_pace_cb(relay, relay_paced, NULL);
 	relay_set_pace_ops(relay, &relay_pace_ops, NULL);
