@@ -15,9 +15,11 @@
 
 #include <stdint.h>
 
+#include "conf/conf.h"
+
 struct conf;
 
-#define PACE_LOG_MAX	2048	/* times kept per log: N above it is cut */
+#define PACE_LOG_MAX	CONF_RELAY_MESSAGES_MAX	/* times kept per log */
 
 /* pace_init: the limits of CONF (kept). */
 void	pace_init(const struct conf *);

@@ -60,6 +60,8 @@ struct conf_rate {
 	uint64_t	 count;
 	time_t		 window;
 };
+/* The largest "relay limit messages" count: pacing keeps each send time. */
+#define CONF_RELAY_MESSAGES_MAX	2048
 /* The largest "limit bytes" and users-file bytes= size: 1 TiB (1024G). */
 #define CONF_BYTES_RATE_MAX	((uint64_t)1 << 40)
 

@@ -849,6 +849,10 @@ st_relay_limit(struct parser *p, char **w, size_t n)
 	} else
 		PERR(p, "usage: relay limit messages N per hour [total] | "
 		    "relay limit sessions N");
+	if (r->msgs_per_login.count > CONF_RELAY_MESSAGES_MAX ||
+	    r->msgs_total.count > CONF_RELAY_MESSAGES_MAX)
+		PERR(p, "relay limit messages: at most %d per window",
+		    CONF_RELAY_MESSAGES_MAX);
 }
 
 static void
