@@ -122,7 +122,10 @@ void		 queue_message_open(struct queue *, queue_open_cb, void *arg);
  * writes ENV (copied; env->queue_id must equal QUEUE_ID), fsyncs the
  * message, the envelope and the directory, and only then calls CB with
  * QUEUE_OK: the message is safe from a crash or power cut.  On failure
- * nothing is left in the spool.
+ * nothing is left in the spool.  What is checked, signed and kept is the
+ * queue's own copy of the file, taken then (or when the filter asks for
+ * it): writes through a writable fd kept after that go nowhere, and a
+ * file past "limit message-size" gets QUEUE_ERR_REFUSED.
  */
 typedef void (*queue_commit_cb)(void *arg, enum queue_status status,
     const char *queue_id);

@@ -1,5 +1,6 @@
 /*
- * queue_commit.c — commit of accepted messages: sign, fsync the message,
+ * queue_commit.c — commit of accepted messages: seal (the queue's own copy
+ * of the file, queue_edit.c), verify, sign, fsync the message,
  * rename it into place, write the envelope, fsync the directory once for
  * the whole batch, and only then answer.  A batch holds every commit that
  * reached the event loop together (group commit of the directory fsync).
@@ -65,16 +66,25 @@ commit_one(struct queue *q, struct qreq *r, time_t now)
 {
 	char		 tmp[QUEUE_ID_SIZE + 8], msg[QUEUE_ID_SIZE + 8];
 	char		*hdr = NULL;
+	struct qopen	*o;
 	struct stat	 st;
 	int		 fd, made_msg = 0, err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", r->id);
 	snprintf(msg, sizeof(msg), "%s.msg", r->id);
-	if ((fd = queue_open_take(q, r->id)) == -1) {
+	if ((o = queue_open_find(q, r->id)) == NULL) {
 		log_warnx("msgid=%s event=error step=commit reason=not-open",
 		    r->id);
 		return QUEUE_ERR_TEMP;
 	}
+	/* From here on, only the queue's copy: not the smtp role's file. */
+	if (queue_open_seal(q, o) == -1) {
+		err = errno;
+		queue_message_abort(q, r->id);
+		return err == EFBIG ? QUEUE_ERR_REFUSED :
+		    queue_status_errno(err);
+	}
+	fd = queue_open_take(q, r->id);
 	if (fstat(fd, &st) == -1)
 		goto fail;
 	r->qe.env.size = (uint64_t)st.st_size;

@@ -3,8 +3,15 @@
  * commit (issue 16): header fields added and removed, the body untouched.
  * The header section is rewritten into a new file that replaces ID.tmp;
  * a writer still holding the old file writes into an unlinked inode.
+ * The same copy seals every message before the filter scans it and
+ * before the commit verifies, signs and keeps it: the smtp role's
+ * writable fd of ID.tmp (it parses the internet) never reaches the
+ * inode that is checked and relayed.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +19,18 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "conf/conf.h"
 #include "queue/queue_priv.h"
 #include "lib/log.h"
 
 int
 queue_message_fd(struct queue *q, const char *id)
 {
-	char	 name[QUEUE_ID_SIZE + 8];
+	struct qopen	*o;
+	char		 name[QUEUE_ID_SIZE + 8];
 
-	if (queue_open_find(q, id) == NULL)
+	/* The filter scans what will be committed, not the writer's file. */
+	if ((o = queue_open_find(q, id)) == NULL || queue_open_seal(q, o) == -1)
 		return -1;
 	snprintf(name, sizeof(name), "%s.tmp", id);
 	return openat(q->dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -83,17 +93,102 @@ pread_all(int fd, char *p, size_t len, off_t off)
 	return (ssize_t)got;
 }
 
+/*
+ * Writes HEAD (HEADLEN octets), then O's file from offset FROM to its end
+ * (at most MAX octets in all, else EFBIG), into a new file that replaces
+ * ID.tmp and whose read-only fd becomes O's: every writer of the old file
+ * is left with an unlinked inode.  0, or -1 with errno set.
+ */
+static int
+rewrite(struct queue *q, struct qopen *o, const char *head, size_t headlen,
+    off_t from, uint64_t max)
+{
+	char		 tmp[QUEUE_ID_SIZE + 8], edit[QUEUE_ID_SIZE + 12];
+	char		 buf[64 * 1024];
+	struct stat	 st;
+	off_t		 off;
+	ssize_t		 n;
+	int		 fd, rfd, err;
+
+	if (fstat(o->fd, &st) == -1)
+		return -1;
+	if (st.st_size < from) {
+		errno = EIO;
+		return -1;
+	}
+	if ((uint64_t)st.st_size - (uint64_t)from + headlen > max) {
+		errno = EFBIG;
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->id);
+	snprintf(edit, sizeof(edit), "%s.edt.tmp", o->id); /* cleaned at start */
+	if ((fd = openat(q->dirfd, edit, O_CREAT | O_TRUNC | O_WRONLY |
+	    O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (write_all(fd, head, headlen) == -1)
+		goto fail;
+	/* Up to the size seen: a writer cannot make the copy grow. */
+	for (off = from; off < st.st_size; off += n) {
+		n = pread(o->fd, buf, (size_t)(st.st_size - off) < sizeof(buf) ?
+		    (size_t)(st.st_size - off) : sizeof(buf), off);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		if (write_all(fd, buf, (size_t)n) == -1)
+			goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if ((rfd = openat(q->dirfd, edit, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if (renameat(q->dirfd, edit, q->dirfd, tmp) == -1) {
+		close(rfd);
+		goto fail;
+	}
+	close(o->fd);
+	o->fd = rfd;	/* fsync'd by the commit, as before */
+	o->sealed = 1;
+	return 0;
+ fail:
+	err = errno;
+	if (fd != -1)
+		close(fd);
+	unlinkat(q->dirfd, edit, 0);
+	errno = err;
+	return -1;
+}
+
+int
+queue_open_seal(struct queue *q, struct qopen *o)
+{
+	if (o->sealed)
+		return 0;
+	if (rewrite(q, o, "", 0, 0, q->conf->max_message_size) == -1) {
+		if (errno == EFBIG)
+			log_warnx("msgid=%s event=commit-refused "
+			    "reason=message-size", o->id);
+		else
+			log_warn("msgid=%s event=error step=seal", o->id);
+		return -1;
+	}
+	return 0;
+}
+
 int
 queue_message_edit(struct queue *q, const char *id, const char *add,
     size_t addlen, const char *remove, size_t *header_len)
 {
 	struct qopen	*o;
-	char		 tmp[QUEUE_ID_SIZE + 8], edit[QUEUE_ID_SIZE + 12];
-	char		*hdr = NULL, *out = NULL, buf[64 * 1024];
+	char		*hdr = NULL, *out = NULL;
 	size_t		 len = *header_len, i, start, outlen = 0, dropped = 0;
-	off_t		 off;
-	ssize_t		 n;
-	int		 fd = -1, rfd;
 
 	if ((o = queue_open_find(q, id)) == NULL || len > HEADER_SECTION_MAX)
 		return -1;
@@ -127,37 +222,8 @@ queue_message_edit(struct queue *q, const char *id, const char *add,
 		free(out);
 		return 0;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", id);
-	snprintf(edit, sizeof(edit), "%s.edt.tmp", id);	/* cleaned at start */
-	if ((fd = openat(q->dirfd, edit, O_CREAT | O_TRUNC | O_WRONLY |
-	    O_CLOEXEC, 0600)) == -1 || write_all(fd, out, outlen) == -1)
+	if (rewrite(q, o, out, outlen, (off_t)len, UINT64_MAX) == -1)
 		goto fail;
-	for (off = (off_t)len;; off += n) {
-		if ((n = pread(o->fd, buf, sizeof(buf), off)) == -1) {
-			if (errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (write_all(fd, buf, (size_t)n) == -1)
-			goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if ((rfd = openat(q->dirfd, edit, O_RDONLY | O_CLOEXEC)) == -1)
-		goto fail;
-	if (renameat(q->dirfd, edit, q->dirfd, tmp) == -1) {
-		close(rfd);
-		goto fail;
-	}
-	close(o->fd);
-	o->fd = rfd;
 	*header_len = outlen;
 	log_debug("msgid=%s event=edited added=%zu removed=%zu", id, addlen,
 	    dropped);
@@ -166,10 +232,6 @@ queue_message_edit(struct queue *q, const char *id, const char *add,
 	return 0;
  fail:
 	log_warn("msgid=%s event=error step=filter-edit", id);
-	if (fd != -1) {
-		close(fd);
-		unlinkat(q->dirfd, edit, 0);
-	}
 	free(hdr);
 	free(out);
 	return -1;

@@ -27,6 +27,7 @@ struct qopen {
 	TAILQ_ENTRY(qopen)	 entry;
 	char			 id[QUEUE_ID_SIZE];
 	int			 fd;	/* O_RDONLY: fsync and the signer */
+	int			 sealed;	/* fd is the queue's own copy */
 };
 
 enum qreq_type { QREQ_OPEN, QREQ_COMMIT };
@@ -116,6 +117,12 @@ int		 queue_open_file(struct queue *, char id[QUEUE_ID_SIZE],
 struct qopen	*queue_open_find(struct queue *, const char *id);
 /* queue_open_take: the queue's O_RDONLY fd of open file ID (forgotten), or -1. */
 int		 queue_open_take(struct queue *, const char *id);
+/*
+ * queue_open_seal: O's file copied into a new ID.tmp that only the queue
+ * holds (queue_edit.c), once; what the filter scans and the commit keeps.
+ * 0, or -1 (logged) with errno EFBIG past "limit message-size".
+ */
+int		 queue_open_seal(struct queue *, struct qopen *o);
 /* queue_open_free: closes and removes every file still being received. */
 void		 queue_open_free(struct queue *);
 /*

@@ -120,8 +120,8 @@ def seqpacket_peer(pid_from, pid_to):
     return None
 
 
-@unittest.skipUnless(IS_ROOT, "privilege separation needs root")
-class TrustBoundary(harness.SubmitdTest):
+class CompromisedSmtp(harness.SubmitdTest):
+    """The smtp role's channel to the queue, and helpers (no tests)."""
 
     @classmethod
     def setUpClass(cls):
@@ -206,6 +206,10 @@ class TrustBoundary(harness.SubmitdTest):
                              "%s%s kept" % (qid, ext))
         log = self.submitd.log_text()
         self.assertNotIn("msgid=%s event=queued" % qid, log)
+
+
+@unittest.skipUnless(IS_ROOT, "privilege separation needs root")
+class TrustBoundary(CompromisedSmtp):
 
     def test_commit_without_grant_is_refused(self):
         qid = self.forge(0x1234567890abcdef)

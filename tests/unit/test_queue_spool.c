@@ -44,6 +44,7 @@ setup(void)
 	conf.queue_lifetime = 3600;
 	conf.queue_retry_min = 1;
 	conf.queue_retry_max = 2;
+	conf.max_message_size = 35 * 1024 * 1024;
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	q = NULL;
