@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth/pace.h"
+#include "auth/state.h"
 #include "auth/store.h"
 #include "conf/conf.h"
 #include "lib/log.h"
@@ -16,16 +17,9 @@ struct pace_log {
 	int64_t		 t[PACE_LOG_MAX];	/* oldest first */
 };
 
-/* The logs when the store cannot keep them (state redis). */
-struct mem_log {
-	struct mem_log	*next;
-	char		 key[STORE_KEY_MAX];
-	struct pace_log	 log;
-};
-
 static struct {
 	const struct conf	*conf;
-	struct mem_log		*mem;
+	int			 down;	/* said the shared store is down */
 } PC;
 
 void
@@ -34,29 +28,9 @@ pace_init(const struct conf *conf)
 	PC.conf = conf;
 }
 
-static struct pace_log *
-mem_find(const char *key)
-{
-	struct mem_log	*m;
-
-	for (m = PC.mem; m != NULL; m = m->next)
-		if (strcmp(m->key, key) == 0)
-			return &m->log;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		fatal("pace");
-	snprintf(m->key, sizeof(m->key), "%s", key);
-	m->next = PC.mem;
-	PC.mem = m;
-	return &m->log;
-}
-
 static void
 log_load(const char *key, struct pace_log *l)
 {
-	if (PC.conf->state_redis != NULL) {
-		*l = *mem_find(key);
-		return;
-	}
 	if (store_get(key, l, sizeof(*l)) != 0)
 		memset(l, 0, sizeof(*l));
 	if (l->n > PACE_LOG_MAX)
@@ -66,9 +40,7 @@ log_load(const char *key, struct pace_log *l)
 static void
 log_save(const char *key, const struct pace_log *l)
 {
-	if (PC.conf->state_redis != NULL)
-		*mem_find(key) = *l;
-	else if (store_put(key, l, sizeof(*l)) == -1)
+	if (store_put(key, l, sizeof(*l)) == -1)
 		log_warnx("auth: event=pace-lost key=%s", key);
 }
 
@@ -106,8 +78,9 @@ log_add(struct pace_log *l, const struct conf_rate *r, int64_t now)
 	l->expires_ms = now + (int64_t)r->window * 1000;
 }
 
-int
-pace_take(const char *login, int64_t *wait_ms)
+/* The LMDB store: the logs in it, at once. */
+static int
+pace_take_local(const char *login, int64_t *wait_ms)
 {
 	const struct conf_rate	*rl = &PC.conf->relay.msgs_per_login;
 	const struct conf_rate	*rt = &PC.conf->relay.msgs_total;
@@ -149,4 +122,78 @@ pace_take(const char *login, int64_t *wait_ms)
 	free(a);
 	free(b);
 	return ok;
+}
+
+/* A take in the shared store (state redis) on its way. */
+struct pace_ask {
+	pace_cb		 cb;
+	void		*arg;
+	char		 login[STORE_KEY_MAX];
+};
+
+/* Its answer; the store down: wait a second and ask again (fail closed). */
+static void
+pace_answered(void *arg, const struct state_answer *a)
+{
+	struct pace_ask	*q = arg;
+	int64_t		 wait = 0;
+	int		 fits = 0;
+
+	if (a->down) {
+		wait = 1000;
+		if (!PC.down)
+			log_warnx("event=pace login=%s result=wait "
+			    "reason=\"shared pacing state down\": mail waits "
+			    "in the queue", q->login);
+		PC.down = 1;
+	} else {
+		if (PC.down)
+			log_info("event=pace result=resumed "
+			    "reason=\"shared pacing state up\"");
+		PC.down = 0;
+		if (!(fits = a->fits)) {
+			wait = a->wait_ms >= WINDOW_NEVER / 2 ? 60000 :
+			    a->wait_ms < 1 ? 1 : a->wait_ms;
+			log_info("event=pace login=%s result=wait "
+			    "wait=%lldms reason=\"relay limit messages (shared)\"",
+			    q->login, (long long)wait);
+		}
+	}
+	q->cb(q->arg, fits, wait);
+	free(q);
+}
+
+void
+pace_take(const char *login, pace_cb cb, void *arg)
+{
+	const struct conf_rate	*rl = &PC.conf->relay.msgs_per_login;
+	const struct conf_rate	*rt = &PC.conf->relay.msgs_total;
+	struct window_rate	 wl, wt;
+	struct pace_ask		*q;
+	char			 kl[STORE_KEY_MAX], kt[STORE_KEY_MAX];
+	int64_t			 wait = 0;
+	int			 fits;
+
+	if (PC.conf->state_redis == NULL || (rl->count == 0 &&
+	    rt->count == 0)) {
+		fits = pace_take_local(login, &wait);
+		cb(arg, fits, wait);
+		return;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("pace");
+	q->cb = cb;
+	q->arg = arg;
+	snprintf(q->login, sizeof(q->login), "%s", login);
+	snprintf(kl, sizeof(kl), "p/%s", login);
+	snprintf(kt, sizeof(kt), "p/ total");
+	wl.count = rl->count;
+	wl.window_ms = (int64_t)rl->window * 1000;
+	wt.count = rt->count;
+	wt.window_ms = (int64_t)rt->window * 1000;
+	if (rl->count == 0)
+		state_slot_take(kt, &wt, NULL, NULL, pace_answered, q);
+	else
+		state_slot_take(kl, &wl, rt->count != 0 ? kt : NULL, &wt,
+		    pace_answered, q);
 }

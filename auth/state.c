@@ -85,6 +85,23 @@ done:
 }
 
 void
+state_slot_take(const char *key, const struct window_rate *r,
+    const char *key2, const struct window_rate *r2, state_cb cb, void *arg)
+{
+	struct state_answer	 a;
+
+	if (S_redis) {
+		state_redis_slot_take(key, r, key2, r2, cb, arg);
+		return;
+	}
+	/* The LMDB store keeps its logs in auth/pace.c, not here. */
+	memset(&a, 0, sizeof(a));
+	a.down = 1;
+	if (cb != NULL)
+		cb(arg, &a);
+}
+
+void
 state_lock_get(const char *key, state_cb cb, void *arg)
 {
 	struct state_answer	 a;

@@ -61,6 +61,17 @@ int	state_shared(void);
 /* state_window: OP on the rate window KEY under rate R with N events. */
 void	state_window(const char *key, const struct window_rate *r,
 	    enum state_op op, uint64_t n, state_cb cb, void *arg);
+/*
+ * state_slot_take: "at most R->count starts in any R->window_ms" on KEY,
+ * and, when KEY2 is not NULL, under R2 on KEY2 too (a log of start times,
+ * not a bucket: what the smarthost pacing promises).  One start is taken
+ * in both logs when it fits in both (FITS, atomic across instances), else
+ * none and WAIT_MS until it would.  Shared stores only (Redis): the LMDB
+ * store answers DOWN (auth/pace.c keeps its own logs there).
+ */
+void	state_slot_take(const char *key, const struct window_rate *r,
+	    const char *key2, const struct window_rate *r2, state_cb cb,
+	    void *arg);
 /* state_lock_get: the lock KEY (until_ms 0: none in force). */
 void	state_lock_get(const char *key, state_cb cb, void *arg);
 /* state_lock_set: locks KEY for LOCK_MS from now (the store's clock). */

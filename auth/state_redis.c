@@ -46,6 +46,10 @@
  *    ARGV[5] window ms; returns { fits, wait ms (-1: never), used, now }.
  * g: returns { until ms (0: none), failures, now }.
  * s: ARGV[2] lock ms, ARGV[3] failures; returns { until, failures, now }.
+ * l: for each KEYS[i], ARGV[2i] count and ARGV[2i+1] window ms: a log of
+ *    start times (a sorted set) per key; one start taken in every log when
+ *    each has fewer than its count in its last window, else none; returns
+ *    { taken, wait ms, used (first log), now }.
  */
 static const char script[] =
 "local t = redis.call('TIME')\n"
@@ -64,6 +68,29 @@ static const char script[] =
 "  redis.call('SET', k, string.format('%d %d', u, tonumber(ARGV[3])),\n"
 "    'PXAT', u)\n"
 "  return {u, tonumber(ARGV[3]), now}\n"
+"end\n"
+"if ARGV[1] == 'l' then\n"
+"  local w, used = 0, 0\n"
+"  for i = 1, #KEYS do\n"
+"    local count, win = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])\n"
+"    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - win)\n"
+"    local n = redis.call('ZCARD', KEYS[i])\n"
+"    if i == 1 then used = n end\n"
+"    if n >= count then\n"
+"      local o = redis.call('ZRANGE', KEYS[i], n - count, n - count,\n"
+"        'WITHSCORES')\n"
+"      local x = tonumber(o[2]) + win - now\n"
+"      if x < 1 then x = 1 end\n"
+"      if x > w then w = x end\n"
+"    end\n"
+"  end\n"
+"  if w > 0 then return {0, w, used, now} end\n"
+"  for i = 1, #KEYS do\n"
+"    local n = redis.call('ZCARD', KEYS[i])\n"
+"    redis.call('ZADD', KEYS[i], now, now .. ':' .. n)\n"
+"    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2 * i + 1]))\n"
+"  end\n"
+"  return {1, 0, used + 1, now}\n"
 "end\n"
 "local op, n = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
 "local count, win = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
@@ -116,9 +143,10 @@ static struct {
 struct op {
 	state_cb		 cb;
 	void			*arg;
-	char			 kind;		/* 'w', 'g', 's', 'd' */
+	char			 kind;		/* 'w', 'g', 's', 'd', 'l' */
 	int			 evalsha;	/* 1: may retry as EVAL */
 	char			 key[STORE_KEY_MAX + 1];
+	char			 key2[STORE_KEY_MAX + 1];	/* 'l': or "" */
 	char			 a[4][24];	/* ARGV[2..] */
 	int			 na;
 };
@@ -397,7 +425,7 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 		a.down = reply->type == REDIS_REPLY_ERROR;
 		goto done;
 	}
-	want = o->kind == 'w' ? 4 : 3;
+	want = o->kind == 'w' || o->kind == 'l' ? 4 : 3;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != want) {
 		log_warnx("auth: state redis: unexpected answer%s%s",
 		    reply->type == REDIS_REPLY_ERROR ? ": " : "",
@@ -412,7 +440,7 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 		}
 		v[i] = reply->element[i]->integer;
 	}
-	if (o->kind == 'w') {
+	if (o->kind == 'w' || o->kind == 'l') {
 		a.fits = v[0] != 0;
 		a.wait_ms = v[1] < 0 ? WINDOW_NEVER : v[1];
 		a.used = v[2] < 0 ? 0 : (uint64_t)v[2];
@@ -436,12 +464,14 @@ op_send(struct op *o, int evalsha)
 	const char	*argv[10];
 	size_t		 argvlen[10];
 	char		 key[STORE_KEY_MAX + 1 + sizeof(REDIS_PREFIX)];
+	char		 key2[STORE_KEY_MAX + 1 + sizeof(REDIS_PREFIX)];
 	char		 kind[2] = { o->kind, '\0' };
 	int		 argc = 0, i;
 
 	if (R.ac == NULL || R.state != R_UP)
 		return -1;
 	snprintf(key, sizeof(key), "%s%s", REDIS_PREFIX, o->key);
+	snprintf(key2, sizeof(key2), "%s%s", REDIS_PREFIX, o->key2);
 	if (o->kind == 'd') {
 		argv[argc++] = "DEL";
 		argv[argc++] = key;
@@ -449,8 +479,10 @@ op_send(struct op *o, int evalsha)
 		o->evalsha = evalsha;
 		argv[argc++] = evalsha ? "EVALSHA" : "EVAL";
 		argv[argc++] = evalsha ? R.sha : script;
-		argv[argc++] = "1";
+		argv[argc++] = o->key2[0] != '\0' ? "2" : "1";
 		argv[argc++] = key;
+		if (o->key2[0] != '\0')
+			argv[argc++] = key2;
 		argv[argc++] = kind;
 		for (i = 0; i < o->na; i++)
 			argv[argc++] = o->a[i];
@@ -509,6 +541,27 @@ state_redis_window(const char *key, const struct window_rate *r,
 	    (unsigned long long)r->count);
 	snprintf(o->a[3], sizeof(o->a[3]), "%lld", (long long)r->window_ms);
 	o->na = 4;
+	op_run(o);
+}
+
+void
+state_redis_slot_take(const char *key, const struct window_rate *r,
+    const char *key2, const struct window_rate *r2, state_cb cb, void *arg)
+{
+	struct op	*o = op_new('l', key, cb, arg);
+
+	snprintf(o->a[0], sizeof(o->a[0]), "%llu",
+	    (unsigned long long)r->count);
+	snprintf(o->a[1], sizeof(o->a[1]), "%lld", (long long)r->window_ms);
+	o->na = 2;
+	if (key2 != NULL) {
+		snprintf(o->key2, sizeof(o->key2), "%s", key2);
+		snprintf(o->a[2], sizeof(o->a[2]), "%llu",
+		    (unsigned long long)r2->count);
+		snprintf(o->a[3], sizeof(o->a[3]), "%lld",
+		    (long long)r2->window_ms);
+		o->na = 4;
+	}
 	op_run(o);
 }
 

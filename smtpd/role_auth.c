@@ -340,11 +340,32 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/* A pacing question of the relay's, while the store answers. */
+struct auth_pace_q {
+	struct ipc	*c;
+	uint64_t	 reqid;
+	struct ipc_pace	 p;
+};
+
+static void
+auth_pace_done(void *arg, int fits, int64_t wait_ms)
+{
+	struct auth_pace_q	*q = arg;
+
+	q->p.fits = fits;
+	q->p.wait_ms = wait_ms;
+	if (ipc_send(q->c, IPC_PACE_RESULT, q->reqid, -1, &q->p,
+	    sizeof(q->p)) == -1)
+		fatalx("cannot answer the relay role");
+	free(q);
+}
+
 /* The relay's channel: may one more message leave for this login? */
 static void
 auth_relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
-	struct ipc_pace	 p;
+	struct ipc_pace		 p;
+	struct auth_pace_q	*q;
 
 	(void)arg;
 	if (m == NULL)
@@ -354,9 +375,12 @@ auth_relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		role_ipc_reject(m, "relay", "malformed");
 		return;
 	}
-	p.fits = pace_take(p.login, &p.wait_ms);
-	if (ipc_send(c, IPC_PACE_RESULT, m->reqid, -1, &p, sizeof(p)) == -1)
-		fatalx("cannot answer the relay role");
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("auth");
+	q->c = c;
+	q->reqid = m->reqid;
+	q->p = p;
+	pace_take(p.login, auth_pace_done, q);
 }
 
 static int

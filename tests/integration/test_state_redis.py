@@ -129,6 +129,50 @@ class ParallelAcrossInstances(RedisTest):
             self.assertReply(c.cmd("MAIL FROM:<%s>" % USER), "451 4.7.1")
 
 
+class SharedPacing(RedisTest):
+    """relay limit messages 5 per 2s with state redis: both instances
+    take a send token per message in Redis, so the smarthost sees at most
+    5 messages in any 2 s window whichever instance sends them."""
+
+    LIMITS = ("relay limit messages 5 per 2s",)
+    N, PER, WINDOW = 16, 5, 2.0
+
+    def test_pace_holds_across_instances(self):
+        import time
+        self.start_both()
+        ca = self.session(self.submitd.ports[0][1])
+        cb = self.session(self.b.P1)
+        for i in range(self.N):
+            self.assertReply(mail(ca if i % 2 == 0 else cb), "250 2.0.0")
+        self.smarthost.wait_messages(self.N, timeout=60)
+        time.sleep(self.WINDOW)
+        times = sorted(e["time"] for e in self.smarthost.events("mail"))
+        self.assertEqual(len(times), self.N)
+        for i in range(len(times) - self.PER):
+            self.assertGreaterEqual(times[i + self.PER] - times[i],
+                                    self.WINDOW - 0.1, times)
+        # held back by the shared limit, not only by each one's own
+        self.assertIn('reason="relay limit messages (shared)"',
+                      self.submitd.log_text() + self.b.log_text())
+
+    def test_pacing_fails_closed_then_resumes(self):
+        import time
+        self.start_both()
+        self.redis.stop()
+        ca = self.session(self.submitd.ports[0][1])
+        for i in range(3):
+            self.assertReply(mail(ca), "250 2.0.0")
+        wait_for(lambda: "shared pacing state down" in
+                 self.submitd.log_text(), timeout=20, what="the wait")
+        time.sleep(2)
+        self.assertEqual(len(self.smarthost.messages()), 0)
+        self.assertEqual(len([f for f in os.listdir(self.spool)
+                              if not f.startswith(".")]) > 0, True)
+        self.redis.start()
+        self.assertEqual(len(self.smarthost.wait_messages(3, timeout=60)), 3)
+        self.assertTrue(self.submitd.alive())
+
+
 class SharedLockout(RedisTest):
     LIMITS = ("limit auth-failures 3 per 10m per ip",)
     B_UNIX = True
