@@ -111,8 +111,17 @@ on_error(enum evhttp_request_error e, void *arg)
 }
 
 static void
+connection_free_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evhttp_connection_free(arg);
+}
+
+static void
 on_reply(struct evhttp_request *req, void *arg)
 {
+	static const struct timeval	 now = { 0, 0 };
 	struct job		*j = arg;
 	struct rspamd_verdict	*v;
 	struct evbuffer		*in;
@@ -146,7 +155,14 @@ on_reply(struct evhttp_request *req, void *arg)
 	}
 	answer(j, why, v);
 	free(v);
-	/* The connection frees itself once this callback returns. */
+	/*
+	 * Not inside its own callback: the connection is freed once this
+	 * returns.  (libevent 2.1's free-on-completion leaked it when the
+	 * connect failed: found by LeakSanitizer with rspamd down.)
+	 */
+	if (event_base_once(F.base, -1, EV_TIMEOUT, connection_free_later,
+	    j->evcon, &now) == -1)
+		fatal("filter: event_base_once");
 	job_free(j);
 }
 
@@ -231,7 +247,6 @@ filter_check(uint64_t reqid, struct envelope *env, int fd)
 		job_free(j);
 		return;
 	}
-	evhttp_connection_free_on_completion(j->evcon);
 	evtimer_add(j->deadline, &tv);
 	log_debug("msgid=%s event=filter-send size=%lld", env->queue_id,
 	    (long long)st.st_size);
