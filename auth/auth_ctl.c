@@ -1,9 +1,12 @@
 /*
  * auth_ctl.c — the auth role's answers to submitctl: "show limits [USER]"
- * (quota counters and what is left, lockouts in force) and "unlock
- * IP|USER".  See auth_ctl.h.
+ * (quota counters and what is left, lockouts in force, read from the
+ * state store: with "state redis" what every instance counted) and
+ * "unlock IP|USER".  See auth_ctl.h.
  */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -41,23 +44,6 @@ struct counter {
 	uint64_t	 left;
 };
 
-static void
-counter_get(const char *prefix, const char *user, const struct window_rate *r,
-    int64_t now, struct counter *c)
-{
-	struct window	 w;
-	char		 key[STORE_KEY_MAX];
-
-	memset(c, 0, sizeof(*c));
-	c->limit = r->count;
-	c->window_s = r->window_ms / 1000;
-	snprintf(key, sizeof(key), "%s/%.300s", prefix, user);
-	if (store_get(key, &w, sizeof(w)) != 0)
-		memset(&w, 0, sizeof(w));
-	c->used = window_used(&w, r, now);
-	c->left = c->used >= c->limit ? 0 : c->limit - c->used;
-}
-
 /* One counter: "  NAME: used/limit per Ws (N left)" or as a JSON member. */
 static void
 counter_print(struct evbuffer *out, const char *name, const struct counter *c,
@@ -77,32 +63,57 @@ counter_print(struct evbuffer *out, const char *name, const struct counter *c,
 		    (unsigned long long)c->left);
 }
 
-static void
-show_user(struct evbuffer *out, const char *user, int json, int first)
-{
-	static const struct { const char *name, *prefix; } kinds[3] = {
-		{ "messages", "m" }, { "recipients", "r" }, { "bytes", "b" },
-	};
-	struct window_rate	 rates[3];
-	struct counter		 c;
-	int64_t			 now = store_now_ms();
-	int			 locked, i;
+/*
+ * "show limits": every counter and lock is asked of the state store
+ * (auth/state.h), so that with "state redis" the answer is what all the
+ * instances counted, not this one's.  The LMDB store answers at once,
+ * Redis after its round trips (all sent at once, pipelined); the answer
+ * is printed when the last one is in.
+ */
+static const struct { const char *name, *prefix; } kinds[3] = {
+	{ "messages", "m" }, { "recipients", "r" }, { "bytes", "b" },
+};
 
-	policy_user_rates(user, &rates[0], &rates[1], &rates[2]);
-	locked = lockout_user_locked(user);
-	if (json) {
-		evbuffer_add_printf(out, "%s{\"user\":", first ? "" : ",");
-		json_str(out, user);
-	} else
-		evbuffer_add_printf(out, "%s", log_qtext(user));
-	for (i = 0; i < 3; i++) {
-		counter_get(kinds[i].prefix, user, &rates[i], now, &c);
-		counter_print(out, kinds[i].name, &c, json);
-	}
-	if (json)
-		evbuffer_add_printf(out, ",\"locked\":%s}", locked ? "true" : "false");
-	else
-		evbuffer_add_printf(out, "%s\n", locked ? "  LOCKED OUT" : "");
+struct show_user {
+	char			 name[STORE_KEY_MAX];
+	struct window_rate	 rates[3];
+	struct counter		 c[3];
+	int			 locked;
+};
+
+struct show;
+
+struct ask {
+	struct show	*s;
+	size_t		 i;	/* the user, or (locks) 0 ip, 1 user */
+	int		 what;	/* 0..2: kinds[], 3: user's lock, 4: a lock */
+};
+
+struct show {
+	struct evbuffer		*out;
+	int			 json;
+	auth_ctl_done		 done;
+	void			*arg;
+	size_t			 n;
+	struct show_user	*u;
+	struct ask		*asks;
+	/* "show limits WHAT" with a shared store: WHAT's locks (ip, user) */
+	int			 has_what;
+	char			 lock_key[2][STORE_KEY_MAX];
+	struct state_answer	 lock[2];
+	int			 pending;
+	int			 down;
+};
+
+/* LOGIN folded as auth/lockout.c does for its keys. */
+static void
+fold(const char *user, char *buf, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; user[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (char)tolower((unsigned char)user[i]);
+	buf[i] = '\0';
 }
 
 struct lock_walk {
@@ -112,6 +123,23 @@ struct lock_walk {
 	int64_t		 now;
 };
 
+static void
+lock_print(struct lock_walk *lw, const char *what, uint32_t failures,
+    int64_t until_ms)
+{
+	if (lw->json) {
+		evbuffer_add_printf(lw->out, "%s{\"what\":", lw->n ? "," : "");
+		json_str(lw->out, what);
+		evbuffer_add_printf(lw->out, ",\"failures\":%u,\"until\":%lld}",
+		    failures, (long long)(until_ms / 1000));
+	} else
+		evbuffer_add_printf(lw->out, "lockout %s failures=%u "
+		    "remaining=%llds\n", log_qtext(what), failures,
+		    (long long)((until_ms - lw->now + 999) / 1000));
+	lw->n++;
+}
+
+/* The LMDB store's locks in force, walked. */
 static void
 show_lock(const char *key, const void *val, size_t len, void *arg)
 {
@@ -123,46 +151,194 @@ show_lock(const char *key, const void *val, size_t len, void *arg)
 	memcpy(&r, val, sizeof(r));
 	if (r.until_ms <= lw->now)
 		return;
-	key += 2;	/* "l/" */
-	if (lw->json) {
-		evbuffer_add_printf(lw->out, "%s{\"what\":", lw->n ? "," : "");
-		json_str(lw->out, key);
-		evbuffer_add_printf(lw->out, ",\"failures\":%u,\"until\":%lld}",
-		    r.failures, (long long)(r.until_ms / 1000));
-	} else
-		evbuffer_add_printf(lw->out, "lockout %s failures=%u "
-		    "remaining=%llds\n", log_qtext(key), r.failures,
-		    (long long)((r.until_ms - lw->now + 999) / 1000));
-	lw->n++;
+	lock_print(lw, key + 2, r.failures, r.until_ms);	/* "l/" */
 }
 
-static int
-ctl_show_limits(const char *user, int json, struct evbuffer *out)
+static void
+show_print(struct show *s)
 {
-	const struct users	*u = policy_users();
+	struct evbuffer		*out = s->out;
 	struct lock_walk	 lw;
 	size_t			 i;
+	int			 k;
 
-	if (state_shared() && !json)
-		evbuffer_add_printf(out, "(counters and lockouts are shared in "
-		    "Redis: the counts below are not read from it)\n");
-	if (json)
-		evbuffer_add_printf(out, "{\"users\":[");
-	if (user != NULL)
-		show_user(out, user, json, 1);
-	else
-		for (i = 0; u != NULL && i < u->n; i++)
-			show_user(out, u->entries[i].name, json, i == 0);
-	if (json)
+	if (s->down) {
+		if (s->json)
+			evbuffer_add_printf(out, "{\"error\":\"the state store "
+			    "(%s) is not answering\"}\n", state_shared() ?
+			    "redis" : "lmdb");
+		else
+			evbuffer_add_printf(out, "the state store (%s) is not "
+			    "answering: counters and lockouts unknown\n",
+			    state_shared() ? "Redis" : "LMDB");
+		return;
+	}
+	if (state_shared() && !s->json)
+		evbuffer_add_printf(out, "(counters and lockouts read from "
+		    "Redis: what every instance sharing it counted)\n");
+	if (s->json)
+		evbuffer_add_printf(out, "{\"store\":\"%s\",\"users\":[",
+		    state_shared() ? "redis" : "lmdb");
+	for (i = 0; i < s->n; i++) {
+		if (s->json) {
+			evbuffer_add_printf(out, "%s{\"user\":", i ? "," : "");
+			json_str(out, s->u[i].name);
+		} else
+			evbuffer_add_printf(out, "%s", log_qtext(s->u[i].name));
+		for (k = 0; k < 3; k++)
+			counter_print(out, kinds[k].name, &s->u[i].c[k],
+			    s->json);
+		if (s->json)
+			evbuffer_add_printf(out, ",\"locked\":%s}",
+			    s->u[i].locked ? "true" : "false");
+		else
+			evbuffer_add_printf(out, "%s\n", s->u[i].locked ?
+			    "  LOCKED OUT" : "");
+	}
+	if (s->json)
 		evbuffer_add_printf(out, "],\"lockouts\":[");
 	memset(&lw, 0, sizeof(lw));
 	lw.out = out;
-	lw.json = json;
+	lw.json = s->json;
 	lw.now = store_now_ms();
-	store_each("l/", show_lock, &lw);
-	if (json)
+	if (!state_shared())
+		store_each("l/", show_lock, &lw);
+	else if (s->has_what) {
+		for (k = 0; k < 2; k++) {
+			if (s->lock[k].until_ms == 0)
+				continue;
+			lw.now = s->lock[k].now_ms;
+			lock_print(&lw, s->lock_key[k] + 2,
+			    s->lock[k].failures, s->lock[k].until_ms);
+		}
+	} else if (!s->json)
+		evbuffer_add_printf(out, "(lockouts in Redis are not listed: "
+		    "submitctl show limits IP|USER shows one)\n");
+	if (s->json)
 		evbuffer_add_printf(out, "]}\n");
-	return 0;
+}
+
+static void
+show_free(struct show *s)
+{
+	free(s->u);
+	free(s->asks);
+	free(s);
+}
+
+/* One answer fewer to wait for; the last one prints and answers. */
+static void
+show_step(struct show *s)
+{
+	auth_ctl_done	 done;
+	void		*arg;
+	int		 status;
+
+	if (--s->pending > 0)
+		return;
+	show_print(s);
+	done = s->done;
+	arg = s->arg;
+	status = s->down ? 1 : 0;
+	show_free(s);
+	done(arg, status);
+}
+
+static void
+show_answered(void *arg, const struct state_answer *a)
+{
+	struct ask		*q = arg;
+	struct show		*s = q->s;
+	struct show_user	*u = &s->u[q->i];
+	struct counter		*c;
+
+	if (a->down)
+		s->down = 1;
+	else if (q->what < 3) {
+		c = &u->c[q->what];
+		c->used = a->used;
+		c->left = c->used >= c->limit ? 0 : c->limit - c->used;
+	} else if (q->what == 3)
+		u->locked = a->until_ms > a->now_ms;
+	else
+		s->lock[q->i] = *a;
+	show_step(s);
+}
+
+static void
+ctl_show_limits(const char *user, int json, struct evbuffer *out,
+    auth_ctl_done done, void *arg)
+{
+	const struct users	*us = policy_users();
+	struct show		*s;
+	struct show_user	*u;
+	struct ask		*q;
+	char			 key[STORE_KEY_MAX], login[STORE_KEY_MAX];
+	size_t			 i, nasks;
+	int			 k;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("auth_ctl");
+	s->out = out;
+	s->json = json;
+	s->done = done;
+	s->arg = arg;
+	s->n = user != NULL ? 1 : us != NULL ? us->n : 0;
+	nasks = s->n * 4 + 2;
+	if ((s->u = calloc(s->n + 1, sizeof(*s->u))) == NULL ||
+	    (s->asks = calloc(nasks, sizeof(*s->asks))) == NULL)
+		fatal("auth_ctl");
+	/* The names and rates now: a reload may change the table meanwhile. */
+	for (i = 0; i < s->n; i++) {
+		u = &s->u[i];
+		snprintf(u->name, sizeof(u->name), "%s", user != NULL ? user :
+		    us->entries[i].name);
+		policy_user_rates(u->name, &u->rates[0], &u->rates[1],
+		    &u->rates[2]);
+		for (k = 0; k < 3; k++) {
+			u->c[k].limit = u->rates[k].count;
+			u->c[k].window_s = u->rates[k].window_ms / 1000;
+		}
+	}
+	s->pending = 1;		/* until every question is out */
+	q = s->asks;
+	for (i = 0; i < s->n; i++) {
+		u = &s->u[i];
+		for (k = 0; k < 4; k++, q++) {
+			q->s = s;
+			q->i = i;
+			q->what = k;
+			s->pending++;
+			if (k == 3) {
+				fold(u->name, login, sizeof(login));
+				snprintf(key, sizeof(key), "l/user/%.300s",
+				    login);
+				state_lock_get(key, show_answered, q);
+			} else {
+				snprintf(key, sizeof(key), "%s/%.300s",
+				    kinds[k].prefix, u->name);
+				state_window(key, &u->rates[k], STATE_PEEK, 0,
+				    show_answered, q);
+			}
+		}
+	}
+	if (state_shared() && user != NULL) {
+		/* No walk over Redis's keys: WHAT's own locks. */
+		s->has_what = 1;
+		snprintf(s->lock_key[0], sizeof(s->lock_key[0]), "l/ip/%.300s",
+		    user);
+		fold(user, login, sizeof(login));
+		snprintf(s->lock_key[1], sizeof(s->lock_key[1]),
+		    "l/user/%.300s", login);
+		for (k = 0; k < 2; k++, q++) {
+			q->s = s;
+			q->i = (size_t)k;
+			q->what = 4;
+			s->pending++;
+			state_lock_get(s->lock_key[k], show_answered, q);
+		}
+	}
+	show_step(s);
 }
 
 static int
@@ -193,17 +369,24 @@ ctl_unlock(const char *what, int json, struct evbuffer *out)
 	return 0;
 }
 
-int
-auth_ctl(int argc, char **argv, int json, struct evbuffer *out)
+void
+auth_ctl(int argc, char **argv, int json, struct evbuffer *out,
+    auth_ctl_done done, void *arg)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[0], "show") == 0 &&
-	    strcmp(argv[1], "limits") == 0)
-		return ctl_show_limits(argc == 3 ? argv[2] : NULL, json, out);
-	if (argc == 2 && strcmp(argv[0], "unlock") == 0)
-		return ctl_unlock(argv[1], json, out);
+	    strcmp(argv[1], "limits") == 0) {
+		ctl_show_limits(argc == 3 ? argv[2] : NULL, json, out, done,
+		    arg);
+		return;
+	}
+	if (argc == 2 && strcmp(argv[0], "unlock") == 0) {
+		done(arg, ctl_unlock(argv[1], json, out));
+		return;
+	}
 	if (argc == 1 && strcmp(argv[0], "metrics") == 0) {
 		auth_metrics_print(out);
-		return 0;
+		done(arg, 0);
+		return;
 	}
 	if (json)
 		evbuffer_add_printf(out, "{\"error\":\"usage: show limits [USER]"
@@ -211,5 +394,5 @@ auth_ctl(int argc, char **argv, int json, struct evbuffer *out)
 	else
 		evbuffer_add_printf(out, "usage: submitctl show limits [USER] | "
 		    "submitctl unlock IP|USER\n");
-	return 1;
+	done(arg, 1);
 }

@@ -11,12 +11,17 @@
 
 struct evbuffer;
 
+/* The answer is in OUT: STATUS 0 when done, 1 when refused (OUT says why). */
+typedef void (*auth_ctl_done)(void *arg, int status);
+
 /*
  * auth_ctl: ARGV (ARGC >= 1) is the command ("show", "limits", [USER]) or
  * ("unlock", IP|USER); JSON set for --json.  Writes the answer to OUT as
- * text for people or JSON; returns 0 when done, 1 when refused (OUT says
- * why).
+ * text for people or JSON and calls DONE(ARG, status): before it returns
+ * (the LMDB store) or after the state store answered (Redis).  OUT must
+ * live until then; ARGV need not.
  */
-int	auth_ctl(int argc, char **argv, int json, struct evbuffer *out);
+void	auth_ctl(int argc, char **argv, int json, struct evbuffer *out,
+	    auth_ctl_done done, void *arg);
 
 #endif

@@ -57,3 +57,57 @@ ctl_serve(struct ipc *ch, const struct ipc_msg *m, const char *role,
 	    (ev_ssize_t)len), len, role);
 	evbuffer_free(out);
 }
+
+/* A request whose answer is on its way (ctl_serve_async). */
+struct ctl_pending {
+	struct ipc	*ch;
+	uint64_t	 reqid;
+	const char	*role;
+	struct evbuffer	*out;
+};
+
+static void
+ctl_pending_done(void *token, int status)
+{
+	struct ctl_pending	*p = token;
+	size_t			 len;
+
+	len = evbuffer_get_length(p->out);
+	if (len > CTL_REPLY_MAX - 4)
+		len = CTL_REPLY_MAX - 4;
+	ctl_send(p->ch, p->reqid, status ? 1 : 0, (const char *)
+	    evbuffer_pullup(p->out, (ev_ssize_t)len), len, p->role);
+	evbuffer_free(p->out);
+	free(p);
+}
+
+void
+ctl_serve_async(struct ipc *ch, const struct ipc_msg *m, const char *role,
+    ctl_afn fn, void *arg)
+{
+	static const char	 bad[] = "malformed request\n";
+	struct ctl_pending	*p;
+	uint32_t		 flags;
+	char			**argv;
+	int			 argc;
+
+	if (m->fd != -1)
+		close(m->fd);
+	if (m->type != IPC_CTL_REQUEST || m->fd != -1 ||
+	    ctl_request_decode(m->data, m->len, &flags, &argc, &argv) == -1) {
+		log_warnx("%s: event=ipc-reject from=control type=%u (%s) "
+		    "reason=\"malformed\"", role, m->type,
+		    ipc_type_name(m->type));
+		ctl_send(ch, m->reqid, 1, bad, sizeof(bad) - 1, role);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->out = evbuffer_new()) == NULL)
+		fatal("%s: ctl_serve", role);
+	p->ch = ch;
+	p->reqid = m->reqid;
+	p->role = role;
+	fn(arg, argc, argv, (flags & CTL_F_JSON) != 0, p->out,
+	    ctl_pending_done, p);
+	free(argv);
+}

@@ -29,4 +29,18 @@ typedef int (*ctl_fn)(void *arg, int argc, char **argv, int json,
 void	ctl_serve(struct ipc *ch, const struct ipc_msg *m, const char *role,
 	    ctl_fn fn, void *arg);
 
+/*
+ * An asynchronous role command (one whose answer needs a round trip, as
+ * the auth role's state in Redis): as ctl_fn, but it answers by calling
+ * DONE(TOKEN, status) once OUT is written, before it returns or later.
+ * ARGV is freed when FN returns.
+ */
+typedef void (*ctl_done_fn)(void *token, int status);
+typedef void (*ctl_afn)(void *arg, int argc, char **argv, int json,
+    struct evbuffer *out, ctl_done_fn done, void *token);
+
+/* ctl_serve_async: ctl_serve with an asynchronous FN. */
+void	ctl_serve_async(struct ipc *ch, const struct ipc_msg *m,
+	    const char *role, ctl_afn fn, void *arg);
+
 #endif

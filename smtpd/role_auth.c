@@ -383,11 +383,12 @@ auth_relay_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	pace_take(p.login, auth_pace_done, q);
 }
 
-static int
-auth_ctl_call(void *arg, int argc, char **argv, int json, struct evbuffer *out)
+static void
+auth_ctl_call(void *arg, int argc, char **argv, int json, struct evbuffer *out,
+    ctl_done_fn done, void *token)
 {
 	(void)arg;
-	return auth_ctl(argc, argv, json, out);
+	auth_ctl(argc, argv, json, out, done, token);
 }
 
 /* The control role's channel: "show limits", "unlock" (auth/auth_ctl.h). */
@@ -399,7 +400,7 @@ auth_control_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		role_peer_closed("auth", "control");
 	switch (m->type) {
 	case IPC_CTL_REQUEST:
-		ctl_serve(c, m, "auth", auth_ctl_call, NULL);
+		ctl_serve_async(c, m, "auth", auth_ctl_call, NULL);
 		break;
 	default:
 		log_warnx("event=ipc-reject from=control type=%u (%s) "

@@ -88,6 +88,7 @@ def second_instance(t, extra_conf=None, name="b"):
     s = Submitd(d, conf_text(ns), [("127.0.0.1", ns.P1),
                                    ("127.0.0.1", ns.P2)])
     s.P1, s.P2, s.spool = ns.P1, ns.P2, spool
+    s.control_sock = ns.control_sock
     t.addCleanup(s.stop)
     return s
 

@@ -138,8 +138,11 @@ class SharedPacing(RedisTest):
     N, PER, WINDOW = 16, 5, 2.0
 
     def test_pace_holds_across_instances(self):
-        import time
         self.start_both()
+        self.check_pace()
+
+    def check_pace(self):
+        import time
         ca = self.session(self.submitd.ports[0][1])
         cb = self.session(self.b.P1)
         for i in range(self.N):
@@ -173,6 +176,35 @@ class SharedPacing(RedisTest):
         self.assertTrue(self.submitd.alive())
 
 
+class SharedPacingTotal(SharedPacing):
+    """relay limit messages 5 per 2s total (every upstream login
+    together) with state redis: the one log "submitd:p/ total" in Redis,
+    at most 5 in any 2 s across both instances."""
+
+    LIMITS = ("relay limit messages 5 per 2s total",)
+
+    def test_pace_holds_across_instances(self):
+        import threading
+        seen, stop = set(), threading.Event()
+
+        def poll():     # the logs expire with their window: watch them
+            while not stop.wait(0.2):
+                seen.update(k for k in self.redis.cli(
+                    "-n", "3", "keys", "submitd:p/*").split("\n") if k)
+
+        t = threading.Thread(target=poll)
+        self.start_both()
+        t.start()
+        try:
+            self.check_pace()
+        finally:
+            stop.set()
+            t.join(30)
+        self.assertEqual(seen, {"submitd:p/ total"})
+
+    test_pacing_fails_closed_then_resumes = None    # SharedPacing's
+
+
 class SharedLockout(RedisTest):
     LIMITS = ("limit auth-failures 3 per 10m per ip",)
     B_UNIX = True
@@ -195,6 +227,67 @@ class SharedLockout(RedisTest):
         self.assertReply(e.auth_plain(USER, PASSWORD), "454 4.7.0")
         self.assertIn("submitd:l/ip/127.0.0.2",
                       self.redis.cli("-n", "3", "keys", "*"))
+
+
+class SharedShowLimits(RedisTest):
+    """submitctl show limits with state redis reads the counters and
+    locks from Redis: what A charged shows on B, and the other way
+    round; Redis down: an error, not this instance's guess."""
+
+    LIMITS = ("limit auth-failures 3 per 10m per ip",)
+
+    def ctl(self, inst, *args, ok=True):
+        import subprocess
+        from harness import SUBMITCTL
+        sock = self.control_sock if inst is self.submitd else \
+            inst.control_sock
+        p = subprocess.run([SUBMITCTL, "-s", sock] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if ok:
+            self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        return p
+
+    def test_counters_and_locks_from_redis(self):
+        import json
+        write_users(self, "messages=10/hour")
+        self.start_both()
+        ca = self.session(self.submitd.ports[0][1])
+        for _ in range(3):
+            self.assertReply(mail(ca), "250 2.0.0")
+        out = self.ctl(self.b, "show", "limits", USER).stdout
+        self.assertIn("read from Redis", out)
+        self.assertIn("messages: 3/10 per 3600s (7 left)", out)
+        cb = self.session(self.b.P1)
+        self.assertReply(mail(cb), "250 2.0.0")
+        data = json.loads(self.ctl(self.submitd, "show", "limits",
+                                   "--json").stdout)
+        self.assertEqual(data["store"], "redis")
+        me = [u for u in data["users"] if u["user"] == USER][0]
+        self.assertEqual((me["messages"]["used"],
+                          me["messages"]["remaining"]), (4, 6), data)
+        self.assertFalse(me["locked"])
+        # a lockout made through A, shown by B
+        for i in range(3):
+            c, _ = login_from(self, "127.0.0.2", password="wrong-%d" % i,
+                              expect="535 5.7.8")
+            c.close()
+        out = self.ctl(self.b, "show", "limits", "127.0.0.2").stdout
+        self.assertIn("lockout ip/127.0.0.2 failures=3", out)
+        data = json.loads(self.ctl(self.b, "show", "limits", "127.0.0.2",
+                                   "--json").stdout)
+        self.assertEqual([x["what"] for x in data["lockouts"]],
+                         ["ip/127.0.0.2"], data)
+        # lifted through B: gone for A too
+        self.ctl(self.b, "unlock", "127.0.0.2")
+        self.assertNotIn("lockout ip/", self.ctl(
+            self.submitd, "show", "limits", "127.0.0.2").stdout)
+        # Redis down: refused, saying why
+        self.redis.stop()
+        p = wait_for(lambda: (lambda x: x if x.returncode != 0 else None)(
+            self.ctl(self.b, "show", "limits", USER, ok=False)),
+            timeout=30, what="show limits to fail")
+        self.assertIn("not answering", p.stdout + p.stderr)
+        self.assertTrue(self.b.alive())
 
 
 class RedisDown(RedisTest):
