@@ -332,7 +332,11 @@ relay_reload(struct relay *r, const struct conf *conf,
 /*
  * Give waiting jobs, oldest first, to connections; a job whose login is
  * over "relay limit messages" waits (the others pass it) and the kick
- * event comes back when the first of them may go.
+ * event comes back when the first of them may go.  With the shared pacing
+ * a job asks for its send token only when a connection can take it (an
+ * idle one, or room for one more): the token is taken just before the
+ * message goes, whatever the number of connections, and jobs queued
+ * behind hold none.
  */
 static void
 relay_dispatch(evutil_socket_t fd, short what, void *arg)
@@ -341,11 +345,18 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 	struct relay_job	*job, *next;
 	struct relay_session	*s;
 	time_t			 now = relay_now(), wait, soonest = 0;
+	size_t			 slots;
 
 	(void)fd;
 	(void)what;
 	if (r->next_conf != NULL && relay_reload_apply(r) == -1)
 		return;		/* connections still carry messages */
+	/* Connections that could take a job now (any login). */
+	slots = r->max_sessions > r->nsessions ?
+	    r->max_sessions - r->nsessions : 0;
+	TAILQ_FOREACH(s, &r->sessions, entry)
+		if (relay_session_idle(s))
+			slots++;
 	for (job = TAILQ_FIRST(&r->jobs); job != NULL; job = next) {
 		next = TAILQ_NEXT(job, entry);
 		if (job->npending == 0) {
@@ -368,6 +379,8 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 				soonest = wait;
 			continue;
 		}
+		if (slots == 0)
+			break;
 		if (r->pace_ops != NULL && job->pace_state != PACE_GRANTED &&
 		    (r->conf->relay.msgs_per_login.count != 0 ||
 		    r->conf->relay.msgs_total.count != 0)) {
@@ -377,6 +390,7 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 				r->pace_ops->take(r->pace_ops_arg,
 				    job->secret->login, relay_pace_answered, job);
 			}
+			slots--;	/* kept for it while it asks */
 			continue;
 		}
 		s = relay_idle_session(r, job->secret->login);
@@ -387,6 +401,7 @@ relay_dispatch(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		TAILQ_REMOVE(&r->jobs, job, entry);
+		slots--;
 		if (r->pace_ops == NULL && relay_pace_charge(r->pace,
 		    (size_t)(job->secret - r->secrets->entries), now) == -1)
 			log_warn("relay: relay_pace_charge");

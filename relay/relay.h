@@ -6,7 +6,11 @@
  * small pool of upstream connections (at most conf->relay.max_sessions),
  * reuses an idle connection logged in with the same upstream login for the
  * next message (RSET between messages), and answers each delivery exactly
- * once through the relay_done_cb given to relay_new().  Never sends anything
+ * once through the relay_done_cb given to relay_new().  When the smarthost
+ * offers PIPELINING (RFC 2920), [RSET] MAIL, the RCPTs and DATA go as one
+ * group and the replies are matched in order, each recipient keeping its
+ * own RCPT reply (issue 18 item 5).  With shared pacing a delivery asks
+ * for its send token only once a connection can take it.  Never sends anything
  * in plaintext: a failed TLS handshake or certificate check is a temporary
  * failure of the delivery.
  *

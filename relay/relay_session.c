@@ -580,6 +580,8 @@ rs_txn_command(struct relay_session *s, size_t k)
 
 	if (s->rset_first && k-- == 0)
 		return rs_printf(s, "RSET\r\n");
+	if (s->data_piped && k == 1 + job->npending)
+		return rs_printf(s, "DATA\r\n");
 	if (k > 0)
 		return rs_printf(s, "RCPT TO:<%s>\r\n",
 		    job->rcpt[job->pending[k - 1]].forward_path);
@@ -613,7 +615,10 @@ rs_txn_begin(struct relay_session *s, struct relay_job *job, int rset_first)
 {
 	s->job = job;
 	s->rset_first = rset_first;
-	s->ncmd = (rset_first ? 1 : 0) + 1 + job->npending;
+	s->data_piped = (s->caps.flags & SMTP_CAP_PIPELINING) != 0;
+	s->dot_only = 0;
+	s->ncmd = (rset_first ? 1 : 0) + 1 + job->npending +
+	    (s->data_piped ? 1 : 0);
 	s->nsent = s->nanswered = 0;
 	s->mail_failed = 0;
 	s->naccepted = 0;
@@ -630,6 +635,9 @@ rs_on_txn(struct relay_session *s, const struct smtp_client_reply *rp)
 	if (s->rset_first && k-- == 0) {
 		if (rp->code / 100 != 2)
 			return rs_fail(s, "session", "RSET: %s", rp->text);
+	} else if (s->data_piped && k == 1 + job->npending) {
+		/* The pipelined DATA's reply: every RCPT's came before it. */
+		return rs_on_data(s, rp);
 	} else if (k == 0) {
 		if (rp->code / 100 != 2) {
 			/* MAIL refused: every recipient gets its reply. */
@@ -726,6 +734,16 @@ rs_body_pump(struct relay_session *s)
 static int
 rs_on_data(struct relay_session *s, const struct smtp_client_reply *rp)
 {
+	if (rp->code == 354 && s->naccepted == 0) {
+		/*
+		 * Pipelined DATA accepted although no recipient was: RFC 2920
+		 * 3.1, end the (empty) message at once; its reply is not any
+		 * recipient's, each has its own RCPT (or MAIL) reply.
+		 */
+		s->dot_only = 1;
+		rs_set_state(s, RS_DOT);
+		return rs_printf(s, ".\r\n");
+	}
 	if (rp->code == 354) {
 		smtp_dotstuff_init(&s->stuff);
 		s->prefix_off = 0;
@@ -735,7 +753,9 @@ rs_on_data(struct relay_session *s, const struct smtp_client_reply *rp)
 	}
 	if (rp->code / 100 == 2 || rp->code / 100 == 3)
 		return rs_fail(s, "session", "DATA: unexpected %s", rp->text);
-	rs_accepted_get(s, rp);
+	/* Refused: with no recipient accepted (pipelined) it is expected. */
+	if (s->naccepted > 0)
+		rs_accepted_get(s, rp);
 	return rs_txn_end(s);
 }
 
@@ -745,7 +765,8 @@ rs_on_dot(struct relay_session *s, const struct smtp_client_reply *rp)
 	if (rp->code / 100 == 3)
 		return rs_fail(s, "session", "end of data: unexpected %s",
 		    rp->text);
-	rs_accepted_get(s, rp);
+	if (!s->dot_only)
+		rs_accepted_get(s, rp);
 	return rs_txn_end(s);
 }
 

@@ -102,8 +102,13 @@ struct relay_session {
 	struct smtp_client_caps	 caps;
 	struct smtp_client_reply reply;
 
-	/* The transaction: [RSET] MAIL RCPT*, pipelined when offered. */
+	/*
+	 * The transaction: [RSET] MAIL RCPT* and, with PIPELINING (RFC 2920),
+	 * DATA last in the same group; replies are matched in order.
+	 */
 	int			 rset_first;
+	int			 data_piped;	/* DATA is the group's last command */
+	int			 dot_only;	/* 354 with no recipient: "." alone */
 	size_t			 ncmd, nsent, nanswered;
 	int			 mail_failed;
 	size_t			 naccepted;

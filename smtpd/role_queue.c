@@ -302,6 +302,18 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 }
 
 /* The relay, as the scheduler sees it: a proxy over IPC. */
+
+/*
+ * Deliveries handed to the relay before it answers: one per connection
+ * and one more waiting behind each, so that a connection that finishes a
+ * message finds the next one there (issue 18 item 5) instead of idling
+ * while the answer and the next hand-off cross this loop.
+ */
+static unsigned
+relay_inflight_max(const struct conf *conf)
+{
+	return 2 * (conf->relay.max_sessions ? conf->relay.max_sessions : 1);
+}
 static int
 proxy_has_capacity(void *ctx)
 {
@@ -515,8 +527,7 @@ reload_commit(void)
 	Q.conf = Q.pend_conf;
 	queue_filter_set_conf(Q.conf);		/* on-error (issue 16) */
 	Q.signer = Q.pend_signer;
-	Q.max_inflight = Q.conf->relay.max_sessions ?
-	    Q.conf->relay.max_sessions : 1;
+	Q.max_inflight = relay_inflight_max(Q.conf);
 	Q.pend_conf = NULL;
 	Q.pend_signer = NULL;
 }
@@ -558,7 +569,7 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
 		fatalx("cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);
 	TAILQ_INIT(&Q.filtering);
-	Q.max_inflight = conf->relay.max_sessions ? conf->relay.max_sessions : 1;
+	Q.max_inflight = relay_inflight_max(conf);
 	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,
 	    NULL)) == NULL ||
 	    (Q.relay = ipc_new(base, relay_fd, "queue<-relay", dispatch_relay,

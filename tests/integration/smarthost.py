@@ -34,6 +34,13 @@ while it runs.  Keys, all optional:
     "data":      "451 ..."   answer the end of DATA with this (not recorded)
     "drop_in_data": true     close the line after the data, before replying
     "size":      N           announce SIZE N in the EHLO reply (and keep to it)
+    "pipelining": true       announce PIPELINING (RFC 2920) in the EHLO reply
+                             (commands are read in order either way)
+
+Issue 18: each "connect" event has "open", the connections open at that
+moment (this one included), and each "mail" and "rcpt" event "piped", the
+octets of later commands already received when that command was read
+(more than 0 at the last RCPT: DATA came in the same group, pipelined).
 """
 
 import argparse
@@ -119,7 +126,8 @@ class Handler:
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         self.rec.event(event="mail", mail_from=address, options=options,
-                       login=_login(session))
+                       login=_login(session),
+                       piped=getattr(server, "piped", 0))
         reply = self.control.get("mail")
         if reply:
             return reply
@@ -128,7 +136,8 @@ class Handler:
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options):
-        self.rec.event(event="rcpt", rcpt=address)
+        self.rec.event(event="rcpt", rcpt=address,
+                       piped=getattr(server, "piped", 0))
         reply = self.control.get("rcpt")
         if isinstance(reply, dict):
             reply = reply.get(address) or reply.get(address.lower())
@@ -172,6 +181,7 @@ def _login(session):
 class Server(SMTP):
     AuthLoginUsernameChallenge = "Username:"
     AuthLoginPasswordChallenge = "Password:"
+    OPEN = set()                # connections open now (issue 18)
 
     def __init__(self, handler, control, rec, mode, **kw):
         self.control = control
@@ -183,15 +193,23 @@ class Server(SMTP):
         first = self._original_transport is None and self.transport is None
         super().connection_made(transport)
         if first:
-            self.rec.event(event="connect", peer=str(self.session.peer))
+            Server.OPEN.add(id(self))
+            self.rec.event(event="connect", peer=str(self.session.peer),
+                           open=len(Server.OPEN))
         else:
             self.rec.event(event="tls", peer=str(self.session.peer))
+
+    def connection_lost(self, exc):
+        Server.OPEN.discard(id(self))
+        super().connection_lost(exc)
 
     def _under_tls(self):
         return self.mode == "smtps" or self._tls_protocol is not None
 
     async def push(self, status):
         s = status.decode() if isinstance(status, bytes) else status
+        if s == "250 HELP" and self.control.get("pipelining"):
+            await super().push("250-PIPELINING")
         if s.startswith("530 Must issue a STARTTLS"):
             self.rec.event(event="violation", reply=s)
         await super().push(status)
@@ -219,7 +237,12 @@ class Server(SMTP):
             self.rec.event(event="violation", command="AUTH")
         await super().smtp_AUTH(arg)
 
+    async def smtp_RCPT(self, arg):
+        self.piped = len(getattr(self._reader, "_buffer", b""))
+        await super().smtp_RCPT(arg)
+
     async def smtp_MAIL(self, arg):
+        self.piped = len(getattr(self._reader, "_buffer", b""))
         if not self._under_tls():
             self.rec.event(event="violation", command="MAIL")
         await super().smtp_MAIL(arg)
