@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 
 #include "auth/auth_ctl.h"
+#include "auth/abuse.h"
 #include "auth/auth_metrics.h"
 #include "auth/lockout.h"
 #include "auth/policy.h"
@@ -369,6 +370,25 @@ ctl_unlock(const char *what, int json, struct evbuffer *out)
 	return 0;
 }
 
+/* Issue 15: a login held by an alert may send again. */
+static int
+ctl_release_user(const char *user, int json, struct evbuffer *out)
+{
+	int	 was = abuse_release(user);
+
+	if (json) {
+		evbuffer_add_printf(out, "{\"released\":");
+		json_str(out, user);
+		evbuffer_add_printf(out, ",\"was_held\":%s}\n",
+		    was ? "true" : "false");
+	} else
+		evbuffer_add_printf(out, "%s: %s\n", log_qtext(user), was ?
+		    "may send again (its held mail stays held: submitctl "
+		    "release user LOGIN, or remove user LOGIN)" :
+		    "was not held");
+	return was ? 0 : 1;
+}
+
 void
 auth_ctl(int argc, char **argv, int json, struct evbuffer *out,
     auth_ctl_done done, void *arg)
@@ -385,14 +405,27 @@ auth_ctl(int argc, char **argv, int json, struct evbuffer *out,
 	}
 	if (argc == 1 && strcmp(argv[0], "metrics") == 0) {
 		auth_metrics_print(out);
+		abuse_metrics_print(out);
 		done(arg, 0);
+		return;
+	}
+	if (argc == 2 && strcmp(argv[0], "show") == 0 &&
+	    strcmp(argv[1], "held-users") == 0) {
+		abuse_held_print(out, json);
+		done(arg, 0);
+		return;
+	}
+	if (argc == 2 && strcmp(argv[0], "release-user") == 0) {
+		done(arg, ctl_release_user(argv[1], json, out));
 		return;
 	}
 	if (json)
 		evbuffer_add_printf(out, "{\"error\":\"usage: show limits [USER]"
-		    " | unlock IP|USER\"}\n");
+		    " | show held-users | unlock IP|USER | release-user "
+		    "LOGIN\"}\n");
 	else
 		evbuffer_add_printf(out, "usage: submitctl show limits [USER] | "
-		    "submitctl unlock IP|USER\n");
+		    "submitctl show held-users | submitctl unlock IP|USER | "
+		    "submitctl release-user LOGIN\n");
 	done(arg, 1);
 }

@@ -157,6 +157,17 @@ struct conf {
 	uint64_t		 alert_auth_failures;
 	time_t			 alert_auth_window;
 	time_t			 alert_queue_age;
+	/*
+	 * "alert user-messages N per WINDOW [hold]", "alert user-recipients
+	 * N per WINDOW [hold]": one login past N in its window (auth/abuse.h);
+	 * with hold, the login is held until submitctl release-user.
+	 */
+	uint64_t		 alert_user_messages, alert_user_rcpts;
+	time_t			 alert_user_messages_window;
+	time_t			 alert_user_rcpts_window;
+	int			 alert_user_messages_hold, alert_user_rcpts_hold;
+	/* "metrics top-users N": per-login counters for the top N; 0: none */
+	size_t			 metrics_top_users;
 
 	struct conf_pki		*pki;		size_t npki;
 	struct conf_listen	*listen;	size_t nlisten;

@@ -379,11 +379,20 @@ static void
 st_metrics(struct parser *p, char **w, size_t n)
 {
 	struct conf	*c = p->conf;
-	uint64_t	 port;
+	uint64_t	 port, top;
 
+	if (n == 3 && strcmp(w[1], "top-users") == 0) {
+		if (conf_number_parse(w[2], 1000, &top) == -1)
+			PERR(p, "metrics top-users: '%s' is not a count from 0 "
+			    "to 1000", w[2]);
+		else
+			c->metrics_top_users = (size_t)top;
+		return;
+	}
 	if (n != 6 || strcmp(w[1], "listen") != 0 || strcmp(w[2], "on") != 0 ||
 	    strcmp(w[4], "port") != 0) {
-		PERR(p, "usage: metrics listen on ADDR port N");
+		PERR(p, "usage: metrics listen on ADDR port N | metrics "
+		    "top-users N");
 		return;
 	}
 	if (c->metrics_line != 0) {
@@ -403,12 +412,55 @@ st_metrics(struct parser *p, char **w, size_t n)
 	c->metrics_line = p->r.line;
 }
 
-/* alert auth-failures N per WINDOW | alert queue-age DUR (issue 15). */
+/*
+ * alert user-messages|user-recipients N per WINDOW [hold] (issue 15): a
+ * login sending more than N messages (recipients) in a window.
+ */
+static void
+alert_user(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	uint64_t	 count, *limit;
+	time_t		 window;
+	int		 msg = strcmp(w[1], "user-messages") == 0;
+
+	if ((n != 5 && n != 6) || strcmp(w[3], "per") != 0 ||
+	    (n == 6 && strcmp(w[5], "hold") != 0)) {
+		PERR(p, "usage: alert %s N per WINDOW [hold]", w[1]);
+		return;
+	}
+	if (conf_number_parse(w[2], 1000000, &count) == -1 || count == 0) {
+		PERR(p, "alert %s: '%s' is not a count from 1 to 1000000",
+		    w[1], w[2]);
+		return;
+	}
+	if (conf_window_parse(w[4], &window) == -1) {
+		PERR(p, "alert %s: '%s' is not a window", w[1], w[4]);
+		return;
+	}
+	limit = msg ? &c->alert_user_messages : &c->alert_user_rcpts;
+	*limit = count;
+	*(msg ? &c->alert_user_messages_window : &c->alert_user_rcpts_window) =
+	    window;
+	*(msg ? &c->alert_user_messages_hold : &c->alert_user_rcpts_hold) =
+	    n == 6;
+}
+
+/*
+ * alert auth-failures N per WINDOW | alert queue-age DUR | alert
+ * user-messages|user-recipients N per WINDOW [hold] (issue 15).
+ */
 static void
 st_alert(struct parser *p, char **w, size_t n)
 {
 	struct conf	*c = p->conf;
 	uint64_t	 count;
+
+	if (n >= 2 && (strcmp(w[1], "user-messages") == 0 ||
+	    strcmp(w[1], "user-recipients") == 0)) {
+		alert_user(p, w, n);
+		return;
+	}
 
 	if (n == 5 && strcmp(w[1], "auth-failures") == 0 &&
 	    strcmp(w[3], "per") == 0) {
@@ -432,7 +484,8 @@ st_alert(struct parser *p, char **w, size_t n)
 			PERR(p, "alert queue-age: '%s' is not a duration", w[2]);
 		return;
 	}
-	PERR(p, "usage: alert auth-failures N per WINDOW | alert queue-age DUR");
+	PERR(p, "usage: alert auth-failures N per WINDOW | alert queue-age DUR "
+	    "| alert user-messages|user-recipients N per WINDOW [hold]");
 }
 
 static void

@@ -32,7 +32,8 @@ static const struct ctl_command {
 	const char	*usage;
 } commands[] = {
 	{ "show",	"show queue | show message ID | show stats | "
-			"show limits [USER|IP] | show filter" },
+			"show limits [USER|IP] | show filter | "
+			"show held-users" },
 	{ "flush",	"flush [ID]" },
 	{ "remove",	"remove ID | remove ALL | remove sender ADDRESS | "
 			"remove user LOGIN" },
@@ -43,6 +44,7 @@ static const struct ctl_command {
 	{ "pause",	"pause relay" },
 	{ "resume",	"resume relay" },
 	{ "unlock",	"unlock USER|IP" },
+	{ "release-user", "release-user LOGIN" },
 	{ "reload",	"reload" },
 	{ "passwd",	"passwd < password" },
 	{ "dkim",	"dkim keygen|sign|verify ..." },

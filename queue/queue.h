@@ -178,6 +178,12 @@ struct evbuffer;
 int		 queue_ctl(struct queue *, int argc, char **argv, int json,
 		    struct evbuffer *out);
 
+/*
+ * queue_hold_user: holds USER's queued mail, as "hold user LOGIN" does
+ * (issue 15: an alert held the login; logged with by=alert).
+ */
+void		 queue_hold_user(struct queue *, const char *user);
+
 /* queue_id_new: writes a fresh queue ID (QUEUE_ID_SIZE octets) into OUT. */
 void		 queue_id_new(char out[QUEUE_ID_SIZE]);
 

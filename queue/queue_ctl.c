@@ -640,6 +640,19 @@ ctl_pause(struct queue *q, int pause, int json, struct evbuffer *out)
 }
 
 void
+queue_hold_user(struct queue *q, const char *user)
+{
+	struct evbuffer	*scratch;
+	char		*argv[] = { "hold", "user", (char *)user, NULL };
+
+	if ((scratch = evbuffer_new()) == NULL)
+		return;
+	log_info("queue: event=hold-user user=%s by=alert", log_q(user));
+	(void)ctl_many(q, ACT_HOLD, 3, argv, 0, scratch, time(NULL));
+	evbuffer_free(scratch);
+}
+
+void
 queue_relay_paced(struct queue *q, uint64_t reqid, time_t wait,
     const char *login)
 {

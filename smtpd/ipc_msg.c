@@ -59,6 +59,7 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_RELOAD_ABORT] = "RELOAD_ABORT",
 	[IPC_PACE_TAKE] = "PACE_TAKE",
 	[IPC_PACE_RESULT] = "PACE_RESULT",
+	[IPC_USER_HOLD] = "USER_HOLD",
 };
 
 const char *
@@ -534,6 +535,18 @@ ipc_pace_decode(const void *d, size_t len, struct ipc_pace *out)
 	if (!STR_OK(out->login) || !text_ok(out->login) ||
 	    (out->fits != 0 && out->fits != 1) || out->wait_ms < 0 ||
 	    out->wait_ms > (int64_t)366 * 86400 * 1000)
+		return -1;
+	return 0;
+}
+
+int
+ipc_user_decode(const void *d, size_t len, struct ipc_user *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (!STR_OK(out->user) || out->user[0] == '\0' ||
+	    !text_ok(out->user))
 		return -1;
 	return 0;
 }

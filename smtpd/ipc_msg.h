@@ -65,6 +65,7 @@ enum ipc_type {
 	IPC_RELOAD_ABORT,	/* parent → role: empty */
 	IPC_PACE_TAKE,		/* relay → auth: struct ipc_pace */
 	IPC_PACE_RESULT,	/* auth → relay: struct ipc_pace */
+	IPC_USER_HOLD,		/* auth → queue: struct ipc_user (issue 15) */
 	IPC_TYPE_MAX
 };
 
@@ -114,6 +115,15 @@ struct ipc_pace {
 	int64_t		 wait_ms;
 };
 int	ipc_pace_decode(const void *, size_t, struct ipc_pace *);
+
+/*
+ * Issue 15, auto-hold: an alert held this login; the queue holds its
+ * queued mail (as "submitctl hold user LOGIN").
+ */
+struct ipc_user {
+	char		 user[AUTH_USER_MAX + 1];
+};
+int	ipc_user_decode(const void *, size_t, struct ipc_user *);
 
 struct ipc_queue_status {
 	int32_t		 status;	/* enum queue_status */

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "auth/abuse.h"
 #include "auth/auth.h"
 #include "auth/auth_ctl.h"
 #include "auth/grant.h"
@@ -197,11 +199,44 @@ auth_policy_done(void *arg, const struct policy_result *r)
 	free(q);
 }
 
+/*
+ * Issue 15, auto-hold: the login of GRANT is held by an alert: its MAIL
+ * (and a commit already under way) gets 451 4.7.1 until release-user.
+ */
+static int
+grant_held(uint64_t grant, struct policy_result *r)
+{
+	struct grant	*g = grant_find(grant, store_now_ms());
+
+	if (g == NULL || !abuse_held(g->user))
+		return 0;
+	log_info("auth: event=refused reason=user-held grant=%016llx user=%s",
+	    (unsigned long long)grant, log_q(g->user));
+	memset(r, 0, sizeof(*r));
+	r->verdict = POLICY_TEMP;
+	snprintf(r->reply, sizeof(r->reply), "451 4.7.1 Sending suspended for "
+	    "this login, contact the postmaster");
+	return 1;
+}
+
+/* Issue 15: an alert held USER: the queue holds its queued mail. */
+static void
+auth_hold_queued(const char *user)
+{
+	struct ipc_user	 m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.user, sizeof(m.user), "%s", user);
+	if (ipc_send(auth_queue, IPC_USER_HOLD, 0, -1, &m, sizeof(m)) == -1)
+		fatalx("cannot tell the queue role");
+}
+
 /* Issue 5: may this address connect, this user send; a message counted. */
 static void
 auth_policy(const struct ipc_msg *m)
 {
 	struct ipc_policy	 req;
+	struct policy_result	 held;
 	struct auth_req		*q;
 	struct sockaddr_storage	 peer;
 
@@ -227,6 +262,8 @@ auth_policy(const struct ipc_msg *m)
 	if (m->type == IPC_POLICY_CONNECT)
 		policy_connect((const struct sockaddr *)&peer,
 		    auth_policy_done, q);
+	else if (grant_held(req.grant, &held))
+		auth_policy_done(q, &held);
 	/* The quota of the grant's user, whatever user the smtp role names. */
 	else if (policy_mail_reserve(req.grant, req.size, auth_policy_done,
 	    q) == -1) {
@@ -325,13 +362,19 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		return;
 	}
 	if (m->type == IPC_QUOTA_SETTLE) {
+		struct grant	*g = grant_find(req.grant, store_now_ms());
+
 		policy_commit_settle(req.grant, req.charge);
+		if (req.charge && g != NULL)	/* issue 15: watched */
+			abuse_sent(g->user, req.nrcpt, req.size, time(NULL));
 		return;
 	}
 	if ((q = malloc(sizeof(*q))) == NULL)
 		fatal("auth");
 	q->reqid = m->reqid;
-	if (policy_commit_reserve(req.grant, req.nrcpt, req.size,
+	if (grant_held(req.grant, &r))
+		auth_quota_done(q, &r);
+	else if (policy_commit_reserve(req.grant, req.nrcpt, req.size,
 	    auth_quota_done, q) == -1) {
 		memset(&r, 0, sizeof(r));
 		r.verdict = POLICY_DENY;
@@ -453,6 +496,7 @@ reload_commit(void)
 	auth_reload(AR.pend_conf, AR.pend_users);
 	auth_conf = AR.pend_conf;	/* proxied() reads the new proxy-from */
 	pace_init(AR.pend_conf);
+	abuse_init(AR.pend_conf, auth_hold_queued);
 	role_conf_retire(AR.conf);
 	AR.conf = AR.pend_conf;
 	AR.pend_conf = NULL;
@@ -486,6 +530,7 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd,
 		fatalx("cannot load %s", conf->users_file);
 	/* The counters: opened by path before the chroot into that dir. */
 	pace_init(conf);
+	abuse_init(conf, auth_hold_queued);
 	if (state_open(conf, base) == -1)
 		fatalx("cannot open the state");
 	/* Before the worker threads exist, so that they inherit the filter. */

@@ -142,8 +142,10 @@ route(int argc, char **argv)
 	if (strcmp(argv[0], "reload") == 0)
 		return C.parent;
 	if (strcmp(argv[0], "unlock") == 0 ||
+	    strcmp(argv[0], "release-user") == 0 ||
 	    (strcmp(argv[0], "show") == 0 && argc >= 2 &&
-	    strcmp(argv[1], "limits") == 0))
+	    (strcmp(argv[1], "limits") == 0 ||
+	    strcmp(argv[1], "held-users") == 0)))
 		return C.auth;
 	for (i = 0; queue_cmds[i] != NULL; i++)
 		if (strcmp(argv[0], queue_cmds[i]) == 0)

@@ -398,6 +398,7 @@ static void
 dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_grant	 gm;
+	struct ipc_user		 um;
 	struct grant		 g;
 	struct policy_result	 r;
 	struct pending_commit	*p;
@@ -446,6 +447,13 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 		}
 		queue_message_commit_as(Q.q, p->env.queue_id, &p->env, &p->sign,
 		    p->senders, p->grant, committed_as, p);
+		break;
+	case IPC_USER_HOLD:	/* issue 15: an alert held this login */
+		if (ipc_user_decode(m->data, m->len, &um) == -1) {
+			role_ipc_reject(m, "auth", "malformed");
+			return;
+		}
+		queue_hold_user(Q.q, um.user);
 		break;
 	default:
 		role_ipc_reject(m, "auth", "unexpected type");

@@ -1,10 +1,14 @@
 """Alerts on abuse (issue 15 section 3): each kind provoked, its one
 event=alert line (rate-limited: one per incident) and its metric."""
 
+import json
+import os
+import subprocess
 import urllib.request
 
 import harness
-from harness import SubmitdTest, USER, free_port, wait_for
+from harness import (SubmitdTest, SUBMITCTL, USER, USER2, PASSWORD2,
+                     free_port, wait_for)
 from policy_util import login_from, mail
 
 
@@ -81,6 +85,86 @@ class QueueAge(AlertTest):
         import time
         time.sleep(3)
         self.assertEqual(len(self.alerts("queue-age")), 1)
+
+
+class UserSurgeHold(AlertTest):
+    """A login sending more than 'alert user-messages' allows: one alert,
+    and with 'hold' the login is held (MAIL 451 4.7.1, its queued mail
+    held) until submitctl release-user; another login is untouched."""
+    ALERTS = ("alert user-messages 2 per 1h hold",
+              "alert user-recipients 100 per 1h")
+
+    def ctl(self, *args, rc=0):
+        p = subprocess.run([SUBMITCTL, "-s", self.control_sock] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        if rc is not None:
+            self.assertEqual(p.returncode, rc, "submitctl %s: %s%s"
+                             % (" ".join(args), p.stdout, p.stderr))
+        return p
+
+    def queue(self):
+        return json.loads(self.ctl("show", "queue", "--json").stdout)["messages"]
+
+    def send(self, user=USER, password=None, expect="250 2.0.0"):
+        kw = {} if password is None else {"password": password}
+        c, _ = login_from(self, "127.0.0.1", user=user, **kw)
+        r = mail(c, frm=user)
+        self.assertReply(r, expect)
+        c.close()
+        return r
+
+    def test_hold_and_release(self):
+        wait_for(lambda: os.path.exists(self.control_sock) and
+                 self.ctl("show", "queue", rc=None).returncode == 0, 20,
+                 what="the control socket")
+        self.ctl("pause", "relay")      # nothing in flight: all can be held
+        self.send()
+        self.send()
+        self.send(USER2, PASSWORD2)
+        self.assertEqual(self.alerts("user-messages"), [])
+        self.assertEqual(value(scrape(self.MPORT), "submitd_users_held"), 0)
+        self.send()                     # the third in the window: past 2
+        wait_for(lambda: self.alerts("user-messages"), 20, what="the alert")
+        lines = self.alerts("user-messages")
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn('user="%s" messages=3 window=3600s limit=2 hold=yes'
+                      % USER, lines[0])
+        self.assertIn('event=user-held user="%s" reason=user-messages'
+                      % USER, self.submitd.log_text())
+        # its queued mail held, bob's not
+        wait_for(lambda: len([m for m in self.queue()
+                              if m["state"] == "held"]) == 3, 20,
+                 what="alice's three messages held")
+        for m in self.queue():
+            self.assertEqual(m["state"] == "held", m["user"] == USER, m)
+        # its next MAIL refused, bob still sends
+        self.send(expect="451 4.7.1")
+        self.send(USER2, PASSWORD2)
+        self.assertEqual(len(self.alerts("user-messages")), 1)
+        text = scrape(self.MPORT)
+        self.assertEqual(value(text, "submitd_alert_user_messages_total"), 1)
+        self.assertEqual(value(text, "submitd_alert_user_recipients_total"),
+                         0)
+        self.assertEqual(value(text, "submitd_users_held"), 1)
+        self.assertEqual(value(text, "submitd_user_holds_total"), 1)
+        self.assertEqual(self.ctl("show", "held-users").stdout.strip(),
+                         USER)
+        self.assertEqual(json.loads(self.ctl("show", "held-users",
+                                             "--json").stdout),
+                         {"held": [USER]})
+        # released: alice sends again; her held mail waits for the operator
+        out = self.ctl("release-user", USER).stdout
+        self.assertIn("may send again", out)
+        self.assertIn('event=user-released user="%s" by=control' % USER,
+                      self.submitd.log_text())
+        self.send()
+        self.assertEqual(value(scrape(self.MPORT), "submitd_users_held"), 0)
+        self.assertEqual(len([m for m in self.queue()
+                              if m["state"] == "held"]), 3)
+        p = self.ctl("release-user", USER, rc=1)
+        self.assertIn("was not held", p.stdout + p.stderr)
+        self.assertEqual(self.ctl("show", "held-users").stdout.strip(),
+                         "no login is held")
 
 
 if __name__ == "__main__":

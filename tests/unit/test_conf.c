@@ -353,6 +353,9 @@ START_TEST(test_metrics_and_alerts)
 	ck_assert_int_eq(c->metrics_line, 0);
 	ck_assert_uint_eq(c->alert_auth_failures, 0);
 	ck_assert_int_eq(c->alert_queue_age, 0);
+	ck_assert_uint_eq(c->alert_user_messages, 0);
+	ck_assert_uint_eq(c->alert_user_rcpts, 0);
+	ck_assert_uint_eq(c->metrics_top_users, 0);
 	conf_free(c);
 	c = load(
 	    "listen on ::1 port 2465 tls pki p\n"
@@ -361,9 +364,19 @@ START_TEST(test_metrics_and_alerts)
 	    "relay smtps://mail.example.net secrets /s\n"
 	    "metrics listen on ::1 port 9465\n"
 	    "alert auth-failures 50 per minute\n"
-	    "alert queue-age 1h\n");
+	    "alert queue-age 1h\n"
+	    "alert user-messages 100 per hour hold\n"
+	    "alert user-recipients 500 per 10m\n"
+	    "metrics top-users 20\n");
 	ck_assert_msg(c != NULL, "errors: %s", errtext);
 	ck_assert_int_eq(c->metrics_line, 5);
+	ck_assert_uint_eq(c->alert_user_messages, 100);
+	ck_assert_int_eq(c->alert_user_messages_window, 3600);
+	ck_assert_int_eq(c->alert_user_messages_hold, 1);
+	ck_assert_uint_eq(c->alert_user_rcpts, 500);
+	ck_assert_int_eq(c->alert_user_rcpts_window, 600);
+	ck_assert_int_eq(c->alert_user_rcpts_hold, 0);
+	ck_assert_uint_eq(c->metrics_top_users, 20);
 	ck_assert_int_eq(c->metrics_ss.ss_family, AF_INET6);
 	ck_assert_uint_eq(c->alert_auth_failures, 50);
 	ck_assert_int_eq(c->alert_auth_window, 60);
@@ -495,6 +508,14 @@ static const struct {
 	    "alert auth-failures: 'fortnight' is not a window" },
 	{ "alert queue-age soon", "alert queue-age: 'soon' is not a duration" },
 	{ "alert spam 5", "usage: alert auth-failures N per WINDOW" },
+	{ "alert user-messages 0 per hour",
+	    "alert user-messages: '0' is not a count" },
+	{ "alert user-recipients 5 per hour block",
+	    "usage: alert user-recipients N per WINDOW [hold]" },
+	{ "alert user-messages 5 per fortnight hold",
+	    "alert user-messages: 'fortnight' is not a window" },
+	{ "metrics top-users many", "metrics top-users: 'many' is not a count" },
+	{ "metrics top-users 1001", "metrics top-users: '1001' is not a count" },
 };
 
 START_TEST(test_errors)

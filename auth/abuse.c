@@ -1,0 +1,275 @@
+/* abuse.c — what each login sends, watched; see abuse.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "auth/abuse.h"
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/submitd.h"
+
+#define ABUSE_BUCKETS	1024
+
+/* One window of one limit: its start, what it counted, alerted in it. */
+struct awin {
+	time_t		 start;
+	uint64_t	 n;
+	int		 alerted;
+};
+
+struct auser {
+	struct auser	*next;
+	char		 user[AUTH_USER_MAX + 1];
+	struct awin	 msg, rcpt;
+	int		 held;
+	uint64_t	 messages, recipients, bytes;	/* since start */
+};
+
+static struct {
+	const struct conf	*conf;
+	abuse_hold_cb		 hold_cb;
+	struct auser		*bucket[ABUSE_BUCKETS];
+	size_t			 nusers, nheld;
+	uint64_t		 alert_msg, alert_rcpt, holds;
+} A;
+
+static unsigned
+hash(const char *s)
+{
+	unsigned	 h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % ABUSE_BUCKETS;
+}
+
+static struct auser *
+find(const char *user, int create)
+{
+	struct auser	**b = &A.bucket[hash(user)], *u;
+
+	for (u = *b; u != NULL; u = u->next)
+		if (strcmp(u->user, user) == 0)
+			return u;
+	if (!create || strlen(user) > AUTH_USER_MAX ||
+	    (u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	memcpy(u->user, user, strlen(user) + 1);
+	u->next = *b;
+	*b = u;
+	A.nusers++;
+	return u;
+}
+
+void
+abuse_init(const struct conf *conf, abuse_hold_cb cb)
+{
+	A.conf = conf;
+	A.hold_cb = cb;
+}
+
+static void
+hold(struct auser *u, const char *kind)
+{
+	if (u->held)
+		return;
+	u->held = 1;
+	A.nheld++;
+	A.holds++;
+	log_warnx("auth: event=user-held user=%s reason=%s by=alert",
+	    log_q(u->user), kind);
+	if (A.hold_cb != NULL)
+		A.hold_cb(u->user);
+}
+
+/* N more in W's window of WINDOW seconds: 1 the first time past LIMIT. */
+static int
+count(struct awin *w, uint64_t n, uint64_t limit, time_t window, time_t now)
+{
+	if (w->start == 0 || now - w->start >= window) {
+		w->start = now;
+		w->n = 0;
+		w->alerted = 0;
+	}
+	w->n += n;
+	if (w->n <= limit || w->alerted)
+		return 0;
+	w->alerted = 1;
+	return 1;
+}
+
+void
+abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now)
+{
+	const struct conf	*c = A.conf;
+	struct auser		*u;
+
+	if ((u = find(user, 1)) == NULL)
+		return;
+	u->messages++;
+	u->recipients += nrcpt;
+	u->bytes += size;
+	if (c == NULL)
+		return;
+	if (c->alert_user_messages != 0 && count(&u->msg, 1,
+	    c->alert_user_messages, c->alert_user_messages_window, now)) {
+		A.alert_msg++;
+		log_warnx("auth: event=alert kind=user-messages user=%s "
+		    "messages=%llu window=%llds limit=%llu hold=%s",
+		    log_q(user), (unsigned long long)u->msg.n,
+		    (long long)c->alert_user_messages_window,
+		    (unsigned long long)c->alert_user_messages,
+		    c->alert_user_messages_hold ? "yes" : "no");
+		if (c->alert_user_messages_hold)
+			hold(u, "user-messages");
+	}
+	if (c->alert_user_rcpts != 0 && count(&u->rcpt, nrcpt,
+	    c->alert_user_rcpts, c->alert_user_rcpts_window, now)) {
+		A.alert_rcpt++;
+		log_warnx("auth: event=alert kind=user-recipients user=%s "
+		    "recipients=%llu window=%llds limit=%llu hold=%s",
+		    log_q(user), (unsigned long long)u->rcpt.n,
+		    (long long)c->alert_user_rcpts_window,
+		    (unsigned long long)c->alert_user_rcpts,
+		    c->alert_user_rcpts_hold ? "yes" : "no");
+		if (c->alert_user_rcpts_hold)
+			hold(u, "user-recipients");
+	}
+}
+
+int
+abuse_held(const char *user)
+{
+	struct auser	*u;
+
+	return A.nheld != 0 && (u = find(user, 0)) != NULL && u->held;
+}
+
+int
+abuse_release(const char *user)
+{
+	struct auser	*u;
+
+	if ((u = find(user, 0)) == NULL || !u->held)
+		return 0;
+	u->held = 0;
+	A.nheld--;
+	/* a fresh start: the window that tripped the alert is over */
+	memset(&u->msg, 0, sizeof(u->msg));
+	memset(&u->rcpt, 0, sizeof(u->rcpt));
+	log_warnx("auth: event=user-released user=%s by=control",
+	    log_q(user));
+	return 1;
+}
+
+/* The text format's label escapes (a login may hold '"' or '\'). */
+static void
+label_put(struct evbuffer *out, const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			evbuffer_add_printf(out, "\\%c", *s);
+		else
+			evbuffer_add(out, s, 1);
+}
+
+void
+abuse_held_print(struct evbuffer *out, int json)
+{
+	struct auser	*u;
+	size_t		 i, n = 0;
+
+	if (json)
+		evbuffer_add_printf(out, "{\"held\":[");
+	for (i = 0; i < ABUSE_BUCKETS; i++)
+		for (u = A.bucket[i]; u != NULL; u = u->next) {
+			if (!u->held)
+				continue;
+			if (json) {
+				evbuffer_add_printf(out, "%s\"", n ? "," : "");
+				label_put(out, u->user);	/* JSON too */
+				evbuffer_add_printf(out, "\"");
+			} else
+				evbuffer_add_printf(out, "%s\n",
+				    log_qtext(u->user));
+			n++;
+		}
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
+	else if (n == 0)
+		evbuffer_add_printf(out, "no login is held\n");
+}
+
+static int
+by_messages(const void *a, const void *b)
+{
+	const struct auser *x = *(const struct auser *const *)a;
+	const struct auser *y = *(const struct auser *const *)b;
+
+	if (x->messages != y->messages)
+		return x->messages > y->messages ? -1 : 1;
+	return strcmp(x->user, y->user);
+}
+
+static void
+top_print(struct evbuffer *out, struct auser **v, size_t n, const char *name,
+    const char *help, int which)
+{
+	size_t	 i;
+
+	metrics_family(out, name, "counter", help);
+	for (i = 0; i < n; i++) {
+		evbuffer_add_printf(out, "%s{user=\"", name);
+		label_put(out, v[i]->user);
+		evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)
+		    (which == 0 ? v[i]->messages : which == 1 ?
+		    v[i]->recipients : v[i]->bytes));
+	}
+}
+
+void
+abuse_metrics_print(struct evbuffer *out)
+{
+	struct auser	**v, *u;
+	size_t		 i, n = 0, top = A.conf != NULL ?
+			    A.conf->metrics_top_users : 0;
+
+	metrics_family(out, "submitd_alert_user_messages_total", "counter",
+	    "Alerts: a login sent more messages than alert user-messages "
+	    "allows in its window (event=alert kind=user-messages).");
+	metrics_sample(out, "submitd_alert_user_messages_total", NULL, NULL,
+	    A.alert_msg);
+	metrics_family(out, "submitd_alert_user_recipients_total", "counter",
+	    "Alerts: a login sent to more recipients than alert "
+	    "user-recipients allows in its window (event=alert "
+	    "kind=user-recipients).");
+	metrics_sample(out, "submitd_alert_user_recipients_total", NULL, NULL,
+	    A.alert_rcpt);
+	metrics_family(out, "submitd_user_holds_total", "counter",
+	    "Logins held automatically by an alert (event=user-held).");
+	metrics_sample(out, "submitd_user_holds_total", NULL, NULL, A.holds);
+	metrics_family(out, "submitd_users_held", "gauge",
+	    "Logins held now (their MAIL gets 451 4.7.1) until submitctl "
+	    "release-user.");
+	metrics_sample(out, "submitd_users_held", NULL, NULL, A.nheld);
+	if (top == 0 || A.nusers == 0 ||
+	    (v = calloc(A.nusers, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < ABUSE_BUCKETS; i++)
+		for (u = A.bucket[i]; u != NULL && n < A.nusers; u = u->next)
+			v[n++] = u;
+	qsort(v, n, sizeof(*v), by_messages);
+	if (n > top)
+		n = top;
+	top_print(out, v, n, "submitd_user_messages_total", "Messages "
+	    "accepted per login, for the logins that sent the most only "
+	    "(metrics top-users).", 0);
+	top_print(out, v, n, "submitd_user_recipients_total", "Recipients "
+	    "of the messages accepted per login (the same logins).", 1);
+	top_print(out, v, n, "submitd_user_accepted_bytes_total", "Octets "
+	    "of the messages accepted per login (the same logins).", 2);
+	free(v);
+}

@@ -1,0 +1,44 @@
+/*
+ * abuse.h — what each login sends, watched (issue 15 section 3): the
+ * signature of a stolen password is a login sending far more than it
+ * does; "alert user-messages N per WINDOW [hold]" and "alert
+ * user-recipients N per WINDOW [hold]" log one event=alert line per login
+ * and window past N, and with "hold" the login is held: its MAIL gets
+ * 451 4.7.1 and its queued mail is held (through the callback) until
+ * "submitctl release-user LOGIN".  Also the per-login totals of the
+ * metrics endpoint, for the top N logins only ("metrics top-users N").
+ *
+ * Counted when the queue has committed a message (the auth role's quota
+ * settle), so only mail that was accepted counts.  Held logins live in
+ * the auth role's memory: a reload keeps them, a restart forgets them
+ * (the mail held in the queue stays held).
+ *
+ * auth/: users, logins and the access policy.  Knows nothing of SMTP
+ * sessions, IPC, the queue, the relay or the roles: they ask it.
+ */
+#ifndef AUTH_ABUSE_H
+#define AUTH_ABUSE_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct conf;
+struct evbuffer;
+
+/* Called once when USER gets held automatically. */
+typedef void (*abuse_hold_cb)(const char *user);
+
+/* abuse_init: the limits of CONF (kept; again after a reload), and CB. */
+void	abuse_init(const struct conf *, abuse_hold_cb cb);
+/* abuse_sent: USER's message of NRCPT recipients, SIZE octets, committed. */
+void	abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now);
+/* abuse_held: 1 when USER is held (its MAIL is refused). */
+int	abuse_held(const char *user);
+/* abuse_release: USER no longer held; 1 if it was, 0 if not. */
+int	abuse_release(const char *user);
+/* abuse_held_list: the held logins, one a line ("" when none), to OUT. */
+void	abuse_held_print(struct evbuffer *out, int json);
+/* abuse_metrics_print: alert counters, held logins, the top N logins. */
+void	abuse_metrics_print(struct evbuffer *out);
+
+#endif
