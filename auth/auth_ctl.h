@@ -15,8 +15,9 @@ struct evbuffer;
 typedef void (*auth_ctl_done)(void *arg, int status);
 
 /*
- * auth_ctl: ARGV (ARGC >= 1) is the command ("show", "limits", [USER]) or
- * ("unlock", IP|USER); JSON set for --json.  Writes the answer to OUT as
+ * auth_ctl: ARGV (ARGC >= 1) is the command ("show", "limits", [USER]),
+ * ("unlock", IP|USER), ("show", "held-users") or ("release-user", LOGIN)
+ * (issue 15, auth/abuse.h); JSON set for --json.  Writes the answer to OUT as
  * text for people or JSON and calls DONE(ARG, status): before it returns
  * (the LMDB store) or after the state store answered (Redis).  OUT must
  * live until then; ARGV need not.

@@ -86,6 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ipc_grant	 grant;
 		struct ipc_pace		 pace;
 		struct ipc_quota	 quota;
+		struct ipc_user		 user;
 		uint64_t		 u64;
 	} u;
 	const uint8_t	*p = data + 1;
@@ -95,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = size - 1;
 	/* Decoders take the payload where it lies: an unaligned copy. */
-	switch (data[0] % 16) {
+	switch (data[0] % 17) {
 	case 0: (void)ipc_auth_login_decode(p, n, &u.login); break;
 	case 1: (void)ipc_auth_result_decode(p, n, &u.reply); break;
 	case 2: (void)ipc_queue_status_decode(p, n, &u.status); break;
@@ -111,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 12: (void)ipc_grant_id_decode(p, n, &u.u64); break;
 	case 13: (void)ipc_pace_decode(p, n, &u.pace); break;
 	case 14: (void)ipc_quota_decode(p, n, &u.quota); break;
+	case 15: (void)ipc_user_decode(p, n, &u.user); break;
 	default: (void)ipc_type_name(n > 0 ? p[0] : 0); break;
 	}
 	return 0;
