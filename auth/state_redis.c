@@ -1,8 +1,9 @@
 /*
  * state_redis.c — auth/state.h over Redis; see state_redis.h.
  *
- * One asynchronous connection (hiredis on the role's libevent loop): no
- * call waits for Redis.  Each window operation is one Lua script run
+ * One asynchronous connection (hiredis on the role's libevent loop, or,
+ * for rediss://, auth/state_redis_tls.c: hiredis's protocol code over
+ * libevent's OpenSSL bufferevent): no call waits for Redis.  Each window operation is one Lua script run
  * (EVALSHA, loaded at connect), atomic in Redis, so two instances that
  * take the last slot at the same moment cannot both get it.  A window is
  * stored as its "theoretical arrival time" (GCRA, the same leaky bucket as
@@ -31,6 +32,7 @@
 #include <sodium.h>
 
 #include "auth/state_redis.h"
+#include "auth/state_redis_tls.h"
 #include "auth/store.h"
 #include "conf/conf.h"
 #include "lib/log.h"
@@ -126,6 +128,7 @@ static struct {
 	const struct conf_redis	*conf;
 	struct event_base	*base;
 	redisAsyncContext	*ac;
+	struct rtls		*t;		/* rediss://: instead of ac */
 	int			 state;
 	int			 alerted;	/* state-down logged, not yet up */
 	char			 sha[41];
@@ -153,6 +156,13 @@ struct op {
 
 static void	redis_connect(void);
 
+/* 1 when a connection (up or on its way) exists. */
+static int
+connected(void)
+{
+	return R.ac != NULL || R.t != NULL;
+}
+
 static void
 answer_down(state_cb cb, void *arg)
 {
@@ -179,6 +189,7 @@ static void
 drop(const char *reason)
 {
 	redisAsyncContext	*ac = R.ac;
+	struct rtls		*t = R.t;
 
 	went_down(reason);
 	R.state = R_DOWN;
@@ -186,6 +197,17 @@ drop(const char *reason)
 		R.ac = NULL;
 		redisAsyncFree(ac);
 	}
+	if (t != NULL) {
+		R.t = NULL;
+		rtls_free(t);
+	}
+}
+
+/* The TLS connection failed (certificate, reset, closed). */
+static void
+tls_down(const char *why)
+{
+	drop(why);
 }
 
 static void
@@ -219,7 +241,7 @@ on_setup(redisAsyncContext *ac, void *r, void *priv)
 	redisReply	*reply = r;
 	const char	*step = priv;
 
-	if (ac != R.ac || R.state != R_CONNECTING)
+	if (ac != R.ac || R.state != R_CONNECTING)	/* ac NULL: TLS */
 		return;
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
 		char	 why[160];
@@ -251,49 +273,104 @@ on_setup(redisAsyncContext *ac, void *r, void *priv)
 		    R.conf->url);
 }
 
+static void	on_reply(redisAsyncContext *, void *, void *);
+static void	on_setup(redisAsyncContext *, void *, void *);
+
+static void
+tls_on_setup(void *priv, void *r)
+{
+	on_setup(NULL, r, priv);
+}
+
+static void
+tls_on_reply(void *priv, void *r)
+{
+	on_reply(NULL, r, priv);
+}
+
+/* Sends a command on the connection; FN(ac, reply, PRIV) later.  0 or -1. */
+static int
+send_argv(redisCallbackFn *fn, void *priv, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	if (R.t != NULL)
+		return rtls_command(R.t, fn == on_setup ? tls_on_setup :
+		    tls_on_reply, priv, argc, argv, argvlen);
+	if (R.ac == NULL)
+		return -1;
+	return redisAsyncCommandArgv(R.ac, fn, priv, argc, argv, argvlen) ==
+	    REDIS_OK ? 0 : -1;
+}
+
+static void
+send_setup(const char *step, int argc, const char **argv)
+{
+	size_t	 argvlen[4];
+	int	 i;
+
+	for (i = 0; i < argc; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (send_argv(on_setup, (void *)step, argc, argv, argvlen) == -1) {
+		went_down(step);
+		R.state = R_DOWN;	/* dropped at the next tick */
+	}
+}
+
 static void
 redis_connect(void)
 {
 	redisAsyncContext	*ac;
-	char			 path[128];
+	const char		*why = NULL;
+	char			 path[128], db[16];
 	const char		*slash;
 
-	if (R.conf->path != NULL) {
-		/* Chrooted into the socket's directory (smtpd/role_auth.c). */
-		slash = strrchr(R.conf->path, '/');
-		if (R.chrooted && slash != NULL)
-			snprintf(path, sizeof(path), "%s", slash);
-		else
-			snprintf(path, sizeof(path), "%s", R.conf->path);
-		ac = redisAsyncConnectUnix(path);
-	} else
-		ac = redisAsyncConnect(R.conf->host, atoi(R.conf->port));
-	if (ac == NULL) {
-		went_down("out of memory");
-		return;
+	if (R.conf->tls) {
+		if ((R.t = rtls_connect(R.base, R.conf->host, R.conf->port,
+		    tls_down, &why)) == NULL) {
+			went_down(why);
+			return;
+		}
+	} else {
+		if (R.conf->path != NULL) {
+			/* Chrooted into the socket's directory (role_auth.c). */
+			slash = strrchr(R.conf->path, '/');
+			if (R.chrooted && slash != NULL)
+				snprintf(path, sizeof(path), "%s", slash);
+			else
+				snprintf(path, sizeof(path), "%s",
+				    R.conf->path);
+			ac = redisAsyncConnectUnix(path);
+		} else
+			ac = redisAsyncConnect(R.conf->host,
+			    atoi(R.conf->port));
+		if (ac == NULL) {
+			went_down("out of memory");
+			return;
+		}
+		if (ac->err) {
+			went_down(ac->errstr);
+			redisAsyncFree(ac);
+			return;
+		}
+		R.ac = ac;
+		redisLibeventAttach(ac, R.base);
+		redisAsyncSetConnectCallback(ac, on_connect);
+		redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	}
-	if (ac->err) {
-		went_down(ac->errstr);
-		redisAsyncFree(ac);
-		return;
-	}
-	R.ac = ac;
 	R.state = R_CONNECTING;
-	redisLibeventAttach(ac, R.base);
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	if (R.has_password) {
 		if (R.conf->user != NULL)
-			redisAsyncCommand(ac, on_setup, "auth", "AUTH %s %s",
-			    R.conf->user, R.password);
+			send_setup("auth", 3, (const char *[]){ "AUTH",
+			    R.conf->user, R.password });
 		else
-			redisAsyncCommand(ac, on_setup, "auth", "AUTH %s",
-			    R.password);
+			send_setup("auth", 2, (const char *[]){ "AUTH",
+			    R.password });
 	}
-	if (R.conf->db != 0)
-		redisAsyncCommand(ac, on_setup, "select", "SELECT %u",
-		    R.conf->db);
-	redisAsyncCommand(ac, on_setup, "script", "SCRIPT LOAD %s", script);
+	if (R.conf->db != 0) {
+		snprintf(db, sizeof(db), "%u", R.conf->db);
+		send_setup("select", 2, (const char *[]){ "SELECT", db });
+	}
+	send_setup("script", 3, (const char *[]){ "SCRIPT", "LOAD", script });
 }
 
 /*
@@ -306,11 +383,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (R.ac != NULL && R.state == R_DOWN) {
+	if (connected() && R.state == R_DOWN) {
 		drop("setup failed");
 		return;
 	}
-	if (R.ac == NULL) {
+	if (!connected()) {
 		redis_connect();
 		return;
 	}
@@ -366,6 +443,8 @@ state_redis_open(const struct conf *conf, struct event_base *base)
 	if (R.conf->password_file != NULL &&
 	    read_password(R.conf->password_file) == -1)
 		return -1;
+	if (R.conf->tls && rtls_init(R.conf->ca) == -1)
+		return -1;
 	if ((R.ev_tick = event_new(base, -1, EV_PERSIST, on_tick, NULL)) ==
 	    NULL || event_add(R.ev_tick, &one) == -1) {
 		log_warnx("auth: state redis: timer");
@@ -396,6 +475,14 @@ state_redis_close(void)
 		R.ac = NULL;
 		redisAsyncFree(ac);
 	}
+	if (R.t != NULL) {
+		struct rtls *t = R.t;
+
+		R.t = NULL;
+		rtls_free(t);
+	}
+	if (R.conf != NULL && R.conf->tls)
+		rtls_fini();
 	sodium_memzero(R.password, sizeof(R.password));
 }
 
@@ -468,7 +555,7 @@ op_send(struct op *o, int evalsha)
 	char		 kind[2] = { o->kind, '\0' };
 	int		 argc = 0, i;
 
-	if (R.ac == NULL || R.state != R_UP)
+	if (!connected() || R.state != R_UP)
 		return -1;
 	snprintf(key, sizeof(key), "%s%s", REDIS_PREFIX, o->key);
 	snprintf(key2, sizeof(key2), "%s%s", REDIS_PREFIX, o->key2);
@@ -489,8 +576,7 @@ op_send(struct op *o, int evalsha)
 	}
 	for (i = 0; i < argc; i++)
 		argvlen[i] = strlen(argv[i]);
-	if (redisAsyncCommandArgv(R.ac, on_reply, o, argc, argv,
-	    argvlen) != REDIS_OK)
+	if (send_argv(on_reply, o, argc, argv, argvlen) == -1)
 		return -1;
 	R.sent++;
 	return 0;

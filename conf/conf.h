@@ -99,6 +99,8 @@ struct conf_redis {
 	unsigned	 db;		/* SELECT, 0 by default */
 	char		*user;		/* ACL user; NULL: AUTH password only */
 	char		*password_file;	/* NULL: no AUTH */
+	int		 tls;		/* rediss://: TLS, verified by ca */
+	char		*ca;		/* CA file (PEM), rediss:// only */
 };
 
 /*

@@ -532,6 +532,7 @@ redis_free(struct conf_redis *r)
 	free(r->path);
 	free(r->user);
 	free(r->password_file);
+	free(r->ca);
 	free(r);
 }
 
@@ -549,8 +550,10 @@ fail_words(struct parser *p, char **w, size_t n, int *closed)
 }
 
 /*
- * state redis "URL" [user NAME] [password-file "FILE"]
+ * state redis "URL" [ca "FILE"] [user NAME] [password-file "FILE"]
  *     [quotas fail open|closed] [lockouts fail open|closed]
+ * ca: for rediss:// (TLS), and required by it: the certificates that may
+ * sign Redis's (read at start, before the auth role's chroot).
  * The password stays in its file (read by the auth role alone): the
  * config text is seen by every role.
  */
@@ -563,8 +566,9 @@ st_state_redis(struct parser *p, char **w, size_t n)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("conf");
 	if (n < 3 || conf_redis_parse(w[2], r) == -1) {
-		PERR(p, "state redis: '%s' is not redis://ADDR[:PORT][/DB] "
-		    "(a numeric address) or unix:/PATH[?db=N]",
+		PERR(p, "state redis: '%s' is not redis://ADDR[:PORT][/DB], "
+		    "rediss://ADDR[:PORT][/DB] (a numeric address) or "
+		    "unix:/PATH[?db=N]",
 		    n < 3 ? "" : w[2]);
 		redis_free(r);
 		return;
@@ -584,6 +588,16 @@ st_state_redis(struct parser *p, char **w, size_t n)
 			}
 			r->password_file = xstrdup(w[i + 1]);
 			i += 2;
+		} else if (strcmp(w[i], "ca") == 0 && i + 1 < n &&
+		    r->ca == NULL) {
+			if (w[i + 1][0] != '/') {
+				PERR(p, "state redis: ca '%s' is not an "
+				    "absolute path", w[i + 1]);
+				redis_free(r);
+				return;
+			}
+			r->ca = xstrdup(w[i + 1]);
+			i += 2;
 		} else if (strcmp(w[i], "quotas") == 0) {
 			if (fail_words(p, w + i, n - i,
 			    &p->conf->state_fail_quotas) == -1) {
@@ -599,12 +613,20 @@ st_state_redis(struct parser *p, char **w, size_t n)
 			}
 			i += 3;
 		} else {
-			PERR(p, "state redis: unexpected '%s' (user NAME, "
-			    "password-file \"FILE\", quotas fail open|closed, "
+			PERR(p, "state redis: unexpected '%s' (ca \"FILE\", "
+			    "user NAME, password-file \"FILE\", "
+			    "quotas fail open|closed, "
 			    "lockouts fail open|closed)", w[i]);
 			redis_free(r);
 			return;
 		}
+	}
+	if (r->tls != (r->ca != NULL)) {
+		PERR(p, "state redis: %s", r->tls ? "rediss:// needs ca "
+		    "\"FILE\" (the CA that signed Redis's certificate)" :
+		    "ca \"FILE\" is for rediss:// (TLS) only");
+		redis_free(r);
+		return;
 	}
 	if (r->user != NULL && r->password_file == NULL) {
 		PERR(p, "state redis: user %s needs a password-file", r->user);

@@ -60,7 +60,10 @@ conf_redis_parse(const char *url, struct conf_redis *out)
 			return -1;
 		return 0;
 	}
-	if (strncmp(url, "redis://", 8) != 0)
+	if (strncmp(url, "rediss://", 9) == 0) {
+		out->tls = 1;
+		url++;		/* "rediss" is "redis" and one more s */
+	} else if (strncmp(url, "redis://", 8) != 0)
 		return -1;
 	h = url + 8;
 	if (*h == '[') {

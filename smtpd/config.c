@@ -359,7 +359,8 @@ config_check_change(const struct conf *old, const struct conf *new,
 	}
 	if ((old->state_redis == NULL) != (new->state_redis == NULL) ||
 	    (old->state_redis != NULL &&
-	    differ(old->state_redis->url, new->state_redis->url))) {
+	    (differ(old->state_redis->url, new->state_redis->url) ||
+	    differ(old->state_redis->ca, new->state_redis->ca)))) {
 		fprintf(errf, "%s: state %s\n", new->file, what);
 		bad = 1;
 	}

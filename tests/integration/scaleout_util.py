@@ -19,12 +19,42 @@ REDIS_USER = "submitd"
 REDIS_PASSWORD = "redis pass with spaces"
 
 
+def make_redis_tls(d):
+    """A throwaway CA and a certificate for 127.0.0.1 (IP SAN) it signed,
+    and a second CA that signed nothing of Redis's, made with the openssl
+    command in D: {"ca", "cert", "key", "wrong_ca"} paths."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True,
+                       capture_output=True, timeout=60)
+    for ca in ("ca", "wrong-ca"):
+        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca + ".key",
+             "-out", ca + ".pem", "-days", "2", "-subj",
+             "/CN=submitd test %s" % ca)
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", "redis.key", "-out", "redis.csr", "-subj",
+         "/CN=redis test")
+    write_file(os.path.join(d, "san.ext"), "subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "redis.csr", "-CA", "ca.pem", "-CAkey",
+         "ca.key", "-CAcreateserial", "-out", "redis.pem", "-days", "2",
+         "-extfile", "san.ext")
+    for f in ("ca.pem", "wrong-ca.pem", "redis.pem", "redis.key"):
+        os.chmod(os.path.join(d, f), 0o644)
+    return {"ca": os.path.join(d, "ca.pem"),
+            "wrong_ca": os.path.join(d, "wrong-ca.pem"),
+            "cert": os.path.join(d, "redis.pem"),
+            "key": os.path.join(d, "redis.key")}
+
+
 class RedisServer:
     """redis-server on 127.0.0.1:PORT, no persistence, an ACL user with a
-    password (the default user is off), and a unix socket in D."""
+    password (the default user is off), and a unix socket in D.  With TLS
+    (make_redis_tls's dict): PORT speaks TLS only (no client
+    certificates asked), there is no plain port."""
 
-    def __init__(self, d, port=None):
+    def __init__(self, d, port=None, tls=None):
         self.d = d
+        self.tls = tls
         self.port = port or free_port()
         self.sock = os.path.join(d, "redis.sock")
         self.log = os.path.join(d, "redis.log")
@@ -34,8 +64,15 @@ class RedisServer:
 
     def start(self):
         logf = open(self.log, "ab")
+        ports = ["--port", str(self.port)]
+        if self.tls:
+            ports = ["--port", "0", "--tls-port", str(self.port),
+                     "--tls-cert-file", self.tls["cert"],
+                     "--tls-key-file", self.tls["key"],
+                     "--tls-ca-cert-file", self.tls["ca"],
+                     "--tls-auth-clients", "no"]
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+            [REDIS_SERVER] + ports + ["--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--daemonize", "no",
              "--dir", self.d, "--unixsocket", self.sock,
              "--unixsocketperm", "777",
@@ -65,9 +102,10 @@ class RedisServer:
     def cli(self, *args):
         """redis-cli as the ACL user; its output."""
         env = dict(os.environ, REDISCLI_AUTH=REDIS_PASSWORD)
+        tls = ["--tls", "--cacert", self.tls["ca"]] if self.tls else []
         return subprocess.run(
             ["redis-cli", "-p", str(self.port), "--user", REDIS_USER]
-            + list(args), env=env, capture_output=True, text=True,
+            + tls + list(args), env=env, capture_output=True, text=True,
             timeout=10).stdout
 
 

@@ -11,7 +11,8 @@ import unittest
 
 from harness import SubmitdTest, USER, PASSWORD, wait_for
 from policy_util import connect_from, login_from, mail, write_users
-from scaleout_util import RedisServer, REDIS_USER, second_instance
+from scaleout_util import (RedisServer, REDIS_USER, make_redis_tls,
+                           second_instance)
 
 
 class RedisTest(SubmitdTest):
@@ -19,18 +20,24 @@ class RedisTest(SubmitdTest):
     FAIL = "quotas fail closed lockouts fail open"
     LIMITS = ()
     B_UNIX = False      # B reaches Redis through its unix socket
+    TLS = False         # Redis speaks TLS only: rediss:// ... ca FILE
 
     def setUp(self):
         import tempfile
         from harness import session_dir
         rdir = tempfile.mkdtemp(prefix="redis-", dir=session_dir())
         os.chmod(rdir, 0o755)
-        self.redis = RedisServer(rdir)
+        self.tls = make_redis_tls(rdir) if self.TLS else None
+        self.redis = RedisServer(rdir, tls=self.tls)
         self.addCleanup(self.redis.stop)
         self.redis.start()
-        self.EXTRA_CONF = ('state redis "redis://127.0.0.1:%d/3" user %s '
+        url = "redis://127.0.0.1:%d/3" % self.redis.port
+        if self.TLS:
+            url = 'rediss://127.0.0.1:%d/3" ca "%s' % (self.redis.port,
+                                                        self.tls["ca"])
+        self.EXTRA_CONF = ('state redis "%s" user %s '
                            'password-file "%s" %s' % (
-                               self.redis.port, REDIS_USER,
+                               url, REDIS_USER,
                                self.redis.password_file, self.FAIL),
                            ) + tuple(self.LIMITS)
         super().setUp()
@@ -288,6 +295,63 @@ class SharedShowLimits(RedisTest):
             timeout=30, what="show limits to fail")
         self.assertIn("not answering", p.stdout + p.stderr)
         self.assertTrue(self.b.alive())
+
+
+class RedisTLS(RedisTest):
+    """state redis "rediss://..." ca FILE: Redis with a TLS port only and
+    a certificate for 127.0.0.1 from a throwaway CA.  A verifies it
+    against that CA: counters shared over TLS with B, which trusts a
+    different CA: its check fails, one state-down alert saying why, and
+    its fail mode (quotas fail closed) applies; A goes on."""
+
+    TLS = True
+
+    def setUp(self):
+        super().setUp()
+        b_conf = tuple(x.replace(self.tls["ca"], self.tls["wrong_ca"])
+                       for x in self.EXTRA_CONF)
+        self.b = second_instance(self, b_conf, name="b2")
+        self.c = second_instance(self, self.EXTRA_CONF, name="c")
+
+    def test_shared_over_tls_and_a_wrong_ca_fails_closed(self):
+        write_users(self, "messages=3/hour")
+        self.submitd.start()
+        self.c.start()
+        self.b.start()
+        for s in (self.submitd, self.c):
+            wait_for(lambda: "event=state-up" in s.log_text(), timeout=20,
+                     what="the state to be up over TLS")
+        ca = self.session(self.submitd.ports[0][1])
+        cc = self.session(self.c.P1)
+        for i in range(3):
+            self.assertReply(mail(ca if i % 2 == 0 else cc), "250 2.0.0",
+                             "message %d" % (i + 1))
+        self.assertReply(mail(ca), "451 4.7.1 Message quota reached")
+        self.assertReply(mail(cc), "451 4.7.1 Message quota reached")
+        self.assertIn("submitd:m/%s" % USER,
+                      self.redis.cli("-n", "3", "keys", "*"))
+        # B does not trust the certificate: down, and says why
+        wait_for(lambda: "event=alert kind=state-down" in self.b.log_text(),
+                 timeout=20, what="B's state-down alert")
+        alerts = [l for l in self.b.log_text().splitlines()
+                  if "event=alert kind=state-down" in l]
+        self.assertEqual(len(alerts), 1, alerts)
+        self.assertIn("certificate verify failed", alerts[0])
+        cb = self.session(self.b.P1)
+        self.assertReply(cb.cmd("MAIL FROM:<%s>" % USER),
+                         "451 4.3.0 The quota state is not available")
+        self.assertNotIn("event=state-up", self.b.log_text())
+        self.assertTrue(self.b.alive() and self.submitd.alive())
+        self.assertEqual(len(self.smarthost.wait_messages(3)), 3)
+        # Redis restarted (its counters gone: no persistence): A's TLS
+        # connection breaks, A says so once and reconnects by itself
+        self.redis.stop()
+        wait_for(lambda: "event=alert kind=state-down" in
+                 self.submitd.log_text(), timeout=30, what="A's alert")
+        self.redis.start()
+        wait_for(lambda: self.submitd.log_text().count("event=state-up") >= 2,
+                 timeout=30, what="A to reconnect over TLS")
+        self.assertReply(mail(ca), "250 2.0.0")
 
 
 class RedisDown(RedisTest):

@@ -317,6 +317,33 @@ START_TEST(test_state_redis)
 	ck_assert_ptr_null(load("state redis \"redis://127.0.0.1\" "
 	    "quotas fail maybe\n"));
 	ck_assert_ptr_null(load("state redis \"redis://host.example\"\n"));
+
+	/* TLS: rediss:// with its CA, and only then */
+	ck_assert_int_eq(conf_redis_parse("rediss://192.0.2.1:6380/2", &r), 0);
+	ck_assert_int_eq(r.tls, 1);
+	ck_assert_str_eq(r.host, "192.0.2.1");
+	ck_assert_str_eq(r.port, "6380");
+	ck_assert_uint_eq(r.db, 2);
+	free(r.host);
+	ck_assert_int_eq(conf_redis_parse("redis://192.0.2.1", &r), 0);
+	ck_assert_int_eq(r.tls, 0);
+	free(r.host);
+	ck_assert_int_eq(conf_redis_parse("redisss://192.0.2.1", &r), -1);
+	ck_assert_int_eq(conf_redis_parse("rediss://localhost", &r), -1);
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "state redis \"rediss://127.0.0.1:6380\" ca \"/etc/submitd/ca.pem\"\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->state_redis->tls, 1);
+	ck_assert_str_eq(c->state_redis->ca, "/etc/submitd/ca.pem");
+	conf_free(c);
+	ck_assert_ptr_null(load("state redis \"rediss://127.0.0.1\"\n"));
+	ck_assert_ptr_null(load("state redis \"redis://127.0.0.1\" "
+	    "ca \"/etc/submitd/ca.pem\"\n"));
+	ck_assert_ptr_null(load("state redis \"rediss://127.0.0.1\" "
+	    "ca \"ca.pem\"\n"));
 }
 END_TEST
 
