@@ -67,6 +67,8 @@ struct envelope {
 	char		 reverse_path[SMTP_PATH_MAX + 1];	/* "" for <> */
 	char		 from_domain[SMTP_DOMAIN_MAX + 1];	/* From: header's */
 	int		 body_8bitmime;
+	int		 smtputf8;	/* RFC 6531: MAIL ... SMTPUTF8 given; paths
+					   may hold UTF-8, else ASCII only */
 	time_t		 created;	/* seconds since the epoch */
 	uint64_t	 size;		/* message file, octets */
 	size_t		 nrcpt;

@@ -156,6 +156,8 @@ smtp_client_ehlo_keyword(struct smtp_client_caps *caps, const char *text,
 				caps->flags |= SMTP_CAP_8BITMIME;
 			else if (word_is(text + start, klen, "STARTTLS"))
 				caps->flags |= SMTP_CAP_STARTTLS;
+			else if (word_is(text + start, klen, "SMTPUTF8"))
+				caps->flags |= SMTP_CAP_SMTPUTF8;
 			else if (word_is(text + start, klen, "SIZE")) {
 				caps->flags |= SMTP_CAP_SIZE;
 				size = 1;

@@ -27,6 +27,7 @@ struct evbuffer;
 #define SMTP_CAP_STARTTLS	0x08
 #define SMTP_CAP_AUTH_PLAIN	0x10
 #define SMTP_CAP_AUTH_LOGIN	0x20
+#define SMTP_CAP_SMTPUTF8	0x40	/* RFC 6531 */
 
 struct smtp_client_caps {
 	unsigned	 flags;		/* SMTP_CAP_* */

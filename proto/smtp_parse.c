@@ -213,10 +213,55 @@ smtp_parse_mail_params(const char *s, struct smtp_mail_params *out)
 				return -1;
 		} else if (strcasecmp(key, "AUTH") == 0) {
 			/* RFC 4954 5: accepted, not relayed. */
+		} else if (strcasecmp(key, "SMTPUTF8") == 0) {
+			if (val[0] != '\0')	/* RFC 6531 3.4: no value */
+				return -1;
+			out->smtputf8 = 1;
 		} else
 			return -2;
 	}
 	return r;
+}
+
+int
+smtp_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 127)
+			return 0;
+	return 1;
+}
+
+int
+smtp_utf8_valid(const char *str)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	unsigned		 cp, min;
+	int			 n, i;
+
+	while (*s != '\0') {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((*s & 0xe0) == 0xc0)
+			n = 1, cp = *s & 0x1f, min = 0x80;
+		else if ((*s & 0xf0) == 0xe0)
+			n = 2, cp = *s & 0x0f, min = 0x800;
+		else if ((*s & 0xf8) == 0xf0)
+			n = 3, cp = *s & 0x07, min = 0x10000;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;	/* also the NUL at the end */
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
 }
 
 int

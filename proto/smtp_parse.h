@@ -28,6 +28,7 @@ int	smtp_parse_path(const char *s, int allow_empty, char *out, size_t outsz,
 struct smtp_mail_params {
 	uint64_t	 size;		/* SIZE=, 0 if absent */
 	int		 body_8bitmime;	/* BODY=8BITMIME */
+	int		 smtputf8;	/* SMTPUTF8 (RFC 6531 3.4) */
 };
 
 /*
@@ -36,6 +37,13 @@ struct smtp_mail_params {
  * (555 5.5.4).
  */
 int	smtp_parse_mail_params(const char *s, struct smtp_mail_params *out);
+/*
+ * smtp_utf8_valid: 1 when S is well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), else 0.
+ * smtp_ascii: 1 when S has no octet above 127.
+ */
+int	smtp_utf8_valid(const char *s);
+int	smtp_ascii(const char *s);
 /* smtp_parse_rcpt_params: only an empty list is accepted; as above. */
 int	smtp_parse_rcpt_params(const char *s);
 

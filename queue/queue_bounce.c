@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "proto/smtp_parse.h"
 #include "queue/queue_priv.h"
 #include "queue/queue_metrics.h"
 #include "lib/log.h"
@@ -227,6 +228,7 @@ bounce_env(struct queue_env *b, const struct conf *conf, const char *newid,
 	b->env.size = size;
 	b->next_try = now;
 	b->bounce = 1;
+	b->env.smtputf8 = !smtp_ascii(rpath);	/* RFC 6531: to a UTF-8 sender */
 	snprintf(b->env.rcpt[0].forward_path,
 	    sizeof(b->env.rcpt[0].forward_path), "%s", rpath);
 	return 0;

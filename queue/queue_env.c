@@ -25,7 +25,7 @@ enum {
 	K_HELO = 1 << 4, K_RPATH = 1 << 5, K_FDOMAIN = 1 << 6, K_BODY = 1 << 7,
 	K_SIZE = 1 << 8, K_ATTEMPTS = 1 << 9, K_NEXTTRY = 1 << 10,
 	K_DKIM = 1 << 11, K_LASTTRY = 1 << 12, K_HOLD = 1 << 13,
-	K_WARNED = 1 << 14, K_BOUNCE = 1 << 15,
+	K_WARNED = 1 << 14, K_BOUNCE = 1 << 15, K_SMTPUTF8 = 1 << 16,
 	K_REQUIRED = (1 << 11) - 1,
 };
 
@@ -176,6 +176,8 @@ queue_env_format(const struct queue_env *qe, char **buf, size_t *len)
 	fprintf(fp, "reverse-path: %s\n", e->reverse_path);
 	fprintf(fp, "from-domain: %s\n", e->from_domain);
 	fprintf(fp, "body: %s\n", e->body_8bitmime ? "8bitmime" : "7bit");
+	if (e->smtputf8)
+		fprintf(fp, "smtputf8: yes\n");
 	fprintf(fp, "size: %llu\n", (unsigned long long)e->size);
 	fprintf(fp, "attempts: %lu\n", (unsigned long)qe->attempts);
 	fprintf(fp, "next-try: %lld\n", (long long)qe->next_try);
@@ -337,7 +339,8 @@ parse_line(struct env_parser *p, const char *key, size_t klen,
 		{ "attempts", K_ATTEMPTS }, { "next-try", K_NEXTTRY },
 		{ "dkim", K_DKIM }, { "last-try", K_LASTTRY },
 		{ "hold", K_HOLD }, { "warned", K_WARNED },
-		{ "bounce", K_BOUNCE }, { "rcpt", 0 }, { "reply", 0 },
+		{ "bounce", K_BOUNCE }, { "smtputf8", K_SMTPUTF8 },
+		{ "rcpt", 0 }, { "reply", 0 },
 	};
 	struct queue_env	*qe = p->qe;
 	struct envelope		*e = &qe->env;
@@ -415,6 +418,9 @@ parse_line(struct env_parser *p, const char *key, size_t klen,
 		break;
 	case K_BOUNCE:
 		r = parse_yes(v, vlen, &qe->bounce);
+		break;
+	case K_SMTPUTF8:
+		r = parse_yes(v, vlen, &e->smtputf8);
 		break;
 	case K_DKIM:
 		r = parse_dkim(qe, v, vlen);

@@ -12,6 +12,7 @@
  *	reverse-path: alice@example.org
  *	from-domain: example.org
  *	body: 8bitmime
+ *	smtputf8: yes			(optional: RFC 6531, UTF-8 paths)
  *	size: 1234
  *	attempts: 0
  *	next-try: 1764427847

@@ -443,6 +443,12 @@ relay_upstream_size(const struct relay *r)
 }
 
 int
+relay_upstream_smtputf8(const struct relay *r)
+{
+	return r->upstream_smtputf8;
+}
+
+int
 relay_deliver(struct relay *r, uint64_t reqid, int msg_fd,
     const char *prefix, size_t prefixlen, const struct envelope *env)
 {

@@ -91,6 +91,8 @@ int		 relay_deliver(struct relay *, uint64_t reqid, int msg_fd,
  * EHLO after TLS, in octets; 0 when it named none or none was seen yet.
  */
 uint64_t	 relay_upstream_size(const struct relay *);
+/* relay_upstream_smtputf8: 1 when that EHLO offered SMTPUTF8 (RFC 6531). */
+int		 relay_upstream_smtputf8(const struct relay *);
 
 /*
  * relay_set_pace_cb: CB is told, once per delivery, that REQID is held

@@ -54,6 +54,7 @@ relay_job_new(int msg_fd, const char *prefix, size_t prefixlen,
 	(void)snprintf(job->reverse_path, sizeof(job->reverse_path), "%s",
 	    env->reverse_path);
 	job->body_8bitmime = env->body_8bitmime;
+	job->smtputf8 = env->smtputf8;
 	job->size = env->size;
 	if (job->size == 0 && fstat(job->fd, &sb) == 0)
 		job->size = (uint64_t)sb.st_size;

@@ -421,6 +421,8 @@ rs_on_ehlo(struct relay_session *s, const struct smtp_client_reply *rp)
 	if (s->tls_done) {
 		s->relay->upstream_size = (s->caps.flags & SMTP_CAP_SIZE) ?
 		    s->caps.size_max : 0;
+		s->relay->upstream_smtputf8 =
+		    (s->caps.flags & SMTP_CAP_SMTPUTF8) != 0;
 		return rs_auth_begin(s);
 	}
 	/* RFC 3207: no STARTTLS offered means no mail; never plaintext. */
@@ -588,10 +590,10 @@ rs_txn_command(struct relay_session *s, size_t k)
 	if (s->caps.flags & SMTP_CAP_SIZE)
 		(void)snprintf(size, sizeof(size), " SIZE=%llu",
 		    (unsigned long long)job->size);
-	return rs_printf(s, "MAIL FROM:<%s>%s%s\r\n",
+	return rs_printf(s, "MAIL FROM:<%s>%s%s%s\r\n",
 	    job->reverse_path, size,
 	    job->body_8bitmime && (s->caps.flags & SMTP_CAP_8BITMIME) ?
-	    " BODY=8BITMIME" : "");
+	    " BODY=8BITMIME" : "", job->smtputf8 ? " SMTPUTF8" : "");
 }
 
 /* Send what may go now: everything with PIPELINING, else one at a time. */
@@ -613,6 +615,26 @@ rs_txn_send(struct relay_session *s)
 static int
 rs_txn_begin(struct relay_session *s, struct relay_job *job, int rset_first)
 {
+	size_t	 i;
+
+	/*
+	 * RFC 6531 3.2: a message that needs SMTPUTF8 is not sent to a
+	 * server that does not offer it (no downgrade): every recipient
+	 * fails for good, and the sender gets a bounce.
+	 */
+	if (job->smtputf8 && !(s->caps.flags & SMTP_CAP_SMTPUTF8)) {
+		for (i = 0; i < job->npending; i++) {
+			job->res[job->pending[i]].code = 553;
+			(void)snprintf(job->res[job->pending[i]].reply,
+			    sizeof(job->res[0].reply), "553 5.6.7 The "
+			    "smarthost does not offer SMTPUTF8: the message "
+			    "has UTF-8 addresses");
+		}
+		log_info("relay session=%u msgid=%s event=smtputf8-refused",
+		    s->id, job->queue_id);
+		s->job = job;
+		return rs_txn_end(s);
+	}
 	s->job = job;
 	s->rset_first = rset_first;
 	s->data_piped = (s->caps.flags & SMTP_CAP_PIPELINING) != 0;

@@ -51,6 +51,7 @@ struct relay_job {
 	char			 queue_id[QUEUE_ID_SIZE];
 	char			 reverse_path[SMTP_PATH_MAX + 1];
 	int			 body_8bitmime;
+	int			 smtputf8;	/* RFC 6531: MAIL ... SMTPUTF8 */
 	uint64_t		 size;		/* octets sent, before stuffing */
 	size_t			 nrcpt;
 	struct relay_job_rcpt	*rcpt;
@@ -137,6 +138,7 @@ struct relay {
 	struct relay_pace	*pace;		/* relay limit messages */
 	unsigned char		*login_ok;	/* per secret: AUTH worked once */
 	uint64_t		 upstream_size;	/* EHLO SIZE, 0 = none */
+	int			 upstream_smtputf8;	/* EHLO SMTPUTF8 */
 	relay_pace_cb		 pace_cb;	/* a delivery held back */
 	void			*pace_arg;
 	/* Issue 14: a reload waiting for the connections to go (relay.c). */

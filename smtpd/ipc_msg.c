@@ -15,6 +15,7 @@ struct ipc_env {
 	char		 reverse_path[SMTP_PATH_MAX + 1];
 	char		 from_domain[SMTP_DOMAIN_MAX + 1];
 	int32_t		 body_8bitmime;
+	int32_t		 smtputf8;
 	int64_t		 created;
 	uint64_t	 size;
 	uint32_t	 nrcpt;
@@ -79,6 +80,13 @@ text_ok(const char *s)
 		if ((unsigned char)*s < 32 || *s == 0x7f)
 			return 0;
 	return 1;
+}
+
+/* RFC 6531: ASCII without SMTPUTF8, well-formed UTF-8 with it. */
+static int
+utf8_path_ok(const char *p, int smtputf8)
+{
+	return smtputf8 ? smtp_utf8_valid(p) : smtp_ascii(p);
 }
 
 /* An RFC 5321 path (without brackets): it must parse as one. */
@@ -207,6 +215,7 @@ env_fixed(const struct envelope *env, uint32_t extra, struct ipc_env *e)
 	memcpy(e->reverse_path, env->reverse_path, sizeof(e->reverse_path));
 	memcpy(e->from_domain, env->from_domain, sizeof(e->from_domain));
 	e->body_8bitmime = env->body_8bitmime;
+	e->smtputf8 = env->smtputf8;
 	e->created = env->created;
 	e->size = env->size;
 	e->nrcpt = (uint32_t)env->nrcpt;
@@ -243,6 +252,8 @@ env_decode_fixed(const unsigned char *d, size_t len, struct envelope *env,
 	    !text_ok(e.user) || !text_ok(e.client_addr) || !text_ok(e.helo) ||
 	    !text_ok(e.from_domain) || !path_ok(e.reverse_path, 1) ||
 	    (e.body_8bitmime != 0 && e.body_8bitmime != 1) ||
+	    (e.smtputf8 != 0 && e.smtputf8 != 1) ||
+	    !utf8_path_ok(e.reverse_path, e.smtputf8) ||
 	    e.nrcpt == 0 || e.nrcpt > IPC_RCPT_MAX)
 		return -1;
 	memset(env, 0, sizeof(*env));
@@ -253,6 +264,7 @@ env_decode_fixed(const unsigned char *d, size_t len, struct envelope *env,
 	memcpy(env->reverse_path, e.reverse_path, sizeof(env->reverse_path));
 	memcpy(env->from_domain, e.from_domain, sizeof(env->from_domain));
 	env->body_8bitmime = e.body_8bitmime;
+	env->smtputf8 = e.smtputf8;
 	env->created = (time_t)e.created;
 	env->size = e.size;
 	env->nrcpt = e.nrcpt;
@@ -283,7 +295,8 @@ env_decode_rcpts(const unsigned char *d, size_t len, size_t off,
 		if (plen > SMTP_PATH_MAX)
 			goto bad;
 		memcpy(env->rcpt[i].forward_path, d + off, plen + 1);
-		if (!path_ok(env->rcpt[i].forward_path, 0))
+		if (!path_ok(env->rcpt[i].forward_path, 0) ||
+		    !utf8_path_ok(env->rcpt[i].forward_path, env->smtputf8))
 			goto bad;
 		off += plen + 1;
 	}
@@ -467,6 +480,17 @@ policy_reply_ok(const char *r, int need)
 }
 
 int
+ipc_upstream_decode(const void *d, size_t len, struct ipc_upstream *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (out->smtputf8 > 1 || out->pad != 0)
+		return -1;
+	return 0;
+}
+
+int
 ipc_policy_result_decode(const void *d, size_t len, struct policy_result *out)
 {
 	if (len != sizeof(*out))
@@ -477,15 +501,6 @@ ipc_policy_result_decode(const void *d, size_t len, struct policy_result *out)
 	    !policy_reply_ok(out->reply, out->verdict != POLICY_OK) ||
 	    !policy_reply_ok(out->rcpt_reply, 0))
 		return -1;
-	return 0;
-}
-
-int
-ipc_size_decode(const void *buf, size_t len, uint64_t *size)
-{
-	if (len != sizeof(*size))
-		return -1;
-	memcpy(size, buf, sizeof(*size));
 	return 0;
 }
 

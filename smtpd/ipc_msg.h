@@ -41,8 +41,8 @@ enum ipc_type {
 	/* issue 7, queue control (payloads: ctl/ctl_client.h): */
 	IPC_CTL_REQUEST,	/* control → queue, auth: flags + argv */
 	IPC_CTL_REPLY,		/* queue, auth → control: status + text */
-	IPC_RELAY_SIZE,		/* relay → queue: uint64_t upstream SIZE */
-	IPC_QUEUE_SIZE,		/* queue → smtp: uint64_t upstream SIZE */
+	IPC_RELAY_SIZE,		/* relay → queue: struct ipc_upstream */
+	IPC_QUEUE_SIZE,		/* queue → smtp: struct ipc_upstream */
 	IPC_RELAY_PACED,	/* relay → queue: struct ipc_relay_paced */
 	/* issue 16, the content filter: */
 	IPC_FILTER_CHECK,	/* queue → filter: envelope (as DELIVER) + fd */
@@ -164,10 +164,17 @@ struct ipc_policy {
 const char	*ipc_type_name(uint32_t);
 
 /*
- * Issue 7: the upstream's SIZE (RFC 1870) from its EHLO, in octets (0: it
- * named none).  ipc_size_decode: 0, or -1 unless exactly 8 octets.
+ * What the smtp role offers depends on the upstream's EHLO: its SIZE (RFC
+ * 1870, issue 7) in octets (0: it named none), and whether it offers
+ * SMTPUTF8 (RFC 6531, issue 13).  ipc_upstream_decode: 0, or -1 unless
+ * exactly this struct, SMTPUTF8 0 or 1, PAD 0.
  */
-int	ipc_size_decode(const void *, size_t, uint64_t *);
+struct ipc_upstream {
+	uint64_t	 size;
+	uint32_t	 smtputf8;
+	uint32_t	 pad;
+};
+int	ipc_upstream_decode(const void *, size_t, struct ipc_upstream *);
 
 /* Issue 7: delivery REQID held back by "relay limit messages". */
 struct ipc_relay_paced {

@@ -351,22 +351,22 @@ dispatch_relay(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct relay_result	 r;
 	struct ipc_relay_paced	 paced;
-	uint64_t		 size;
+	struct ipc_upstream	 up;
 
 	(void)c;
 	(void)arg;
 	if (m == NULL)
 		role_peer_closed("queue", "relay");
 	switch (m->type) {
-	case IPC_RELAY_SIZE:	/* the upstream's SIZE: the smtp role limits */
-		if (m->fd != -1 || ipc_size_decode(m->data, m->len, &size) == -1) {
+	case IPC_RELAY_SIZE:	/* the upstream's SIZE, SMTPUTF8: for smtp */
+		if (m->fd != -1 || ipc_upstream_decode(m->data, m->len, &up) == -1) {
 			role_ipc_reject(m, "relay", "malformed");
 			return;
 		}
-		log_info("event=upstream-size size=%llu",
-		    (unsigned long long)size);
-		if (ipc_send(Q.smtp, IPC_QUEUE_SIZE, 0, -1, &size,
-		    sizeof(size)) == -1)
+		log_info("event=upstream-size size=%llu smtputf8=%s",
+		    (unsigned long long)up.size, up.smtputf8 ? "yes" : "no");
+		if (ipc_send(Q.smtp, IPC_QUEUE_SIZE, 0, -1, &up,
+		    sizeof(up)) == -1)
 			fatalx("cannot tell the smtp role");
 		break;
 	case IPC_RELAY_PACED:	/* why a delivery waits: for show queue */

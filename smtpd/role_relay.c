@@ -78,7 +78,7 @@ relay_auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	free(a);
 }
 static struct relay	*relay_main;
-static uint64_t		 relay_size_sent = UINT64_MAX;	/* none yet */
+static struct ipc_upstream relay_up_sent = { UINT64_MAX, 0, 0 }; /* none yet */
 
 /* Tells the queue role why a delivery waits (issue 7: show queue). */
 static void
@@ -95,18 +95,26 @@ relay_paced(uint64_t reqid, time_t wait, const char *login, void *arg)
 		fatalx("cannot tell the queue role");
 }
 
-/* Tells the queue role the upstream's SIZE when it is new (issue 7). */
+/*
+ * Tells the queue role the upstream's SIZE (issue 7) and whether it
+ * offers SMTPUTF8 (issue 13) when either is new: the smtp role offers
+ * what the smarthost takes.
+ */
 static void
 relay_report_size(void)
 {
-	uint64_t	 size = relay_upstream_size(relay_main);
+	struct ipc_upstream	 up;
 
-	if (size == relay_size_sent)
+	memset(&up, 0, sizeof(up));
+	up.size = relay_upstream_size(relay_main);
+	up.smtputf8 = relay_upstream_smtputf8(relay_main) ? 1 : 0;
+	if (up.size == relay_up_sent.size &&
+	    up.smtputf8 == relay_up_sent.smtputf8)
 		return;
-	if (ipc_send(relay_queue, IPC_RELAY_SIZE, 0, -1, &size,
-	    sizeof(size)) == -1)
+	if (ipc_send(relay_queue, IPC_RELAY_SIZE, 0, -1, &up,
+	    sizeof(up)) == -1)
 		fatalx("cannot tell the queue role");
-	relay_size_sent = size;
+	relay_up_sent = up;
 }
 
 static void

@@ -345,7 +345,7 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_queue_status	 st;
 	struct pending		*p;
-	uint64_t		 size;
+	struct ipc_upstream	 up;
 
 	(void)c;
 	(void)arg;
@@ -363,18 +363,20 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 		p->cb.open(p->arg, st.status, m->fd, st.queue_id);
 		free(p);
 		break;
-	case IPC_QUEUE_SIZE:		/* issue 7: the upstream's SIZE */
-		if (m->fd != -1 || ipc_size_decode(m->data, m->len, &size) == -1) {
+	case IPC_QUEUE_SIZE:	/* the upstream's SIZE (issue 7), SMTPUTF8 (13) */
+		if (m->fd != -1 || ipc_upstream_decode(m->data, m->len, &up) == -1) {
 			role_ipc_reject(m, "queue", "malformed");
 			return;
 		}
 		/* EHLO, MAIL SIZE= and DATA all check conf->max_message_size */
-		S.upstream_size = size;
-		S.conf->max_message_size = size != 0 && size < S.max_size ?
-		    size : S.max_size;
-		log_info("event=upstream-size size=%llu limit=%llu",
-		    (unsigned long long)size,
-		    (unsigned long long)S.conf->max_message_size);
+		S.upstream_size = up.size;
+		S.conf->max_message_size = up.size != 0 && up.size < S.max_size ?
+		    up.size : S.max_size;
+		smtp_sessions_smtputf8(up.smtputf8);
+		log_info("event=upstream-size size=%llu limit=%llu smtputf8=%s",
+		    (unsigned long long)up.size,
+		    (unsigned long long)S.conf->max_message_size,
+		    up.smtputf8 ? "yes" : "no");
 		break;
 	case IPC_QUEUE_COMMITTED:
 		if (m->fd != -1 ||

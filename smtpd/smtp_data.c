@@ -292,7 +292,8 @@ data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 	data_from_domain(d, h->nfrom > 0 ? h->from[0] : s->reverse_path);
 }
 
-/* Our trace field (RFC 5321 4.4), protocol ESMTPSA (RFC 3848). */
+/* Our trace field (RFC 5321 4.4), protocol ESMTPSA (RFC 3848), or
+ * UTF8SMTPSA for a transaction with SMTPUTF8 (RFC 6531 3.7.3). */
 static void
 data_received(struct smtp_session *s, const char *date)
 {
@@ -304,10 +305,11 @@ data_received(struct smtp_session *s, const char *date)
 
 	n = snprintf(buf, sizeof(buf),
 	    "Received: from %s ([%s])\r\n"
-	    "\tby %s (submitd) with ESMTPSA id %s\r\n"
+	    "\tby %s (submitd) with %s id %s\r\n"
 	    "\t(using %s with cipher %s)%s%s%s;\r\n"
 	    "\t%s\r\n",
-	    s->helo, s->peer_addr, s->ctx->conf->hostname, s->data.queue_id,
+	    s->helo, s->peer_addr, s->ctx->conf->hostname,
+	    s->mail_params.smtputf8 ? "UTF8SMTPSA" : "ESMTPSA", s->data.queue_id,
 	    ver ? ver : "TLS", ciph ? ciph : "unknown",
 	    s->nrcpt == 1 ? "\r\n\tfor <" : "",
 	    s->nrcpt == 1 ? s->rcpt[0].forward_path : "",
@@ -430,6 +432,7 @@ data_commit(struct smtp_session *s)
 	memcpy(env.reverse_path, s->reverse_path, sizeof(env.reverse_path));
 	memcpy(env.from_domain, d->from_domain, sizeof(env.from_domain));
 	env.body_8bitmime = s->mail_params.body_8bitmime;
+	env.smtputf8 = s->mail_params.smtputf8;
 	env.created = time(NULL);
 	env.size = d->size;
 	env.nrcpt = s->nrcpt;

@@ -92,6 +92,8 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{ "EXPN", cmd_vrfy, ST_ANY, 0, NULL },
 };
 
+static int	smtputf8_offered;	/* smtp_sessions_smtputf8() */
+
 static void	smtp_on_io(struct netio *, enum netio_event, void *);
 static void	smtp_process_input(struct smtp_session *);
 static void	smtp_stop_reading(struct smtp_session *);
@@ -774,6 +776,8 @@ cmd_ehlo(struct smtp_session *s, const char *args)
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	if (smtputf8_offered)
+		smtp_reply(s, "250-SMTPUTF8");
 	smtp_reply(s, "250 HELP");
 }
 
@@ -828,17 +832,15 @@ smtp_mail_checked(void *arg, const struct policy_result *r)
 }
 
 /*
- * RFC 6531 3.7.4.1: an address with octets over 127 only with SMTPUTF8.
- * SMTPUTF8 is not offered (the smarthost's support is not known), so
- * such an address is refused now rather than bounced later (issue 13).
+ * RFC 6531 3.7.4.1: an address with octets over 127 only with SMTPUTF8,
+ * which is offered only while the smarthost offers it (its last EHLO, as
+ * its SIZE: role_smtp.c); else such an address is refused now rather
+ * than bounced later (issue 13).  With SMTPUTF8 it must be UTF-8.
  */
-static int
-smtp_path_ascii(const char *path)
+void
+smtp_sessions_smtputf8(int on)
 {
-	for (; *path != '\0'; path++)
-		if ((unsigned char)*path > 127)
-			return 0;
-	return 1;
+	smtputf8_offered = on != 0;
 }
 
 static void
@@ -857,16 +859,26 @@ cmd_mail(struct smtp_session *s, const char *args)
 		smtp_error(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	if (!smtp_path_ascii(s->reverse_path)) {
-		smtp_error(s, "553 5.6.7 Non-ASCII sender address needs "
-		    "SMTPUTF8, which is not offered");
+	if ((r = smtp_parse_mail_params(rest, &s->mail_params)) != 0 ||
+	    (s->mail_params.smtputf8 && !smtputf8_offered)) {
+		smtp_error(s, r == -1 ? "501 5.5.4 Bad MAIL parameter syntax" :
+		    "555 5.5.4 Unsupported MAIL parameter");
+		s->reverse_path[0] = '\0';
+		s->mail_params.smtputf8 = 0;
+		return;
+	}
+	if (!smtp_ascii(s->reverse_path) && !s->mail_params.smtputf8) {
+		smtp_error(s, smtputf8_offered ? "553 5.6.7 Non-ASCII sender "
+		    "address needs the SMTPUTF8 parameter" : "553 5.6.7 "
+		    "Non-ASCII sender address needs SMTPUTF8, which is not "
+		    "offered");
 		s->reverse_path[0] = '\0';
 		return;
 	}
-	if ((r = smtp_parse_mail_params(rest, &s->mail_params)) != 0) {
-		smtp_error(s, r == -2 ? "555 5.5.4 Unsupported MAIL parameter" :
-		    "501 5.5.4 Bad MAIL parameter syntax");
+	if (!smtp_utf8_valid(s->reverse_path)) {
+		smtp_error(s, "501 5.1.7 Bad sender address syntax (not UTF-8)");
 		s->reverse_path[0] = '\0';
+		s->mail_params.smtputf8 = 0;
 		return;
 	}
 	if (s->mail_params.size > conf->max_message_size) {
@@ -911,9 +923,15 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 		smtp_error(s, "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
-	if (!smtp_path_ascii(path)) {
-		smtp_error(s, "553 5.6.7 Non-ASCII recipient address needs "
-		    "SMTPUTF8, which is not offered");
+	if (!smtp_ascii(path) && !s->mail_params.smtputf8) {
+		smtp_error(s, smtputf8_offered ? "553 5.6.7 Non-ASCII recipient "
+		    "address needs MAIL FROM with SMTPUTF8" : "553 5.6.7 "
+		    "Non-ASCII recipient address needs SMTPUTF8, which is not "
+		    "offered");
+		return;
+	}
+	if (!smtp_utf8_valid(path)) {
+		smtp_error(s, "501 5.1.3 Bad recipient address syntax (not UTF-8)");
 		return;
 	}
 	if ((r = smtp_parse_rcpt_params(rest)) != 0) {

@@ -96,4 +96,10 @@ int	smtp_session_start(struct smtp_ctx *, int fd, const struct sockaddr *peer,
  */
 void	smtp_sessions_shutdown(struct smtp_ctx *, int force);
 
+/*
+ * smtp_sessions_smtputf8: whether EHLO offers SMTPUTF8 (RFC 6531) and
+ * MAIL takes it: ON while the smarthost's last EHLO offered it.
+ */
+void	smtp_sessions_smtputf8(int on);
+
 #endif

@@ -87,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ipc_pace		 pace;
 		struct ipc_quota	 quota;
 		struct ipc_user		 user;
+		struct ipc_upstream	 upstream;
 		uint64_t		 u64;
 	} u;
 	const uint8_t	*p = data + 1;
@@ -106,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 6: result(p, n); break;
 	case 7: (void)ipc_policy_decode(p, n, &u.policy); break;
 	case 8: (void)ipc_policy_result_decode(p, n, &u.presult); break;
-	case 9: (void)ipc_size_decode(p, n, &u.u64); break;
+	case 9: (void)ipc_upstream_decode(p, n, &u.upstream); break;
 	case 10: (void)ipc_relay_paced_decode(p, n, &u.paced); break;
 	case 11: (void)ipc_grant_decode(p, n, &u.grant); break;
 	case 12: (void)ipc_grant_id_decode(p, n, &u.u64); break;

@@ -36,6 +36,8 @@ while it runs.  Keys, all optional:
     "size":      N           announce SIZE N in the EHLO reply (and keep to it)
     "pipelining": true       announce PIPELINING (RFC 2920) in the EHLO reply
                              (commands are read in order either way)
+    "smtputf8":  true        announce SMTPUTF8 (RFC 6531) in the EHLO reply and
+                             take UTF-8 addresses with MAIL ... SMTPUTF8
 
 Issue 18: each "connect" event has "open", the connections open at that
 moment (this one included), and each "mail" and "rcpt" event "piped", the
@@ -230,6 +232,7 @@ class Server(SMTP):
         size = self.control.get("size")      # issue 7: SIZE in the EHLO
         if size:
             self.data_size_limit = int(size)
+        self.enable_SMTPUTF8 = bool(self.control.get("smtputf8"))
         await super().smtp_EHLO(hostname)
 
     async def smtp_AUTH(self, arg):

@@ -214,6 +214,60 @@ START_TEST(commit_round_trip_and_truncations)
 }
 END_TEST
 
+/* Issue 13: UTF-8 paths only with the SMTPUTF8 flag, and only UTF-8. */
+START_TEST(commit_smtputf8)
+{
+	struct envelope_rcpt	 r[1];
+	struct envelope		 e, d;
+	struct queue_sign_input	 s, ds;
+	uint64_t		 grant;
+	void			*buf;
+	size_t			 len;
+
+	memset(&s, 0, sizeof(s));
+	e = sample_env(r, 1);
+	snprintf(r[0].forward_path, sizeof(r[0].forward_path),
+	    "k\xc3\xa4rol@example.com");
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), -1);
+	free(buf);
+	e.smtputf8 = 1;
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), 0);
+	ck_assert_int_eq(d.smtputf8, 1);
+	ck_assert_str_eq(d.rcpt[0].forward_path, "k\xc3\xa4rol@example.com");
+	envelope_free(&d);
+	free(buf);
+	snprintf(e.reverse_path, sizeof(e.reverse_path), "\xe4lice@example.org");
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), -1);
+	free(buf);
+	e.smtputf8 = 2;
+	snprintf(e.reverse_path, sizeof(e.reverse_path), "alice@example.org");
+	ck_assert_int_eq(ipc_commit_encode(42, &e, &s, &buf, &len), 0);
+	ck_assert_int_eq(ipc_commit_decode(buf, len, &grant, &d, &ds), -1);
+	free(buf);
+}
+END_TEST
+
+START_TEST(upstream_decode)
+{
+	struct ipc_upstream	 u, o;
+
+	memset(&u, 0, sizeof(u));
+	u.size = 1000;
+	u.smtputf8 = 1;
+	ck_assert_int_eq(ipc_upstream_decode(&u, sizeof(u), &o), 0);
+	ck_assert(o.size == 1000 && o.smtputf8 == 1);
+	ck_assert_int_eq(ipc_upstream_decode(&u, 8, &o), -1);
+	u.smtputf8 = 2;
+	ck_assert_int_eq(ipc_upstream_decode(&u, sizeof(u), &o), -1);
+	u.smtputf8 = 0;
+	u.pad = 1;
+	ck_assert_int_eq(ipc_upstream_decode(&u, sizeof(u), &o), -1);
+}
+END_TEST
+
 START_TEST(decoders_refuse_bad_fields)
 {
 	struct envelope_rcpt	 r[1];
@@ -282,6 +336,8 @@ ipc_suite(void)
 	tcase_add_test(tc, malformed_packets_dropped);
 	tcase_add_test(tc, commit_round_trip_and_truncations);
 	tcase_add_test(tc, decoders_refuse_bad_fields);
+	tcase_add_test(tc, commit_smtputf8);
+	tcase_add_test(tc, upstream_decode);
 	suite_add_tcase(s, tc);
 	return s;
 }

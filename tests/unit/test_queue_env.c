@@ -177,6 +177,31 @@ START_TEST(null_sender_no_prefix)
 }
 END_TEST
 
+/* Issue 13: MAIL ... SMTPUTF8 kept as "smtputf8: yes", absent without. */
+START_TEST(smtputf8_flag)
+{
+	struct queue_env	 out;
+	const char		*why;
+	char			*t;
+	size_t			 len;
+
+	ck_assert_int_eq(queue_env_format(&qe, &t, &len), 0);
+	ck_assert_ptr_null(strstr(t, "smtputf8"));
+	free(t);
+	qe.env.smtputf8 = 1;
+	snprintf(qe.env.reverse_path, sizeof(qe.env.reverse_path),
+	    "\xc3\xa4lice@example.org");
+	ck_assert_int_eq(queue_env_format(&qe, &t, &len), 0);
+	ck_assert_ptr_nonnull(strstr(t, "\nsmtputf8: yes\n"));
+	ck_assert_int_eq(queue_env_parse(t, len, NULL, &out, &why), 0);
+	ck_assert_int_eq(out.env.smtputf8, 1);
+	ck_assert_str_eq(out.env.reverse_path, "\xc3\xa4lice@example.org");
+	queue_env_free(&out);
+	free(t);
+	ck_assert_int_eq(queue_env_parse("x", 1, NULL, &out, &why), -1);
+}
+END_TEST
+
 START_TEST(every_truncation_refused)
 {
 	struct queue_env	 out;
@@ -427,6 +452,7 @@ suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, text_shape);
 	tcase_add_test(tc, null_sender_no_prefix);
+	tcase_add_test(tc, smtputf8_flag);
 	tcase_add_test(tc, every_truncation_refused);
 	tcase_add_test(tc, end_line);
 	tcase_add_test(tc, header_line);

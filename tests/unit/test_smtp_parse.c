@@ -118,11 +118,36 @@ START_TEST(mail_params)
 	ck_assert_int_eq(smtp_parse_mail_params(" SIZE=", &p), -1);
 	ck_assert_int_eq(smtp_parse_mail_params(" SIZE=99999999999999999999", &p), -1);
 	ck_assert_int_eq(smtp_parse_mail_params(" BODY=BINARYMIME", &p), -1);
-	ck_assert_int_eq(smtp_parse_mail_params(" SMTPUTF8", &p), -2);
+	ck_assert_int_eq(p.smtputf8, 0);
+	ck_assert_int_eq(smtp_parse_mail_params(" SMTPUTF8", &p), 0);
+	ck_assert_int_eq(p.smtputf8, 1);
+	ck_assert_int_eq(smtp_parse_mail_params(" smtputf8 BODY=8BITMIME", &p), 0);
+	ck_assert_int_eq(p.smtputf8, 1);
+	ck_assert_int_eq(smtp_parse_mail_params(" SMTPUTF8=YES", &p), -1);
 	ck_assert_int_eq(smtp_parse_mail_params(" RET=FULL", &p), -2);
 	ck_assert_int_eq(smtp_parse_mail_params("junk", &p), -1);
 	ck_assert_int_eq(smtp_parse_rcpt_params(""), 0);
 	ck_assert_int_eq(smtp_parse_rcpt_params(" NOTIFY=NEVER"), -2);
+}
+END_TEST
+
+/* RFC 3629: what SMTPUTF8 addresses must be (issue 13 item 6). */
+START_TEST(utf8)
+{
+	ck_assert_int_eq(smtp_utf8_valid("alice@example.org"), 1);
+	ck_assert_int_eq(smtp_utf8_valid("\xc3\xa4lice@example.org"), 1);
+	ck_assert_int_eq(smtp_utf8_valid("\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90"), 1);
+	ck_assert_int_eq(smtp_utf8_valid("\xf0\x9f\x93\xa7@example.org"), 1);
+	ck_assert_int_eq(smtp_utf8_valid("\xe4lice@example.org"), 0);	/* Latin-1 */
+	ck_assert_int_eq(smtp_utf8_valid("\xc3"), 0);			/* cut */
+	ck_assert_int_eq(smtp_utf8_valid("\xc0\xa0@x"), 0);		/* overlong */
+	ck_assert_int_eq(smtp_utf8_valid("\xe0\x80\xa0@x"), 0);	/* overlong */
+	ck_assert_int_eq(smtp_utf8_valid("\xed\xa0\x80@x"), 0);	/* surrogate */
+	ck_assert_int_eq(smtp_utf8_valid("\xf4\x90\x80\x80@x"), 0);	/* > U+10FFFF */
+	ck_assert_int_eq(smtp_utf8_valid("\xa4@x"), 0);		/* continuation */
+	ck_assert_int_eq(smtp_utf8_valid("\xf8\x88\x80\x80\x80"), 0);
+	ck_assert_int_eq(smtp_ascii("alice@example.org"), 1);
+	ck_assert_int_eq(smtp_ascii("\xc3\xa4lice@example.org"), 0);
 }
 END_TEST
 
@@ -150,6 +175,7 @@ smtp_parse_suite(void)
 	Suite	*s = suite_create("smtp_parse");
 	TCase	*tc = tcase_create("core");
 
+	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, path_good);
 	tcase_add_test(tc, path_empty);
 	tcase_add_test(tc, path_bad);

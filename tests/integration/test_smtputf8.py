@@ -1,0 +1,213 @@
+"""Issue 13 item 6: SMTPUTF8 (RFC 6531) offered only while the smarthost
+offers it (learned from its EHLO, as its SIZE), UTF-8 addresses taken with
+MAIL ... SMTPUTF8 (well-formed UTF-8 only), the flag kept in the queue
+envelope and passed on to the smarthost's MAIL FROM, such a message
+signed so that dkimpy verifies it, and never relayed (553 5.6.7, a
+bounce) to a smarthost that no longer offers SMTPUTF8."""
+import glob
+import os
+import shutil
+import smtplib
+import ssl
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "dkim"))
+
+import harness                                  # noqa: E402
+import verifiers                                # noqa: E402
+from harness import USER, PASSWORD, RCPT, dot_data  # noqa: E402
+
+FROM = "\u00e4lice@sales.example.org"           # älice: *@sales.example.org
+TO = "k\u00e4rol@example.com"                   # kärol
+
+
+def utf8_message():
+    return ("From: \u00c4lice M\u00fcller <%s>\r\n"
+            "To: K\u00e4rol <%s>\r\n"
+            "Subject: Gr\u00fc\u00dfe aus K\u00f6ln\r\n"
+            "Date: Sun, 29 Nov 2026 14:00:00 +0000\r\n"
+            "Message-ID: <utf8-%s@client.test>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n"
+            "\r\n"
+            "Hallo K\u00e4rol,\r\n\r\nsch\u00f6ne Gr\u00fc\u00dfe.\r\n"
+            % (FROM, TO, os.urandom(6).hex())).encode("utf-8")
+
+
+class Smtputf8(harness.SubmitdTest):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keydir = tempfile.mkdtemp(prefix="submitd-smtputf8-")
+        cls.keys = {}
+        conf = []
+        for alg, sel in (("rsa", "u2026r"), ("ed25519", "u2026e")):
+            path = os.path.join(cls.keydir, "sales.%s.key" % sel)
+            name, record, _ = verifiers.keygen(alg, "sales.example.org",
+                                               sel, path)
+            cls.keys[name] = record
+            conf.append('dkim domain sales.example.org selector %s %s '
+                        'key "%s"' % (sel, alg, path))
+        cls.EXTRA_CONF = tuple(conf)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.keydir, True)
+
+    def smtp_role_learned(self, yes):
+        """Waits for the smtp role's line on the smarthost's EHLO."""
+        want = "smtputf8=%s" % ("yes" if yes else "no")
+        harness.wait_for(
+            lambda: any("event=upstream-size" in l and "limit=" in l and
+                        want in l
+                        for l in self.submitd.log_text().splitlines()),
+            timeout=30, what="the smtp role to learn " + want)
+
+    def learn(self, n=1):
+        """One ASCII message through the relay: its EHLO is what the smtp
+        role then offers."""
+        with smtplib.SMTP("127.0.0.1", self.P1, timeout=30) as s:
+            s.starttls(context=ssl.create_default_context(
+                cafile=self.certs["ca"]))
+            s.login(USER, PASSWORD)
+            s.sendmail(USER, [RCPT], harness.sample_message())
+        self.smarthost.wait_messages(n)
+
+    def send_utf8(self, c, msg):
+        self.assertEqual(c.cmd("MAIL FROM:<%s> SMTPUTF8" % FROM).text,
+                         "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % TO).text, "250 2.1.5 Ok")
+        self.assertReply(c.cmd("DATA"), "354 ")
+        c.send(dot_data(msg))
+        r = c.reply()
+        self.assertReply(r, "250 2.0.0 ")
+        return r
+
+    def test_not_offered_until_the_smarthost_offers_it(self):
+        # the smarthost does not offer it: neither do we
+        c = self.session()
+        self.assertNotIn("SMTPUTF8", c.ehlo().keywords)
+        self.assertEqual(c.cmd("MAIL FROM:<%s> SMTPUTF8" % USER).text,
+                         "555 5.5.4 Unsupported MAIL parameter")
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % FROM).text,
+                         "553 5.6.7 Non-ASCII sender address needs SMTPUTF8, "
+                         "which is not offered")
+        self.learn()
+        self.smtp_role_learned(False)
+        self.assertNotIn("SMTPUTF8", self.session().ehlo().keywords)
+
+    def test_offered_relayed_and_signed(self):
+        self.smarthost.set_control({"smtputf8": True})
+        self.learn()
+        self.smtp_role_learned(True)
+        c = self.session()
+        self.assertIn("SMTPUTF8", c.ehlo().keywords)
+        # 8-bit addresses still need the parameter
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % FROM).text,
+                         "553 5.6.7 Non-ASCII sender address needs the "
+                         "SMTPUTF8 parameter")
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % USER).text, "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % TO).text,
+                         "553 5.6.7 Non-ASCII recipient address needs MAIL "
+                         "FROM with SMTPUTF8")
+        self.assertEqual(c.cmd("RSET").text, "250 2.0.0 Ok")
+        # with it, only well-formed UTF-8 (here Latin-1 ä, overlong, cut)
+        for bad in (b"\xe4lice", b"\xc0\xa0lice", b"alice\xc3"):
+            c.send(b"MAIL FROM:<" + bad + b"@sales.example.org> SMTPUTF8\r\n")
+            self.assertEqual(c.reply().text, "501 5.1.7 Bad sender address "
+                             "syntax (not UTF-8)")
+        self.assertEqual(c.cmd("MAIL FROM:<%s> SMTPUTF8=YES" % FROM).text,
+                         "501 5.5.4 Bad MAIL parameter syntax")
+        self.assertEqual(c.cmd("MAIL FROM:<%s> SMTPUTF8" % FROM).text,
+                         "250 2.1.0 Ok")
+        c.send(b"RCPT TO:<k\xe4rol@example.com>\r\n")
+        self.assertEqual(c.reply().text, "501 5.1.3 Bad recipient address "
+                         "syntax (not UTF-8)")
+        self.assertEqual(c.cmd("RSET").text, "250 2.0.0 Ok")
+
+        msg = utf8_message()
+        self.send_utf8(c, msg)
+        m = self.smarthost.wait_messages(2)[1]
+        self.assertEqual(m["mail_from"], FROM)
+        self.assertEqual(m["rcpt_tos"], [TO])
+        self.assertIn("SMTPUTF8", m["mail_options"])
+        mail = [e for e in self.smarthost.events("mail")
+                if e["mail_from"] == FROM]
+        self.assertEqual(len(mail), 1, mail)
+        self.assertIn("SMTPUTF8", mail[0]["options"])
+        data = m["data"]
+        # exactly the submitted octets, after our fields: two signatures
+        # and the Received: line (protocol UTF8SMTPSA, RFC 6531 3.7.3)
+        self.assertTrue(data.endswith(msg), data[:3000])
+        prefix = data[:len(data) - len(msg)]
+        names = [n for n, _ in harness.header_fields(
+            prefix[:-2].split(b"\r\n"))]
+        self.assertEqual(names, [b"dkim-signature", b"dkim-signature",
+                                 b"received"], prefix)
+        self.assertIn(b" with UTF8SMTPSA id ", prefix)
+        self.assertIn(("for <%s>" % TO).encode(), prefix)
+        for s in harness.header_fields(prefix[:-2].split(b"\r\n"))[:2]:
+            self.assertIn(b"d=sales.example.org;", s[1])
+        self.assertEqual([ok for ok, _ in
+                          verifiers.dkimpy_verify(data, self.keys)],
+                         [True, True])
+        # a changed UTF-8 header octet breaks both
+        bad = data.replace("Gr\u00fc\u00dfe aus".encode(),
+                           "Gr\u00fc\u00dfe von".encode())
+        self.assertEqual([ok for ok, _ in
+                          verifiers.dkimpy_verify(bad, self.keys)],
+                         [False, False])
+
+    def test_queue_envelope_keeps_the_flag(self):
+        self.smarthost.set_control({"smtputf8": True})
+        self.learn()
+        self.smtp_role_learned(True)
+        self.smarthost.set_control({"smtputf8": True,
+                                    "mail": "451 4.3.0 try later"})
+        c = self.session()
+        r = self.send_utf8(c, utf8_message())
+        qid = r.text.split()[-1]
+
+        def env():
+            p = os.path.join(self.spool, "queue", qid + ".env")
+            if not os.path.exists(p):
+                return None
+            with open(p, "rb") as f:
+                return f.read()
+        text = harness.wait_for(env, what="the envelope file")
+        lines = text.split(b"\n")
+        self.assertIn(b"smtputf8: yes", lines)
+        self.assertIn(("reverse-path: %s" % FROM).encode(), lines)
+        self.assertIn(("rcpt: pending %s" % TO).encode(), lines)
+
+    def test_refused_when_the_smarthost_stops_offering_it(self):
+        self.smarthost.set_control({"smtputf8": True})
+        self.learn()
+        self.smtp_role_learned(True)
+        c = self.session()
+        self.assertIn("SMTPUTF8", c.ehlo().keywords)
+        # the smarthost changes its mind; its old connection goes
+        self.smarthost.stop()
+        self.smarthost.set_control({})
+        self.smarthost.start()
+        self.send_utf8(c, utf8_message())
+        harness.wait_for(
+            lambda: any("event=relay result=bounced" in l and
+                        "553 5.6.7 The smarthost does not offer SMTPUTF8" in l
+                        for l in self.submitd.log_text().splitlines()),
+            timeout=30, what="the recipient to fail with 553 5.6.7")
+        self.smtp_role_learned(False)
+        self.assertNotIn("SMTPUTF8", self.session().ehlo().keywords)
+        # nothing with a UTF-8 address reached the smarthost
+        self.assertEqual([e for e in self.smarthost.events("mail")
+                          if e.get("mail_from") not in (USER, "")], [])
+        self.assertEqual(len(self.smarthost.messages()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
