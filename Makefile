@@ -20,7 +20,7 @@ SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 BUILD    ?= build
 
-PKGS     := libtls libevent libevent_pthreads libevent_openssl libssl libsodium libcrypto libseccomp lmdb jansson hiredis
+PKGS     := libtls libevent libevent_pthreads libevent_openssl libssl libsodium libcrypto libseccomp lmdb jansson hiredis libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

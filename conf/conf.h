@@ -107,11 +107,12 @@ struct conf_redis {
  * "filter rspamd URL [timeout DUR] [on-error accept|tempfail]
  * [settings-id ID]" (issue 16): every message goes to rspamd's /checkv2
  * before its 250.  The URL is http:// with a numeric address (the filter
- * role resolves no names).
+ * role resolves no names), or the absolute path of rspamd's unix socket.
  */
 struct conf_filter {
 	int		 enabled;
-	char		*url;		/* as written */
+	char		*url;		/* as written; the socket's path if unix */
+	int		 unix_socket;	/* 1: url is a unix socket's path */
 	char		 host[64];	/* numeric IPv4 or IPv6, no brackets */
 	char		 port[6];	/* "11333" by default */
 	char		*path;		/* "/checkv2" unless the URL names one */

@@ -1,5 +1,6 @@
 /* conf_filter.c — the "filter rspamd" statement; see conf_filter.h. */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -11,7 +12,8 @@
 #include "conf/conf_lex.h"
 #include "lib/log.h"
 
-#define FILTER_USAGE	"filter rspamd \"http://ADDR[:PORT]\" [timeout DUR] " \
+#define FILTER_USAGE	"filter rspamd \"http://ADDR[:PORT]\"|\"/PATH.sock\" " \
+			"[timeout DUR] " \
 			"[on-error accept|tempfail] [settings-id \"ID\"]"
 
 static char *
@@ -24,6 +26,42 @@ xstrdup(const char *s)
 	return d;
 }
 
+/*
+ * A unix socket: an absolute path, its directory (where the filter role
+ * is chrooted) named without "." or ".." and the name short enough for
+ * sun_path.
+ */
+static int
+conf_filter_unix(const char *path, struct conf_filter *f, const char **why)
+{
+	struct sockaddr_un	 sun;
+	const char		*base = strrchr(path, '/') + 1;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*why = "unix socket path too long";
+		return -1;
+	}
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    strstr(path, "//") != NULL || strstr(path, "/./") != NULL ||
+	    strstr(path, "/../") != NULL) {
+		*why = "not a clean absolute path to the socket";
+		return -1;
+	}
+	for (; *path != '\0'; path++)
+		if ((unsigned char)*path <= ' ' || (unsigned char)*path >= 0x7f ||
+		    *path == '"') {
+			*why = "unix socket path with a space, a quote or a "
+			    "control or 8-bit octet";
+			return -1;
+		}
+	f->host[0] = '\0';
+	f->port[0] = '\0';
+	free(f->path);
+	f->path = xstrdup("/checkv2");
+	f->unix_socket = 1;
+	return 0;
+}
+
 int
 conf_filter_url(const char *url, struct conf_filter *f, const char **why)
 {
@@ -34,11 +72,8 @@ conf_filter_url(const char *url, struct conf_filter *f, const char **why)
 	struct in_addr	 in4;
 	struct in6_addr	 in6;
 
-	if (url[0] == '/') {
-		*why = "unix socket paths are not supported (libevent 2.1's "
-		    "HTTP client has none): use http://127.0.0.1:PORT";
-		return -1;
-	}
+	if (url[0] == '/')
+		return conf_filter_unix(url, f, why);
 	if (strncmp(url, "http://", 7) != 0) {
 		*why = "not http://ADDR[:PORT][/PATH]";
 		return -1;
@@ -85,6 +120,7 @@ conf_filter_url(const char *url, struct conf_filter *f, const char **why)
 		return -1;
 	}
 	memcpy(f->host, host, hlen + 1);
+	f->unix_socket = 0;
 	free(f->path);
 	f->path = xstrdup(path);
 	return 0;

@@ -21,7 +21,8 @@ void	conf_filter_statement(struct conf_reader *, struct conf *, char **w,
 
 /*
  * conf_filter_url: "http://ADDR[:PORT][/PATH]" with ADDR a numeric IPv4
- * address or a bracketed IPv6 one, into F's host, port and path; 0, or
+ * address or a bracketed IPv6 one, into F's host, port and path, or
+ * "/PATH" a unix socket (F's unix_socket set, the path /checkv2); 0, or
  * -1 with WHY (a static string) set.
  */
 struct conf_filter;

@@ -13,4 +13,10 @@
 /* sandbox_apply: installs ROLE's filter; fatal if it cannot. */
 void	sandbox_apply(const char *role);
 
+/*
+ * sandbox_filter_unix: the filter role's socket() may also make AF_UNIX
+ * sockets (its rspamd is a unix socket's); call it before sandbox_apply.
+ */
+void	sandbox_filter_unix(void);
+
 #endif

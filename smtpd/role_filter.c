@@ -4,32 +4,38 @@
  * a connection to rspamd, and it holds nothing worth stealing: no key, no
  * password hash, no upstream secret, no spool.  The queue role passes it
  * the message as a read-only fd and the envelope; it sends both to
- * rspamd's /checkv2 over HTTP/1.1 (libevent's evhttp client), and
- * answers with rspamd's verdict (proto/rspamd.h) or a failure.  What the
- * verdict does to the message is the queue role's decision
- * (smtpd/queue_filter.c).
+ * rspamd's /checkv2 over HTTP/1.1 (libcurl's multi interface, driven by
+ * this role's libevent loop: TCP, or rspamd's unix socket), and answers
+ * with rspamd's verdict (proto/rspamd.h) or a failure.  What the verdict
+ * does to the message is the queue role's decision (smtpd/queue_filter.c).
  *
- * Every check runs on the event loop with its own deadline: a slow
- * rspamd delays only the message it is scanning.
+ * Every check runs on the event loop with its own deadline (curl's
+ * CURLOPT_TIMEOUT): a slow rspamd delays only the message it is scanning.
+ * curl speaks http:// only here (no redirect, no proxy, no name lookup:
+ * the address is numeric or a socket path), so it opens no file once the
+ * sandbox is on.
+ *
+ * With a unix socket, the role is chrooted in the socket's directory
+ * rather than /var/empty and connects to the socket's name there.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/dns.h>
+#include <curl/curl.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "conf/conf.h"
 #include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
 #include "lib/log.h"
 #include "lib/privsep.h"
+#include "lib/sandbox.h"
 #include "proto/rspamd.h"
 #include "smtpd/roles.h"
 
@@ -39,21 +45,24 @@ static struct {
 	struct event_base	*base;
 	struct conf		*conf;
 	struct ipc		*queue;
-	/*
-	 * No name server, nothing read: it only turns the numeric address
-	 * of the config into a sockaddr without the C library's resolver,
-	 * which opens files (the sandbox allows no open).
-	 */
-	struct evdns_base	*dns;
+	CURLM			*multi;
+	struct event		*timer;		/* curl's next timeout */
+	char			 url[128];	/* http://ADDR:PORT/PATH */
+	char			 sock[PATH_MAX];	/* as seen from the chroot */
 	unsigned		 njobs;
 } F;
 
 struct job {
-	uint64_t			 reqid;
-	char				 queue_id[QUEUE_ID_SIZE];
-	struct evhttp_connection	*evcon;
-	struct event			*deadline;
-	const char			*error;	/* set by the error callback */
+	uint64_t		 reqid;
+	char			 queue_id[QUEUE_ID_SIZE];
+	CURL			*easy;
+	struct curl_slist	*headers;
+	void			*msg;		/* the message, mapped */
+	size_t			 msglen;
+	char			*body;		/* rspamd's reply */
+	size_t			 bodylen, bodysize;
+	size_t			 headlen;	/* octets of its header lines */
+	const char		*error;		/* set by a callback that stops */
 };
 
 static void
@@ -77,179 +86,342 @@ answer(struct job *j, const char *failure, const struct rspamd_verdict *v)
 static void
 job_free(struct job *j)
 {
-	event_free(j->deadline);
+	if (j->easy != NULL)
+		curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	if (j->msg != NULL && j->msg != MAP_FAILED)
+		munmap(j->msg, j->msglen);
+	free(j->body);
 	free(j);
 	F.njobs--;
 }
 
-/* The whole check took too long (a slow or silent rspamd). */
-static void
-on_deadline(evutil_socket_t fd, short what, void *arg)
+/* rspamd's header lines: counted, not kept (the JSON says it all). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct job	*j = arg;
 
-	(void)fd;
-	(void)what;
-	answer(j, "timeout", NULL);
-	/* Frees the request too, without calling its callback. */
-	evhttp_connection_free(j->evcon);
-	job_free(j);
+	(void)p;
+	if ((j->headlen += size * n) > FILTER_HEADERS_MAX) {
+		j->error = "reply too large";
+		return 0;
+	}
+	return size * n;
 }
 
-static void
-on_error(enum evhttp_request_error e, void *arg)
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct job	*j = arg;
+	size_t		 len = size * n, want;
+	char		*nb;
 
-	switch (e) {
-	case EVREQ_HTTP_TIMEOUT:	j->error = "timeout"; break;
-	case EVREQ_HTTP_EOF:		j->error = "connection closed"; break;
-	case EVREQ_HTTP_INVALID_HEADER:	j->error = "bad HTTP reply"; break;
-	case EVREQ_HTTP_DATA_TOO_LONG:	j->error = "reply too large"; break;
-	default:			j->error = "connection failed"; break;
+	if (len > RSPAMD_REPLY_MAX - j->bodylen) {
+		j->error = "reply too large";
+		return 0;
+	}
+	if (j->bodylen + len > j->bodysize) {
+		want = j->bodysize == 0 ? 16384 : j->bodysize * 2;
+		while (want < j->bodylen + len)
+			want *= 2;
+		if ((nb = realloc(j->body, want)) == NULL) {
+			j->error = "out of memory";
+			return 0;
+		}
+		j->body = nb;
+		j->bodysize = want;
+	}
+	memcpy(j->body + j->bodylen, p, len);
+	j->bodylen += len;
+	return len;
+}
+
+static const char *
+curl_reason(struct job *j, CURLcode rc)
+{
+	if (j->error != NULL)
+		return j->error;
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:	return "timeout";
+	case CURLE_COULDNT_CONNECT:	return "connection failed";
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:	return "connection closed";
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_HTTP2:		return "bad HTTP reply";
+	case CURLE_FILESIZE_EXCEEDED:	return "reply too large";
+	case CURLE_OUT_OF_MEMORY:	return "out of memory";
+	default:			return curl_easy_strerror(rc);
 	}
 }
 
+/*
+ * Says why rspamd's socket could not be reached.  The role is chrooted
+ * in the socket's directory: if that directory was removed since (rspamd's
+ * systemd RuntimeDirectory is, when rspamd stops), a new one of the same
+ * name is out of reach until submitd restarts.
+ */
 static void
-connection_free_later(evutil_socket_t fd, short what, void *arg)
+unix_connect_failed(struct job *j)
 {
-	(void)fd;
-	(void)what;
-	evhttp_connection_free(arg);
+	struct stat	 st;
+	long		 err = 0;
+
+	if (curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &err) != CURLE_OK)
+		err = 0;
+	if (strchr(F.sock, '/') == NULL && stat(".", &st) == 0 &&
+	    st.st_nlink == 0)
+		log_warnx("msgid=%s event=filter-connect socket=%s reason=\"its "
+		    "directory was removed since submitd started: restart "
+		    "submitd\"", j->queue_id, F.conf->filter.url);
+	else
+		log_warnx("msgid=%s event=filter-connect socket=%s "
+		    "reason=\"%s\"", j->queue_id, F.conf->filter.url,
+		    strerror((int)err));
 }
 
+/* One check is over: answer the queue with rspamd's verdict or why not. */
 static void
-on_reply(struct evhttp_request *req, void *arg)
+job_done(struct job *j, CURLcode rc)
 {
-	static const struct timeval	 now = { 0, 0 };
-	struct job		*j = arg;
 	struct rspamd_verdict	*v;
-	struct evbuffer		*in;
 	const char		*why = NULL;
 	char			 err[64];
-	int			 code, dropped;
-	size_t			 len;
-	unsigned char		*p;
+	long			 code = 0;
+	int			 dropped;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		fatal("filter");
-	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
-	if (code == 0)
-		why = j->error != NULL ? j->error : "connection failed";
-	else if (code != 200) {
-		snprintf(err, sizeof(err), "HTTP status %d", code);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (rc != CURLE_OK) {
+		why = curl_reason(j, rc);
+		if (rc == CURLE_COULDNT_CONNECT && F.conf->filter.unix_socket)
+			unix_connect_failed(j);
+	} else if (code != 200) {
+		snprintf(err, sizeof(err), "HTTP status %ld", code);
 		why = err;
-	} else {
-		in = evhttp_request_get_input_buffer(req);
-		len = evbuffer_get_length(in);
-		if ((p = evbuffer_pullup(in, -1)) == NULL && len > 0)
-			why = "out of memory";
-		else if (rspamd_reply_parse((const char *)p, len, v, &dropped,
-		    &why) == 0) {
-			if (dropped > 0)
-				log_warnx("msgid=%s event=filter-headers-dropped "
-				    "count=%d reason=\"not writable safely\"",
-				    j->queue_id, dropped);
-			why = NULL;
-		}
+	} else if (rspamd_reply_parse(j->body != NULL ? j->body : "",
+	    j->bodylen, v, &dropped, &why) == 0) {
+		if (dropped > 0)
+			log_warnx("msgid=%s event=filter-headers-dropped "
+			    "count=%d reason=\"not writable safely\"",
+			    j->queue_id, dropped);
+		why = NULL;
 	}
 	answer(j, why, v);
 	free(v);
-	/*
-	 * Not inside its own callback: the connection is freed once this
-	 * returns.  (libevent 2.1's free-on-completion leaked it when the
-	 * connect failed: found by LeakSanitizer with rspamd down.)
-	 */
-	if (event_base_once(F.base, -1, EV_TIMEOUT, connection_free_later,
-	    j->evcon, &now) == -1)
-		fatal("filter: event_base_once");
-	job_free(j);
+}
+
+static void
+check_done(void)
+{
+	CURLMsg		*m;
+	struct job	*j;
+	int		 left;
+
+	while ((m = curl_multi_info_read(F.multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&j) != CURLE_OK || j == NULL)
+			fatalx("filter: a transfer without its job");
+		job_done(j, m->data.result);
+		curl_multi_remove_handle(F.multi, j->easy);
+		job_free(j);
+	}
+}
+
+/* libevent -> curl: a socket is ready, or curl's timeout came. */
+static void
+on_socket_ready(evutil_socket_t fd, short what, void *arg)
+{
+	int	 running, action = 0;
+
+	(void)arg;
+	if (what & EV_READ)
+		action |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		action |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(F.multi, fd, action, &running);
+	check_done();
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	int	 running;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	curl_multi_socket_action(F.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done();
+}
+
+/* curl -> libevent: which sockets to watch for what, and when to wake it. */
+static int
+curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct event	*ev = sockp;
+	short		 kind = EV_PERSIST;
+
+	(void)e;
+	(void)arg;
+	if (what == CURL_POLL_REMOVE) {
+		if (ev != NULL)
+			event_free(ev);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		kind |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		kind |= EV_WRITE;
+	if (ev == NULL) {
+		if ((ev = event_new(F.base, s, kind, on_socket_ready, NULL)) ==
+		    NULL)
+			fatal("filter: event_new");
+		curl_multi_assign(F.multi, s, ev);
+	} else {
+		event_del(ev);
+		event_assign(ev, F.base, s, kind, on_socket_ready, NULL);
+	}
+	if (event_add(ev, NULL) == -1)
+		fatal("filter: event_add");
+	return 0;
 }
 
 static int
-add_header(struct evkeyvalq *h, const char *name, const char *value)
+curl_timer(CURLM *m, long ms, void *arg)
 {
-	return evhttp_add_header(h, name, value);
+	struct timeval	 tv;
+
+	(void)m;
+	(void)arg;
+	if (ms < 0)
+		return evtimer_del(F.timer);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return evtimer_add(F.timer, &tv);
+}
+
+/* A request header "NAME: VALUE"; -1 if VALUE would break the request. */
+static int
+add_header(struct job *j, const char *name, const char *value)
+{
+	struct curl_slist	*l;
+	char			 line[1024];
+
+	if (strpbrk(value, "\r\n") != NULL ||
+	    (size_t)snprintf(line, sizeof(line), "%s: %s", name, value) >=
+	    sizeof(line))
+		return -1;
+	if ((l = curl_slist_append(j->headers, line)) == NULL)
+		return -1;
+	j->headers = l;
+	return 0;
+}
+
+/* The request to rspamd; -1 if it cannot be made. */
+static int
+request_make(struct job *j, struct envelope *env, int fd)
+{
+	struct conf_filter	*cf = &F.conf->filter;
+	struct stat		 st;
+	char			 path[SMTP_PATH_MAX + 3];
+	size_t			 i;
+	int			 bad = 0;
+
+	if (fstat(fd, &st) == -1 || st.st_size < 0)
+		return -1;
+	/* The message itself: the file, mapped, not copied. */
+	if ((j->msglen = (size_t)st.st_size) > 0 &&
+	    (j->msg = mmap(NULL, j->msglen, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED)
+		return -1;
+	/* rspamd.com/doc/developers/protocol: an authenticated submission. */
+	bad |= add_header(j, "User", env->user);
+	bad |= add_header(j, "IP", env->client_addr);
+	bad |= add_header(j, "Helo", env->helo[0] ? env->helo : "unknown");
+	snprintf(path, sizeof(path), "<%s>", env->reverse_path);
+	bad |= add_header(j, "From", path);
+	for (i = 0; i < env->nrcpt; i++) {
+		snprintf(path, sizeof(path), "<%s>", env->rcpt[i].forward_path);
+		bad |= add_header(j, "Rcpt", path);
+	}
+	bad |= add_header(j, "Queue-Id", env->queue_id);
+	bad |= add_header(j, "MTA-Name", F.conf->hostname);
+	if (cf->settings_id != NULL)
+		bad |= add_header(j, "Settings-Id", cf->settings_id);
+	bad |= add_header(j, "Connection", "close");
+	/* curl's own that rspamd has no use for (Expect: waits a second) */
+	bad |= add_header(j, "Expect", "");
+	bad |= add_header(j, "Accept", "");
+	bad |= add_header(j, "Content-Type", "");
+	if (bad || (j->easy = curl_easy_init()) == NULL)
+		return -1;
+	if (curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_URL, F.url) != CURLE_OK ||
+	    (cf->unix_socket && curl_easy_setopt(j->easy,
+	    CURLOPT_UNIX_SOCKET_PATH, F.sock) != CURLE_OK) ||
+	    curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_PROXY, "") != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS,
+	    (long)cf->timeout * 1000) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)RSPAMD_REPLY_MAX) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_POST, 1L) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)j->msglen) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS,
+	    j->msg != NULL ? (char *)j->msg : "") != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j) != CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j) != CURLE_OK)
+		return -1;
+	return 0;
 }
 
 /* One message: the envelope ENV, its file FD (ours). */
 static void
 filter_check(uint64_t reqid, struct envelope *env, int fd)
 {
-	struct conf_filter	*cf = &F.conf->filter;
-	struct evhttp_request	*req = NULL;
-	struct evkeyvalq	*h;
-	struct job		*j;
-	struct timeval		 tv = { cf->timeout, 0 };
-	struct stat		 st;
-	char			 from[SMTP_PATH_MAX + 3], host[80];
-	size_t			 i;
-	int			 bad = 0;
+	struct job	*j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("filter");
 	F.njobs++;
 	j->reqid = reqid;
 	memcpy(j->queue_id, env->queue_id, sizeof(j->queue_id));
-	if ((j->deadline = evtimer_new(F.base, on_deadline, j)) == NULL)
-		fatal("filter");
-	if (fstat(fd, &st) == -1 ||
-	    (j->evcon = evhttp_connection_base_new(F.base, F.dns, cf->host,
-	    (unsigned short)atoi(cf->port))) == NULL ||
-	    (req = evhttp_request_new(on_reply, j)) == NULL) {
+	if (request_make(j, env, fd) == -1) {
 		close(fd);
-		if (j->evcon != NULL)
-			evhttp_connection_free(j->evcon);
 		answer(j, "cannot make the request", NULL);
 		job_free(j);
 		return;
 	}
-	evhttp_connection_set_timeout_tv(j->evcon, &tv);
-	evhttp_connection_set_max_body_size(j->evcon, RSPAMD_REPLY_MAX);
-	evhttp_connection_set_max_headers_size(j->evcon, FILTER_HEADERS_MAX);
-	evhttp_connection_set_retries(j->evcon, 0);
-	evhttp_request_set_error_cb(req, on_error);
-	h = evhttp_request_get_output_headers(req);
-	snprintf(host, sizeof(host), strchr(cf->host, ':') ? "[%s]:%s" :
-	    "%s:%s", cf->host, cf->port);
-	snprintf(from, sizeof(from), "<%s>", env->reverse_path);
-	/* rspamd.com/doc/developers/protocol: an authenticated submission. */
-	bad |= add_header(h, "Host", host);
-	bad |= add_header(h, "User", env->user);
-	bad |= add_header(h, "IP", env->client_addr);
-	bad |= add_header(h, "Helo", env->helo[0] ? env->helo : "unknown");
-	bad |= add_header(h, "From", from);
-	for (i = 0; i < env->nrcpt; i++) {
-		snprintf(from, sizeof(from), "<%s>", env->rcpt[i].forward_path);
-		bad |= add_header(h, "Rcpt", from);
-	}
-	bad |= add_header(h, "Queue-Id", env->queue_id);
-	bad |= add_header(h, "MTA-Name", F.conf->hostname);
-	if (cf->settings_id != NULL)
-		bad |= add_header(h, "Settings-Id", cf->settings_id);
-	bad |= add_header(h, "Connection", "close");
-	/* The message itself: the file, mapped, not copied (fd taken). */
-	if (bad)
-		close(fd);
-	/* evbuffer_add_file takes FD even when it fails (not closed twice). */
-	if (bad || evbuffer_add_file(evhttp_request_get_output_buffer(req), fd,
-	    0, st.st_size) == -1) {
-		evhttp_request_free(req);
-		evhttp_connection_free(j->evcon);
+	close(fd);	/* the mapping stays */
+	/* curl starts it from its timer, on the loop: never from here */
+	if (curl_multi_add_handle(F.multi, j->easy) != CURLM_OK) {
 		answer(j, "cannot make the request", NULL);
 		job_free(j);
 		return;
 	}
-	if (evhttp_make_request(j->evcon, req, EVHTTP_REQ_POST, cf->path) == -1) {
-		/* evhttp freed the request */
-		evhttp_connection_free(j->evcon);
-		answer(j, "connection failed", NULL);
-		job_free(j);
-		return;
-	}
-	evtimer_add(j->deadline, &tv);
-	log_debug("msgid=%s event=filter-send size=%lld", env->queue_id,
-	    (long long)st.st_size);
+	log_debug("msgid=%s event=filter-send size=%zu", env->queue_id,
+	    j->msglen);
 }
 
 static void
@@ -278,26 +450,63 @@ dispatch_queue(struct ipc *c, const struct ipc_msg *m, void *arg)
 	}
 }
 
+/*
+ * Where the role is chrooted and the URL and socket path curl is given:
+ * the socket's directory and its name there (root, or an ASan build's
+ * chdir), the whole path (not root: no chroot), or /var/empty for TCP.
+ */
+static const char *
+filter_paths(struct conf_filter *cf, char *dir, size_t dirsize)
+{
+	const char	*base;
+
+	if (!cf->unix_socket) {
+		snprintf(F.url, sizeof(F.url), strchr(cf->host, ':') ?
+		    "http://[%s]:%s%s" : "http://%s:%s%s", cf->host, cf->port,
+		    cf->path);
+		return PRIVSEP_EMPTY_DIR;
+	}
+	snprintf(F.url, sizeof(F.url), "http://localhost%s", cf->path);
+	base = strrchr(cf->url, '/') + 1;
+	if (!privsep_is_root()) {
+		snprintf(F.sock, sizeof(F.sock), "%s", cf->url);
+		return PRIVSEP_EMPTY_DIR;
+	}
+	snprintf(F.sock, sizeof(F.sock), "%s", base);
+	snprintf(dir, dirsize, "%.*s", (int)(base - cf->url), cf->url);
+	if (base - cf->url > 1)
+		dir[base - cf->url - 1] = '\0';	/* no trailing '/' */
+	sandbox_filter_unix();
+	return dir;
+}
+
 void
 role_filter_main(struct conf *conf, int queue_fd)
 {
+	const char	*root;
+	char		 dir[PATH_MAX];
+
 	F.base = role_start("filter");
 	F.conf = conf;
-	unsigned char	 seed;
-
-	/*
-	 * libevent's random numbers (evdns, evhttp) re-seed from
-	 * /dev/urandom in a new process: do it now, while open is allowed.
-	 */
-	evutil_secure_rng_get_bytes(&seed, sizeof(seed));
+	/* OpenSSL's and curl's set-up read files: now, before the sandbox */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (F.multi = curl_multi_init()) == NULL ||
+	    (F.timer = evtimer_new(F.base, on_timer, NULL)) == NULL)
+		fatalx("filter: cannot set up libcurl");
+	if (curl_multi_setopt(F.multi, CURLMOPT_SOCKETFUNCTION, curl_socket) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(F.multi, CURLMOPT_TIMERFUNCTION, curl_timer) !=
+	    CURLM_OK)
+		fatalx("filter: cannot set up libcurl");
 	rspamd_init();		/* jansson's seed, the same way */
-	if ((F.dns = evdns_base_new(F.base, 0)) == NULL)
-		fatalx("filter: evdns_base_new failed");
-	role_sandbox(conf, PRIVSEP_EMPTY_DIR, "filter");
+	root = filter_paths(&conf->filter, dir, sizeof(dir));
+	if (conf->filter.unix_socket && !privsep_is_root())
+		sandbox_filter_unix();
+	role_sandbox(conf, root, "filter");
 	if ((F.queue = ipc_new(F.base, queue_fd, "filter<-queue",
 	    dispatch_queue, NULL)) == NULL)
 		fatal("ipc");
-	log_debug("event=filter-ready url=%s timeout=%lld", conf->filter.url,
-	    (long long)conf->filter.timeout);
+	log_debug("event=filter-ready url=%s timeout=%lld root=%s",
+	    conf->filter.url, (long long)conf->filter.timeout, root);
 	role_run(F.base);
 }

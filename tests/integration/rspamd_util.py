@@ -56,7 +56,7 @@ options {
   local_addrs = [];
 }
 logging { type = "file"; filename = "%(d)s/rspamd.log"; level = "info"; }
-worker "normal" { bind_socket = "127.0.0.1:%(port)d"; count = 1; task_timeout = 60s; }
+worker "normal" { bind_socket = "%(bind)s"; count = 1; task_timeout = 60s; }
 worker "controller" { bind_socket = "127.0.0.1:%(cport)d"; count = 1; }
 actions { reject = 15; add_header = 6; greylist = 4; }
 lua = "%(d)s/test.lua";
@@ -64,23 +64,34 @@ lua = "%(d)s/test.lua";
 
 
 class Rspamd:
-    def __init__(self):
+    """UNIX: the normal worker listens on the unix socket self.sock (in a
+    directory of its own, "sock", mode 0755; the socket 0666) instead of
+    a loopback port; /ping then goes to the controller's port."""
+
+    def __init__(self, unix=False):
         self.d = tempfile.mkdtemp(prefix="submitd-rspamd-")
         os.chmod(self.d, 0o755)
+        self.unix = unix
         self.port = harness.free_port()
         self.cport = harness.free_port()
         self.proc = None
-        for sub in ("db", "tmp"):
+        for sub in ("db", "tmp", "sock"):
             os.mkdir(os.path.join(self.d, sub))
+        os.chmod(os.path.join(self.d, "sock"), 0o755)
+        self.sock = os.path.join(self.d, "sock", "rspamd.sock")
+        bind = ("%s mode=0666" % self.sock if unix
+                else "127.0.0.1:%d" % self.port)
         harness.write_file(os.path.join(self.d, "tld.dat"), "com\norg\nnet\ntest\n")
         harness.write_file(os.path.join(self.d, "test.lua"), LUA)
         harness.write_file(os.path.join(self.d, "rspamd.conf"), CONF % {
-            "d": self.d, "port": self.port, "cport": self.cport,
+            "d": self.d, "bind": bind, "cport": self.cport,
             "dns": harness.free_port()})
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        """What submitd's filter statement names: the socket's path with
+        UNIX, else the normal worker's URL."""
+        return self.sock if self.unix else "http://127.0.0.1:%d" % self.port
 
     def start(self, timeout=120):
         args = [RSPAMD, "-c", os.path.join(self.d, "rspamd.conf"), "-f"]
@@ -106,8 +117,12 @@ class Rspamd:
 
     def ping(self):
         try:
-            with urllib.request.urlopen(self.url + "/ping", timeout=2) as r:
-                return r.read().strip() == b"pong"
+            port = self.cport if self.unix else self.port
+            with urllib.request.urlopen("http://127.0.0.1:%d/ping" % port,
+                                        timeout=2) as r:
+                ok = r.read().strip() == b"pong"
+            # the controller may answer before the normal worker binds
+            return ok and (not self.unix or os.path.exists(self.sock))
         except OSError:
             return False
 

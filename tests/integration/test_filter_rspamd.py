@@ -12,7 +12,9 @@ with event=alert kind=filter-down; a filter that never answers -> 451
 4.7.1 after the timeout; a 2 s filter delays its own session only; a
 25 MB message is scanned or refused by the on-error rule, never cut; the
 filter role runs unprivileged, chrooted, under seccomp, holding no file
-nor secret."""
+nor secret.  FilterRspamdUnix runs them all again with rspamd on a unix
+socket (the filter role chrooted in its directory); FilterDownUnix: the
+socket missing, or its directory removed under the running role."""
 import json
 import os
 import re
@@ -50,6 +52,8 @@ def submit(t, c, msg, rcpts=(RCPT,)):
 class FilterRspamd(harness.SubmitdTest):
     """With a real rspamd and two DKIM keys."""
 
+    UNIX = False        # FilterRspamdUnix: rspamd on a unix socket
+
     @classmethod
     def setUpClass(cls):
         cls.keydir = tempfile.mkdtemp(prefix="submitd-filter-")
@@ -61,7 +65,7 @@ class FilterRspamd(harness.SubmitdTest):
             cls.keys[name] = record
             conf.append('dkim domain example.org selector %s %s key "%s"'
                         % (sel, alg, path))
-        cls.rspamd = rspamd_util.Rspamd()
+        cls.rspamd = rspamd_util.Rspamd(unix=cls.UNIX)
         try:
             cls.rspamd.start()
         except BaseException:
@@ -196,6 +200,30 @@ class FilterRspamd(harness.SubmitdTest):
     MESSAGE_SIZE = "30M"
 
 
+class FilterRspamdUnix(FilterRspamd):
+    """Every test of FilterRspamd with rspamd's normal worker on a unix
+    socket only (filter rspamd "/path/rspamd.sock", no TCP port to fall
+    back on); and the filter role is chrooted in the socket's directory."""
+
+    UNIX = True
+
+    @unittest.skipUnless(test_privsep.IS_ROOT, "privilege separation needs root")
+    def test_filter_role_chrooted_in_socket_dir(self):
+        c = self.session()
+        self.assertReply(submit(self, c, sample_message()), "250 2.0.0")
+        roles = harness.wait_for(
+            lambda: (lambda r: r if "filter" in r else None)(
+                test_privsep.children(self.submitd.proc.pid)), 10,
+            what="the filter role")
+        pid = roles["filter"]
+        self.assertEqual(test_privsep.status(pid)["Seccomp"], "2")
+        want = os.path.dirname(self.rspamd.sock)
+        if test_privsep.SANITIZED:      # ASan: chdir, no chroot
+            self.assertEqual(os.readlink("/proc/%d/cwd" % pid), want)
+        else:
+            self.assertEqual(os.readlink("/proc/%d/root" % pid), want)
+
+
 class FilterDown(harness.SubmitdTest):
     """rspamd not running: a closed loopback port."""
 
@@ -239,6 +267,37 @@ class FilterDown(harness.SubmitdTest):
         original = sample_message()
         self.assertReply(submit(self, c, original), "250 2.0.0")
         self.assertDelivered(self.smarthost.wait_messages(1)[0], original)
+
+
+class FilterDownUnix(FilterDown):
+    """rspamd's unix socket missing (its directory there, nobody
+    listening): the same on-error rules as a closed port."""
+
+    def setUp(self):
+        self.sockdir = tempfile.mkdtemp(prefix="submitd-nosock-")
+        os.chmod(self.sockdir, 0o755)
+        self.addCleanup(shutil.rmtree, self.sockdir, True)
+        self.EXTRA_CONF = ('filter rspamd "%s/rspamd.sock" timeout 5s%s'
+                           % (self.sockdir, self.ON_ERROR),)
+        harness.SubmitdTest.setUp(self)
+
+    def test_tempfail_by_default(self):
+        super().test_tempfail_by_default()
+        self.assertRegex(self.submitd.log_text(),
+                         r'event=filter-connect socket=\S+/rspamd\.sock '
+                         r'reason="No such file or directory"')
+
+    def test_socket_dir_removed_says_restart(self):
+        # the filter role is chrooted in the directory: once it is gone
+        # (rspamd's RuntimeDirectory when rspamd stops), the log says why
+        # nothing connects any more
+        os.rmdir(self.sockdir)
+        c = self.session()
+        self.assertReply(submit(self, c, sample_message()), "451 4.7.1")
+        self.assertNothingQueued()
+        harness.wait_for(lambda: "its directory was removed since submitd "
+                         "started: restart submitd" in self.submitd.log_text(),
+                         10, what="the filter-connect line")
 
 
 class FilterDownAccept(FilterDown):

@@ -83,6 +83,25 @@ START_TEST(test_all_options)
 }
 END_TEST
 
+START_TEST(test_unix_socket)
+{
+	struct conf	*c = load("filter rspamd \"/run/rspamd-submitd/rspamd.sock\" "
+	    "timeout 5s\n");
+
+	ck_assert_msg(c != NULL, "%s", errtext);
+	ck_assert_int_eq(c->filter.enabled, 1);
+	ck_assert_int_eq(c->filter.unix_socket, 1);
+	ck_assert_str_eq(c->filter.url, "/run/rspamd-submitd/rspamd.sock");
+	ck_assert_str_eq(c->filter.path, "/checkv2");
+	ck_assert_int_eq(c->filter.timeout, 5);
+	conf_free(c);
+	c = load("filter rspamd \"http://127.0.0.1\"\n");
+	ck_assert_msg(c != NULL, "%s", errtext);
+	ck_assert_int_eq(c->filter.unix_socket, 0);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	static const struct { const char *line, *msg; } t[] = {
@@ -90,7 +109,13 @@ START_TEST(test_errors)
 		{ "filter spamassassin \"http://127.0.0.1\"\n", "usage: filter" },
 		{ "filter rspamd \"https://127.0.0.1\"\n", "not http://" },
 		{ "filter rspamd \"http://localhost:11333\"\n", "numeric address" },
-		{ "filter rspamd \"/run/rspamd.sock\"\n", "unix socket" },
+		{ "filter rspamd \"/run/rspamd/\"\n", "not a clean absolute" },
+		{ "filter rspamd \"/run/../rspamd.sock\"\n", "not a clean" },
+		{ "filter rspamd \"/run//rspamd.sock\"\n", "not a clean" },
+		{ "filter rspamd \"/run/rspamd/a b.sock\"\n", "with a space" },
+		{ "filter rspamd \"/run/rspamd/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxx.sock\"\n", "path too long" },
 		{ "filter rspamd \"http://127.0.0.1:0\"\n", "port out of range" },
 		{ "filter rspamd \"http://127.0.0.1:70000\"\n", "port out of range" },
 		{ "filter rspamd \"http://[::1\"\n", "numeric address" },
@@ -125,6 +150,7 @@ suite(void)
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_all_options);
+	tcase_add_test(tc, test_unix_socket);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
 	return s;
