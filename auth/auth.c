@@ -134,6 +134,7 @@ auth_account(struct auth_job *j)
 	}
 	if (j->reply.ok) {
 		auth_metrics_inc(AM_AUTH_OK);
+		lockout_success((struct sockaddr *)&j->peer, j->login);
 		auth_answer(j);
 		return;
 	}
@@ -278,7 +279,9 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
     auth_login_cb cb, void *arg)
 {
 	struct auth_job		*j;
+	const struct user_entry	*u;
 	size_t			 len = strlen(password);
+	int			 trusted;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -1;
@@ -292,7 +295,10 @@ auth_login(const char *user, const char *password, const struct sockaddr *peer,
 	snprintf(j->login, sizeof(j->login), "%s", user);
 	memcpy(&j->peer, peer, peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	lockout_check(peer, user, auth_lockout_checked, j);
+	/* Inside the account's own from= range: never locked out. */
+	u = users_find(A.users, user);
+	trusted = u != NULL && u->nfrom != 0 && auth_from_allowed(u, peer);
+	lockout_check(peer, user, trusted, auth_lockout_checked, j);
 	return 0;
 }
 

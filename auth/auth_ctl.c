@@ -274,7 +274,7 @@ ctl_show_limits(const char *user, int json, struct evbuffer *out,
 	struct show		*s;
 	struct show_user	*u;
 	struct ask		*q;
-	char			 key[STORE_KEY_MAX], login[STORE_KEY_MAX];
+	char			 key[STORE_KEY_MAX], login[STORE_KEY_MAX], net[64];
 	size_t			 i, nasks;
 	int			 k;
 
@@ -327,7 +327,7 @@ ctl_show_limits(const char *user, int json, struct evbuffer *out,
 		/* No walk over Redis's keys: WHAT's own locks. */
 		s->has_what = 1;
 		snprintf(s->lock_key[0], sizeof(s->lock_key[0]), "l/ip/%.300s",
-		    user);
+		    lockout_net_of(user, net, sizeof(net)));
 		fold(user, login, sizeof(login));
 		snprintf(s->lock_key[1], sizeof(s->lock_key[1]),
 		    "l/user/%.300s", login);

@@ -87,6 +87,7 @@ struct ask {
 	policy_cb		 cb;
 	void			*arg;
 	char			 ip[64];
+	char			 net[64];	/* ip, or its IPv6 network */
 	char			 user[AUTH_USER_MAX + 1];
 	uint64_t		 size;
 	struct window_rate	 rm, rr, rb;
@@ -189,7 +190,7 @@ connect_unlocked(void *arg, int locked, int down, int64_t now, int64_t until)
 		ask_done(q);
 		return;
 	}
-	snprintf(key, sizeof(key), "c/%s", q->ip);
+	snprintf(key, sizeof(key), "c/%s", q->net);
 	state_window(key, &r, STATE_TAKE, 1, connect_rated, q);
 }
 
@@ -201,6 +202,7 @@ policy_connect(const struct sockaddr *peer, policy_cb cb, void *arg)
 	if ((q = ask_new(cb, arg)) == NULL)
 		fatal("policy");
 	policy_addr(peer, q->ip, sizeof(q->ip));
+	conf_net_text(peer, P.conf->ipv6_prefix, q->net, sizeof(q->net));
 	if (!allowed(peer)) {
 		q->out.verdict = POLICY_DENY;
 		snprintf(q->out.reply, sizeof(q->out.reply),

@@ -185,6 +185,16 @@ struct conf {
 	struct conf_rate	 user_bytes;	/* per user, in octets */
 	struct conf_rate	 ip_connections;	/* per ip */
 	struct conf_rate	 ip_auth_failures;	/* per ip and per login */
+	/*
+	 * Issue 12 item 3: "limit auth-delay DUR" (progressive delay after
+	 * a failure, per (login, network) and per network; 0: off),
+	 * "limit auth-remember DUR" (how long an address that logged in is
+	 * trusted for that login; 0: never), "limit ipv6-prefix N" (IPv6
+	 * sources grouped by /N for every per-address limit, 64).
+	 */
+	time_t			 auth_delay;
+	time_t			 auth_remember;
+	unsigned		 ipv6_prefix;
 	unsigned		 max_sessions;		/* at once, 1000 */
 	unsigned		 max_sessions_per_ip;	/* at once, 20 */
 	char			*state_dir;	/* auth counters, "/var/lib/submitd" */
@@ -237,6 +247,20 @@ int		 conf_duration_parse(const char *, time_t *out);
  */
 int		 conf_cidr_parse_bits(const char *, struct conf_cidr *out,
 		    int *hostbits);
+/*
+ * conf_net_text: the network SA belongs to for per-address limits: an
+ * IPv4 address (IPv4-mapped as IPv4) as itself, an IPv6 address masked
+ * to V6PREFIX bits as "addr/len" (itself when V6PREFIX is 128); into BUF
+ * of SIZE octets (64 is plenty).
+ */
+const char	*conf_net_text(const struct sockaddr *sa, unsigned v6prefix,
+		    char *buf, size_t size);
+/*
+ * conf_net_text_of: the same for the text S ("192.0.2.7", "2001:db8::1",
+ * or an "addr/len" kept as given); NULL when S is no address.
+ */
+const char	*conf_net_text_of(const char *s, unsigned v6prefix, char *buf,
+		    size_t size);
 /* conf_cidr_format: "addr/len" into BUF of SIZE octets (64 is plenty). */
 const char	*conf_cidr_format(const struct conf_cidr *, char *buf,
 		    size_t size);

@@ -96,6 +96,57 @@ conf_cidr_format(const struct conf_cidr *c, char *buf, size_t size)
 	return buf;
 }
 
+const char *
+conf_net_text(const struct sockaddr *sa, unsigned v6prefix, char *buf,
+    size_t size)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)sa;
+	struct conf_cidr		 c;
+
+	memset(&c, 0, sizeof(c));
+	if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		c.family = AF_INET;
+		memcpy(c.addr, &s6->sin6_addr.s6_addr[12], 4);
+	} else if (sa->sa_family == AF_INET6) {
+		c.family = AF_INET6;
+		memcpy(c.addr, &s6->sin6_addr, 16);
+	} else if (sa->sa_family == AF_INET) {
+		c.family = AF_INET;
+		memcpy(c.addr, &s4->sin_addr, 4);
+	} else {
+		snprintf(buf, size, "unknown");
+		return buf;
+	}
+	if (c.family == AF_INET6 && v6prefix < 128) {
+		c.prefixlen = v6prefix;
+		cidr_mask(c.addr, 16, v6prefix);
+		return conf_cidr_format(&c, buf, size);
+	}
+	if (inet_ntop(c.family, c.addr, buf, size) == NULL)
+		snprintf(buf, size, "unknown");
+	return buf;
+}
+
+const char *
+conf_net_text_of(const char *s, unsigned v6prefix, char *buf, size_t size)
+{
+	struct conf_cidr	 c;
+
+	if (conf_cidr_parse(s, &c) == -1)
+		return NULL;
+	if (strchr(s, '/') != NULL)
+		return conf_cidr_format(&c, buf, size);
+	if (c.family == AF_INET6 && v6prefix < 128) {
+		c.prefixlen = v6prefix;
+		cidr_mask(c.addr, 16, v6prefix);
+		return conf_cidr_format(&c, buf, size);
+	}
+	if (inet_ntop(c.family, c.addr, buf, size) == NULL)
+		return NULL;
+	return buf;
+}
+
 /* 1 when the first PREFIXLEN bits of A and B agree. */
 static int
 prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefixlen)

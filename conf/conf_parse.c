@@ -769,9 +769,35 @@ st_limit(struct parser *p, char **w, size_t n)
 	else if (n >= 2 && strcmp(w[1], "auth-failures") == 0)
 		rate_words(p, w + 2, n - 2, "ip", "limit auth-failures",
 		    &c->ip_auth_failures);
-	else
+	else if (n >= 2 && strcmp(w[1], "auth-delay") == 0) {
+		if (nwords(p, n, 3, "limit auth-delay DUR") == 0 &&
+		    (conf_duration_parse(w[2], &c->auth_delay) == -1 ||
+		    c->auth_delay > 86400)) {
+			PERR(p, "limit auth-delay: bad duration '%s' (0 to 1d, "
+			    "like 1s, 2s)", w[2]);
+			c->auth_delay = 0;
+		}
+	} else if (n >= 2 && strcmp(w[1], "auth-remember") == 0) {
+		if (nwords(p, n, 3, "limit auth-remember DUR") == 0 &&
+		    (conf_duration_parse(w[2], &c->auth_remember) == -1 ||
+		    c->auth_remember > 365 * 86400)) {
+			PERR(p, "limit auth-remember: bad duration '%s' (0 to "
+			    "365d, like 30d)", w[2]);
+			c->auth_remember = 30 * 86400;
+		}
+	} else if (n >= 2 && strcmp(w[1], "ipv6-prefix") == 0) {
+		if (nwords(p, n, 3, "limit ipv6-prefix N") == 0 &&
+		    count_word(p, w[2], 128, "limit ipv6-prefix", &v) == 0) {
+			if (v < 32)
+				PERR(p, "limit ipv6-prefix: %llu is below 32",
+				    (unsigned long long)v);
+			else
+				c->ipv6_prefix = (unsigned)v;
+		}
+	} else
 		PERR(p, "limit: unknown limit '%s' (message-size, recipients,"
-		    " messages, bytes, connections, auth-failures, sessions)",
+		    " messages, bytes, connections, auth-failures, auth-delay,"
+		    " auth-remember, ipv6-prefix, sessions)",
 		    n >= 2 ? w[1] : "");
 }
 
@@ -1091,6 +1117,8 @@ conf_defaults(struct conf *c, const char *file)
 	c->max_rcpt_per_msg = 100;
 	c->ip_auth_failures.count = 5;
 	c->ip_auth_failures.window = 15 * 60;
+	c->auth_remember = 30 * 86400;
+	c->ipv6_prefix = 64;
 	c->max_sessions = 1000;
 	c->max_sessions_per_ip = 20;
 	c->state_dir = xstrdup("/var/lib/submitd");

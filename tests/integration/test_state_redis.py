@@ -235,6 +235,34 @@ class SharedLockout(RedisTest):
         self.assertIn("submitd:l/ip/127.0.0.2",
                       self.redis.cli("-n", "3", "keys", "*"))
 
+    def test_remembered_address_across_instances(self):
+        """Issue 12 item 3: the owner logged in through a, a brute-force
+        run through b locks the login; the owner's address still gets in
+        through b (the list of recent successes is in Redis)."""
+        self.start_both()
+        c, _ = login_from(self, "127.0.0.2")
+        c.close()
+        wait_for(lambda: "submitd:ok/127.0.0.2 %s" % USER in
+                 self.redis.cli("-n", "3", "keys", "*"), timeout=20,
+                 what="the remembered address")
+        for i in range(3):
+            e = connect_from(self, "127.0.0.%d" % (30 + i), port=self.b.P1)
+            self.assertReply(e.reply(), "220 ")
+            self.assertReply(e.ehlo(), "250")
+            e.starttls()
+            self.assertReply(e.ehlo(), "250")
+            self.assertReply(e.auth_plain(USER, "guess"), "535 5.7.8")
+            e.close()
+        for src, want in (("127.0.0.40", "454 4.7.0"),
+                          ("127.0.0.2", "235 2.7.0")):
+            e = connect_from(self, src, port=self.b.P1)
+            self.assertReply(e.reply(), "220 ")
+            self.assertReply(e.ehlo(), "250")
+            e.starttls()
+            self.assertReply(e.ehlo(), "250")
+            self.assertReply(e.auth_plain(USER, PASSWORD), want)
+            e.close()
+
 
 class SharedShowLimits(RedisTest):
     """submitctl show limits with state redis reads the counters and

@@ -347,6 +347,64 @@ START_TEST(test_state_redis)
 }
 END_TEST
 
+/* Issue 12 item 3: delays, remembered addresses, IPv6 networks. */
+START_TEST(test_auth_lockout_forms)
+{
+	struct conf		*c;
+	struct sockaddr_in6	 s6;
+	struct sockaddr_in	 s4;
+	char			 buf[64];
+
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->auth_delay, 0);
+	ck_assert_int_eq(c->auth_remember, 30 * 86400);
+	ck_assert_uint_eq(c->ipv6_prefix, 64);
+	conf_free(c);
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "limit auth-delay 2s\n"
+	    "limit auth-remember 7d\n"
+	    "limit ipv6-prefix 56\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->auth_delay, 2);
+	ck_assert_int_eq(c->auth_remember, 7 * 86400);
+	ck_assert_uint_eq(c->ipv6_prefix, 56);
+	conf_free(c);
+
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1:2:3:4:5:6", &s6.sin6_addr);
+	ck_assert_str_eq(conf_net_text((struct sockaddr *)&s6, 64, buf,
+	    sizeof(buf)), "2001:db8:1:2::/64");
+	ck_assert_str_eq(conf_net_text((struct sockaddr *)&s6, 56, buf,
+	    sizeof(buf)), "2001:db8:1::/56");
+	ck_assert_str_eq(conf_net_text((struct sockaddr *)&s6, 128, buf,
+	    sizeof(buf)), "2001:db8:1:2:3:4:5:6");
+	inet_pton(AF_INET6, "::ffff:192.0.2.7", &s6.sin6_addr);
+	ck_assert_str_eq(conf_net_text((struct sockaddr *)&s6, 64, buf,
+	    sizeof(buf)), "192.0.2.7");
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.9", &s4.sin_addr);
+	ck_assert_str_eq(conf_net_text((struct sockaddr *)&s4, 64, buf,
+	    sizeof(buf)), "192.0.2.9");
+	ck_assert_str_eq(conf_net_text_of("2001:db8:1:2::99", 64, buf,
+	    sizeof(buf)), "2001:db8:1:2::/64");
+	ck_assert_str_eq(conf_net_text_of("2001:db8:1:2::/64", 64, buf,
+	    sizeof(buf)), "2001:db8:1:2::/64");
+	ck_assert_str_eq(conf_net_text_of("192.0.2.9", 64, buf, sizeof(buf)),
+	    "192.0.2.9");
+	ck_assert_ptr_null(conf_net_text_of("alice@example.org", 64, buf,
+	    sizeof(buf)));
+}
+END_TEST
+
 START_TEST(test_sessions_and_state)
 {
 	struct conf	*c = load(
@@ -495,6 +553,11 @@ static const struct {
 	{ "limit connections 10 per 0s per ip",
 	    "limit connections: bad window '0s'" },
 	{ "limit auth-failures 3 per hour", "usage: limit auth-failures" },
+	{ "limit auth-delay 2d", "limit auth-delay: bad duration" },
+	{ "limit auth-delay", "usage: limit auth-delay" },
+	{ "limit auth-remember x", "limit auth-remember: bad duration" },
+	{ "limit ipv6-prefix 16", "limit ipv6-prefix: 16 is below 32" },
+	{ "limit ipv6-prefix 129", "limit ipv6-prefix: bad number" },
 	{ "limit speed 3", "limit: unknown limit 'speed'" },
 	{ "limit sessions 0", "limit sessions: must be at least 1" },
 	{ "limit sessions 3 per user", "usage: limit sessions N [per ip]" },
@@ -870,6 +933,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_not_a_file);
 	tcase_add_test(tc, test_cidr);
 	tcase_add_test(tc, test_sessions_and_state);
+	tcase_add_test(tc, test_auth_lockout_forms);
 	tcase_add_test(tc, test_state_redis);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_durations);
