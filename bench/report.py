@@ -71,6 +71,15 @@ def dkim(run):
     return out
 
 
+def state_lines(run):
+    """bench/statebench.c's lines (the "state" scenario), or None."""
+    try:
+        with open(os.path.join(run, "state.txt")) as f:
+            return [line.strip() for line in f if line.strip()]
+    except OSError:
+        return None
+
+
 def peak_mib(mem):
     return sum(p["hwm_kb"] for p in mem.values()) / 1024 if mem else 0
 
@@ -115,6 +124,7 @@ def main():
         "idle": idles,
         "startup": startups,
         "dkim": dkim(a.run),
+        "state": state_lines(a.run),
         "processes_at_end": load(os.path.join(a.run, "mem-final.json")),
     }
     with open(a.out, "w") as f:
@@ -195,9 +205,35 @@ def main():
     if cpu:
         print()
         print("submitd CPU (every process, user+system) per accepted message, "
-              "ms (rspamd's not counted):")
+              "ms (rspamd's and redis-server's not counted):")
         for name, ms, ok in cpu:
             print("%-18s %8.2f" % (name, ms / ok))
+    rcpu = [(s["name"], s["end_to_end"]["redis_cpu_ms"],
+             s["loadgen"]["messages_ok"]) for s in scenarios
+            if s["end_to_end"].get("redis_cpu_ms") is not None
+            and s["loadgen"].get("messages_ok")]
+    if rcpu:
+        print()
+        print("redis-server per accepted message (state redis): CPU ms, "
+              "round trips (EVALSHA/EVAL/DEL sent):")
+        for name, ms, ok in rcpu:
+            e = [s["end_to_end"] for s in scenarios if s["name"] == name][0]
+            print("%-18s %8.2f %8.1f" % (name, ms / ok,
+                                         e.get("redis_commands", 0) / ok))
+    bp = [s for s in scenarios if s["end_to_end"].get("cpu_ms_by_process")
+          and s["loadgen"].get("messages_ok")]
+    if bp:
+        procs = sorted({k for s in bp
+                        for k in s["end_to_end"]["cpu_ms_by_process"]})
+        print()
+        print("submitd CPU per accepted message by process, ms:")
+        print("%-18s " % "scenario" + " ".join("%14s" % p[-14:]
+                                                for p in procs))
+        for s in bp:
+            c, ok = s["end_to_end"]["cpu_ms_by_process"], \
+                s["loadgen"]["messages_ok"]
+            print("%-18s " % s["name"] + " ".join(
+                "%14.2f" % (c.get(p, 0) / ok) for p in procs))
     errs = []
     for s in scenarios:
         e = dict(s["loadgen"].get("errors") or {})
@@ -206,7 +242,8 @@ def main():
         if e:
             errs.append((s["name"], e))
     dk = [s for s in scenarios if s["end_to_end"].get("config", "")
-          not in ("", "submitd.conf", "submitd-rspamd.conf")
+          not in ("", "submitd.conf", "submitd-rspamd.conf",
+                  "submitd-redis.conf")
           and not s["end_to_end"].get("error")]
     if dk:
         print()
@@ -254,6 +291,12 @@ def main():
     else:
         print("dkim (tests/dkim/dkim_bench.c, in process, 1 s per measure):")
         for line in d["lines"]:
+            print("  " + line)
+    if result["state"]:
+        print()
+        print("state store, one counter operation (bench/statebench.c; CPU "
+              "of the caller, the auth role's share):")
+        for line in result["state"]:
             print("  " + line)
     procs = result["processes_at_end"] or {}
     if procs:

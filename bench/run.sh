@@ -14,6 +14,11 @@
 #   BENCH_ONLY          space-separated scenario names to run (all)
 #   BENCH_BUDGET        seconds the run may take (540): a scenario that
 #                       might not end in time is skipped, and says so
+#
+# The *-redis scenarios run with "state redis" against a redis-server of
+# their own on 127.0.0.1:BASE+35 (no persistence): the quota and rate
+# counters each message charges go to Redis instead of LMDB; redis-server's
+# CPU is reported beside submitd's (redis_cpu_ms), not in cpu_ms.
 set -u
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +33,7 @@ P587=$((PB + 87)); P465=$((PB + 65)); PS=$((PB + 66))
 DRAIN_MAX=15		# seconds to wait for the relay to empty the queue
 CLK_TCK=$(getconf CLK_TCK)
 PR=$((PB + 33))		# rspamd's normal worker (the filter scenarios)
+PRD=$((PB + 35))	# redis-server (the *-redis scenarios; BASE+36: with TLS)
 SETTLE_MAX=10		# seconds to wait for a fresh submitd to go idle
 IDLE_LOGIN_MAX=150	# seconds for 1000 logins (Argon2id each)
 BUDGET=${BENCH_BUDGET:-540}
@@ -37,7 +43,7 @@ LG="$OUT/loadgen -H 127.0.0.1 -u bench@bench.test --ca $RUN/ca.pem
     --grace 10 --timeout 60"
 export LOADGEN_PASSWORD=$PASS
 
-SINK_PID= SUBMITD_PID= RSPAMD_PID= RSPAMD_DIR=
+SINK_PID= SUBMITD_PID= RSPAMD_PID= RSPAMD_DIR= REDIS_PID= REDIS_DIR=
 T0=$(date +%s)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -46,6 +52,7 @@ die() { say "bench: $*"; exit 1; }
 cleanup() {
 	[ -n "$SUBMITD_PID" ] && kill "$SUBMITD_PID" 2>/dev/null
 	stop_rspamd
+	stop_redis
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
 	wait 2>/dev/null
 	[ "$SPOOL_KIND" = tmpfs ] && [ -n "${SPOOL:-}" ] && rm -rf "$SPOOL"
@@ -209,15 +216,37 @@ submitd_pids() {	# the daemon and its descendants
 	done
 }
 
-cpu_ticks() {	# utime + stime of all submitd processes, clock ticks
+cpu_ticks() {	# utime + stime of all submitd processes (or of PIDs), ticks
 	local p t=0 f
-	for p in $(submitd_pids); do
+	for p in ${1:-$(submitd_pids)}; do
 		f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 		f=${f##*) }	# fields after "(comm) "
 		set -- $f
 		t=$((t + ${12} + ${13}))
 	done
 	echo $t
+}
+
+cpu_roles() {	# "COMM TICKS" per submitd process (COMM without spaces)
+	local p f c
+	for p in $(submitd_pids); do
+		f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		c=$(tr -d ' "\\' <"/proc/$p/comm" 2>/dev/null)
+		f=${f##*) }
+		set -- $f
+		echo "$c $((${12} + ${13}))"
+	done
+}
+
+cpu_roles_json() {	# BEFORE AFTER (cpu_roles outputs) -> {"COMM":ms,...}
+	awk -v hz="$CLK_TCK" 'NR == FNR { b[$1] += $2; next } { a[$1] += $2 }
+	    END { printf "{"; s = ""; for (k in a) { printf "%s\"%s\":%d", s, k,
+	    (a[k] - b[k]) * 1000 / hz; s = "," } printf "}" }' "$1" "$2"
+}
+
+redis_commands() {	# commands submitd sent (EVALSHA, EVAL, DEL: round trips)
+	redis-cli -p "$PRD" info commandstats 2>/dev/null | awk -F'[:=,]' '
+	    /^cmdstat_(evalsha|eval|del):/ { n += $3 } END { print n + 0 }'
 }
 
 settle() {	# wait (at most SETTLE_MAX s) until submitd uses no CPU for 0.5 s
@@ -297,7 +326,7 @@ want() {	# NAME SECONDS: selected, and SECONDS (its worst case) left?
 # scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
 scenario() {
 	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
-	    got delivered backlog alive unsigned0 cpu0
+	    got delivered backlog alive unsigned0 cpu0 rcpu0=0 rcmd0=0
 	shift 6
 	want "$name" $((DUR + 40)) || return 0
 	if ! fresh_submitd; then
@@ -310,6 +339,9 @@ scenario() {
 	before=$(sink_count)
 	unsigned0=$(grep -c 'event=dkim-unsigned' "$RUN/submitd.log")
 	cpu0=$(cpu_ticks)
+	[ -n "$REDIS_PID" ] && rcpu0=$(cpu_ticks "$REDIS_PID") &&
+	    rcmd0=$(redis_commands)
+	cpu_roles >"$RUN/cpu0-$name.txt"
 	t0=$(now_ms)
 	$LG -p "$port" -m "$mode" -c "$conc" -s "$size" -M "$per" \
 	    --label "$name" --json "$RUN/lg-$name.json" "$@" \
@@ -335,6 +367,12 @@ scenario() {
 	# CPU of every submitd process (the filter role too, not rspamd)
 	printf '"cpu_ms":%s,' $(( ($(cpu_ticks) - cpu0) * 1000 / CLK_TCK )) \
 	    >>"$RUN/e2e-$name.json"
+	cpu_roles >"$RUN/cpu1-$name.txt"
+	printf '"cpu_ms_by_process":%s,' "$(cpu_roles_json "$RUN/cpu0-$name.txt" \
+	    "$RUN/cpu1-$name.txt")" >>"$RUN/e2e-$name.json"
+	[ -n "$REDIS_PID" ] && printf '"redis_cpu_ms":%s,"redis_commands":%s,' \
+	    $(( ($(cpu_ticks "$REDIS_PID") - rcpu0) * 1000 / CLK_TCK )) \
+	    $(( $(redis_commands) - rcmd0 )) >>"$RUN/e2e-$name.json"
 	printf '"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
 	    "$(awk "BEGIN { printf \"%.3f\", ($delivered - $t0) / 1000 }")" \
 	    "$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / 1000 }")" \
@@ -540,6 +578,95 @@ filtered() {	# NAME ARGS...: a scenario with "filter rspamd" on
 filtered new-c1-2k-rspamd  $P465 tls 1  2K 1 -d "$DUR"
 filtered new-c10-2k-rspamd $P465 tls 10 2K 1 -d "$DUR"
 stop_rspamd
+
+# The state in Redis (issue 17): the same scenarios with "state redis".
+start_redis() {
+	command -v redis-server >/dev/null || return 1
+	REDIS_DIR=$(mktemp -d /tmp/submitd-bench-redis.XXXXXX) || return 1
+	redis-server --port "$PRD" --bind 127.0.0.1 --save "" \
+	    --appendonly no --daemonize no --dir "$REDIS_DIR" \
+	    >"$RUN/redis.out" 2>&1 &
+	REDIS_PID=$!
+	wait_port "$PRD" 10 && return 0
+	say "bench: redis-server did not start: $(tail -3 "$RUN/redis.out")"
+	return 1
+}
+
+stop_redis() {
+	if [ -n "$REDIS_PID" ]; then
+		kill "$REDIS_PID" 2>/dev/null
+		wait "$REDIS_PID" 2>/dev/null
+		REDIS_PID=
+	fi
+	[ -n "$REDIS_DIR" ] && rm -rf "$REDIS_DIR"
+	REDIS_DIR=
+}
+
+redised() {	# NAME ARGS...: a scenario with "state redis" on
+	local name=$1 conf=$RUN/submitd-redis.conf
+	shift
+	want "$name" $((DUR + 40)) || return 0
+	if [ -z "$REDIS_PID" ] && ! start_redis; then
+		printf '{"scenario":"%s","error":"skipped: redis-server did not start"}\n' \
+		    "$name" >"$RUN/e2e-$name.json"
+		return 0
+	fi
+	{ cat "$RUN/submitd.conf"
+	  echo "state redis \"redis://127.0.0.1:$PRD/0\""; } >"$conf"
+	SUBMITD_CONF=$conf
+	scenario "$name" "$@"
+	SUBMITD_CONF=$RUN/submitd.conf
+}
+redised new-c10-2k-redis  $P465 tls 10 2K 1   -d "$DUR"
+redised keep-c10-2k-redis $P465 tls 10 2K 100 -d "$DUR"
+
+# state: one counter operation alone (bench/statebench.c against
+# build/libsubmitd.a): LMDB, Redis, Redis over TLS (a redis-server with
+# only a tls-port, the bench's certificate); CPU of the caller per op and
+# the wall time of a round trip, one at a time and 10 at once.
+state_rates() {
+	local n=20000 tpid= tdir=
+	want state 90 || return 0
+	say "== state: one counter operation, LMDB vs Redis vs Redis over TLS"
+	if ! cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT" \
+	    $(pkg-config --cflags hiredis) -o "$OUT/statebench" \
+	    "$BENCH/statebench.c" "$BUILD/libsubmitd.a" $(pkg-config --libs \
+	    libtls libevent_pthreads libevent libevent_openssl libssl \
+	    libsodium libcrypto libseccomp lmdb jansson hiredis) -lpthread \
+	    2>"$RUN/statebench.log"; then
+		echo "skipped: bench/statebench.c did not build (see" \
+		    "$RUN/statebench.log)" >"$RUN/state.txt"
+		sed 's/^/   /' "$RUN/state.txt" >&2
+		return 0
+	fi
+	rm -rf "$RUN/statebench-lmdb"
+	mkdir -p "$RUN/statebench-lmdb"
+	"$OUT/statebench" lmdb "$RUN/statebench-lmdb" $n >"$RUN/state.txt" \
+	    2>>"$RUN/statebench.log"
+	if [ -n "$REDIS_PID" ] || start_redis; then
+		"$OUT/statebench" redis "redis://127.0.0.1:$PRD/0" $n \
+		    >>"$RUN/state.txt" 2>>"$RUN/statebench.log"
+	fi
+	tdir=$(mktemp -d /tmp/submitd-bench-redis-tls.XXXXXX) || return 0
+	redis-server --port 0 --tls-port $((PRD + 1)) --bind 127.0.0.1 \
+	    --tls-cert-file "$RUN/server.pem" --tls-key-file "$RUN/server.key" \
+	    --tls-ca-cert-file "$RUN/ca.pem" --tls-auth-clients no --save "" \
+	    --appendonly no --daemonize no --dir "$tdir" \
+	    >"$RUN/redis-tls.out" 2>&1 &
+	tpid=$!
+	if wait_port $((PRD + 1)) 10 && kill -0 "$tpid" 2>/dev/null; then
+		"$OUT/statebench" redis "rediss://127.0.0.1:$((PRD + 1))/0" $n \
+		    "$RUN/ca.pem" >>"$RUN/state.txt" 2>>"$RUN/statebench.log"
+	else
+		echo "redis-server with a tls-port did not start" >>"$RUN/state.txt"
+	fi
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	rm -rf "$tdir"
+	sed 's/^/   /' "$RUN/state.txt" >&2
+}
+state_rates
+stop_redis
 
 idle idle-1000 1000
 startup spool-100k 100000
