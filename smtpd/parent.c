@@ -145,6 +145,16 @@ parent_fork(int role, const struct fdset *all, const int *keep, void (*run)(void
 	case -1:
 		fatal("fork");
 	case 0:
+		/*
+		 * Each role is a session of its own, without a controlling
+		 * terminal (issue 12 item 7): under -d the operator's terminal
+		 * stays open as stderr for the log, but a role can no longer
+		 * push input into it (TIOCSTI needs a controlling terminal),
+		 * nor get its signals (^C, ^Z, SIGHUP): the parent stops the
+		 * roles, and the kernel does (PR_SET_PDEATHSIG) if it dies.
+		 */
+		if (setsid() == -1)
+			fatal("setsid");
 		fdset_close_except(all, keep);
 		if (P.ready_rd != -1)
 			close(P.ready_rd);

@@ -328,6 +328,45 @@ class Smarthost:
 
 # --- the daemon ----------------------------------------------------------
 
+def role_pids(ppid):
+    """{pid: starttime} of PPID's children named "submitd: ..."."""
+    out = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                text = f.read()
+            comm = text[text.index("(") + 1:text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            if int(fields[1]) == ppid and comm.startswith("submitd: "):
+                out[int(stat.split("/")[2])] = fields[19]
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def kill_stragglers(roles, timeout=10):
+    """SIGKILL to each of ROLES (from role_pids) still running after
+    TIMEOUT seconds; a pid reused since (another start time) is left."""
+    def alive(pid, start):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return fields[19] == start and fields[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    deadline = time.monotonic() + timeout
+    while any(alive(p, s) for p, s in roles.items()):
+        if time.monotonic() > deadline:
+            for p, s in roles.items():
+                if alive(p, s):
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except OSError:
+                        pass
+            return
+        time.sleep(0.1)
+
+
 class Submitd:
     """build/submitd -d -f CONF as a subprocess, stderr to a log file."""
 
@@ -391,6 +430,9 @@ class Submitd:
         if self.proc is None:
             return None
         p, self.proc = self.proc, None
+        # the roles are sessions of their own (issue 12 item 7), outside
+        # the parent's process group: remember them to reap stragglers
+        roles = role_pids(p.pid)
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
             try:
@@ -398,6 +440,7 @@ class Submitd:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(5)
+                kill_stragglers(roles, 0)
                 return "killed"
         # children of the daemon (roles) must not linger
         try:
@@ -406,6 +449,7 @@ class Submitd:
             os.killpg(p.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        kill_stragglers(roles)
         return p.returncode
 
     def log_text(self):

@@ -80,6 +80,87 @@ def pidfd_getfd(pid, fd):
         os.close(pidfd)
 
 
+class RoleSessions(harness.SubmitdTest):
+    """Issue 12 item 7: every role is a session of its own without a
+    controlling terminal, even when the daemon runs under -d on the
+    operator's terminal (before: the roles shared it, so TIOCSTI could
+    push input into the operator's shell).  The daemon is started here on
+    a pseudo-terminal that is its controlling terminal."""
+
+    START_SUBMITD = False
+
+    def test_each_role_its_own_session_no_tty(self):
+        import fcntl
+        import pty
+        import subprocess
+        import termios
+        import threading
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+
+        def on_tty():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        proc = subprocess.Popen(
+            [harness.SUBMITD, "-d", "-f", self.submitd.conf],
+            stdin=slave, stdout=slave, stderr=slave, preexec_fn=on_tty)
+        os.close(slave)
+        out = []
+
+        def drain():                    # the log goes to the terminal
+            while True:
+                try:
+                    b = os.read(master, 65536)
+                except OSError:
+                    return
+                if not b:
+                    return
+                out.append(b)
+        threading.Thread(target=drain, daemon=True).start()
+
+        def stop():
+            roles = harness.role_pids(proc.pid)
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(30 * harness.SLOW)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+            harness.kill_stragglers(roles)
+        self.addCleanup(stop)
+        want = ("smtp", "auth", "queue", "relay", "control")
+        roles = harness.wait_for(
+            lambda: (lambda c: c if len(c) == len(want) else None)(
+                children(proc.pid)), 30, what="every role")
+
+        def stat(pid):
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            # pgrp, session, tty_nr
+            return int(fields[2]), int(fields[3]), int(fields[4])
+        _, psid, ptty = stat(proc.pid)
+        self.assertEqual(psid, proc.pid)
+        self.assertNotEqual(ptty, 0, "the test's terminal is the parent's")
+        # a role is forked, then calls setsid at once: wait for it
+        harness.wait_for(lambda: all(stat(p)[1] == p for p in
+                                     roles.values()), 30,
+                         what="every role in its own session")
+        for role, pid in roles.items():
+            with self.subTest(role=role):
+                pgrp, sid, tty = stat(pid)
+                self.assertEqual(sid, pid)
+                self.assertEqual(pgrp, pid)
+                self.assertEqual(tty, 0, "a controlling terminal")
+                if IS_ROOT:
+                    uid = status(pid)["Uid"].split()
+                    harness.wait_for(lambda: status(pid)["Uid"].split()[0]
+                                     != "0", 10, what="the drop")
+                    uid = status(pid)["Uid"].split()
+                    self.assertEqual(
+                        uid, [str(pwd.getpwnam("_submitd").pw_uid)] * 4)
+
+
 @unittest.skipUnless(IS_ROOT, "privilege separation needs root")
 class Privsep(harness.SubmitdTest):
 
