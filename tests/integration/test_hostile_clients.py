@@ -5,14 +5,17 @@ Timeouts are configured short (seconds) so that the tests stay fast; every
 wait polls with a generous deadline, and each "not closed yet" check sits
 far below the timer that would close it.
 """
+import fcntl
 import glob
 import json
 import os
 import select
 import socket
 import ssl
+import struct
 import subprocess
 import sys
+import termios
 import time
 import unittest
 
@@ -34,6 +37,9 @@ def _find_smtp_role(t):
         if int(rest[1]) == t.submitd.proc.pid and comm == "submitd: smtp":
             return int(stat.split("/")[2])
     return None
+
+
+SMTP_OUTPUT_MAX = 64 * 1024     # lib/submitd.h: replies kept, then no reading
 
 
 def smtp_role_pid(t):
@@ -203,6 +209,96 @@ class InputAfterQuit(harness.SubmitdTest):
         if not sanitized_build():
             self.assertLess(grown, 16 * 1024, "smtp role grew %d kB" % grown)
         self.assertTrue(self.submitd.alive())
+
+
+    def test_quit_while_its_reply_waits(self):
+        """The test above passed before the fix too: the 221 went out at
+        once and the session closed.  Here the 221 cannot go out: the
+        client reads nothing, and EHLOs sent in groups fill the
+        kernel's buffers (the client's receive buffer is small) until
+        the server keeps some replies in its own (less than the 64 KiB
+        that pauses reading).  Then QUIT and a stream: before the fix
+        the server read that stream without bound."""
+        pid = smtp_role_pid(self)
+        before = rss_kb(pid)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10 * SLOW)
+        s.connect(("127.0.0.1", self.P1))
+        port = s.getsockname()[1]
+        buf = b""
+        while not buf.endswith(b"\r\n"):
+            buf += s.recv(512)                      # the banner
+        s.sendall(b"EHLO x\r\n")
+        buf = b""
+        while not buf.endswith(b"250 HELP\r\n"):
+            buf += s.recv(4096)
+        size = len(buf)                             # octets of one reply
+        expected = 0
+        group = (SMTP_OUTPUT_MAX - 1) // size     # replies under the cap
+        for _ in range(2000):
+            s.sendall(b"EHLO x\r\n" * group)
+            expected += group * size
+            inkernel = self.settled_queues(s, port, expected)
+            if inkernel < expected:
+                break           # the server keeps the rest: its 221 waits
+        else:
+            self.fail("the kernel took %d octets of replies" % expected)
+        self.assertLess(expected - inkernel, SMTP_OUTPUT_MAX)
+        s.setblocking(False)
+        s.send(b"QUIT\r\n")
+        junk = b"z" * 65536
+        sent = 0
+        last = time.monotonic()
+        while sent < (16 << 20) and time.monotonic() - last < 2 * SLOW:
+            if not select.select([], [s], [], 0.1)[1]:
+                continue
+            try:
+                sent += s.send(junk)
+            except BlockingIOError:
+                continue
+            except OSError:
+                break                   # closed (reset)
+            last = time.monotonic()
+        self.assertLess(sent, 16 << 20, "the server kept reading after QUIT")
+        if not sanitized_build():
+            grown = rss_kb(pid) - before
+            self.assertLess(grown, 8 * 1024, "smtp role grew %d kB" % grown)
+        self.assertTrue(self.submitd.alive())
+
+    def settled_queues(self, s, port, expected):
+        """Octets of replies in the kernel (the server's send queue and our
+        receive queue) once the server has read all our input and either
+        all EXPECTED are there or nothing moved for 0.3 s."""
+        last, since = None, time.monotonic()
+        end = time.monotonic() + 20 * SLOW
+        while time.monotonic() < end:
+            srv = server_socket_queues(self.P1, port)
+            mine = struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD,
+                                                  b"\0\0\0\0"))[0]
+            now = (srv, mine)
+            if now != last:
+                last, since = now, time.monotonic()
+            if srv is not None and srv[1] == 0 and \
+                    (srv[0] + mine == expected or
+                     time.monotonic() - since > 0.3):
+                return srv[0] + mine
+            time.sleep(0.02)
+        self.fail("the server did not read its input")
+
+
+def server_socket_queues(lport, rport):
+    """(send queue, receive queue) of the server's socket 127.0.0.1:LPORT
+    talking to 127.0.0.1:RPORT, from /proc/net/tcp; None if not there."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fld = line.split()
+            if int(fld[1].split(":")[1], 16) == lport and \
+                    int(fld[2].split(":")[1], 16) == rport:
+                tx, rx = fld[4].split(":")
+                return int(tx, 16), int(rx, 16)
+    return None
 
 
 class SplitLineEnd(harness.SubmitdTest):
