@@ -68,6 +68,7 @@ static const char *const sys_auth[] = {
 };
 
 static const char *const sys_queue[] = {
+	/* clone: threads only (signer, group commit: lib/workq.c) */
 	"openat", "open", "unlink", "unlinkat", "rename", "renameat",
 	"renameat2", "mkdir", "mkdirat", "fsync", "fdatasync", "getdents64",
 	"pread64", "pwrite64", "ftruncate", "fchmod", "statx", "dup", "dup3",
@@ -136,7 +137,7 @@ sandbox_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
  *   ioctl   the requests glibc and libevent make (isatty's TCGETS,
  *           FIONREAD, FIONBIO, FIOCLEX/FIONCLEX): never TIOCSTI
  *   tgkill  this process's own threads only
- *   clone   (auth) new threads only; clone3 answers ENOSYS (its flags are
+ *   clone   (auth, queue) new threads only; clone3 answers ENOSYS (its flags are
  *           behind a pointer seccomp cannot read; glibc falls back to clone)
  *   socket  (relay) AF_INET and AF_INET6 only: AF_UNIX answers
  *           EAFNOSUPPORT (glibc's getaddrinfo probes nscd's socket; an
@@ -157,7 +158,7 @@ sandbox_allow_args(scmp_filter_ctx ctx, const char *role)
 		    SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
 	sandbox_rule(ctx, SCMP_ACT_ALLOW, "tgkill", role, 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-	if (strcmp(role, "auth") == 0) {
+	if (strcmp(role, "auth") == 0 || strcmp(role, "queue") == 0) {
 		sandbox_rule(ctx, SCMP_ACT_ALLOW, "clone", role, 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 		sandbox_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", role, 0,

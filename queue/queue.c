@@ -37,6 +37,8 @@ queue_new(struct event_base *base, const struct conf *conf)
 	q->conf = conf;
 	q->dirfd = q->corruptfd = -1;
 	TAILQ_INIT(&q->reqs);
+	TAILQ_INIT(&q->committing);
+	TAILQ_INIT(&q->sync_wait);
 	TAILQ_INIT(&q->opens);
 	TAILQ_INIT(&q->flights);
 	q->ev_work = evtimer_new(base, queue_work, q);
@@ -70,8 +72,13 @@ queue_set_conf(struct queue *q, const struct conf *conf)
 void
 queue_set_signer(struct queue *q, queue_signer_fn fn, void *arg)
 {
-	q->signer = fn;
-	q->signer_arg = arg;
+	queue_commit_signer_set(q, fn, arg);
+}
+
+void
+queue_set_signer_has_key(struct queue *q, queue_signer_has_key_fn fn)
+{
+	q->signer_has_key = fn;
 }
 
 void
@@ -97,6 +104,7 @@ queue_free(struct queue *q)
 
 	if (q == NULL)
 		return;
+	queue_commit_free(q);
 	if (q->ev_work != NULL)
 		event_free(q->ev_work);
 	if (q->ev_sched != NULL)

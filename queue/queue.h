@@ -95,8 +95,21 @@ size_t		 queue_count(const struct queue *);
  * what comes next: lifetimes, retries, bounces.  The spool is untouched.
  */
 void		 queue_set_conf(struct queue *, const struct conf *);
-/* queue_set_signer: the DKIM signer called at commit (optional). */
+/*
+ * queue_set_signer: the DKIM signer called at commit (optional), on a
+ * thread of its own (so it uses only its ARG and what it is given).  A
+ * signer given before is no longer used once this returns: it waits for
+ * the signatures under way.
+ */
 void		 queue_set_signer(struct queue *, queue_signer_fn, void *arg);
+/*
+ * queue_set_signer_has_key (optional): HAS_KEY(ARG, FROM_DOMAIN) says
+ * whether the signer would sign for that domain at all; when it would
+ * not, the signer is called on the event loop (it only logs), not on its
+ * thread.  ARG is the one given to queue_set_signer at the time.
+ */
+typedef int (*queue_signer_has_key_fn)(void *arg, const char *from_domain);
+void		 queue_set_signer_has_key(struct queue *, queue_signer_has_key_fn);
 /*
  * queue_relay_paced: delivery REQID is held back by the relay for WAIT
  * seconds by "relay limit messages" for upstream LOGIN (show queue says so).
@@ -121,7 +134,9 @@ void		 queue_message_open(struct queue *, queue_open_cb, void *arg);
  * QUEUE_ID; SIGN (may be NULL) carries the DKIM inputs.  The queue signs,
  * writes ENV (copied; env->queue_id must equal QUEUE_ID), fsyncs the
  * message, the envelope and the directory, and only then calls CB with
- * QUEUE_OK: the message is safe from a crash or power cut.  On failure
+ * QUEUE_OK: the message is safe from a crash or power cut (one round of
+ * fsyncs serves every commit that came while the round before ran: group
+ * commit, queue_commit.c).  On failure
  * nothing is left in the spool.  What is checked, signed and kept is the
  * queue's own copy of the file, taken then (or when the filter asks for
  * it): writes through a writable fd kept after that go nowhere, and a

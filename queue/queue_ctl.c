@@ -360,6 +360,16 @@ ctl_metrics(struct queue *q, struct evbuffer *out, time_t now)
 	    "Delivery attempts that left recipients pending.");
 	metrics_sample(out, "submitd_relay_deferrals_total", NULL, NULL,
 	    q->stats.deferred);
+	metrics_family(out, "submitd_queue_sync_rounds_total", "counter",
+	    "Group commits: rounds of fsyncs, each for every message that "
+	    "finished while the round before ran.");
+	metrics_sample(out, "submitd_queue_sync_rounds_total", NULL, NULL,
+	    q->sync_rounds);
+	metrics_family(out, "submitd_queue_sync_messages_total", "counter",
+	    "Messages made durable by those rounds (messages per round: "
+	    "this over submitd_queue_sync_rounds_total).");
+	metrics_sample(out, "submitd_queue_sync_messages_total", NULL, NULL,
+	    q->sync_msgs);
 	return 0;
 }
 
@@ -381,22 +391,28 @@ ctl_show_stats(struct queue *q, int json, struct evbuffer *out, time_t now)
 		    "\"sending\":%zu,"
 		    "\"waiting\":%zu,\"deferred\":%zu,\"held\":%zu,"
 		    "\"delivered\":%llu,\"bounced\":%llu,\"deferrals\":%llu,"
-		    "\"removed\":%llu}\n", queue_count(q), ctl_npaced(q, now),
-		    q->nflights, waiting,
+		    "\"removed\":%llu,\"sync_rounds\":%llu,"
+		    "\"sync_messages\":%llu}\n", queue_count(q),
+		    ctl_npaced(q, now), q->nflights, waiting,
 		    deferred, held, (unsigned long long)q->stats.delivered,
 		    (unsigned long long)q->stats.bounced,
 		    (unsigned long long)q->stats.deferred,
-		    (unsigned long long)q->stats.removed);
+		    (unsigned long long)q->stats.removed,
+		    (unsigned long long)q->sync_rounds,
+		    (unsigned long long)q->sync_msgs);
 	else
 		evbuffer_add_printf(out, "messages: %zu (sending %zu of which "
 		    "paced %zu, waiting %zu, deferred %zu, held %zu)\nsince "
 		    "start: delivered %llu, bounced %llu recipients; %llu "
-		    "deferrals; removed %llu\n", queue_count(q), q->nflights,
+		    "deferrals; removed %llu\ncommitted %llu messages in %llu "
+		    "sync rounds\n", queue_count(q), q->nflights,
 		    ctl_npaced(q, now), waiting, deferred, held,
 		    (unsigned long long)q->stats.delivered,
 		    (unsigned long long)q->stats.bounced,
 		    (unsigned long long)q->stats.deferred,
-		    (unsigned long long)q->stats.removed);
+		    (unsigned long long)q->stats.removed,
+		    (unsigned long long)q->sync_msgs,
+		    (unsigned long long)q->sync_rounds);
 	return 0;
 }
 

@@ -591,15 +591,13 @@ write_all(int fd, const char *buf, size_t len)
 }
 
 int
-queue_env_write(int dirfd, const char *id, const struct queue_env *qe,
-    int syncdir)
+queue_env_write_tmp(int dirfd, const char *id, const struct queue_env *qe)
 {
-	char	 tmp[QUEUE_ID_SIZE + 16], name[QUEUE_ID_SIZE + 16], *buf;
+	char	 tmp[QUEUE_ID_SIZE + 16], *buf;
 	size_t	 len;
 	int	 fd, saved;
 
-	if (env_name(tmp, sizeof(tmp), id, ".env.tmp") == -1 ||
-	    env_name(name, sizeof(name), id, ".env") == -1) {
+	if (env_name(tmp, sizeof(tmp), id, ".env.tmp") == -1) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -611,7 +609,33 @@ queue_env_write(int dirfd, const char *id, const struct queue_env *qe,
 		free(buf);
 		return -1;
 	}
-	if (write_all(fd, buf, len) == -1 || fsync(fd) == -1) {
+	if (write_all(fd, buf, len) == -1) {
+		saved = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		free(buf);
+		errno = saved;
+		return -1;
+	}
+	free(buf);
+	return fd;
+}
+
+int
+queue_env_write(int dirfd, const char *id, const struct queue_env *qe,
+    int syncdir)
+{
+	char	 tmp[QUEUE_ID_SIZE + 16], name[QUEUE_ID_SIZE + 16];
+	int	 fd, saved;
+
+	if (env_name(tmp, sizeof(tmp), id, ".env.tmp") == -1 ||
+	    env_name(name, sizeof(name), id, ".env") == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = queue_env_write_tmp(dirfd, id, qe)) == -1)
+		return -1;
+	if (fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
 		goto fail;
@@ -620,12 +644,10 @@ queue_env_write(int dirfd, const char *id, const struct queue_env *qe,
 		saved = errno;
 		goto fail;
 	}
-	free(buf);
 	if (syncdir && fsync(dirfd) == -1)
 		return -1;	/* renamed: the new envelope may or may not stay */
 	return 0;
 fail:
-	free(buf);
 	unlinkat(dirfd, tmp, 0);
 	errno = saved;
 	return -1;

@@ -101,5 +101,12 @@ int	queue_env_read(int dirfd, const char *id, struct queue_env *qe,
  */
 int	queue_env_write(int dirfd, const char *id, const struct queue_env *qe,
 	    int syncdir);
+/*
+ * queue_env_write_tmp: the first half of queue_env_write for the group
+ * commit (queue_commit.c): QE written into DIRFD/ID.env.tmp (0600,
+ * truncated), neither synced nor renamed.  Its fd (the caller closes it),
+ * or -1 with errno set and nothing left behind.
+ */
+int	queue_env_write_tmp(int dirfd, const char *id, const struct queue_env *qe);
 
 #endif

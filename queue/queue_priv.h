@@ -21,6 +21,8 @@
 #include "queue/queue_sched.h"
 
 struct event;
+struct workq;
+struct qround;
 
 /* A file handed out by queue_message_open and not yet committed. */
 struct qopen {
@@ -32,9 +34,16 @@ struct qopen {
 
 enum qreq_type { QREQ_OPEN, QREQ_COMMIT };
 
-/* A request waiting for the event loop (callbacks never run inline). */
+/*
+ * A request waiting for the event loop (callbacks never run inline); a
+ * commit then goes its way through queue_commit.c: checked and sealed on
+ * the loop, signed on the signer's thread, its envelope written, then
+ * made durable by a sync round with every commit that got there while
+ * the round before ran (group commit), and only then answered.
+ */
 struct qreq {
 	TAILQ_ENTRY(qreq)	 entry;
+	TAILQ_ENTRY(qreq)	 live;		/* on q->committing until answered */
 	enum qreq_type		 type;
 	queue_open_cb		 open_cb;
 	queue_commit_cb		 commit_cb;
@@ -47,7 +56,16 @@ struct qreq {
 	int			 verify;	/* check against SENDERS (issue 12) */
 	uint64_t		 grant;		/* for the logs */
 	char			 senders[AUTH_SENDERS_MAX];
-	int			 made_msg;	/* commit: ID.msg exists */
+	/* Once the commit started (queue_commit.c): */
+	struct queue		*q;
+	int			 fd;		/* ID.tmp: the queue's copy */
+	int			 envfd;		/* ID.env.tmp, written */
+	char			*hdr;		/* the header section to sign */
+	queue_signer_fn		 sign_fn;	/* the signer when it was given */
+	void			*sign_arg;
+	int			 sign_rv;
+	int			 err;		/* errno of the sync round, or 0 */
+	struct qround		*round;
 };
 TAILQ_HEAD(qreq_list, qreq);
 
@@ -78,12 +96,21 @@ struct queue {
 
 	queue_signer_fn		 signer;
 	void			*signer_arg;
+	queue_signer_has_key_fn	 signer_has_key;
 	const struct queue_relay_ops *relay_ops;
 	void			*relay_ctx;
 
 	struct event		*ev_work;	/* runs q->reqs */
 	struct event		*ev_sched;	/* the scheduler's timer */
 	struct qreq_list	 reqs;
+	/* The commit's way (queue_commit.c): */
+	struct workq		*signq;		/* DKIM signatures: one thread */
+	struct workq		*syncq;		/* fdatasync, rename, dir fsync */
+	struct qreq_list	 committing;	/* started, not answered (live) */
+	struct qreq_list	 sync_wait;	/* written, for the next round */
+	struct qround		*round;		/* the sync round running */
+	int			 test_hold;	/* test hooks: see queue_commit.c */
+	uint64_t		 sync_rounds, sync_msgs;	/* since start */
 	TAILQ_HEAD(, qopen)	 opens;
 	struct qheap		 heap;
 	TAILQ_HEAD(, qflight)	 flights;
@@ -149,8 +176,17 @@ void		 queue_corrupt(struct queue *, const char *id, const char *why);
  */
 int		 queue_verify(struct queue *, struct qreq *r, int fd, off_t size,
 		    char **hdr);
-/* queue_commit_batch: commits every QREQ_COMMIT in LIST (queue_commit.c). */
+/*
+ * queue_commit_batch: starts the commit of every QREQ_COMMIT in LIST
+ * (queue_commit.c); each one's callback comes from the event loop once
+ * its sync round is over (or at once when it fails before).
+ */
 void		 queue_commit_batch(struct queue *, struct qreq_list *list);
+/* queue_commit_signer_set: queue_set_signer, once no signature is made. */
+void		 queue_commit_signer_set(struct queue *, queue_signer_fn,
+		    void *arg);
+/* queue_commit_free: stops the threads, frees the commits under way. */
+void		 queue_commit_free(struct queue *);
 /* queue_settle: after an attempt, remove, expire or reschedule (queue_done.c). */
 void		 queue_settle(struct queue *, struct qmsg *m,
 		    struct queue_env *qe, time_t now);

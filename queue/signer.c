@@ -59,6 +59,18 @@ signer_free(struct signer *sg)
 }
 
 int
+signer_has_key(void *arg, const char *from_domain)
+{
+	struct signer	*sg = arg;
+	size_t		 i;
+
+	for (i = 0; i < sg->nkeys; i++)
+		if (strcasecmp(sg->conf->dkim[i].domain, from_domain) == 0)
+			return 1;
+	return 0;
+}
+
+int
 signer_sign(void *arg, const char *from_domain, const char *hdr, size_t hdrlen,
     const struct queue_sign_input *in, char **prefix, size_t *prefixlen)
 {

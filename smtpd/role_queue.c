@@ -2,7 +2,9 @@
  * role_queue.c — the queue role: the spool (it is chrooted into it), the
  * scheduler and the DKIM keys.  It opens message files for the smtp role
  * (passing the fd), commits them, and hands due messages to the relay
- * role, again as an fd.
+ * role, again as an fd.  DKIM signatures and the fsyncs of the commit
+ * run on threads of the queue (queue/queue_commit.c): this loop keeps
+ * answering while they work.
  *
  * Issue 12: it takes nothing of a commit on the smtp role's word.  A
  * commit must name a live grant (the auth role tells the queue of each
@@ -576,6 +578,7 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
 	if ((Q.q = queue_new(base, conf)) == NULL)
 		fatalx("cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);
+	queue_set_signer_has_key(Q.q, signer_has_key);
 	TAILQ_INIT(&Q.filtering);
 	Q.max_inflight = relay_inflight_max(conf);
 	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,
