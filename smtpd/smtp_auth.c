@@ -22,6 +22,7 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 {
 	struct smtp_session	*s = arg;
 
+	smtp_memory_settle(s->ctx);
 	if (!s->closing) {
 		s->state = S_HELO;
 		if (r->ok != 1 &&

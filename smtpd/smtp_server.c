@@ -496,6 +496,8 @@ smtp_server_free(struct smtp_server *srv)
 	smtp_sessions_shutdown(&srv->ctx, 1);
 	if (srv->ev_rotate)
 		event_free(srv->ev_rotate);
+	if (srv->ctx.ev_trim)
+		event_free(srv->ctx.ev_trim);
 	for (i = 0; i < srv->ctx.conf->npki; i++) {
 		tls_free(srv->tls[i]);
 		tls_config_free(srv->tls_cfg[i]);

@@ -77,6 +77,7 @@ struct smtp_ctx {
 	TAILQ_HEAD(, smtp_session) sessions;
 	int			 need_bh_relaxed;	/* some DKIM key wants it */
 	int			 need_bh_simple;
+	struct event		*ev_trim;	/* smtp_memory_settle's */
 };
 
 /*

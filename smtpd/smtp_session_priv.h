@@ -119,6 +119,8 @@ void	smtp_transaction_reset(struct smtp_session *);
 /* smtp_deadline_set: a deadline SECONDS from now (0: none) for the
  * command line or the DATA phase; NAME says which in the log. */
 void	smtp_deadline_set(struct smtp_session *, time_t seconds);
+/* smtp_memory_settle: the heap's free pages go back to the system soon. */
+void	smtp_memory_settle(struct smtp_ctx *);
 
 /* smtp_auth.c: AUTH command and its continuation lines. */
 void	smtp_auth_command(struct smtp_session *, const char *args);
