@@ -296,7 +296,7 @@ smtp_sessions_from(const struct smtp_session *s)
 	size_t				 n = 0;
 
 	TAILQ_FOREACH(o, &s->ctx->sessions, entry)
-		if (!o->closing && strcmp(o->peer_addr, s->peer_addr) == 0)
+		if (!o->closing && strcmp(o->peer_net, s->peer_net) == 0)
 			n++;
 	return n;
 }
@@ -349,6 +349,8 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 	if (inet_ntop(peer->sa_family, a, host, sizeof(host)) == NULL)
 		snprintf(host, sizeof(host), "unknown");
 	snprintf(s->peer_addr, sizeof(s->peer_addr), "%s", host);
+	conf_net_text(peer, ctx->conf->ipv6_prefix, s->peer_net,
+	    sizeof(s->peer_net));
 	/* Session IDs: random high bits, a counter below: unique per run. */
 	s->id = ((uint64_t)randombytes_random() << 32) | (uint32_t)++counter;
 	snprintf(s->idstr, sizeof(s->idstr), "%016llx", (unsigned long long)s->id);

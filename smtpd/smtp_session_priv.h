@@ -79,6 +79,8 @@ struct smtp_session {
 	enum listen_tls		 tlsmode;
 	struct sockaddr_storage	 peer;
 	char			 peer_addr[64];
+	char			 peer_net[64];	/* limit sessions per ip: an
+						 * IPv6 address's /64 (issue 12) */
 
 	enum smtp_state		 state;
 	int			 tls_done;

@@ -125,6 +125,35 @@ class Ipv6Network(harness.SubmitdTest):
         self.assertTrue(r.startswith("235"), r)
 
 
+class Ipv6Sessions(Ipv6Network):
+    """limit sessions per ip counts an IPv6 /64 as one address (before:
+    each address had its own 2 sessions)."""
+
+    def setUp(self):
+        super().setUp()
+        text = self.submitd_conf_text().replace(
+            "limit auth-failures 3 per 1h per ip", "limit sessions 2 per ip")
+        harness.write_file(self.submitd.conf, text)
+        self.submitd.stop()
+        self.submitd.start()
+
+    def submitd_conf_text(self):
+        with open(self.submitd.conf) as f:
+            return f.read()
+
+    def test_slash64_shares_the_sessions(self):
+        for i in (1, 2):
+            g, _ = self.session("2001:db8:1:2::%d" % i)
+            self.assertTrue(g.startswith("220"), g)
+        g, _ = self.session("2001:db8:1:2::3")
+        self.assertTrue(g.startswith("421 4.7.0"), g)
+        self.assertIn("sessions from your address", g)
+        g, _ = self.session("2001:db8:1:3::1")
+        self.assertTrue(g.startswith("220"), g)
+
+    test_slash64_shares_one_budget = None
+
+
 class ProgressiveDelay(harness.SubmitdTest):
     """limit auth-delay: after each failure the pair (and the network)
     waits D, 2D, 4D ... before another try is even verified; tries in the
