@@ -5,6 +5,7 @@
 #include "lib/ipc.h"
 #include "smtpd/ipc_msg.h"
 #include "proto/smtp_parse.h"
+#include "smtpd/smtp_metrics.h"
 
 /* Fixed part of an envelope on the wire. */
 struct ipc_env {
@@ -61,6 +62,7 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_PACE_TAKE] = "PACE_TAKE",
 	[IPC_PACE_RESULT] = "PACE_RESULT",
 	[IPC_USER_HOLD] = "USER_HOLD",
+	[IPC_SMTP_METRICS] = "SMTP_METRICS",
 };
 
 const char *
@@ -564,6 +566,15 @@ ipc_user_decode(const void *d, size_t len, struct ipc_user *out)
 	    !text_ok(out->user))
 		return -1;
 	return 0;
+}
+
+int
+ipc_smtp_metrics_decode(const void *d, size_t len, struct smtp_metrics *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	return smtp_metrics_valid(out) ? 0 : -1;
 }
 
 int

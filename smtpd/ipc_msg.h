@@ -66,6 +66,7 @@ enum ipc_type {
 	IPC_PACE_TAKE,		/* relay → auth: struct ipc_pace */
 	IPC_PACE_RESULT,	/* auth → relay: struct ipc_pace */
 	IPC_USER_HOLD,		/* auth → queue: struct ipc_user (issue 15) */
+	IPC_SMTP_METRICS,	/* smtp → auth: struct smtp_metrics (issue 15) */
 	IPC_TYPE_MAX
 };
 
@@ -124,6 +125,10 @@ struct ipc_user {
 	char		 user[AUTH_USER_MAX + 1];
 };
 int	ipc_user_decode(const void *, size_t, struct ipc_user *);
+
+/* Issue 15: the smtp role's counters (smtpd/smtp_metrics.h), once a second. */
+struct smtp_metrics;
+int	ipc_smtp_metrics_decode(const void *, size_t, struct smtp_metrics *);
 
 struct ipc_queue_status {
 	int32_t		 status;	/* enum queue_status */

@@ -35,6 +35,7 @@
 #include "lib/log.h"
 #include "lib/privsep.h"
 #include "smtpd/roles.h"
+#include "smtpd/smtp_metrics.h"
 
 static struct ipc	*auth_smtp;
 static struct ipc	*auth_control;	/* submitctl requests (issue 7) */
@@ -47,6 +48,7 @@ struct auth_req {
 };
 
 static const struct conf	*auth_conf;
+static struct smtp_metrics	 smtp_last;	/* the smtp role's (issue 15) */
 
 /* Port of SA (AF_INET or AF_INET6). */
 static unsigned
@@ -324,6 +326,13 @@ auth_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		}
 		policy_grant_end(id);
 		break;
+	case IPC_SMTP_METRICS:	/* issue 15: kept for the next scrape */
+		if (m->fd != -1 ||
+		    ipc_smtp_metrics_decode(m->data, m->len, &smtp_last) == -1) {
+			role_ipc_reject(m, "smtp", "malformed");
+			return;
+		}
+		break;
 	default:
 		role_ipc_reject(m, "smtp", "unexpected type");
 	}
@@ -431,6 +440,8 @@ auth_ctl_call(void *arg, int argc, char **argv, int json, struct evbuffer *out,
     ctl_done_fn done, void *token)
 {
 	(void)arg;
+	if (argc == 1 && strcmp(argv[0], "metrics") == 0)
+		smtp_metrics_print(out, &smtp_last);	/* issue 15 */
 	auth_ctl(argc, argv, json, out, done, token);
 }
 

@@ -10,6 +10,8 @@
  * but IPC_METRICS_REQUEST: it can ask for the counters, never for a
  * submitctl command.  The control role asks the auth and queue roles for
  * their counters (the ctl request "metrics") and hands back the text,
+ * (the auth role adds the smtp role's, which the smtp role, holding no
+ * secret and no control channel, sends it once a second: smtp_metrics.h),
  * which this role sends in the format the scraper asked for: OpenMetrics
  * 1.0 when its Accept names application/openmetrics-text, else the
  * Prometheus text format 0.0.4 (promtool's).  The counters themselves are

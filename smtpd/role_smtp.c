@@ -24,6 +24,7 @@
 #include "lib/privsep.h"
 #include "lib/reqtab.h"
 #include "smtpd/roles.h"
+#include "smtpd/smtp_metrics.h"
 #include "smtpd/smtp_server.h"
 #include "smtpd/smtp_session.h"
 
@@ -60,6 +61,8 @@ static struct {
 	struct conf		**old_conf;
 	size_t			 nold;
 	struct event		*ev_reap;
+	struct event		*ev_metrics;	/* issue 15 */
+	struct smtp_metrics	 sent;
 	struct smtp_server	*pend_srv;	/* prepared, not committed */
 	struct conf		*pend_conf;
 	int			*pend_fds;	/* new listeners by index, -1 */
@@ -583,10 +586,29 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	on_drain_tick(-1, 0, NULL);
 }
 
+/*
+ * Issue 15: the counters to the auth role, which prints them at each
+ * scrape (smtp_metrics.h), once a second when they changed.
+ */
+static void
+on_metrics_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	smtp_metrics.sessions_open = all_sessions();
+	if (memcmp(&smtp_metrics, &S.sent, sizeof(S.sent)) == 0)
+		return;
+	if (ipc_send(S.auth, IPC_SMTP_METRICS, 0, -1, &smtp_metrics,
+	    sizeof(smtp_metrics)) == 0)
+		S.sent = smtp_metrics;
+}
+
 void
 role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 {
 	struct event	*term, *intr;
+	struct timeval	 tick = { 1, 0 };
 
 	S.base = role_start("smtp");
 	S.conf = conf;
@@ -604,6 +626,8 @@ role_smtp_main(struct conf *conf, int *listen_fds, int auth_fd, int queue_fd)
 	    NULL)) == NULL ||
 	    (S.ev_drain = evtimer_new(S.base, on_drain_tick, NULL)) == NULL ||
 	    (S.ev_reap = evtimer_new(S.base, on_reap, NULL)) == NULL ||
+	    (S.ev_metrics = event_new(S.base, -1, EV_PERSIST, on_metrics_tick,
+	    NULL)) == NULL || event_add(S.ev_metrics, &tick) == -1 ||
 	    (term = evsignal_new(S.base, SIGTERM, on_term, NULL)) == NULL ||
 	    (intr = evsignal_new(S.base, SIGINT, on_term, NULL)) == NULL ||
 	    evsignal_add(term, NULL) == -1 || evsignal_add(intr, NULL) == -1)

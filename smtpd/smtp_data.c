@@ -27,6 +27,7 @@
 #include "proto/msg_header.h"
 #include "proto/smtp_data_reader.h"
 #include "lib/netio.h"
+#include "smtpd/smtp_metrics.h"
 #include "smtpd/smtp_session_priv.h"
 
 #define SVC(s)			((s)->ctx->services)
@@ -376,6 +377,9 @@ data_committed(void *arg, enum queue_status status, const char *queue_id,
 			    s->nrcpt, log_q(s->user.user),
 			    log_q(s->reverse_path));
 			smtp_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
+			smtp_metrics_accepted(s->connect_us, s->eod_us,
+			    smtp_metrics_now_us());
+			s->connect_us = 0;	/* observed once a session */
 		} else if (status == QUEUE_ERR_NOSPACE)
 			smtp_reply(s, "452 4.3.1 Insufficient system storage");
 		else if (status == QUEUE_ERR_REJECTED)	/* issue 16 */
@@ -460,6 +464,7 @@ data_end(struct smtp_session *s)
 	struct smtp_data *d = &s->data;
 
 	smtp_deadline_set(s, 0);
+	s->eod_us = smtp_metrics_now_us();
 	if (d->in_header)
 		data_header_end(s);
 	if (d->refusal == DATA_OK)

@@ -28,6 +28,7 @@
 #include "auth/users.h"
 #include "lib/log.h"
 #include "lib/netio.h"
+#include "smtpd/smtp_metrics.h"
 #include "smtpd/smtp_session_priv.h"
 
 /* A command line may be this long (with CRLF) only for AUTH (RFC 4954 4). */
@@ -245,6 +246,7 @@ smtp_session_begin(struct smtp_session *s)
 {
 	if (s->tlsmode == LISTEN_TLS) {
 		netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+		s->tls_started = 1;
 		netio_starttls_server(s->io, s->tls_ctx);
 	} else
 		smtp_banner(s);
@@ -279,6 +281,7 @@ smtp_session_refuse(struct smtp_session *s, const char *reason,
 		}
 		s->refuse_after_tls = reply;
 		netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+		s->tls_started = 1;
 		netio_starttls_server(s->io, s->tls_ctx);
 		return 0;
 	}
@@ -375,16 +378,20 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 	}
 	ctx->nsessions++;
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
+	smtp_metrics_connect(tlsmode == LISTEN_TLS);
+	s->connect_us = smtp_metrics_now_us();
 	log_info("session=%s event=connect ip=%s listener=%s", s->idstr,
 	    s->peer_addr, tlsmode == LISTEN_TLS ? "tls" : "starttls");
 	netio_set_timeout(s->io, ctx->conf->timeouts.command);
-	if (ctx->nsessions > ctx->conf->max_sessions)
+	if (ctx->nsessions > ctx->conf->max_sessions) {
+		smtp_metrics_cap(SMTP_CAP_SESSIONS);
 		smtp_session_refuse(s, "sessions", "421 4.7.0 Too many "
 		    "sessions, try again later", REFUSE_TELL);
-	else if (smtp_sessions_from(s) > ctx->conf->max_sessions_per_ip)
+	} else if (smtp_sessions_from(s) > ctx->conf->max_sessions_per_ip) {
+		smtp_metrics_cap(SMTP_CAP_PER_IP);
 		smtp_session_refuse(s, "sessions-per-ip", "421 4.7.0 Too many "
 		    "sessions from your address, try again later", REFUSE_TELL);
-	else if (ctx->services->policy_connect != NULL) {
+	} else if (ctx->services->policy_connect != NULL) {
 		s->pending++;
 		s->waiting = 1;
 		netio_pause(s->io);
@@ -454,6 +461,8 @@ smtp_session_close(struct smtp_session *s)
 	if (s->closing)
 		return;
 	s->closing = 1;
+	if (s->tls_started && !s->tls_done)
+		smtp_metrics_tls_failed(s->tlsmode == LISTEN_TLS);
 	evtimer_del(s->ev_deadline);
 	evtimer_del(s->ev_lifetime);
 	log_info("session=%s event=disconnect ip=%s", s->idstr, s->peer_addr);
@@ -819,6 +828,7 @@ cmd_starttls(struct smtp_session *s, const char *args)
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
 	s->state = S_CONNECTED;	/* nothing is read until the handshake ends */
 	netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+	s->tls_started = 1;
 	netio_starttls_server(s->io, s->tls_ctx);
 }
 

@@ -95,6 +95,9 @@ struct smtp_session {
 	unsigned		 auth_failures;	/* 535 and 454 answers to AUTH */
 	unsigned		 overdue;	/* seconds waited past the lifetime */
 	const char		*refuse_after_tls;	/* port 465: say it in TLS */
+	int			 tls_started;	/* handshake begun (issue 15) */
+	uint64_t		 connect_us;	/* metrics: 0 after the first 250 */
+	uint64_t		 eod_us;	/* metrics: end of DATA */
 	struct event		*ev_deadline;	/* command line's or DATA's */
 	struct event		*ev_lifetime;	/* the session's */
 

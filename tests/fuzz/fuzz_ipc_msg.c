@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "smtpd/ipc_msg.h"
+#include "smtpd/smtp_metrics.h"
 #include "fuzz.h"
 
 static void
@@ -88,6 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ipc_quota	 quota;
 		struct ipc_user		 user;
 		struct ipc_upstream	 upstream;
+		struct smtp_metrics	 smtpm;
 		uint64_t		 u64;
 	} u;
 	const uint8_t	*p = data + 1;
@@ -97,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = size - 1;
 	/* Decoders take the payload where it lies: an unaligned copy. */
-	switch (data[0] % 17) {
+	switch (data[0] % 18) {
 	case 0: (void)ipc_auth_login_decode(p, n, &u.login); break;
 	case 1: (void)ipc_auth_result_decode(p, n, &u.reply); break;
 	case 2: (void)ipc_queue_status_decode(p, n, &u.status); break;
@@ -114,6 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 13: (void)ipc_pace_decode(p, n, &u.pace); break;
 	case 14: (void)ipc_quota_decode(p, n, &u.quota); break;
 	case 15: (void)ipc_user_decode(p, n, &u.user); break;
+	case 16: (void)ipc_smtp_metrics_decode(p, n, &u.smtpm); break;
 	default: (void)ipc_type_name(n > 0 ? p[0] : 0); break;
 	}
 	return 0;

@@ -6,6 +6,7 @@ submission; the control socket does not answer "metrics"."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -175,6 +176,97 @@ class Metrics(SubmitdTest):
                  step=0.5, what="the counter to move in Prometheus")
         wait_for(lambda: query('submitd_auth_total{result="ok"}') == 1, 30,
                  step=0.5, what="the AUTH counter in Prometheus")
+
+
+class SmtpRoleMetrics(SubmitdTest):
+    """The smtp role's counters (issue 15): connections by listener, TLS
+    handshakes failed, session-cap refusals, sessions open, and the
+    connect->250 and end-of-DATA->250 histograms, exact after known
+    sessions; the smtp role reports them to the auth role once a second,
+    so each expected value is polled for."""
+
+    def setUp(self):
+        self.MPORT = free_port()
+        self.EXTRA_CONF = ("metrics listen on 127.0.0.1 port %d"
+                           % self.MPORT, "limit sessions 3 per ip")
+        super().setUp()
+        wait_for(lambda: harness.port_open("127.0.0.1", self.MPORT), 20,
+                 what="the metrics listener")
+
+    def connects(self, listener):
+        return len(re.findall(r"event=connect ip=\S+ listener=%s\b"
+                              % listener, self.submitd.log_text()))
+
+    def expect(self, want, timeout=30):
+        """Poll until every NAME in WANT has its value; the last scrape."""
+        last = {}
+
+        def ok():
+            t = scrape(self.MPORT)[2]
+            last["text"] = t
+            return all(value(t, k) == v for k, v in want.items())
+        try:
+            wait_for(ok, timeout, step=0.2, what="the smtp role's counters")
+        except AssertionError:
+            got = {k: value(last["text"], k) for k in want}
+            self.maxDiff = None
+            self.assertEqual(got, want)
+        return last["text"]
+
+    def test_smtp_role_counters(self):
+        base_starttls = self.connects("starttls")
+        base_tls = self.connects("tls")
+        # a failed handshake on the tls listener, one after STARTTLS
+        c = self.connect(port=self.P2)
+        c.send(b"EHLO not-tls\r\n")
+        self.assertTrue(c.closed(timeout=20))
+        c = self.connect()
+        self.assertReply(c.reply(), "220 ")
+        self.assertReply(c.ehlo(), "250")
+        self.assertReply(c.cmd("STARTTLS"), "220")
+        c.send(b"\x16\x03\x01\x00\x05garbage\r\n")
+        self.assertTrue(c.closed(timeout=20))
+        # two messages on one session, one on another
+        c, _ = login_from(self, "127.0.0.1")
+        self.assertReply(mail(c), "250 2.0.0")
+        self.assertReply(mail(c), "250 2.0.0")
+        d, _ = login_from(self, "127.0.0.1")
+        self.assertReply(mail(d), "250 2.0.0")
+        # three open from 127.0.0.1 (c, d, e): the fourth is refused
+        e = self.connect()
+        self.assertReply(e.reply(), "220 ")
+        f = self.connect()
+        self.assertReply(f.reply(), "421 4.7.0")
+        self.assertEqual(self.connects("starttls"), base_starttls + 5)
+        self.assertEqual(self.connects("tls"), base_tls + 1)
+        text = self.expect({
+            'submitd_smtp_connections_total{listener="starttls"}':
+                base_starttls + 5,
+            'submitd_smtp_connections_total{listener="tls"}': base_tls + 1,
+            # the harness's probes of the port (connect, close) count too
+            'submitd_tls_handshakes_failed_total{listener="tls"}':
+                base_tls + 1,
+            'submitd_tls_handshakes_failed_total{listener="starttls"}': 1,
+            'submitd_session_cap_refusals_total{cap="sessions-per-ip"}': 1,
+            'submitd_session_cap_refusals_total{cap="sessions"}': 0,
+            "submitd_sessions_open": 3,
+            "submitd_connect_to_250_seconds_count": 2,
+            'submitd_connect_to_250_seconds_bucket{le="+Inf"}': 2,
+            "submitd_data_to_250_seconds_count": 3,
+            'submitd_data_to_250_seconds_bucket{le="+Inf"}': 3,
+        })
+        self.assertGreater(value(text, "submitd_data_to_250_seconds_sum"), 0)
+        self.assertGreaterEqual(
+            value(text, "submitd_connect_to_250_seconds_sum"),
+            value(text, "submitd_data_to_250_seconds_sum") / 3)
+        if PROMTOOL:
+            p = subprocess.run([PROMTOOL, "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr + text)
+            self.assertEqual(p.stdout + p.stderr, "", text)
+        for x in (c, d, e, f):
+            x.close()
+        self.expect({"submitd_sessions_open": 0})
 
 
 if __name__ == "__main__":
