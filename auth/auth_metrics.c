@@ -1,13 +1,100 @@
 /* auth_metrics.c — the auth role's counters; see auth_metrics.h. */
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 
 #include "auth/auth_metrics.h"
+#include "auth/store.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/submitd.h"
 
 static uint64_t	 counts[AM_COUNT];
+
+/* Pacing per upstream login (issue 15). */
+static struct pace_login {
+	char		 login[AUTH_USER_MAX + 1];
+	uint64_t	 sends, waits;
+	int64_t		 next_ms;	/* may start from then; 0: now */
+} paced[AUTH_METRICS_LOGINS];
+static size_t	 npaced;
+
+void
+auth_metrics_pace(const char *login, int fits, int64_t wait_ms,
+    int64_t now_ms)
+{
+	struct pace_login	*p = NULL;
+	size_t			 i;
+
+	for (i = 0; i < npaced; i++)
+		if (strcmp(paced[i].login, login) == 0) {
+			p = &paced[i];
+			break;
+		}
+	if (p == NULL) {
+		if (npaced == AUTH_METRICS_LOGINS ||
+		    strlen(login) > AUTH_USER_MAX)
+			return;
+		p = &paced[npaced++];
+		snprintf(p->login, sizeof(p->login), "%s", login);
+	}
+	if (fits) {
+		p->sends++;
+		p->next_ms = 0;
+	} else {
+		p->waits++;
+		p->next_ms = now_ms + wait_ms;
+	}
+}
+
+static void
+pace_label(struct evbuffer *out, const char *name, const char *login)
+{
+	const char	*c;
+
+	evbuffer_add_printf(out, "%s{login=\"", name);
+	for (c = login; *c; c++)	/* the text format's escapes */
+		if (*c == '"' || *c == '\\')
+			evbuffer_add_printf(out, "\\%c", *c);
+		else
+			evbuffer_add(out, c, 1);
+	evbuffer_add_printf(out, "\"} ");
+}
+
+static void
+pace_print(struct evbuffer *out, int64_t now_ms)
+{
+	size_t	 i;
+
+	metrics_family(out, "submitd_pacing_sends_total", "counter",
+	    "Messages relay limit messages let leave, per upstream login.");
+	for (i = 0; i < npaced; i++) {
+		pace_label(out, "submitd_pacing_sends_total", paced[i].login);
+		evbuffer_add_printf(out, "%llu\n",
+		    (unsigned long long)paced[i].sends);
+	}
+	metrics_family(out, "submitd_pacing_waits_total", "counter",
+	    "Times a message was held back by relay limit messages, per "
+	    "upstream login.");
+	for (i = 0; i < npaced; i++) {
+		pace_label(out, "submitd_pacing_waits_total", paced[i].login);
+		evbuffer_add_printf(out, "%llu\n",
+		    (unsigned long long)paced[i].waits);
+	}
+	metrics_family(out, "submitd_pacing_next_send_seconds", "gauge",
+	    "Seconds until the upstream login may start its next message "
+	    "(0: now, or nothing waits).");
+	for (i = 0; i < npaced; i++) {
+		int64_t	 left = paced[i].next_ms - now_ms;
+
+		pace_label(out, "submitd_pacing_next_send_seconds",
+		    paced[i].login);
+		evbuffer_add_printf(out, "%.3f\n", left > 0 ?
+		    (double)left / 1000 : 0.0);
+	}
+}
 
 void
 auth_metrics_inc(enum auth_metric m)
@@ -80,4 +167,5 @@ auth_metrics_print(struct evbuffer *out)
 	    "window (event=alert kind=auth-failures).");
 	metrics_sample(out, "submitd_alert_auth_failures_total", NULL, NULL,
 	    counts[AM_ALERT_AUTH_FAILURES]);
+	pace_print(out, store_now_ms());
 }

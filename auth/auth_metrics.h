@@ -33,6 +33,16 @@ void	auth_metrics_inc(enum auth_metric);
  * counts it (COUNT 0: off).
  */
 void	auth_metrics_failure(uint64_t count, time_t window, time_t now);
+/*
+ * auth_metrics_pace: the answer to the relay's "may one more message
+ * leave for upstream LOGIN" (relay limit messages, auth/pace.h) at NOW_MS:
+ * FITS, or a wait of WAIT_MS.  Per login (at most AUTH_METRICS_LOGINS:
+ * the upstream logins are the operator's, few): sends, waits, and the
+ * seconds until the next may start.
+ */
+#define AUTH_METRICS_LOGINS	64
+void	auth_metrics_pace(const char *login, int fits, int64_t wait_ms,
+	    int64_t now_ms);
 void	auth_metrics_print(struct evbuffer *);
 
 #endif

@@ -21,6 +21,7 @@
 #include "auth/abuse.h"
 #include "auth/auth.h"
 #include "auth/auth_ctl.h"
+#include "auth/auth_metrics.h"
 #include "auth/grant.h"
 #include "auth/pace.h"
 #include "auth/policy.h"
@@ -406,6 +407,7 @@ auth_pace_done(void *arg, int fits, int64_t wait_ms)
 
 	q->p.fits = fits;
 	q->p.wait_ms = wait_ms;
+	auth_metrics_pace(q->p.login, fits, wait_ms, store_now_ms());
 	if (ipc_send(q->c, IPC_PACE_RESULT, q->reqid, -1, &q->p,
 	    sizeof(q->p)) == -1)
 		fatalx("cannot answer the relay role");

@@ -17,7 +17,8 @@ import urllib.parse
 import urllib.request
 
 import harness
-from harness import SubmitdTest, SUBMITCTL, free_port, wait_for
+from harness import (SubmitdTest, SUBMITCTL, USER, USER2, PASSWORD2, RCPT,
+                     free_port, wait_for)
 from policy_util import login_from, mail
 
 PROMTOOL = shutil.which("promtool")
@@ -267,6 +268,61 @@ class SmtpRoleMetrics(SubmitdTest):
         for x in (c, d, e, f):
             x.close()
         self.expect({"submitd_sessions_open": 0})
+
+
+class TopUsersAndPacing(SubmitdTest):
+    """'metrics top-users 1': per-login counters for the login that sent
+    the most only (bob's absent); relay limit messages: sends and waits
+    per upstream login and the seconds until its next send."""
+
+    def setUp(self):
+        self.MPORT = free_port()
+        self.EXTRA_CONF = ("metrics listen on 127.0.0.1 port %d"
+                           % self.MPORT, "metrics top-users 1",
+                           "relay limit messages 1 per 1h")
+        super().setUp()
+        wait_for(lambda: harness.port_open("127.0.0.1", self.MPORT), 20,
+                 what="the metrics listener")
+
+    def test_top_users_and_pacing(self):
+        c, _ = login_from(self, "127.0.0.1")
+        self.assertReply(mail(c, rcpts=(RCPT, "dave@example.com")),
+                         "250 2.0.0")
+        self.assertReply(mail(c), "250 2.0.0")
+        d, _ = login_from(self, "127.0.0.1", user=USER2, password=PASSWORD2)
+        self.assertReply(mail(d, frm=USER2), "250 2.0.0")
+        self.smarthost.wait_messages(1, timeout=30)
+        login = harness.UP_LOGIN
+
+        def paced():
+            t = scrape(self.MPORT)[2]
+            return value(t, 'submitd_pacing_waits_total{login="%s"}'
+                         % login) >= 2
+        wait_for(paced, 30, what="both messages held back by the pace")
+        text = scrape(self.MPORT)[2]
+        self.assertEqual(
+            value(text, 'submitd_user_messages_total{user="%s"}' % USER), 2)
+        self.assertEqual(
+            value(text, 'submitd_user_recipients_total{user="%s"}' % USER),
+            3)
+        self.assertGreater(value(
+            text, 'submitd_user_accepted_bytes_total{user="%s"}' % USER),
+            0)
+        self.assertNotIn(USER2, text)           # only the top 1
+        self.assertEqual(value(
+            text, 'submitd_pacing_sends_total{login="%s"}' % login), 1)
+        # each of the two held back asked once: the next try is in an hour
+        self.assertEqual(value(
+            text, 'submitd_pacing_waits_total{login="%s"}' % login), 2)
+        left = value(text, 'submitd_pacing_next_send_seconds{login="%s"}'
+                     % login)
+        self.assertTrue(3000 < left <= 3600, left)
+        self.assertEqual(len(self.smarthost.messages()), 1)
+        if PROMTOOL:
+            p = subprocess.run([PROMTOOL, "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr + text)
+            self.assertEqual(p.stdout + p.stderr, "", text)
 
 
 if __name__ == "__main__":
