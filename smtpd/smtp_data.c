@@ -370,6 +370,12 @@ data_committed(void *arg, enum queue_status status, const char *queue_id,
 
 	/* The quota was charged by the queue and the auth role (issue 12). */
 	if (!s->closing) {
+		if (status != QUEUE_OK)		/* issue 15 */
+			smtp_metrics_refused(status == QUEUE_ERR_REJECTED ?
+			    SMTP_REF_SPAM : status == QUEUE_ERR_QUOTA ?
+			    SMTP_REF_QUOTA : status == QUEUE_ERR_POLICY ||
+			    status == QUEUE_ERR_REFUSED ? SMTP_REF_POLICY :
+			    SMTP_REF_ERROR);
 		if (status == QUEUE_OK) {
 			log_info("session=%s msgid=%s event=accepted "
 			    "size=%llu nrcpt=%zu user=%s from=%s", s->idstr,
@@ -478,6 +484,11 @@ data_end(struct smtp_session *s)
 
 		log_info("session=%s msgid=%s event=refused user=%s reply=%s",
 		    s->idstr, d->queue_id, log_q(s->user.user), log_q(reply));
+		smtp_metrics_refused(d->refusal == DATA_OK ? SMTP_REF_FROM :
+		    d->refusal == DATA_TOO_BIG ||
+		    d->refusal == DATA_HEADER_TOO_BIG ? SMTP_REF_SIZE :
+		    d->refusal == DATA_WRITE_ERROR ? SMTP_REF_ERROR :
+		    SMTP_REF_CONTENT);
 		smtp_reply(s, "%s", reply);
 		SVC(s)->queue_abort(SVC(s)->svc, d->queue_id);
 		smtp_transaction_reset(s);

@@ -27,6 +27,13 @@ smtp_metrics_cap(enum smtp_cap c)
 }
 
 void
+smtp_metrics_refused(enum smtp_refusal why)
+{
+	if (why < SMTP_REF_MAX)
+		smtp_metrics.refused[why]++;
+}
+
+void
 smtp_metrics_tls_failed(int tlsmode)
 {
 	smtp_metrics.tls_failed[tlsmode ? 1 : 0]++;
@@ -107,6 +114,10 @@ smtp_metrics_print(struct evbuffer *out, const struct smtp_metrics *m)
 {
 	static const char *const lst[] = { "starttls", "tls" };
 	static const char *const cap[] = { "sessions", "sessions-per-ip" };
+	static const char *const ref[SMTP_REF_MAX] = {
+		"sender", "from", "quota", "size", "policy", "spam", "content",
+		"error"
+	};
 	int	 i;
 
 	metrics_family(out, "submitd_smtp_connections_total", "counter",
@@ -128,6 +139,14 @@ smtp_metrics_print(struct evbuffer *out, const struct smtp_metrics *m)
 	for (i = 0; i < 2; i++)
 		metrics_sample(out, "submitd_tls_handshakes_failed_total",
 		    "listener", lst[i], m->tls_failed[i]);
+	metrics_family(out, "submitd_messages_refused_total", "counter",
+	    "Messages refused, by reason: sender (MAIL FROM), from (From:), "
+	    "quota, size, policy (the filter's 451, the queue's refusal), "
+	    "spam (the filter's 550), content (bare CR or LF, NUL, long "
+	    "line), error (local trouble).");
+	for (i = 0; i < SMTP_REF_MAX; i++)
+		metrics_sample(out, "submitd_messages_refused_total", "reason",
+		    ref[i], m->refused[i]);
 	metrics_family(out, "submitd_sessions_open", "gauge",
 	    "SMTP sessions open now (at the smtp role's last report, at "
 	    "most a second old).");

@@ -25,6 +25,19 @@ struct evbuffer;
 
 enum smtp_cap { SMTP_CAP_SESSIONS, SMTP_CAP_PER_IP, SMTP_CAP_MAX };
 
+/* Why a message was refused (MAIL, end of DATA, or the commit). */
+enum smtp_refusal {
+	SMTP_REF_SENDER,	/* MAIL FROM not this login's */
+	SMTP_REF_FROM,		/* From: not this login's */
+	SMTP_REF_QUOTA,		/* a quota, or the login held (auth role) */
+	SMTP_REF_SIZE,		/* message size */
+	SMTP_REF_POLICY,	/* the filter's 451, the queue's refusal */
+	SMTP_REF_SPAM,		/* the filter's 550 */
+	SMTP_REF_CONTENT,	/* bare CR/LF, NUL, line too long */
+	SMTP_REF_ERROR,		/* local trouble: disk, queue down */
+	SMTP_REF_MAX
+};
+
 /* One latency histogram: buckets not cumulative, the sum in microseconds. */
 struct smtp_lat {
 	uint64_t	 bucket[SMTP_LAT_BOUNDS];
@@ -38,6 +51,7 @@ struct smtp_metrics {
 	uint64_t	 tls_failed[2];		/* by enum listen_tls */
 	uint64_t	 cap_refused[SMTP_CAP_MAX];
 	uint64_t	 sessions_open;
+	uint64_t	 refused[SMTP_REF_MAX];
 	struct smtp_lat	 connect_250;
 	struct smtp_lat	 data_250;
 };
@@ -49,6 +63,8 @@ extern struct smtp_metrics	smtp_metrics;
 void	smtp_metrics_connect(int tlsmode);
 /* A session refused by a cap. */
 void	smtp_metrics_cap(enum smtp_cap);
+/* A message refused, for WHY. */
+void	smtp_metrics_refused(enum smtp_refusal why);
 /* A TLS handshake (port 465 or STARTTLS) that did not end. */
 void	smtp_metrics_tls_failed(int tlsmode);
 /*

@@ -844,6 +844,7 @@ smtp_mail_checked(void *arg, const struct policy_result *r)
 		if (r->verdict != POLICY_OK) {
 			log_info("session=%s event=quota user=%s reply=%s",
 			    s->idstr, log_q(s->user.user), log_q(r->reply));
+			smtp_metrics_refused(SMTP_REF_QUOTA);
 			smtp_reply(s, "%s", r->reply);
 			s->reverse_path[0] = '\0';
 		} else {
@@ -909,6 +910,7 @@ cmd_mail(struct smtp_session *s, const char *args)
 		return;
 	}
 	if (s->mail_params.size > conf->max_message_size) {
+		smtp_metrics_refused(SMTP_REF_SIZE);
 		smtp_error(s, "552 5.3.4 Message size exceeds fixed limit");
 		s->reverse_path[0] = '\0';
 		return;
@@ -917,6 +919,7 @@ cmd_mail(struct smtp_session *s, const char *args)
 	    !sender_match(s->user.senders, s->reverse_path)) {
 		log_info("session=%s event=sender-refused user=%s from=%s",
 		    s->idstr, log_q(s->user.user), log_q(s->reverse_path));
+		smtp_metrics_refused(SMTP_REF_SENDER);
 		smtp_error(s, "553 5.7.1 Sender address not allowed for this login");
 		s->reverse_path[0] = '\0';
 		return;

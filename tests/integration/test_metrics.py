@@ -233,6 +233,16 @@ class SmtpRoleMetrics(SubmitdTest):
         self.assertReply(mail(c), "250 2.0.0")
         d, _ = login_from(self, "127.0.0.1")
         self.assertReply(mail(d), "250 2.0.0")
+        # refused: a sender not alice's, a SIZE= too big, a From: not hers
+        self.assertReply(d.cmd("MAIL FROM:<mallory@evil.test>"), "553 5.7.1")
+        self.assertReply(d.cmd("MAIL FROM:<%s> SIZE=999999999" % USER),
+                         "552 5.3.4")
+        self.assertReply(d.cmd("MAIL FROM:<%s>" % USER), "250")
+        self.assertReply(d.cmd("RCPT TO:<%s>" % RCPT), "250")
+        self.assertReply(d.cmd("DATA"), "354")
+        d.send(harness.dot_data(harness.sample_message(
+            frm="mallory@evil.test")))
+        self.assertReply(d.reply(), "5")
         # three open from 127.0.0.1 (c, d, e): the fourth is refused
         e = self.connect()
         self.assertReply(e.reply(), "220 ")
@@ -251,6 +261,11 @@ class SmtpRoleMetrics(SubmitdTest):
             'submitd_session_cap_refusals_total{cap="sessions-per-ip"}': 1,
             'submitd_session_cap_refusals_total{cap="sessions"}': 0,
             "submitd_sessions_open": 3,
+            'submitd_messages_refused_total{reason="sender"}': 1,
+            'submitd_messages_refused_total{reason="size"}': 1,
+            'submitd_messages_refused_total{reason="from"}': 1,
+            'submitd_messages_refused_total{reason="quota"}': 0,
+            'submitd_messages_refused_total{reason="spam"}': 0,
             "submitd_connect_to_250_seconds_count": 2,
             'submitd_connect_to_250_seconds_bucket{le="+Inf"}': 2,
             "submitd_data_to_250_seconds_count": 3,
