@@ -89,8 +89,50 @@ bounce_orig_headers(struct queue *q, const char *id, size_t *len)
 	return buf;
 }
 
+/*
+ * ADDR into FP: as it is for a DSN that goes with SMTPUTF8 (UTF8) or an
+ * ASCII address, else as RFC 6533 3 utf-8-addr-xtext: every code point
+ * outside QCHAR as \x{HEX}, so that a DSN to an ASCII sender stays 7-bit.
+ */
 static void
-bounce_write_rcpts(FILE *fp, const struct envelope *env, const uint8_t *sel)
+bounce_addr(FILE *fp, const char *addr, int utf8)
+{
+	const unsigned char	*s = (const unsigned char *)addr;
+	unsigned		 cp;
+	int			 n, i;
+
+	if (utf8 || smtp_ascii(addr)) {
+		fputs(addr, fp);
+		return;
+	}
+	while (*s != '\0') {
+		if (*s > 0x20 && *s < 0x7f && *s != '+' && *s != '=' &&
+		    *s != '\\') {
+			fputc(*s++, fp);
+			continue;
+		}
+		cp = *s, n = 0;
+		if ((*s & 0xe0) == 0xc0)
+			cp = *s & 0x1f, n = 1;
+		else if ((*s & 0xf0) == 0xe0)
+			cp = *s & 0x0f, n = 2;
+		else if ((*s & 0xf8) == 0xf0)
+			cp = *s & 0x07, n = 3;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80) {	/* not UTF-8: the octet */
+				cp = *s, n = 0;
+				break;
+			}
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		fprintf(fp, "\\x{%X}", cp);
+		s += n + 1;
+	}
+}
+
+static void
+bounce_write_rcpts(FILE *fp, const struct envelope *env, const uint8_t *sel,
+    int utf8)
 {
 	int				 expired;
 	const struct envelope_rcpt	*r;
@@ -103,8 +145,10 @@ bounce_write_rcpts(FILE *fp, const struct envelope *env, const uint8_t *sel)
 			continue;
 		expired = sel[i] == QUEUE_BOUNCE_EXPIRED;
 		bounce_status(r->last_reply, expired, status);
-		fprintf(fp, "\r\nFinal-Recipient: rfc822; %s\r\n"
-		    "Action: failed\r\nStatus: %s\r\n", r->forward_path, status);
+		fprintf(fp, "\r\nFinal-Recipient: %s; ", utf8 ||
+		    smtp_ascii(r->forward_path) ? "rfc822" : "utf-8");
+		bounce_addr(fp, r->forward_path, utf8);
+		fprintf(fp, "\r\nAction: failed\r\nStatus: %s\r\n", status);
 		if (r->last_reply[0] != '\0' && isdigit((unsigned char)
 		    r->last_reply[0]))
 			fprintf(fp, "Diagnostic-Code: smtp; %s\r\n",
@@ -123,6 +167,7 @@ bounce_text(struct queue *q, const char *newid, const char *origid,
 	const char	*host = q->conf->hostname;
 	char		*buf = NULL, *hdrs, date[64], arrival[64];
 	size_t		 i, hlen, blen = 0;
+	int		 utf8 = !smtp_ascii(qe->env.reverse_path); /* bounce_env */
 	FILE		*fp;
 
 	if ((fp = open_memstream(&buf, &blen)) == NULL)
@@ -144,16 +189,18 @@ bounce_text(struct queue *q, const char *newid, const char *origid,
 	    "recipients. It is attached below.\r\n\r\n", newid, host, host,
 	    origid);
 	for (i = 0; i < qe->env.nrcpt; i++)
-		if (sel[i])
-			fprintf(fp, "<%s>: %s\r\n", qe->env.rcpt[i].forward_path,
-			    sel[i] == QUEUE_BOUNCE_EXPIRED ?
+		if (sel[i]) {
+			fputc('<', fp);
+			bounce_addr(fp, qe->env.rcpt[i].forward_path, utf8);
+			fprintf(fp, ">: %s\r\n", sel[i] == QUEUE_BOUNCE_EXPIRED ?
 			    "delivery time expired" :
 			    qe->env.rcpt[i].last_reply);
+		}
 	fprintf(fp, "\r\n--%s/%s\r\nContent-Type: message/delivery-status\r\n"
 	    "Content-Description: Delivery report\r\n\r\n"
 	    "Reporting-MTA: dns; %s\r\nX-Submitd-Queue-ID: %s\r\n"
 	    "Arrival-Date: %s\r\n", newid, host, host, origid, arrival);
-	bounce_write_rcpts(fp, &qe->env, sel);
+	bounce_write_rcpts(fp, &qe->env, sel, utf8);
 	fprintf(fp, "\r\n--%s/%s\r\nContent-Type: text/rfc822-headers\r\n"
 	    "Content-Description: Undelivered Message Headers\r\n\r\n",
 	    newid, host);
@@ -209,10 +256,13 @@ fail:
 	return -1;
 }
 
-/* The envelope of the DSN NEWID of SIZE octets to REVERSE_PATH. */
+/*
+ * The envelope of the DSN NEWID of SIZE octets to REVERSE_PATH; EIGHT
+ * when it has octets over 127 (the original's UTF-8 header fields).
+ */
 static int
 bounce_env(struct queue_env *b, const struct conf *conf, const char *newid,
-    const char *rpath, size_t size, time_t now)
+    const char *rpath, size_t size, int eight, time_t now)
 {
 	memset(b, 0, sizeof(*b));
 	if ((b->env.rcpt = calloc(1, sizeof(*b->env.rcpt))) == NULL)
@@ -229,6 +279,7 @@ bounce_env(struct queue_env *b, const struct conf *conf, const char *newid,
 	b->next_try = now;
 	b->bounce = 1;
 	b->env.smtputf8 = !smtp_ascii(rpath);	/* RFC 6531: to a UTF-8 sender */
+	b->env.body_8bitmime = eight;
 	snprintf(b->env.rcpt[0].forward_path,
 	    sizeof(b->env.rcpt[0].forward_path), "%s", rpath);
 	return 0;
@@ -242,6 +293,7 @@ queue_bounce(struct queue *q, const char *origid, const struct queue_env *qe,
 	struct qmsg		*m;
 	char			 newid[QUEUE_ID_SIZE], *text, name[QUEUE_ID_SIZE + 8];
 	size_t			 len, i, n = 0, nexp = 0;
+	int			 eight;
 
 	for (i = 0; i < qe->env.nrcpt; i++) {
 		n += sel[i] != 0;
@@ -265,9 +317,11 @@ queue_bounce(struct queue *q, const char *origid, const struct queue_env *qe,
 		free(text);
 		return -1;
 	}
+	for (i = 0, eight = 0; i < len && !eight; i++)
+		eight = (unsigned char)text[i] > 127;	/* the quoted headers */
 	free(text);
-	if (bounce_env(&b, q->conf, newid, qe->env.reverse_path, len, now) == -1 ||
-	    queue_env_write(q->dirfd, newid, &b, 1) == -1 ||
+	if (bounce_env(&b, q->conf, newid, qe->env.reverse_path, len, eight,
+	    now) == -1 || queue_env_write(q->dirfd, newid, &b, 1) == -1 ||
 	    (m = calloc(1, sizeof(*m))) == NULL) {
 		log_warn("msgid=%s event=error step=bounce dsn=%s", origid, newid);
 		snprintf(name, sizeof(name), "%s.msg", newid);

@@ -208,6 +208,36 @@ class Smtputf8(harness.SubmitdTest):
                           if e.get("mail_from") not in (USER, "")], [])
         self.assertEqual(len(self.smarthost.messages()), 1)
 
+    def test_dsn_to_an_ascii_sender_stays_7bit(self):
+        # an ASCII sender's message to a UTF-8 recipient fails (the
+        # smarthost stopped offering SMTPUTF8): the DSN goes back without
+        # SMTPUTF8, so its addresses are RFC 6533 utf-8 xtext and it is
+        # 7-bit or sent as BODY=8BITMIME (the quoted UTF-8 headers)
+        self.smarthost.set_control({"smtputf8": True})
+        self.learn()
+        self.smtp_role_learned(True)
+        c = self.session()
+        self.assertEqual(c.cmd("MAIL FROM:<%s> SMTPUTF8" % USER).text,
+                         "250 2.1.0 Ok")
+        self.smarthost.stop()
+        self.smarthost.set_control({})
+        self.smarthost.start()
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % TO).text, "250 2.1.5 Ok")
+        self.assertReply(c.cmd("DATA"), "354 ")
+        c.send(dot_data(utf8_message()))
+        self.assertReply(c.reply(), "250 2.0.0 ")
+        self.smarthost.wait_messages(2)
+        dsn = self.smarthost.messages()[1]
+        self.assertIn(b"Final-Recipient: utf-8; k\\x{E4}rol@example.com\r\n",
+                      dsn["data"])
+        self.assertIn(b"<k\\x{E4}rol@example.com>: 553 5.6.7 ", dsn["data"])
+        mail = [e for e in self.smarthost.events("mail")
+                if e.get("mail_from") in ("", "<>")]
+        self.assertEqual(len(mail), 1, self.smarthost.events("mail"))
+        self.assertNotIn("SMTPUTF8", mail[0]["options"])
+        if any(b > 127 for b in dsn["data"]):
+            self.assertIn("BODY=8BITMIME", mail[0]["options"])
+
 
 if __name__ == "__main__":
     unittest.main()
