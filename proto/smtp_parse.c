@@ -1,5 +1,6 @@
 /* smtp_parse.c — RFC 5321 command, path and parameter syntax; see smtp_parse.h. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -262,6 +263,128 @@ smtp_utf8_valid(const char *str)
 		s += n + 1;
 	}
 	return 1;
+}
+
+/* RFC 3492 6.1. */
+static unsigned
+puny_adapt(unsigned delta, unsigned numpoints, int first)
+{
+	unsigned	 k = 0;
+
+	delta = first ? delta / 700 : delta / 2;
+	delta += delta / numpoints;
+	while (delta > ((36 - 1) * 26) / 2) {
+		delta /= 36 - 1;
+		k += 36;
+	}
+	return k + (36 * delta) / (delta + 38);
+}
+
+/* One label's code points CP (N of them) as "xn--..." into OUT; length or -1. */
+static int
+puny_label(const uint32_t *cp, size_t n, char *out, size_t outsz)
+{
+	unsigned	 delta = 0, bias = 72, h, b = 0, q, k, t, m, c;
+	uint32_t	 cur = 128;
+	size_t		 o = 4, i;
+
+#define PUT(ch)	do { if (o + 1 >= outsz) return -1; out[o++] = (ch); } while (0)
+#define DIGIT(d) ((d) < 26 ? 'a' + (d) : '0' + (d) - 26)
+	if (outsz < 5)
+		return -1;
+	memcpy(out, "xn--", 4);
+	for (i = 0; i < n; i++)
+		if (cp[i] < 0x80) {
+			PUT(cp[i] >= 'A' && cp[i] <= 'Z' ? cp[i] + 32 : cp[i]);
+			b++;
+		}
+	if (b > 0)
+		PUT('-');
+	for (h = b; h < n; cur++, delta++) {
+		for (m = UINT32_MAX, i = 0; i < n; i++)
+			if (cp[i] >= cur && cp[i] < m)
+				m = cp[i];
+		if ((m - cur) > (UINT32_MAX - delta) / (h + 1))
+			return -1;
+		delta += (m - cur) * (h + 1);
+		cur = m;
+		for (i = 0; i < n; i++) {
+			c = cp[i];
+			if (c < cur && ++delta == 0)
+				return -1;
+			if (c != cur)
+				continue;
+			for (q = delta, k = 36;; k += 36) {
+				t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+				if (q < t)
+					break;
+				PUT(DIGIT(t + (q - t) % (36 - t)));
+				q = (q - t) / (36 - t);
+			}
+			PUT(DIGIT(q));
+			bias = puny_adapt(delta, h + 1, h == b);
+			delta = 0;
+			h++;
+		}
+	}
+#undef PUT
+#undef DIGIT
+	out[o] = '\0';
+	return (int)o;
+}
+
+int
+smtp_domain_alabel(const char *domain, char *out, size_t outsz)
+{
+	const unsigned char	*s = (const unsigned char *)domain;
+	uint32_t		 cp[64];
+	size_t			 o = 0, n, i;
+	char			 lab[64];
+	int			 len;
+
+	if (!smtp_utf8_valid(domain))
+		return -1;
+	for (;;) {
+		const unsigned char *start = s;
+		int	 ascii = 1;
+
+		for (n = 0; *s != '\0' && *s != '.'; n++) {
+			uint32_t c = *s++;
+			int	 more = 0;
+
+			if (n == 63)
+				return -1;
+			if (c >= 0xf0)
+				c &= 0x07, more = 3;
+			else if (c >= 0xe0)
+				c &= 0x0f, more = 2;
+			else if (c >= 0xc0)
+				c &= 0x1f, more = 1;
+			for (; more > 0; more--)
+				c = (c << 6) | (*s++ & 0x3f);
+			if (c >= 0x80)
+				ascii = 0;
+			cp[n] = c;
+		}
+		if (ascii) {
+			if ((size_t)(s - start) >= sizeof(lab))
+				return -1;
+			for (i = 0; i < (size_t)(s - start); i++)
+				lab[i] = (char)tolower(start[i]);
+			len = (int)i;
+		} else if ((len = puny_label(cp, n, lab, sizeof(lab))) < 0)
+			return -1;
+		if (o + (size_t)len + 2 > outsz)
+			return -1;
+		memcpy(out + o, lab, (size_t)len);
+		o += (size_t)len;
+		if (*s == '\0')
+			break;
+		out[o++] = '.';
+		s++;
+	}
+	out[o] = '\0';
+	return 0;
 }
 
 int

@@ -44,6 +44,15 @@ int	smtp_parse_mail_params(const char *s, struct smtp_mail_params *out);
  */
 int	smtp_utf8_valid(const char *s);
 int	smtp_ascii(const char *s);
+/*
+ * smtp_domain_alabel: DOMAIN with each label holding UTF-8 (a U-label) as
+ * its A-label ("xn--" and Punycode, RFC 3492), ASCII lower-cased, into
+ * OUT (OUTSZ octets): what DKIM's d= and key lookup compare (RFC 8616
+ * 4.1).  Non-ASCII letters are not case-mapped nor normalized (IDNA2008
+ * mapping is the client's).  0, or -1 when not UTF-8, a label grows over
+ * 63 octets or OUT is too small.
+ */
+int	smtp_domain_alabel(const char *domain, char *out, size_t outsz);
 /* smtp_parse_rcpt_params: only an empty list is accepted; as above. */
 int	smtp_parse_rcpt_params(const char *s);
 

@@ -259,6 +259,10 @@ data_from_domain(struct smtp_data *d, const char *addr)
 	snprintf(d->from_domain, sizeof(d->from_domain), "%s", dom ? dom : "");
 	for (i = 0; d->from_domain[i] != '\0'; i++)
 		d->from_domain[i] = tolower((unsigned char)d->from_domain[i]);
+	/* RFC 8616 4.1: keys and d= name the domain by its A-labels. */
+	if (dom != NULL && !smtp_ascii(dom) && smtp_domain_alabel(dom,
+	    d->from_domain, sizeof(d->from_domain)) == -1)
+		d->from_domain[0] = '\0';	/* then no key: unsigned */
 }
 
 /* Check the From: field against the login's sender patterns. */

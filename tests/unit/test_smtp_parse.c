@@ -151,6 +151,33 @@ START_TEST(utf8)
 }
 END_TEST
 
+/* RFC 3492 / RFC 8616: U-labels as A-labels (IANA's IDN test domains). */
+START_TEST(alabel)
+{
+	char	 out[256];
+
+	ck_assert_int_eq(smtp_domain_alabel("b\xc3\xbc" "cher.example", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "xn--bcher-kva.example");
+	ck_assert_int_eq(smtp_domain_alabel("M\xc3\xbcnchen.Example", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "xn--mnchen-3ya.example");
+	/* παράδειγμα.δοκιμή, 例子.测试 */
+	ck_assert_int_eq(smtp_domain_alabel("\xcf\x80\xce\xb1\xcf\x81"
+	    "\xce\xac\xce\xb4\xce\xb5\xce\xb9\xce\xb3\xce\xbc\xce\xb1."
+	    "\xce\xb4\xce\xbf\xce\xba\xce\xb9\xce\xbc\xce\xae", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "xn--hxajbheg2az3al.xn--jxalpdlp");
+	ck_assert_int_eq(smtp_domain_alabel("\xe4\xbe\x8b\xe5\xad\x90."
+	    "\xe6\xb5\x8b\xe8\xaf\x95", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "xn--fsqu00a.xn--0zwm56d");
+	ck_assert_int_eq(smtp_domain_alabel("example.org", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "example.org");
+	ck_assert_int_eq(smtp_domain_alabel("\xe4.example", out, sizeof(out)), -1);
+	ck_assert_int_eq(smtp_domain_alabel("b\xc3\xbc" "cher.example", out, 10), -1);
+}
+END_TEST
+
 START_TEST(verbs)
 {
 	char		 verb[16];
@@ -176,6 +203,7 @@ smtp_parse_suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, utf8);
+	tcase_add_test(tc, alabel);
 	tcase_add_test(tc, path_good);
 	tcase_add_test(tc, path_empty);
 	tcase_add_test(tc, path_bad);
