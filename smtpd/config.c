@@ -321,6 +321,15 @@ differ(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+/* Whether the absolute paths A and B name files in the same directory. */
+static int
+same_dir(const char *a, const char *b)
+{
+	size_t	 la = (size_t)(strrchr(a, '/') - a);
+
+	return la == (size_t)(strrchr(b, '/') - b) && strncmp(a, b, la) == 0;
+}
+
 int
 config_check_change(const struct conf *old, const struct conf *new,
     FILE *errf)
@@ -340,14 +349,15 @@ config_check_change(const struct conf *old, const struct conf *new,
 	CHANGED(state_dir, "state directory");
 	CHANGED(control_path, "control socket");
 	/*
-	 * Roles that do not reload yet (their channels exist or not).  The
-	 * filter's on-error is the queue role's and does reload: it is the
-	 * switch to flip while rspamd is down (queue_filter_set_conf).
+	 * The filter role runs or not, chrooted where its socket is and with
+	 * AF_UNIX sockets allowed or not: those take a restart.  Its timeout,
+	 * settings-id, a TCP address or a socket's name in the same directory
+	 * reload (the filter role's, the on-error the queue role's).
 	 */
 	if (old->filter.enabled != new->filter.enabled ||
-	    differ(old->filter.url, new->filter.url) ||
-	    old->filter.timeout != new->filter.timeout ||
-	    differ(old->filter.settings_id, new->filter.settings_id)) {
+	    old->filter.unix_socket != new->filter.unix_socket ||
+	    (old->filter.enabled && old->filter.unix_socket &&
+	    !same_dir(old->filter.url, new->filter.url))) {
 		fprintf(errf, "%s: filter %s\n", new->file, what);
 		bad = 1;
 	}

@@ -455,7 +455,9 @@ parent_on_ready(evutil_socket_t fd, short what, void *arg)
  */
 #define RELOAD_TIMEOUT_SECONDS	60
 
-static const int reload_roles[] = { R_SMTP, R_AUTH, R_QUEUE, R_RELAY };
+/* R_FILTER only when it runs (a filter statement): skipped without one. */
+static const int reload_roles[] = { R_SMTP, R_AUTH, R_QUEUE, R_RELAY,
+    R_FILTER };
 #define NRELOAD_ROLES	(sizeof(reload_roles) / sizeof(reload_roles[0]))
 
 static struct {
@@ -701,6 +703,8 @@ reload_start(uint64_t reqid)
 	for (i = 0; i < NRELOAD_ROLES; i++) {
 		int	 r = reload_roles[i];
 
+		if (r == R_FILTER && !P.conf->filter.enabled)
+			continue;
 		rs.ch = P.ipc[r];
 		rs.bad = rs.ch == NULL;
 		if (!rs.bad)

@@ -480,6 +480,52 @@ filter_paths(struct conf_filter *cf, char *dir, size_t dirsize)
 	return dir;
 }
 
+/*
+ * Issue 14, reload: the timeout, settings-id, the address (TCP) or the
+ * socket's name (the same directory: config_check_change) of the next
+ * checks; a check under way keeps what it started with (curl copied it).
+ */
+static struct conf	*pend_conf;
+
+static int
+reload_prepare(struct conf *conf, FILE *errf)
+{
+	if (!conf->filter.enabled ||
+	    conf->filter.unix_socket != F.conf->filter.unix_socket) {
+		fprintf(errf, "%s: filter: changed: restart submitd for it\n",
+		    conf->file);
+		return -1;
+	}
+	pend_conf = conf;
+	return 0;
+}
+
+static void
+reload_commit(void)
+{
+	char	 dir[PATH_MAX];
+
+	role_conf_retire(F.conf);
+	F.conf = pend_conf;
+	pend_conf = NULL;
+	(void)filter_paths(&F.conf->filter, dir, sizeof(dir));
+	log_info("event=filter-reload url=%s timeout=%lld", F.conf->filter.url,
+	    (long long)F.conf->filter.timeout);
+}
+
+static void
+reload_abort(void)
+{
+	conf_free(pend_conf);
+	pend_conf = NULL;
+}
+
+static const struct role_reload filter_reload = {
+	.prepare = reload_prepare,
+	.commit = reload_commit,
+	.abort = reload_abort,
+};
+
 void
 role_filter_main(struct conf *conf, int queue_fd)
 {
@@ -506,6 +552,7 @@ role_filter_main(struct conf *conf, int queue_fd)
 	if ((F.queue = ipc_new(F.base, queue_fd, "filter<-queue",
 	    dispatch_queue, NULL)) == NULL)
 		fatal("ipc");
+	role_reload_init(F.base, "filter", &filter_reload);
 	log_debug("event=filter-ready url=%s timeout=%lld root=%s",
 	    conf->filter.url, (long long)conf->filter.timeout, root);
 	role_run(F.base);

@@ -269,6 +269,38 @@ class FilterDown(harness.SubmitdTest):
         self.assertDelivered(self.smarthost.wait_messages(1)[0], original)
 
 
+    def reload(self, old, new):
+        """The config with OLD replaced by NEW, reloaded; submitctl's
+        answer."""
+        text = open(self.submitd.conf).read()
+        self.assertIn(old, text)
+        harness.write_file(self.submitd.conf, text.replace(old, new))
+        return subprocess.run([harness.SUBMITCTL, "-s", self.control_sock,
+                               "reload"], capture_output=True, text=True,
+                              timeout=60 * harness.SLOW)
+
+    def test_reload_applies_address_and_settings(self):
+        # the filter role reloads live: a new address, settings-id and
+        # timeout take effect for the next message, no restart
+        http = rspamd_util.SlowHttp(delay=0)
+        self.addCleanup(http.stop)
+        r = self.reload('"http://127.0.0.1:%d" timeout 5s' % self.closed_port,
+                        '"%s" timeout 7s settings-id outbound' % http.url)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.log_has_reload(http.url, 7)
+        original = sample_message()
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        self.assertDelivered(self.smarthost.wait_messages(1)[0], original)
+        self.assertEqual(len(http.requests), 1)
+        self.assertIn(b"\r\nSettings-Id: outbound\r\n", http.requests[0][1])
+
+    def log_has_reload(self, url, timeout):
+        harness.wait_for(lambda: "event=filter-reload url=%s timeout=%d"
+                         % (url, timeout) in self.submitd.log_text(), 20,
+                         what="the filter role's reload")
+
+
 class FilterDownUnix(FilterDown):
     """rspamd's unix socket missing (its directory there, nobody
     listening): the same on-error rules as a closed port."""
@@ -286,6 +318,22 @@ class FilterDownUnix(FilterDown):
         self.assertRegex(self.submitd.log_text(),
                          r'event=filter-connect socket=\S+/rspamd\.sock '
                          r'reason="No such file or directory"')
+
+    def test_reload_applies_address_and_settings(self):
+        # another name in the same directory reloads; a TCP address or
+        # another directory (the role's chroot, its seccomp) takes a restart
+        old = '"%s/rspamd.sock" timeout 5s' % self.sockdir
+        r = self.reload(old, '"%s/other.sock" timeout 6s' % self.sockdir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.log_has_reload(self.sockdir + "/other.sock", 6)
+        for bad in ('"http://127.0.0.1:11333"',
+                    '"%s/x/other.sock"' % self.sockdir):
+            r = self.reload('"%s/other.sock"' % self.sockdir, bad)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertIn("filter changed: restart submitd", r.stdout + r.stderr)
+            harness.write_file(self.submitd.conf, open(
+                self.submitd.conf).read().replace(bad, '"%s/other.sock"'
+                                                  % self.sockdir))
 
     def test_socket_dir_removed_says_restart(self):
         # the filter role is chrooted in the directory: once it is gone
