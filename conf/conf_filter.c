@@ -27,6 +27,30 @@ xstrdup(const char *s)
 }
 
 /*
+ * Whether the directory of the socket PATH (absolute, clean) is one that
+ * other programs keep their sockets in: "/", a top-level directory such as
+ * /run or /tmp, or /var/run, /var/tmp, /dev/shm, /run/user, /run/lock.  The
+ * filter role is chrooted in that directory and may connect to any socket
+ * in it, so it must hold rspamd's socket alone (issue 16 review).
+ */
+static int
+conf_filter_shared_dir(const char *path)
+{
+	static const char *const shared[] = { "/var/run/", "/var/tmp/",
+	    "/dev/shm/", "/run/user/", "/run/lock/", NULL };
+	const char	*second = strchr(path + 1, '/');
+	size_t		 i;
+
+	if (second == NULL || strchr(second + 1, '/') == NULL)
+		return 1;	/* "/x.sock" or "/run/x.sock" */
+	for (i = 0; shared[i] != NULL; i++)
+		if (strncmp(path, shared[i], strlen(shared[i])) == 0 &&
+		    strchr(path + strlen(shared[i]), '/') == NULL)
+			return 1;
+	return 0;
+}
+
+/*
  * A unix socket: an absolute path, its directory (where the filter role
  * is chrooted) named without "." or ".." and the name short enough for
  * sun_path.
@@ -45,6 +69,12 @@ conf_filter_unix(const char *path, struct conf_filter *f, const char **why)
 	    strstr(path, "//") != NULL || strstr(path, "/./") != NULL ||
 	    strstr(path, "/../") != NULL) {
 		*why = "not a clean absolute path to the socket";
+		return -1;
+	}
+	if (conf_filter_shared_dir(path)) {
+		*why = "the socket's directory is shared with other programs "
+		    "(the filter role is chrooted in it): give the socket a "
+		    "directory of its own, e.g. /run/rspamd-submitd";
 		return -1;
 	}
 	for (; *path != '\0'; path++)

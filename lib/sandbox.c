@@ -85,7 +85,7 @@ static const char *const sys_relay[] = {
  * The filter role (issue 16) talks to rspamd and nothing else: TCP
  * sockets (socket() is allowed for AF_INET and AF_INET6 only, below) and
  * connect; the message comes mapped from the fd the queue passed.  With
- * rspamd on a unix socket, AF_UNIX too (sandbox_filter_unix): the role is
+ * rspamd on a unix socket, AF_UNIX instead (sandbox_filter_unix): the role is
  * then chrooted in the socket's directory, so that the only path it can
  * connect to is there (an abstract socket needs no path: seccomp cannot
  * read connect's address, the chroot does not hide those).
@@ -110,12 +110,17 @@ sandbox_allow_filter_socket(scmp_filter_ctx ctx)
 {
 	int	 nr = seccomp_syscall_resolve_name("socket");
 
+	/* one form or the other: switching needs a restart */
+	if (filter_unix) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
+			fatalx("filter: seccomp: cannot allow socket");
+		return;
+	}
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0 ||
-	    (filter_unix && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0))
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0)
 		fatalx("filter: seccomp: cannot allow socket");
 }
 

@@ -113,6 +113,13 @@ START_TEST(test_errors)
 		{ "filter rspamd \"/run/../rspamd.sock\"\n", "not a clean" },
 		{ "filter rspamd \"/run//rspamd.sock\"\n", "not a clean" },
 		{ "filter rspamd \"/run/rspamd/a b.sock\"\n", "with a space" },
+		{ "filter rspamd \"/rspamd.sock\"\n", "directory is shared" },
+		{ "filter rspamd \"/run/rspamd.sock\"\n", "directory is shared" },
+		{ "filter rspamd \"/tmp/rspamd.sock\"\n", "directory is shared" },
+		{ "filter rspamd \"/var/run/rspamd.sock\"\n",
+		    "directory is shared" },
+		{ "filter rspamd \"/dev/shm/rspamd.sock\"\n",
+		    "directory is shared" },
 		{ "filter rspamd \"/run/rspamd/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		  "xxxxxxxxxxxxxxx.sock\"\n", "path too long" },
