@@ -23,9 +23,10 @@ struct awin {
 struct auser {
 	struct auser	*next;
 	char		 user[AUTH_USER_MAX + 1];
-	struct awin	 msg, rcpt;
+	struct awin	 msg, rcpt, refused;
 	int		 held;
 	uint64_t	 messages, recipients, bytes;	/* since start */
+	uint64_t	 nrefused;		/* recipients refused upstream */
 };
 
 static struct {
@@ -33,7 +34,7 @@ static struct {
 	abuse_hold_cb		 hold_cb;
 	struct auser		*bucket[ABUSE_BUCKETS];
 	size_t			 nusers, nheld;
-	uint64_t		 alert_msg, alert_rcpt, holds;
+	uint64_t		 alert_msg, alert_rcpt, alert_refused, holds;
 } A;
 
 static unsigned
@@ -140,6 +141,29 @@ abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now)
 	}
 }
 
+void
+abuse_refused(const char *user, uint64_t n, time_t now)
+{
+	const struct conf	*c = A.conf;
+	struct auser		*u;
+
+	if ((u = find(user, 1)) == NULL)
+		return;
+	u->nrefused += n;
+	if (c == NULL || c->alert_user_refused == 0 || !count(&u->refused, n,
+	    c->alert_user_refused, c->alert_user_refused_window, now))
+		return;
+	A.alert_refused++;
+	log_warnx("auth: event=alert kind=user-refused-recipients user=%s "
+	    "refused=%llu window=%llds limit=%llu hold=%s", log_q(user),
+	    (unsigned long long)u->refused.n,
+	    (long long)c->alert_user_refused_window,
+	    (unsigned long long)c->alert_user_refused,
+	    c->alert_user_refused_hold ? "yes" : "no");
+	if (c->alert_user_refused_hold)
+		hold(u, "user-refused-recipients");
+}
+
 int
 abuse_held(const char *user)
 {
@@ -160,6 +184,7 @@ abuse_release(const char *user)
 	/* a fresh start: the window that tripped the alert is over */
 	memset(&u->msg, 0, sizeof(u->msg));
 	memset(&u->rcpt, 0, sizeof(u->rcpt));
+	memset(&u->refused, 0, sizeof(u->refused));
 	log_warnx("auth: event=user-released user=%s by=control",
 	    log_q(user));
 	return 1;
@@ -226,7 +251,8 @@ top_print(struct evbuffer *out, struct auser **v, size_t n, const char *name,
 		label_put(out, v[i]->user);
 		evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)
 		    (which == 0 ? v[i]->messages : which == 1 ?
-		    v[i]->recipients : v[i]->bytes));
+		    v[i]->recipients : which == 2 ? v[i]->bytes :
+		    v[i]->nrefused));
 	}
 }
 
@@ -248,6 +274,12 @@ abuse_metrics_print(struct evbuffer *out)
 	    "kind=user-recipients).");
 	metrics_sample(out, "submitd_alert_user_recipients_total", NULL, NULL,
 	    A.alert_rcpt);
+	metrics_family(out, "submitd_alert_user_refused_recipients_total",
+	    "counter", "Alerts: the upstream refused (5xx) more recipients "
+	    "of a login's mail than alert user-refused-recipients allows in "
+	    "its window (event=alert kind=user-refused-recipients).");
+	metrics_sample(out, "submitd_alert_user_refused_recipients_total",
+	    NULL, NULL, A.alert_refused);
 	metrics_family(out, "submitd_user_holds_total", "counter",
 	    "Logins held automatically by an alert (event=user-held).");
 	metrics_sample(out, "submitd_user_holds_total", NULL, NULL, A.holds);
@@ -271,5 +303,8 @@ abuse_metrics_print(struct evbuffer *out)
 	    "of the messages accepted per login (the same logins).", 1);
 	top_print(out, v, n, "submitd_user_accepted_bytes_total", "Octets "
 	    "of the messages accepted per login (the same logins).", 2);
+	top_print(out, v, n, "submitd_user_refused_recipients_total",
+	    "Recipients of a login's mail refused (5xx) by the upstream "
+	    "(the same logins).", 3);
 	free(v);
 }

@@ -32,6 +32,11 @@ typedef void (*abuse_hold_cb)(const char *user);
 void	abuse_init(const struct conf *, abuse_hold_cb cb);
 /* abuse_sent: USER's message of NRCPT recipients, SIZE octets, committed. */
 void	abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now);
+/*
+ * abuse_refused: the upstream refused (5xx) N recipients of USER's mail
+ * ("alert user-refused-recipients N per WINDOW [hold]").
+ */
+void	abuse_refused(const char *user, uint64_t n, time_t now);
 /* abuse_held: 1 when USER is held (its MAIL is refused). */
 int	abuse_held(const char *user);
 /* abuse_release: USER no longer held; 1 if it was, 0 if not. */

@@ -169,6 +169,14 @@ struct conf {
 	time_t			 alert_user_messages_window;
 	time_t			 alert_user_rcpts_window;
 	int			 alert_user_messages_hold, alert_user_rcpts_hold;
+	/*
+	 * "alert user-refused-recipients N per WINDOW [hold]": more than N
+	 * recipients of one login's mail refused (5xx) by the upstream in
+	 * the window (dead addresses: a stolen password's spam).
+	 */
+	uint64_t		 alert_user_refused;
+	time_t			 alert_user_refused_window;
+	int			 alert_user_refused_hold;
 	/* "metrics top-users N": per-login counters for the top N; 0: none */
 	size_t			 metrics_top_users;
 

@@ -413,16 +413,16 @@ st_metrics(struct parser *p, char **w, size_t n)
 }
 
 /*
- * alert user-messages|user-recipients N per WINDOW [hold] (issue 15): a
- * login sending more than N messages (recipients) in a window.
+ * alert user-messages|user-recipients|user-refused-recipients N per WINDOW
+ * [hold] (issue 15): a login sending more than N messages (recipients,
+ * recipients refused by the upstream) in a window.
  */
 static void
 alert_user(struct parser *p, char **w, size_t n)
 {
 	struct conf	*c = p->conf;
-	uint64_t	 count, *limit;
+	uint64_t	 count;
 	time_t		 window;
-	int		 msg = strcmp(w[1], "user-messages") == 0;
 
 	if ((n != 5 && n != 6) || strcmp(w[3], "per") != 0 ||
 	    (n == 6 && strcmp(w[5], "hold") != 0)) {
@@ -438,12 +438,19 @@ alert_user(struct parser *p, char **w, size_t n)
 		PERR(p, "alert %s: '%s' is not a window", w[1], w[4]);
 		return;
 	}
-	limit = msg ? &c->alert_user_messages : &c->alert_user_rcpts;
-	*limit = count;
-	*(msg ? &c->alert_user_messages_window : &c->alert_user_rcpts_window) =
-	    window;
-	*(msg ? &c->alert_user_messages_hold : &c->alert_user_rcpts_hold) =
-	    n == 6;
+	if (strcmp(w[1], "user-messages") == 0) {
+		c->alert_user_messages = count;
+		c->alert_user_messages_window = window;
+		c->alert_user_messages_hold = n == 6;
+	} else if (strcmp(w[1], "user-recipients") == 0) {
+		c->alert_user_rcpts = count;
+		c->alert_user_rcpts_window = window;
+		c->alert_user_rcpts_hold = n == 6;
+	} else {
+		c->alert_user_refused = count;
+		c->alert_user_refused_window = window;
+		c->alert_user_refused_hold = n == 6;
+	}
 }
 
 /*
@@ -457,7 +464,8 @@ st_alert(struct parser *p, char **w, size_t n)
 	uint64_t	 count;
 
 	if (n >= 2 && (strcmp(w[1], "user-messages") == 0 ||
-	    strcmp(w[1], "user-recipients") == 0)) {
+	    strcmp(w[1], "user-recipients") == 0 ||
+	    strcmp(w[1], "user-refused-recipients") == 0)) {
 		alert_user(p, w, n);
 		return;
 	}
@@ -485,7 +493,8 @@ st_alert(struct parser *p, char **w, size_t n)
 		return;
 	}
 	PERR(p, "usage: alert auth-failures N per WINDOW | alert queue-age DUR "
-	    "| alert user-messages|user-recipients N per WINDOW [hold]");
+	    "| alert user-messages|user-recipients|user-refused-recipients N "
+	    "per WINDOW [hold]");
 }
 
 static void

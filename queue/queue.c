@@ -82,6 +82,12 @@ queue_set_signer_has_key(struct queue *q, queue_signer_has_key_fn fn)
 }
 
 void
+queue_set_refused_cb(struct queue *q, queue_refused_cb cb)
+{
+	q->refused_cb = cb;
+}
+
+void
 queue_set_relay_ops(struct queue *q, const struct queue_relay_ops *ops,
     void *ctx)
 {

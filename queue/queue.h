@@ -116,6 +116,14 @@ void		 queue_set_signer_has_key(struct queue *, queue_signer_has_key_fn);
  */
 void		 queue_relay_paced(struct queue *, uint64_t reqid, time_t wait,
 		    const char *login);
+/*
+ * queue_set_refused_cb (issue 15, optional): CB(USER, N) after a delivery
+ * attempt in which the upstream refused (5xx) N recipients of a message
+ * that login USER submitted (never for a bounce).  USER is the login the
+ * auth role granted the commit, not what the smtp role said.
+ */
+typedef void (*queue_refused_cb)(const char *user, uint32_t n);
+void		 queue_set_refused_cb(struct queue *, queue_refused_cb);
 /* queue_relay_done: the relay_done_cb to give relay_new() (ARG = queue). */
 void		 queue_relay_done(const struct relay_result *, void *arg);
 void		 queue_free(struct queue *);

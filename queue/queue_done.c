@@ -29,13 +29,29 @@ reply_copy(char dst[SMTP_REPLYLINE_MAX], const char *src)
 	dst[len] = '\0';
 }
 
+/* What the upstream refused: the class and RFC 3463 subject of REPLY. */
 static void
+done_refused(int code, const char *reply)
+{
+	const char	*p = reply;
+	int		 subject = -1;
+
+	/* "550 5.1.1 ...": the enhanced code follows the reply code */
+	if (strlen(p) > 4 && (p[3] == ' ' || p[3] == '-'))
+		p += 4;
+	if ((p[0] == '4' || p[0] == '5') && p[0] == '0' + code / 100 &&
+	    p[1] == '.' && p[2] >= '0' && p[2] <= '7' && p[3] == '.')
+		subject = p[2] - '0';
+	queue_metrics_refused(code, subject);
+}
+
+static size_t
 done_apply(const char *id, struct envelope *env,
     const struct relay_result *res)
 {
 	struct envelope_rcpt	*r;
 	const char		*reply;
-	size_t			 i;
+	size_t			 i, refused = 0;
 	int			 code;
 
 	for (i = 0; i < env->nrcpt; i++) {
@@ -49,6 +65,8 @@ done_apply(const char *id, struct envelope *env,
 		if (reply[0] != '\0')
 			reply_copy(r->last_reply, reply);
 		queue_metrics_reply(code);
+		if (code >= 400 && code <= 599)
+			done_refused(code, reply);
 		if (code >= 200 && code <= 299) {
 			r->state = RCPT_DONE;
 			queue_metrics_delivered(env->created, time(NULL));
@@ -56,12 +74,14 @@ done_apply(const char *id, struct envelope *env,
 			    id, log_q(r->forward_path), log_q(r->last_reply));
 		} else if (code >= 500 && code <= 599) {
 			r->state = RCPT_FAILED;
+			refused++;
 			log_info("msgid=%s event=bounce rcpt=%s reply=%s",
 			    id, log_q(r->forward_path), log_q(r->last_reply));
 		} else
 			log_info("msgid=%s event=tempfail rcpt=%s reply=%s",
 			    id, log_q(r->forward_path), log_q(r->last_reply));
 	}
+	return refused;
 }
 
 void
@@ -70,7 +90,7 @@ queue_relay_done(const struct relay_result *res, void *arg)
 	struct queue	*q = arg;
 	struct qflight	*f;
 	uint8_t		*was;
-	size_t		 i;
+	size_t		 i, refused;
 
 	TAILQ_FOREACH(f, &q->flights, entry)
 		if (f->reqid == res->reqid)
@@ -86,7 +106,11 @@ queue_relay_done(const struct relay_result *res, void *arg)
 		fatal("queue: calloc");
 	for (i = 0; i < f->qe.env.nrcpt; i++)
 		was[i] = f->qe.env.rcpt[i].state == RCPT_PENDING;
-	done_apply(f->msg->id, &f->qe.env, res);
+	refused = done_apply(f->msg->id, &f->qe.env, res);
+	/* issue 15: a login whose mail the upstream refuses (not a bounce) */
+	if (refused > 0 && q->refused_cb != NULL &&
+	    f->qe.env.reverse_path[0] != '\0' && f->qe.env.user[0] != '\0')
+		q->refused_cb(f->qe.env.user, (uint32_t)refused);
 	queue_settle_from(q, f->msg, &f->qe, was, time(NULL));
 	free(was);
 	queue_env_free(&f->qe);

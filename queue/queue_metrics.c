@@ -18,6 +18,8 @@ static struct {
 	int				 aged;	/* alerted, not younger since */
 	struct event			*ev_age;
 	uint64_t			 reply[4];	/* 2xx 4xx 5xx none */
+	uint64_t			 refused[2][9];	/* 4xx 5xx; subject
+							   0..7, 8: none */
 	struct metrics_histogram	 delay;
 } Q = { .delay = { delay_bounds, sizeof(delay_bounds) /
     sizeof(delay_bounds[0]), { 0 }, 0, 0 } };
@@ -37,6 +39,14 @@ queue_metrics_reply(int code)
 }
 
 void
+queue_metrics_refused(int code, int subject)
+{
+	if (code < 400 || code > 599)
+		return;
+	Q.refused[code >= 500][subject >= 0 && subject <= 7 ? subject : 8]++;
+}
+
+void
 queue_metrics_delivered(time_t created, time_t now)
 {
 	metrics_observe(&Q.delay, now > created ? (double)(now - created) : 0);
@@ -52,7 +62,7 @@ void
 queue_metrics_print(struct evbuffer *out)
 {
 	static const char *const cls[] = { "2xx", "4xx", "5xx", "none" };
-	int	 i;
+	int	 i, j;
 
 	metrics_family(out, "submitd_messages_accepted_total", "counter",
 	    "Messages committed to the queue (after the fsync, before the "
@@ -69,6 +79,25 @@ queue_metrics_print(struct evbuffer *out)
 	for (i = 0; i < 4; i++)
 		metrics_sample(out, "submitd_relay_replies_total", "class",
 		    cls[i], Q.reply[i]);
+	metrics_family(out, "submitd_relay_refused_recipients_total",
+	    "counter", "Recipients the upstream refused, by reply class and "
+	    "the subject of its RFC 3463 enhanced code (X.1: addressing, as "
+	    "5.1.1 no such user; X.2 mailbox; X.7 policy; none: no enhanced "
+	    "code).");
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 9; j++) {
+			if (j < 8)
+				evbuffer_add_printf(out, "submitd_relay_refused_"
+				    "recipients_total{class=\"%s\",subject="
+				    "\"%c.%d\"} %llu\n", cls[i + 1],
+				    i ? '5' : '4', j,
+				    (unsigned long long)Q.refused[i][j]);
+			else
+				evbuffer_add_printf(out, "submitd_relay_refused_"
+				    "recipients_total{class=\"%s\",subject="
+				    "\"none\"} %llu\n", cls[i + 1],
+				    (unsigned long long)Q.refused[i][j]);
+		}
 	metrics_family(out, "submitd_bounces_total", "counter",
 	    "Delivery status notifications (bounces) queued.");
 	metrics_sample(out, "submitd_bounces_total", NULL, NULL, Q.dsn);

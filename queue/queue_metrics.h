@@ -20,6 +20,12 @@ struct evbuffer;
 void	queue_metrics_accepted(uint64_t size);
 /* The upstream's reply CODE for one recipient (0: no reply at all). */
 void	queue_metrics_reply(int code);
+/*
+ * A recipient refused by the upstream with CODE (4xx or 5xx), SUBJECT the
+ * RFC 3463 subject of its enhanced code (X.SUBJECT.Z: 1 addressing, 2
+ * mailbox, 7 policy...), -1 when the reply had none.
+ */
+void	queue_metrics_refused(int code, int subject);
 /* A recipient delivered, of a message accepted at CREATED. */
 void	queue_metrics_delivered(time_t created, time_t now);
 /* A DSN queued. */

@@ -97,6 +97,7 @@ struct queue {
 	queue_signer_fn		 signer;
 	void			*signer_arg;
 	queue_signer_has_key_fn	 signer_has_key;
+	queue_refused_cb	 refused_cb;	/* issue 15: may be NULL */
 	const struct queue_relay_ops *relay_ops;
 	void			*relay_ctx;
 

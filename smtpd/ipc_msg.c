@@ -62,6 +62,7 @@ static const char *ipc_names[IPC_TYPE_MAX] = {
 	[IPC_PACE_TAKE] = "PACE_TAKE",
 	[IPC_PACE_RESULT] = "PACE_RESULT",
 	[IPC_USER_HOLD] = "USER_HOLD",
+	[IPC_USER_REFUSED] = "USER_REFUSED",
 	[IPC_SMTP_METRICS] = "SMTP_METRICS",
 };
 
@@ -575,6 +576,19 @@ ipc_smtp_metrics_decode(const void *d, size_t len, struct smtp_metrics *out)
 		return -1;
 	memcpy(out, d, sizeof(*out));
 	return smtp_metrics_valid(out) ? 0 : -1;
+}
+
+int
+ipc_refused_decode(const void *d, size_t len, struct ipc_refused *out)
+{
+	if (len != sizeof(*out))
+		return -1;
+	memcpy(out, d, sizeof(*out));
+	if (!STR_OK(out->user) || out->user[0] == '\0' ||
+	    !text_ok(out->user) || out->nrcpt == 0 ||
+	    out->nrcpt > IPC_REFUSED_MAX)
+		return -1;
+	return 0;
 }
 
 int

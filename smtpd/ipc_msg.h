@@ -67,6 +67,7 @@ enum ipc_type {
 	IPC_PACE_RESULT,	/* auth → relay: struct ipc_pace */
 	IPC_USER_HOLD,		/* auth → queue: struct ipc_user (issue 15) */
 	IPC_SMTP_METRICS,	/* smtp → auth: struct smtp_metrics (issue 15) */
+	IPC_USER_REFUSED,	/* queue → auth: struct ipc_refused (issue 15) */
 	IPC_TYPE_MAX
 };
 
@@ -125,6 +126,17 @@ struct ipc_user {
 	char		 user[AUTH_USER_MAX + 1];
 };
 int	ipc_user_decode(const void *, size_t, struct ipc_user *);
+
+/*
+ * Issue 15: the upstream refused (5xx) NRCPT recipients of a message of
+ * login USER (the login of the commit's grant, from the queue's envelope).
+ */
+struct ipc_refused {
+	char		 user[AUTH_USER_MAX + 1];
+	uint32_t	 nrcpt;		/* 1..IPC_REFUSED_MAX */
+};
+#define IPC_REFUSED_MAX	100000
+int	ipc_refused_decode(const void *, size_t, struct ipc_refused *);
 
 /* Issue 15: the smtp role's counters (smtpd/smtp_metrics.h), once a second. */
 struct smtp_metrics;

@@ -359,6 +359,7 @@ static void
 auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_quota	 req;
+	struct ipc_refused	 rf;
 	struct policy_result	 r;
 	struct quota_req	*q;
 
@@ -366,6 +367,15 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	(void)arg;
 	if (m == NULL)
 		role_peer_closed("auth", "queue");
+	if (m->type == IPC_USER_REFUSED) {	/* issue 15: watched */
+		if (m->fd != -1 || ipc_refused_decode(m->data, m->len,
+		    &rf) == -1) {
+			role_ipc_reject(m, "queue", "malformed");
+			return;
+		}
+		abuse_refused(rf.user, rf.nrcpt, time(NULL));
+		return;
+	}
 	if ((m->type != IPC_QUOTA_RESERVE && m->type != IPC_QUOTA_SETTLE) ||
 	    m->fd != -1 || ipc_quota_decode(m->data, m->len, &req) == -1) {
 		role_ipc_reject(m, "queue", "malformed");

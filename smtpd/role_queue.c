@@ -139,6 +139,21 @@ quota_send(uint32_t type, uint64_t reqid, uint64_t grant,
 		fatalx("cannot send to the auth role");
 }
 
+/* Issue 15: the upstream refused N recipients of USER's: auth watches. */
+static void
+refused_send(const char *user, uint32_t n)
+{
+	struct ipc_refused	 m;
+
+	memset(&m, 0, sizeof(m));
+	if (strlen(user) >= sizeof(m.user))
+		return;
+	memcpy(m.user, user, strlen(user) + 1);
+	m.nrcpt = n > IPC_REFUSED_MAX ? IPC_REFUSED_MAX : n;
+	if (ipc_send(Q.auth, IPC_USER_REFUSED, 0, -1, &m, sizeof(m)) == -1)
+		fatalx("cannot send to the auth role");
+}
+
 /* The commit is done: the quota charged (or released), then smtp told. */
 static void
 committed_as(void *arg, enum queue_status status, const char *queue_id)
@@ -579,6 +594,7 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
 		fatalx("cannot open the spool %s", spool);
 	queue_set_signer(Q.q, signer_sign, signer);
 	queue_set_signer_has_key(Q.q, signer_has_key);
+	queue_set_refused_cb(Q.q, refused_send);
 	TAILQ_INIT(&Q.filtering);
 	Q.max_inflight = relay_inflight_max(conf);
 	if ((Q.smtp = ipc_new(base, smtp_fd, "queue<-smtp", dispatch_smtp,

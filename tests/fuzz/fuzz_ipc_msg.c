@@ -88,6 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ipc_pace		 pace;
 		struct ipc_quota	 quota;
 		struct ipc_user		 user;
+		struct ipc_refused	 refused;
 		struct ipc_upstream	 upstream;
 		struct smtp_metrics	 smtpm;
 		uint64_t		 u64;
@@ -99,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = size - 1;
 	/* Decoders take the payload where it lies: an unaligned copy. */
-	switch (data[0] % 18) {
+	switch (data[0] % 19) {
 	case 0: (void)ipc_auth_login_decode(p, n, &u.login); break;
 	case 1: (void)ipc_auth_result_decode(p, n, &u.reply); break;
 	case 2: (void)ipc_queue_status_decode(p, n, &u.status); break;
@@ -117,6 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 14: (void)ipc_quota_decode(p, n, &u.quota); break;
 	case 15: (void)ipc_user_decode(p, n, &u.user); break;
 	case 16: (void)ipc_smtp_metrics_decode(p, n, &u.smtpm); break;
+	case 17: (void)ipc_refused_decode(p, n, &u.refused); break;
 	default: (void)ipc_type_name(n > 0 ? p[0] : 0); break;
 	}
 	return 0;

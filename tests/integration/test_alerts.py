@@ -7,7 +7,7 @@ import subprocess
 import urllib.request
 
 import harness
-from harness import (SubmitdTest, SUBMITCTL, USER, USER2, PASSWORD2,
+from harness import (SubmitdTest, SUBMITCTL, USER, USER2, PASSWORD2, RCPT,
                      free_port, wait_for)
 from policy_util import login_from, mail
 
@@ -165,6 +165,84 @@ class UserSurgeHold(AlertTest):
         self.assertIn("was not held", p.stdout + p.stderr)
         self.assertEqual(self.ctl("show", "held-users").stdout.strip(),
                          "no login is held")
+
+
+class UserRefusedHold(AlertTest):
+    """The stolen-password signature: spam to dead addresses that the
+    upstream refuses with 550 5.1.1.  The queue tells the auth role what
+    the relay got per recipient (the login of the commit's grant, never
+    the smtp role's word): past 'alert user-refused-recipients' in the
+    window one alert, the login held until release-user."""
+    ALERTS = ("alert user-refused-recipients 2 per 1h hold",
+              "metrics top-users 2")
+    DEAD = ("dead1@example.com", "dead2@example.com", "dead3@example.com")
+
+    ctl = UserSurgeHold.ctl
+    send = UserSurgeHold.send
+
+    def send_to(self, rcpts, expect="250 2.0.0"):
+        c, _ = login_from(self, "127.0.0.1")
+        self.assertReply(mail(c, rcpts=rcpts), expect)
+        c.close()
+
+    def test_refused_recipients_hold_and_release(self):
+        wait_for(lambda: os.path.exists(self.control_sock) and
+                 self.ctl("show", "queue", rc=None).returncode == 0, 20,
+                 what="the control socket")
+        self.smarthost.set_control({"rcpt": {
+            d: "550 5.1.1 No such user here" for d in self.DEAD}})
+        # two of three refused: at the limit, no alert
+        self.send_to((RCPT, self.DEAD[0], self.DEAD[1]))
+        wait_for(lambda: self.submitd.log_text().count("event=bounce ")
+                 >= 2, 30, what="the two refusals")
+        self.assertEqual(self.alerts("user-refused-recipients"), [])
+        text = scrape(self.MPORT)
+        self.assertEqual(value(text, 'submitd_relay_refused_recipients_total'
+                               '{class="5xx",subject="5.1"}'), 2)
+        self.assertEqual(value(text, 'submitd_user_refused_recipients_total'
+                               '{user="%s"}' % USER), 2)
+        self.assertEqual(value(text, "submitd_users_held"), 0)
+        # bob's refusals are his own
+        c, _ = login_from(self, "127.0.0.1", user=USER2, password=PASSWORD2)
+        self.assertReply(mail(c, frm=USER2, rcpts=(self.DEAD[2],)),
+                         "250 2.0.0")
+        c.close()
+        wait_for(lambda: self.submitd.log_text().count("event=bounce ")
+                 >= 3, 30, what="bob's refusal")
+        self.assertEqual(self.alerts("user-refused-recipients"), [])
+        # the third of alice's: past 2 in the window
+        self.send_to((self.DEAD[2],))
+        wait_for(lambda: self.alerts("user-refused-recipients"), 30,
+                 what="the alert")
+        lines = self.alerts("user-refused-recipients")
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn('event=alert kind=user-refused-recipients user="%s" '
+                      'refused=3 window=3600s limit=2 hold=yes' % USER,
+                      lines[0])
+        self.assertIn('event=user-held user="%s" '
+                      'reason=user-refused-recipients' % USER,
+                      self.submitd.log_text())
+        self.send(expect="451 4.7.1")
+        self.send(USER2, PASSWORD2)
+        text = scrape(self.MPORT)
+        self.assertEqual(value(text, 'submitd_relay_refused_recipients_total'
+                               '{class="5xx",subject="5.1"}'), 4)
+        self.assertEqual(value(text, 'submitd_relay_refused_recipients_total'
+                               '{class="4xx",subject="4.1"}'), 0)
+        self.assertEqual(value(text, 'submitd_user_refused_recipients_total'
+                               '{user="%s"}' % USER), 3)
+        self.assertEqual(value(text, 'submitd_user_refused_recipients_total'
+                               '{user="%s"}' % USER2), 1)
+        self.assertEqual(value(
+            text, "submitd_alert_user_refused_recipients_total"), 1)
+        self.assertEqual(value(text, "submitd_users_held"), 1)
+        self.assertEqual(value(text, "submitd_user_holds_total"), 1)
+        self.assertEqual(self.ctl("show", "held-users").stdout.strip(), USER)
+        self.assertIn("may send again",
+                      self.ctl("release-user", USER).stdout)
+        self.send()
+        self.assertEqual(value(scrape(self.MPORT), "submitd_users_held"), 0)
+        self.assertEqual(len(self.alerts("user-refused-recipients")), 1)
 
 
 if __name__ == "__main__":

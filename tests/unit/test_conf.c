@@ -440,6 +440,7 @@ START_TEST(test_metrics_and_alerts)
 	ck_assert_int_eq(c->alert_queue_age, 0);
 	ck_assert_uint_eq(c->alert_user_messages, 0);
 	ck_assert_uint_eq(c->alert_user_rcpts, 0);
+	ck_assert_uint_eq(c->alert_user_refused, 0);
 	ck_assert_uint_eq(c->metrics_top_users, 0);
 	conf_free(c);
 	c = load(
@@ -452,6 +453,7 @@ START_TEST(test_metrics_and_alerts)
 	    "alert queue-age 1h\n"
 	    "alert user-messages 100 per hour hold\n"
 	    "alert user-recipients 500 per 10m\n"
+	    "alert user-refused-recipients 20 per day hold\n"
 	    "metrics top-users 20\n");
 	ck_assert_msg(c != NULL, "errors: %s", errtext);
 	ck_assert_int_eq(c->metrics_line, 5);
@@ -461,6 +463,9 @@ START_TEST(test_metrics_and_alerts)
 	ck_assert_uint_eq(c->alert_user_rcpts, 500);
 	ck_assert_int_eq(c->alert_user_rcpts_window, 600);
 	ck_assert_int_eq(c->alert_user_rcpts_hold, 0);
+	ck_assert_uint_eq(c->alert_user_refused, 20);
+	ck_assert_int_eq(c->alert_user_refused_window, 86400);
+	ck_assert_int_eq(c->alert_user_refused_hold, 1);
 	ck_assert_uint_eq(c->metrics_top_users, 20);
 	ck_assert_int_eq(c->metrics_ss.ss_family, AF_INET6);
 	ck_assert_uint_eq(c->alert_auth_failures, 50);
@@ -602,6 +607,8 @@ static const struct {
 	    "alert user-messages: '0' is not a count" },
 	{ "alert user-recipients 5 per hour block",
 	    "usage: alert user-recipients N per WINDOW [hold]" },
+	{ "alert user-refused-recipients 5 per hour now",
+	    "usage: alert user-refused-recipients N per WINDOW [hold]" },
 	{ "alert user-messages 5 per fortnight hold",
 	    "alert user-messages: 'fortnight' is not a window" },
 	{ "metrics top-users many", "metrics top-users: 'many' is not a count" },
