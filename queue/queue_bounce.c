@@ -145,7 +145,7 @@ bounce_write_rcpts(FILE *fp, const struct envelope *env, const uint8_t *sel,
 			continue;
 		expired = sel[i] == QUEUE_BOUNCE_EXPIRED;
 		bounce_status(r->last_reply, expired, status);
-		fprintf(fp, "\r\nFinal-Recipient: %s; ", utf8 ||
+		fprintf(fp, "\r\nFinal-Recipient: %s; ",
 		    smtp_ascii(r->forward_path) ? "rfc822" : "utf-8");
 		bounce_addr(fp, r->forward_path, utf8);
 		fprintf(fp, "\r\nAction: failed\r\nStatus: %s\r\n", status);
@@ -159,7 +159,13 @@ bounce_write_rcpts(FILE *fp, const struct envelope *env, const uint8_t *sel,
 	}
 }
 
-/* The whole DSN into a malloc'd buffer (*LEN octets); NULL on error. */
+/*
+ * The whole DSN into a malloc'd buffer (*LEN octets); NULL on error.  To a
+ * UTF-8 sender (it goes with SMTPUTF8) it is an RFC 6533 one: report-type
+ * global-delivery-status, its parts message/global-delivery-status (UTF-8
+ * addresses as they are, address type utf-8) and message/global-headers,
+ * the notification in UTF-8, all 8bit.
+ */
 static char *
 bounce_text(struct queue *q, const char *newid, const char *origid,
     const struct queue_env *qe, const uint8_t *sel, time_t now, size_t *len)
@@ -168,6 +174,8 @@ bounce_text(struct queue *q, const char *newid, const char *origid,
 	char		*buf = NULL, *hdrs, date[64], arrival[64];
 	size_t		 i, hlen, blen = 0;
 	int		 utf8 = !smtp_ascii(qe->env.reverse_path); /* bounce_env */
+	const char	*g = utf8 ? "global-" : "";
+	const char	*cte = utf8 ? "Content-Transfer-Encoding: 8bit\r\n" : "";
 	FILE		*fp;
 
 	if ((fp = open_memstream(&buf, &blen)) == NULL)
@@ -179,15 +187,15 @@ bounce_text(struct queue *q, const char *newid, const char *origid,
 	    "To: <%s>\r\nSubject: Undelivered Mail Returned to Sender\r\n"
 	    "Date: %s\r\nMessage-ID: <%s@%s>\r\nAuto-Submitted: auto-replied\r\n"
 	    "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
-	    "report-type=delivery-status;\r\n\tboundary=\"%s/%s\"\r\n\r\n"
+	    "report-type=%sdelivery-status;\r\n\tboundary=\"%s/%s\"\r\n\r\n"
 	    "This is a MIME-encapsulated message.\r\n\r\n",
-	    host, qe->env.reverse_path, date, newid, host, newid, host);
-	fprintf(fp, "--%s/%s\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+	    host, qe->env.reverse_path, date, newid, host, g, newid, host);
+	fprintf(fp, "--%s/%s\r\nContent-Type: text/plain; charset=%s\r\n%s"
 	    "Content-Description: Notification\r\n\r\n"
 	    "This is the mail system at host %s.\r\n\r\n"
 	    "Your message %s could not be delivered to one or more\r\n"
-	    "recipients. It is attached below.\r\n\r\n", newid, host, host,
-	    origid);
+	    "recipients. It is attached below.\r\n\r\n", newid, host,
+	    utf8 ? "utf-8" : "us-ascii", cte, host, origid);
 	for (i = 0; i < qe->env.nrcpt; i++)
 		if (sel[i]) {
 			fputc('<', fp);
@@ -196,14 +204,15 @@ bounce_text(struct queue *q, const char *newid, const char *origid,
 			    "delivery time expired" :
 			    qe->env.rcpt[i].last_reply);
 		}
-	fprintf(fp, "\r\n--%s/%s\r\nContent-Type: message/delivery-status\r\n"
-	    "Content-Description: Delivery report\r\n\r\n"
+	fprintf(fp, "\r\n--%s/%s\r\nContent-Type: message/%sdelivery-status"
+	    "\r\n%sContent-Description: Delivery report\r\n\r\n"
 	    "Reporting-MTA: dns; %s\r\nX-Submitd-Queue-ID: %s\r\n"
-	    "Arrival-Date: %s\r\n", newid, host, host, origid, arrival);
+	    "Arrival-Date: %s\r\n", newid, host, g, cte, host, origid, arrival);
 	bounce_write_rcpts(fp, &qe->env, sel, utf8);
-	fprintf(fp, "\r\n--%s/%s\r\nContent-Type: text/rfc822-headers\r\n"
+	fprintf(fp, "\r\n--%s/%s\r\nContent-Type: %s\r\n%s"
 	    "Content-Description: Undelivered Message Headers\r\n\r\n",
-	    newid, host);
+	    newid, host, utf8 ? "message/global-headers" : "text/rfc822-headers",
+	    cte);
 	if (hdrs != NULL && hlen > 0)
 		fwrite(hdrs, 1, hlen, fp);
 	fprintf(fp, "\r\n--%s/%s--\r\n", newid, host);

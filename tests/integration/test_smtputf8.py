@@ -238,6 +238,73 @@ class Smtputf8(harness.SubmitdTest):
         if any(b > 127 for b in dsn["data"]):
             self.assertIn("BODY=8BITMIME", mail[0]["options"])
 
+    def test_dsn_to_a_utf8_sender_is_global(self):
+        # RFC 6533: the smarthost offers SMTPUTF8 and refuses kärol; the
+        # DSN to älice goes with SMTPUTF8 and is a global one
+        self.smarthost.set_control({"smtputf8": True})
+        self.learn()
+        self.smtp_role_learned(True)
+        self.smarthost.set_control({"smtputf8": True, "rcpt": {
+            TO: "550 5.1.1 No such user"}})
+        msg = utf8_message()
+        r = self.send_utf8(self.session(), msg)
+        qid = r.text.split()[-1]
+        dsn = self.smarthost.wait_messages(2)[1]
+        self.assertIn(dsn["mail_from"], ("", "<>"))
+        self.assertEqual(dsn["rcpt_tos"], [FROM])
+        mail = [e for e in self.smarthost.events("mail")
+                if e.get("mail_from") in ("", "<>")]
+        self.assertEqual(len(mail), 1, self.smarthost.events("mail"))
+        self.assertIn("SMTPUTF8", mail[0]["options"])
+        self.assertIn("BODY=8BITMIME", mail[0]["options"])
+        data = dsn["data"]
+        for want in (
+                "To: <%s>\r\n" % FROM,
+                "Content-Type: multipart/report; "
+                "report-type=global-delivery-status;\r\n",
+                "Content-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n",
+                "Your message %s could not be delivered" % qid,
+                "\r\n<%s>: 550 5.1.1 No such user\r\n" % TO,
+                "Content-Type: message/global-delivery-status\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n",
+                "X-Submitd-Queue-ID: %s\r\n" % qid,
+                "\r\n\r\nFinal-Recipient: utf-8; %s\r\nAction: failed\r\n"
+                "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 No such "
+                "user\r\n" % TO,
+                "Content-Type: message/global-headers\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n"):
+            self.assertIn(want.encode(), data)
+        self.assertNotIn(b"\\x{", data)
+        self.assertNotIn(b"rfc822", data)
+        # the original header section, byte for byte, ends the last part
+        head = msg[:msg.index(b"\r\n\r\n") + 2]
+        part = data[data.index(b"Content-Type: message/global-headers"):]
+        self.assertIn(b"\r\n\r\nReceived: from ", part)  # ours, then theirs
+        self.assertIn(b"\r\n" + head + b"\r\n--", part)
+        self.assertTrue(data.endswith(b"--\r\n"), data[-200:])
+        # and Python's email package reads it as such (as text: its bytes
+        # parser takes 8-bit header octets as unknown, not RFC 6532 UTF-8)
+        import email
+        import email.policy
+        m = email.message_from_string(data.decode("utf-8"),
+                                      policy=email.policy.default)
+        self.assertEqual(m.get_content_type(), "multipart/report")
+        self.assertEqual(m.get_param("report-type"), "global-delivery-status")
+        self.assertEqual(m["To"].addresses[0].addr_spec, FROM)
+        parts = m.get_payload()
+        self.assertEqual([p.get_content_type() for p in parts],
+                         ["text/plain", "message/global-delivery-status",
+                          "message/global-headers"])
+        self.assertIn("<%s>: 550 5.1.1" % TO, parts[0].get_payload())
+        self.assertEqual(parts[0].get_content_charset(), "utf-8")
+        self.assertEqual(m.defects, [])
+        self.assertEqual([p.defects for p in parts], [[], [], []])
+        quoted = parts[2].get_payload()[0]
+        self.assertEqual(quoted["Subject"],
+                         "Gr\u00fc\u00dfe aus K\u00f6ln")
+        self.assertEqual(quoted["To"], "K\u00e4rol <%s>" % TO)
+
 
 if __name__ == "__main__":
     unittest.main()
