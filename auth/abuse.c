@@ -6,12 +6,21 @@
 #include <event2/buffer.h>
 
 #include "auth/abuse.h"
+#include "auth/lockout.h"
+#include "auth/state.h"
+#include "auth/store.h"
 #include "conf/conf.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/submitd.h"
 
 #define ABUSE_BUCKETS	1024
+/*
+ * A held login in the state store: a lock record "held/LOGIN" (until_ms:
+ * ten years on, lifted by release-user; failures: the alert that held it).
+ */
+#define HOLD_PREFIX	"held/"
+#define HOLD_MS		((int64_t)10 * 366 * 86400 * 1000)
 
 /* One window of one limit: its start, what it counted, alerted in it. */
 struct awin {
@@ -73,8 +82,26 @@ abuse_init(const struct conf *conf, abuse_hold_cb cb)
 }
 
 static void
+hold_key(char key[STORE_KEY_MAX], const char *user)
+{
+	snprintf(key, STORE_KEY_MAX, HOLD_PREFIX "%s", user);
+}
+
+static void
+hold_stored(void *arg, const struct state_answer *a)
+{
+	(void)arg;
+	if (a->down)
+		log_warnx("auth: event=error step=hold-store reason=\"the "
+		    "state store did not keep the hold: a restart forgets "
+		    "it\"");
+}
+
+static void
 hold(struct auser *u, const char *kind)
 {
+	char	 key[STORE_KEY_MAX];
+
 	if (u->held)
 		return;
 	u->held = 1;
@@ -82,8 +109,140 @@ hold(struct auser *u, const char *kind)
 	A.holds++;
 	log_warnx("auth: event=user-held user=%s reason=%s by=alert",
 	    log_q(u->user), kind);
+	/* kept in the store: a restart, another instance see it too */
+	hold_key(key, u->user);
+	state_lock_set(key, HOLD_MS, 1, hold_stored, NULL);
 	if (A.hold_cb != NULL)
 		A.hold_cb(u->user);
+}
+
+/* Memory follows what the store says of U (the store is the truth). */
+static void
+held_set(struct auser *u, int held, const char *by)
+{
+	if (u == NULL || u->held == held)
+		return;
+	u->held = held;
+	if (held)
+		A.nheld++;
+	else
+		A.nheld--;
+	log_info("auth: event=%s user=%s by=%s", held ? "user-held" :
+	    "user-released", log_q(u->user), by);
+}
+
+/* Any alert with hold, or a hold known: MAIL asks the store. */
+static int
+consult(void)
+{
+	const struct conf	*c = A.conf;
+
+	return A.nheld != 0 || (c != NULL && (c->alert_user_messages_hold ||
+	    c->alert_user_rcpts_hold || c->alert_user_refused_hold));
+}
+
+struct hcheck {
+	abuse_held_cb	 cb;
+	void		*arg;
+	int		 release;
+	char		 user[AUTH_USER_MAX + 1];
+};
+
+static void
+held_answer(void *arg, const struct state_answer *a)
+{
+	struct hcheck	*h = arg;
+	struct auser	*u = find(h->user, !a->down && a->until_ms > 0);
+	int		 held;
+	char		 key[STORE_KEY_MAX];
+
+	if (a->down)		/* the store cannot say: what we know */
+		held = u != NULL && u->held;
+	else {
+		held = a->until_ms > 0;
+		if (!h->release)
+			held_set(u, held, "store");
+	}
+	if (h->release) {
+		held = held || (u != NULL && u->held);
+		hold_key(key, h->user);
+		state_del(key, NULL, NULL);
+		if (u != NULL && u->held) {
+			u->held = 0;
+			A.nheld--;
+		}
+		if (u != NULL) {
+			/* a fresh start: the window that tripped it is over */
+			memset(&u->msg, 0, sizeof(u->msg));
+			memset(&u->rcpt, 0, sizeof(u->rcpt));
+			memset(&u->refused, 0, sizeof(u->refused));
+		}
+		if (held)
+			log_warnx("auth: event=user-released user=%s "
+			    "by=control", log_q(h->user));
+	}
+	h->cb(h->arg, held);
+	free(h);
+}
+
+static void
+held_ask(const char *user, int release, abuse_held_cb cb, void *arg)
+{
+	struct hcheck	*h;
+	char		 key[STORE_KEY_MAX];
+
+	if (strlen(user) > AUTH_USER_MAX || (h = calloc(1, sizeof(*h))) ==
+	    NULL) {
+		cb(arg, abuse_held(user));
+		return;
+	}
+	h->cb = cb;
+	h->arg = arg;
+	h->release = release;
+	memcpy(h->user, user, strlen(user) + 1);
+	hold_key(key, user);
+	state_lock_get(key, held_answer, h);
+}
+
+void
+abuse_held_check(const char *user, abuse_held_cb cb, void *arg)
+{
+	if (!consult()) {
+		cb(arg, 0);
+		return;
+	}
+	held_ask(user, 0, cb, arg);
+}
+
+void
+abuse_release_user(const char *user, abuse_held_cb cb, void *arg)
+{
+	held_ask(user, 1, cb, arg);
+}
+
+static void
+load_one(const char *key, const void *val, size_t len, void *arg)
+{
+	struct lockout_rec	 r;
+	struct auser		*u;
+	int64_t			 now = *(const int64_t *)arg;
+
+	if (len != sizeof(r))
+		return;
+	memcpy(&r, val, sizeof(r));
+	if (r.until_ms > now &&
+	    (u = find(key + strlen(HOLD_PREFIX), 1)) != NULL)
+		held_set(u, 1, "store");
+}
+
+void
+abuse_load(void)
+{
+	int64_t	 now = store_now_ms();
+
+	/* Redis: a hold shows once a MAIL of that login asked for it. */
+	if (!state_shared())
+		(void)store_each(HOLD_PREFIX, load_one, &now);
 }
 
 /* N more in W's window of WINDOW seconds: 1 the first time past LIMIT. */
@@ -170,24 +329,6 @@ abuse_held(const char *user)
 	struct auser	*u;
 
 	return A.nheld != 0 && (u = find(user, 0)) != NULL && u->held;
-}
-
-int
-abuse_release(const char *user)
-{
-	struct auser	*u;
-
-	if ((u = find(user, 0)) == NULL || !u->held)
-		return 0;
-	u->held = 0;
-	A.nheld--;
-	/* a fresh start: the window that tripped the alert is over */
-	memset(&u->msg, 0, sizeof(u->msg));
-	memset(&u->rcpt, 0, sizeof(u->rcpt));
-	memset(&u->refused, 0, sizeof(u->refused));
-	log_warnx("auth: event=user-released user=%s by=control",
-	    log_q(user));
-	return 1;
 }
 
 /* The text format's label escapes (a login may hold '"' or '\'). */

@@ -10,8 +10,7 @@
  *
  * Counted when the queue has committed a message (the auth role's quota
  * settle), so only mail that was accepted counts.  Held logins live in
- * the auth role's memory: a reload keeps them, a restart forgets them
- * (the mail held in the queue stays held).
+ * the state store (below): a reload or restart keeps them.
  *
  * auth/: users, logins and the access policy.  Knows nothing of SMTP
  * sessions, IPC, the queue, the relay or the roles: they ask it.
@@ -39,8 +38,24 @@ void	abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now);
 void	abuse_refused(const char *user, uint64_t n, time_t now);
 /* abuse_held: 1 when USER is held (its MAIL is refused). */
 int	abuse_held(const char *user);
-/* abuse_release: USER no longer held; 1 if it was, 0 if not. */
-int	abuse_release(const char *user);
+/*
+ * Held logins live in the state store too (auth/state.h: LMDB or Redis,
+ * a lock record "held/LOGIN"), so a restart or kill -9 does not release
+ * them and, with Redis, every instance holds them.  ABUSE_HELD_CB gets 1
+ * when USER is held.
+ */
+typedef void (*abuse_held_cb)(void *arg, int held);
+/*
+ * abuse_held_check: is USER held?  Asks the store when an alert has hold
+ * (or a hold is known), else answers 0 at once; the store down: what
+ * this instance knows.
+ */
+void	abuse_held_check(const char *user, abuse_held_cb cb, void *arg);
+/* abuse_release_user: USER no longer held (store and memory); CB gets 1
+ * if it was. */
+void	abuse_release_user(const char *user, abuse_held_cb cb, void *arg);
+/* abuse_load: after state_open, the holds kept in an LMDB store. */
+void	abuse_load(void);
 /* abuse_held_list: the held logins, one a line ("" when none), to OUT. */
 void	abuse_held_print(struct evbuffer *out, int json);
 /* abuse_metrics_print: alert counters, held logins, the top N logins. */

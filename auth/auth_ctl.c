@@ -21,6 +21,7 @@
 #include "auth/users.h"
 #include "auth/window.h"
 #include "lib/log.h"
+#include "lib/submitd.h"
 
 /* NAME as a JSON string body (quotes and backslashes escaped). */
 static void
@@ -371,22 +372,52 @@ ctl_unlock(const char *what, int json, struct evbuffer *out)
 }
 
 /* Issue 15: a login held by an alert may send again. */
-static int
-ctl_release_user(const char *user, int json, struct evbuffer *out)
-{
-	int	 was = abuse_release(user);
+struct release_q {
+	char		 user[AUTH_USER_MAX + 1];
+	int		 json;
+	struct evbuffer	*out;
+	auth_ctl_done	 done;
+	void		*arg;
+};
 
-	if (json) {
-		evbuffer_add_printf(out, "{\"released\":");
-		json_str(out, user);
-		evbuffer_add_printf(out, ",\"was_held\":%s}\n",
+static void
+release_done(void *arg, int was)
+{
+	struct release_q	*r = arg;
+
+	if (r->json) {
+		evbuffer_add_printf(r->out, "{\"released\":");
+		json_str(r->out, r->user);
+		evbuffer_add_printf(r->out, ",\"was_held\":%s}\n",
 		    was ? "true" : "false");
 	} else
-		evbuffer_add_printf(out, "%s: %s\n", log_qtext(user), was ?
-		    "may send again (its held mail stays held: submitctl "
+		evbuffer_add_printf(r->out, "%s: %s\n", log_qtext(r->user),
+		    was ? "may send again (its held mail stays held: submitctl "
 		    "release user LOGIN, or remove user LOGIN)" :
 		    "was not held");
-	return was ? 0 : 1;
+	r->done(r->arg, was ? 0 : 1);
+	free(r);
+}
+
+static void
+ctl_release_user(const char *user, int json, struct evbuffer *out,
+    auth_ctl_done done, void *arg)
+{
+	struct release_q	*r;
+
+	if (strlen(user) > AUTH_USER_MAX || (r = calloc(1, sizeof(*r))) ==
+	    NULL) {
+		evbuffer_add_printf(out, "%s: was not held\n",
+		    log_qtext(user));
+		done(arg, 1);
+		return;
+	}
+	memcpy(r->user, user, strlen(user) + 1);
+	r->json = json;
+	r->out = out;
+	r->done = done;
+	r->arg = arg;
+	abuse_release_user(user, release_done, r);
 }
 
 void
@@ -416,7 +447,7 @@ auth_ctl(int argc, char **argv, int json, struct evbuffer *out,
 		return;
 	}
 	if (argc == 2 && strcmp(argv[0], "release-user") == 0) {
-		done(arg, ctl_release_user(argv[1], json, out));
+		ctl_release_user(argv[1], json, out, done, arg);
 		return;
 	}
 	if (json)

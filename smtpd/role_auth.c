@@ -205,21 +205,51 @@ auth_policy_done(void *arg, const struct policy_result *r)
 /*
  * Issue 15, auto-hold: the login of GRANT is held by an alert: its MAIL
  * (and a commit already under way) gets 451 4.7.1 until release-user.
+ * Asked of the state store (auth/abuse.h): a hold outlives a restart.
  */
-static int
-grant_held(uint64_t grant, struct policy_result *r)
+static void
+held_reply(uint64_t grant, const char *user, struct policy_result *r)
 {
-	struct grant	*g = grant_find(grant, store_now_ms());
-
-	if (g == NULL || !abuse_held(g->user))
-		return 0;
 	log_info("auth: event=refused reason=user-held grant=%016llx user=%s",
-	    (unsigned long long)grant, log_q(g->user));
+	    (unsigned long long)grant, log_q(user));
 	memset(r, 0, sizeof(*r));
 	r->verdict = POLICY_TEMP;
 	snprintf(r->reply, sizeof(r->reply), "451 4.7.1 Sending suspended for "
 	    "this login, contact the postmaster");
-	return 1;
+}
+
+/* A MAIL or a commit waiting for the store's word on its login. */
+struct held_q {
+	void		*q;		/* struct auth_req or quota_req */
+	int		 commit;
+	uint64_t	 grant, size;
+	uint32_t	 nrcpt;
+	char		 user[AUTH_USER_MAX + 1];
+};
+
+static void	held_checked(void *, int);
+
+/* Calls held_checked(H, held) once the store has answered. */
+static void
+held_check(void *q, int commit, uint64_t grant, uint32_t nrcpt,
+    uint64_t size)
+{
+	struct grant	*g = grant_find(grant, store_now_ms());
+	struct held_q	*h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("auth");
+	h->q = q;
+	h->commit = commit;
+	h->grant = grant;
+	h->nrcpt = nrcpt;
+	h->size = size;
+	if (g == NULL) {	/* the reserve below answers "no grant" */
+		held_checked(h, 0);
+		return;
+	}
+	snprintf(h->user, sizeof(h->user), "%s", g->user);
+	abuse_held_check(g->user, held_checked, h);
 }
 
 /* Issue 15: an alert held USER: the queue holds its queued mail. */
@@ -239,7 +269,6 @@ static void
 auth_policy(const struct ipc_msg *m)
 {
 	struct ipc_policy	 req;
-	struct policy_result	 held;
 	struct auth_req		*q;
 	struct sockaddr_storage	 peer;
 
@@ -265,15 +294,20 @@ auth_policy(const struct ipc_msg *m)
 	if (m->type == IPC_POLICY_CONNECT)
 		policy_connect((const struct sockaddr *)&peer,
 		    auth_policy_done, q);
-	else if (grant_held(req.grant, &held))
-		auth_policy_done(q, &held);
-	/* The quota of the grant's user, whatever user the smtp role names. */
-	else if (policy_mail_reserve(req.grant, req.size, auth_policy_done,
-	    q) == -1) {
-		struct policy_result	 r;
+	else
+		held_check(q, 0, req.grant, 0, req.size);
+}
 
+/* MAIL: the login not held; the quota of the grant's user, whatever
+ * user the smtp role names. */
+static void
+mail_reserve(struct auth_req *q, uint64_t grant, uint64_t size)
+{
+	struct policy_result	 r;
+
+	if (policy_mail_reserve(grant, size, auth_policy_done, q) == -1) {
 		log_warnx("auth: event=refused reason=no-grant grant=%016llx "
-		    "step=mail", (unsigned long long)req.grant);
+		    "step=mail", (unsigned long long)grant);
 		memset(&r, 0, sizeof(r));
 		r.verdict = POLICY_TEMP;
 		snprintf(r.reply, sizeof(r.reply),
@@ -360,7 +394,6 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 {
 	struct ipc_quota	 req;
 	struct ipc_refused	 rf;
-	struct policy_result	 r;
 	struct quota_req	*q;
 
 	(void)c;
@@ -392,15 +425,42 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 	if ((q = malloc(sizeof(*q))) == NULL)
 		fatal("auth");
 	q->reqid = m->reqid;
-	if (grant_held(req.grant, &r))
-		auth_quota_done(q, &r);
-	else if (policy_commit_reserve(req.grant, req.nrcpt, req.size,
-	    auth_quota_done, q) == -1) {
+	held_check(q, 1, req.grant, req.nrcpt, req.size);
+}
+
+/* A commit: the login not held; its quota reserved. */
+static void
+commit_reserve(struct quota_req *q, uint64_t grant, uint32_t nrcpt,
+    uint64_t size)
+{
+	struct policy_result	 r;
+
+	if (policy_commit_reserve(grant, nrcpt, size, auth_quota_done,
+	    q) == -1) {
 		memset(&r, 0, sizeof(r));
 		r.verdict = POLICY_DENY;
 		snprintf(r.reply, sizeof(r.reply), "554 5.7.0 No such login");
 		auth_quota_done(q, &r);
 	}
+}
+
+static void
+held_checked(void *arg, int held)
+{
+	struct held_q		*h = arg;
+	struct policy_result	 r;
+
+	if (held) {
+		held_reply(h->grant, h->user, &r);
+		if (h->commit)
+			auth_quota_done(h->q, &r);
+		else
+			auth_policy_done(h->q, &r);
+	} else if (h->commit)
+		commit_reserve(h->q, h->grant, h->nrcpt, h->size);
+	else
+		mail_reserve(h->q, h->grant, h->size);
+	free(h);
 }
 
 /* A pacing question of the relay's, while the store answers. */
@@ -556,6 +616,7 @@ role_auth_main(struct conf *conf, int smtp_fd, int control_fd, int queue_fd,
 	abuse_init(conf, auth_hold_queued);
 	if (state_open(conf, base) == -1)
 		fatalx("cannot open the state");
+	abuse_load();	/* issue 15: the holds kept across a restart */
 	/* Before the worker threads exist, so that they inherit the filter. */
 	role_sandbox(conf, state_root(conf), "auth");
 	if (auth_init(base, conf, users) == -1)

@@ -4,6 +4,7 @@ event=alert line (rate-limited: one per incident) and its metric."""
 import json
 import os
 import subprocess
+import time
 import urllib.request
 
 import harness
@@ -82,7 +83,6 @@ class QueueAge(AlertTest):
         self.assertGreaterEqual(
             value(scrape(self.MPORT), "submitd_queue_oldest_seconds"), 2)
         # one line per incident, not one per check
-        import time
         time.sleep(3)
         self.assertEqual(len(self.alerts("queue-age")), 1)
 
@@ -165,6 +165,49 @@ class UserSurgeHold(AlertTest):
         self.assertIn("was not held", p.stdout + p.stderr)
         self.assertEqual(self.ctl("show", "held-users").stdout.strip(),
                          "no login is held")
+
+    def kill9_restart(self):
+        """kill -9 the parent, wait for its roles to let the ports go
+        (they exit when they see it gone), start again."""
+        self.submitd.proc.kill()
+        self.submitd.proc.wait(10)
+        self.submitd.stop()
+        wait_for(lambda: not any(harness.port_open(h, p)
+                                 for h, p in self.submitd.ports), 30,
+                 what="the old roles gone")
+        self.submitd.start()
+        wait_for(lambda: os.path.exists(self.control_sock) and
+                 self.ctl("show", "queue", rc=None).returncode == 0, 20,
+                 what="the control socket")
+
+    def test_hold_survives_kill9(self):
+        """The hold is kept in the state store (LMDB here): kill -9 and a
+        fresh start do not release the login; release-user still does."""
+        wait_for(lambda: os.path.exists(self.control_sock) and
+                 self.ctl("show", "queue", rc=None).returncode == 0, 20,
+                 what="the control socket")
+        for _ in range(3):
+            self.send()
+        wait_for(lambda: self.alerts("user-messages"), 20, what="the alert")
+        self.send(expect="451 4.7.1")
+        time.sleep(1.5)     # the store's one-second sync (a power cut)
+        self.kill9_restart()
+        self.assertEqual(self.ctl("show", "held-users").stdout.strip(),
+                         USER)
+        self.assertEqual(value(scrape(self.MPORT), "submitd_users_held"), 1)
+        self.send(expect="451 4.7.1")
+        self.send(USER2, PASSWORD2)
+        # no new alert, no new hold: the one before the restart holds
+        self.assertEqual(len(self.alerts("user-messages")), 1)
+        self.assertIn("may send again",
+                      self.ctl("release-user", USER).stdout)
+        self.send()
+        self.assertEqual(value(scrape(self.MPORT), "submitd_users_held"), 0)
+        self.assertEqual(self.ctl("show", "held-users").stdout.strip(),
+                         "no login is held")
+        # released in the store too: another restart keeps it released
+        self.kill9_restart()
+        self.send()
 
 
 class UserRefusedHold(AlertTest):
