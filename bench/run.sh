@@ -14,6 +14,10 @@
 #   BENCH_ONLY          space-separated scenario names to run (all)
 #   BENCH_BUDGET        seconds the run may take (540): a scenario that
 #                       might not end in time is skipped, and says so
+#   BENCH_SCRAPE        1: submitd serves metrics on 127.0.0.1:BASE+90 and
+#                       each scenario scrapes it once a second while
+#                       loadgen runs (curl), as Prometheus would; the
+#                       scrapes made and failed go in the result
 #
 # The *-redis scenarios run with "state redis" against a redis-server of
 # their own on 127.0.0.1:BASE+35 (no persistence): the quota and rate
@@ -34,6 +38,8 @@ DRAIN_MAX=15		# seconds to wait for the relay to empty the queue
 CLK_TCK=$(getconf CLK_TCK)
 PR=$((PB + 33))		# rspamd's normal worker (the filter scenarios)
 PRD=$((PB + 35))	# redis-server (the *-redis scenarios; BASE+36: with TLS)
+PM=$((PB + 90))		# the metrics listener (BENCH_SCRAPE=1)
+SCRAPE=${BENCH_SCRAPE:-0}
 SETTLE_MAX=10		# seconds to wait for a fresh submitd to go idle
 IDLE_LOGIN_MAX=150	# seconds for 1000 logins (Argon2id each)
 BUDGET=${BENCH_BUDGET:-540}
@@ -43,13 +49,14 @@ LG="$OUT/loadgen -H 127.0.0.1 -u bench@bench.test --ca $RUN/ca.pem
     --grace 10 --timeout 60"
 export LOADGEN_PASSWORD=$PASS
 
-SINK_PID= SUBMITD_PID= RSPAMD_PID= RSPAMD_DIR= REDIS_PID= REDIS_DIR=
+SCRAPED= SCRAPE_PID= SINK_PID= SUBMITD_PID= RSPAMD_PID= RSPAMD_DIR= REDIS_PID= REDIS_DIR=
 T0=$(date +%s)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: $*"; exit 1; }
 
 cleanup() {
+	[ -n "$SCRAPE_PID" ] && kill "$SCRAPE_PID" 2>/dev/null
 	[ -n "$SUBMITD_PID" ] && kill "$SUBMITD_PID" 2>/dev/null
 	stop_rspamd
 	stop_redis
@@ -130,6 +137,12 @@ for line in 'limit sessions 5000' 'limit sessions 5000 per ip' \
 	fi
 done
 rm -f "$RUN/probe.conf"
+if [ "$SCRAPE" = 1 ]; then
+	command -v curl >/dev/null || die "BENCH_SCRAPE=1 needs curl"
+	echo "metrics listen on 127.0.0.1 port $PM" >>"$RUN/submitd.conf"
+	"$BUILD/submitd" -n -f "$RUN/submitd.conf" >/dev/null 2>&1 ||
+	    die "BENCH_SCRAPE=1: this submitd has no metrics listener"
+fi
 SUBMITD_CONF=$RUN/submitd.conf
 
 # The same config with one DKIM key for bench.test, rsa or ed25519, for
@@ -323,6 +336,30 @@ want() {	# NAME SECONDS: selected, and SECONDS (its worst case) left?
 	return 0
 }
 
+# BENCH_SCRAPE=1: a GET of the metrics once a second until killed; FILE
+# gets "OK FAILED" after each.
+scrape_start() {	# FILE
+	[ "$SCRAPE" = 1 ] || return 0
+	(ok=0 failed=0
+	 while :; do
+		if curl -sf -o /dev/null --max-time 5 \
+		    "http://127.0.0.1:$PM/metrics"; then ok=$((ok + 1))
+		else failed=$((failed + 1)); fi
+		echo "$ok $failed" >"$1"
+		sleep 1
+	 done) &
+	SCRAPE_PID=$!
+}
+scrape_stop() {	# FILE -> SCRAPED='"scrapes":N,"scrapes_failed":N,' or ''
+	SCRAPED=
+	[ -n "$SCRAPE_PID" ] || return 0
+	kill "$SCRAPE_PID" 2>/dev/null
+	wait "$SCRAPE_PID" 2>/dev/null
+	SCRAPE_PID=
+	set -- $(cat "$1" 2>/dev/null || echo 0 0)
+	SCRAPED=$(printf '"scrapes":%s,"scrapes_failed":%s,' "$1" "$2")
+}
+
 # scenario NAME PORT MODE CONC SIZE PER_CONN [extra loadgen args]
 scenario() {
 	local name=$1 port=$2 mode=$3 conc=$4 size=$5 per=$6 ok before t0 t1 \
@@ -343,9 +380,13 @@ scenario() {
 	    rcmd0=$(redis_commands)
 	cpu_roles >"$RUN/cpu0-$name.txt"
 	t0=$(now_ms)
+	rm -f "$RUN/scrape-$name.txt"
+	scrape_start "$RUN/scrape-$name.txt"
 	$LG -p "$port" -m "$mode" -c "$conc" -s "$size" -M "$per" \
 	    --label "$name" --json "$RUN/lg-$name.json" "$@" \
 	    >"$RUN/lg-$name.txt" 2>&1
+	scrape_stop "$RUN/scrape-$name.txt"
+	[ -n "$SCRAPED" ] && say "   metrics: $SCRAPED"
 	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
 	alive=1
 	kill -0 "$SUBMITD_PID" 2>/dev/null || { alive=0; say "   submitd DIED"; }
@@ -373,7 +414,8 @@ scenario() {
 	[ -n "$REDIS_PID" ] && printf '"redis_cpu_ms":%s,"redis_commands":%s,' \
 	    $(( ($(cpu_ticks "$REDIS_PID") - rcpu0) * 1000 / CLK_TCK )) \
 	    $(( $(redis_commands) - rcmd0 )) >>"$RUN/e2e-$name.json"
-	printf '"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
+	printf '%s"e2e_seconds":%s,"loadgen_seconds":%s,"memory":%s}\n' \
+	    "$SCRAPED" \
 	    "$(awk "BEGIN { printf \"%.3f\", ($delivered - $t0) / 1000 }")" \
 	    "$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / 1000 }")" \
 	    "$(mem_json)" >>"$RUN/e2e-$name.json"
