@@ -5,7 +5,7 @@
  * MAILER-DAEMON@hostname with the null reverse-path goes back to the
  * original reverse-path through the smarthost, like any other message.
  * A DSN is never answered with another (RFC 3464 section 2; RFC 5321
- * 6.1: no loops): a DSN that fails is dropped and logged.
+ * 6.1: no loops): a DSN that fails is logged as a double bounce.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -310,10 +310,26 @@ queue_bounce(struct queue *q, const char *origid, const struct queue_env *qe,
 	}
 	if (n == 0)
 		return 0;
-	if (qe->bounce || qe->env.reverse_path[0] == '\0') {
+	if (qe->bounce) {
+		/*
+		 * A double bounce (RFC 3464 2): the DSN itself failed, e.g.
+		 * to a UTF-8 sender once the smarthost stopped offering
+		 * SMTPUTF8 (553 5.6.7).  Not answered with another DSN, but
+		 * never lost silently: one line with its queue ID, to whom it
+		 * went and why it failed.
+		 */
+		for (i = 0; i < qe->env.nrcpt; i++)
+			if (sel[i])
+				log_warnx("msgid=%s event=double-bounce to=%s "
+				    "reply=%s", origid,
+				    log_q(qe->env.rcpt[i].forward_path),
+				    log_q(sel[i] == QUEUE_BOUNCE_EXPIRED ?
+				    "lifetime over" : qe->env.rcpt[i].last_reply));
+		return 0;
+	}
+	if (qe->env.reverse_path[0] == '\0') {
 		log_warnx("msgid=%s event=bounce-dropped rcpts=%zu reason=\"%s\"",
-		    origid, n, qe->bounce ? "a failed DSN is not bounced" :
-		    "null reverse-path");
+		    origid, n, "null reverse-path");
 		return 0;
 	}
 	queue_id_new(newid);

@@ -126,8 +126,8 @@ class QueueFaults(SubmitdTest):
         # every recipient fails, including the DSN's own (alice)
         self.smarthost.set_control({"rcpt": "550 5.1.1 No such user"})
         self.submit()
-        wait_for(lambda: "event=bounce-dropped" in self.submitd.log_text(),
-                 20, what="the failed DSN logged as dropped")
+        wait_for(lambda: "event=double-bounce" in self.submitd.log_text(),
+                 20, what="the failed DSN logged as a double bounce")
         self.assertSpoolEmpty()
         time.sleep(2)
         rcpts = [e["rcpt"] for e in self.smarthost.events("rcpt")]

@@ -305,6 +305,41 @@ class Smtputf8(harness.SubmitdTest):
                          "Gr\u00fc\u00dfe aus K\u00f6ln")
         self.assertEqual(quoted["To"], "K\u00e4rol <%s>" % TO)
 
+    def test_dsn_to_a_utf8_sender_without_smtputf8_double_bounces(self):
+        # SMTPUTF8 offered at submission, then no longer: the message
+        # bounces (553 5.6.7), its DSN to älice cannot go either (553
+        # 5.6.7): one event=double-bounce line with the DSN's queue ID
+        self.smarthost.set_control({"smtputf8": True})
+        self.learn()
+        self.smtp_role_learned(True)
+        c = self.session()
+        self.assertIn("SMTPUTF8", c.ehlo().keywords)
+        self.smarthost.stop()
+        self.smarthost.set_control({})
+        self.smarthost.start()
+        qid = self.send_utf8(c, utf8_message()).text.split()[-1]
+
+        def dsn_id():
+            for l in self.submitd.log_text().splitlines():
+                if ("msgid=%s event=dsn " % qid) in l:
+                    return l.split(" dsn=")[1].split()[0]
+            return None
+        dsn = harness.wait_for(dsn_id, timeout=30, what="the DSN")
+        line = harness.wait_for(
+            lambda: [l for l in self.submitd.log_text().splitlines()
+                     if "event=double-bounce" in l],
+            timeout=30, what="the double bounce")
+        self.assertEqual(len(line), 1, line)
+        self.assertIn("msgid=%s event=double-bounce to=" % dsn, line[0])
+        self.assertIn("553 5.6.7 The smarthost does not offer SMTPUTF8",
+                      line[0])
+        self.assertNotIn("event=bounce-dropped", self.submitd.log_text())
+        # gone from the queue, and nothing UTF-8 reached the smarthost
+        harness.wait_for(
+            lambda: not glob.glob(os.path.join(self.spool, "queue", "*.env")),
+            timeout=30, what="an empty queue")
+        self.assertEqual(len(self.smarthost.messages()), 1)
+
 
 if __name__ == "__main__":
     unittest.main()
