@@ -86,6 +86,39 @@ class SharedQuota(RedisTest):
         self.assertEqual(len(self.smarthost.messages()), 10)
 
 
+class SharedHold(RedisTest):
+    """Issue 15: a login held by an alert on A is held on B too (the hold
+    is a record in Redis), and a release on A frees it on B."""
+    LIMITS = ("alert user-messages 2 per 1h hold",)
+
+    def test_hold_shared_and_released(self):
+        import subprocess
+        from harness import SUBMITCTL, USER2, PASSWORD2
+        write_users(self)
+        self.start_both()
+        ca = self.session(self.submitd.ports[0][1])
+        for i in range(3):
+            self.assertReply(mail(ca), "250 2.0.0", "message %d" % (i + 1))
+        wait_for(lambda: "event=alert kind=user-messages" in
+                 self.submitd.log_text(), 20, what="the alert on A")
+        self.assertReply(mail(ca), "451 4.7.1")
+        wait_for(lambda: "submitd:held/%s" % USER in
+                 self.redis.cli("-n", "3", "keys", "*"), 20,
+                 what="the hold in Redis")
+        cb = self.session(self.b.P1)
+        self.assertReply(mail(cb), "451 4.7.1 Sending suspended")
+        self.assertNotIn("event=alert", self.b.log_text())
+        cbob = self.session(self.b.P1, user=USER2, password=PASSWORD2)
+        self.assertReply(mail(cbob, frm=USER2), "250 2.0.0")
+        p = subprocess.run([SUBMITCTL, "-s", self.control_sock,
+                            "release-user", USER], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn("submitd:held/%s" % USER,
+                         self.redis.cli("-n", "3", "keys", "*"))
+        self.assertReply(mail(cb), "250 2.0.0")
+
+
 class ParallelAcrossInstances(RedisTest):
     """20 parallel sessions of one login, half on each instance, under
     messages=3/hour: exactly 3 accepted in all (the reservation at MAIL is
