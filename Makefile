@@ -20,8 +20,9 @@ SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 BUILD    ?= build
 
-PKGS     := libtls libevent libevent_pthreads libevent_openssl libssl libsodium libcrypto libseccomp lmdb jansson hiredis libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKGS     := libtls libevent libevent_pthreads libevent_openssl libssl libsodium libcrypto libseccomp lmdb jansson hiredis
+# libcurl: its headers only; the filter role loads it (smtpd/role_filter.c)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
 CC       ?= cc

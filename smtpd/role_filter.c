@@ -17,6 +17,14 @@
  *
  * With a unix socket, the role is chrooted in the socket's directory
  * rather than /var/empty and connects to the socket's name there.
+ *
+ * libcurl is loaded by this role alone, at its start (dlopen, before the
+ * chroot and the sandbox), not linked into submitd: linked, it and the ~30
+ * libraries it needs (GnuTLS, Kerberos, LDAP, libssh2, librtmp, nghttp2,
+ * p11-kit, ...) were mapped and relocated by every role, ~2 MiB of private
+ * memory each, for a role that runs only with a filter statement (issue
+ * 18).  <curl/curl.h> gives the types; C below is every function of
+ * libcurl this file calls.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -28,6 +36,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <event2/event.h>
 
 #include "conf/conf.h"
@@ -40,6 +49,54 @@
 #include "smtpd/roles.h"
 
 #define FILTER_HEADERS_MAX	(16 * 1024)	/* rspamd's reply headers */
+#define FILTER_LIBCURL		"libcurl.so.4"	/* Debian's libcurl4 */
+
+static struct {
+	CURLcode	 (*global_init)(long);
+	CURLM		*(*multi_init)(void);
+	CURLMcode	 (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode	 (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_socket_action)(CURLM *, curl_socket_t, int,
+			    int *);
+	CURLMcode	 (*multi_assign)(CURLM *, curl_socket_t, void *);
+	CURLMsg		*(*multi_info_read)(CURLM *, int *);
+	CURL		*(*easy_init)(void);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char	*(*easy_strerror)(CURLcode);
+	void		 (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+} C;
+
+static void
+curl_load(void)
+{
+#define SYM(n)	{ "curl_" #n, (void **)&C.n }
+	static const struct {
+		const char	*name;
+		void		**fn;
+	} syms[] = {
+		SYM(global_init), SYM(multi_init), SYM(multi_setopt),
+		SYM(multi_add_handle), SYM(multi_remove_handle),
+		SYM(multi_socket_action), SYM(multi_assign),
+		SYM(multi_info_read), SYM(easy_init), SYM(easy_setopt),
+		SYM(easy_getinfo), SYM(easy_strerror), SYM(easy_cleanup),
+		SYM(slist_append), SYM(slist_free_all),
+	};
+#undef SYM
+	void	*h;
+	size_t	 i;
+
+	if ((h = dlopen(FILTER_LIBCURL, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		fatalx("filter: cannot load %s (Debian: libcurl4): %s",
+		    FILTER_LIBCURL, dlerror());
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if ((*syms[i].fn = dlsym(h, syms[i].name)) == NULL)
+			fatalx("filter: %s: no %s", FILTER_LIBCURL,
+			    syms[i].name);
+}
 
 static struct {
 	struct event_base	*base;
@@ -87,8 +144,8 @@ static void
 job_free(struct job *j)
 {
 	if (j->easy != NULL)
-		curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
+		C.easy_cleanup(j->easy);
+	C.slist_free_all(j->headers);
 	if (j->msg != NULL && j->msg != MAP_FAILED)
 		munmap(j->msg, j->msglen);
 	free(j->body);
@@ -154,7 +211,7 @@ curl_reason(struct job *j, CURLcode rc)
 	case CURLE_HTTP2:		return "bad HTTP reply";
 	case CURLE_FILESIZE_EXCEEDED:	return "reply too large";
 	case CURLE_OUT_OF_MEMORY:	return "out of memory";
-	default:			return curl_easy_strerror(rc);
+	default:			return C.easy_strerror(rc);
 	}
 }
 
@@ -170,7 +227,7 @@ unix_connect_failed(struct job *j)
 	struct stat	 st;
 	long		 err = 0;
 
-	if (curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &err) != CURLE_OK)
+	if (C.easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &err) != CURLE_OK)
 		err = 0;
 	if (strchr(F.sock, '/') == NULL && stat(".", &st) == 0 &&
 	    st.st_nlink == 0)
@@ -196,7 +253,7 @@ job_done(struct job *j, CURLcode rc)
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		fatal("filter");
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+		C.easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
 		why = curl_reason(j, rc);
 		if (rc == CURLE_COULDNT_CONNECT && F.conf->filter.unix_socket)
@@ -223,14 +280,14 @@ check_done(void)
 	struct job	*j;
 	int		 left;
 
-	while ((m = curl_multi_info_read(F.multi, &left)) != NULL) {
+	while ((m = C.multi_info_read(F.multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+		if (C.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&j) != CURLE_OK || j == NULL)
 			fatalx("filter: a transfer without its job");
 		job_done(j, m->data.result);
-		curl_multi_remove_handle(F.multi, j->easy);
+		C.multi_remove_handle(F.multi, j->easy);
 		job_free(j);
 	}
 }
@@ -246,7 +303,7 @@ on_socket_ready(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(F.multi, fd, action, &running);
+	C.multi_socket_action(F.multi, fd, action, &running);
 	check_done();
 }
 
@@ -258,7 +315,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	curl_multi_socket_action(F.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	C.multi_socket_action(F.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done();
 }
 
@@ -284,7 +341,7 @@ curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
 		if ((ev = event_new(F.base, s, kind, on_socket_ready, NULL)) ==
 		    NULL)
 			fatal("filter: event_new");
-		curl_multi_assign(F.multi, s, ev);
+		C.multi_assign(F.multi, s, ev);
 	} else {
 		event_del(ev);
 		event_assign(ev, F.base, s, kind, on_socket_ready, NULL);
@@ -319,7 +376,7 @@ add_header(struct job *j, const char *name, const char *value)
 	    (size_t)snprintf(line, sizeof(line), "%s: %s", name, value) >=
 	    sizeof(line))
 		return -1;
-	if ((l = curl_slist_append(j->headers, line)) == NULL)
+	if ((l = C.slist_append(j->headers, line)) == NULL)
 		return -1;
 	j->headers = l;
 	return 0;
@@ -361,37 +418,37 @@ request_make(struct job *j, struct envelope *env, int fd)
 	bad |= add_header(j, "Expect", "");
 	bad |= add_header(j, "Accept", "");
 	bad |= add_header(j, "Content-Type", "");
-	if (bad || (j->easy = curl_easy_init()) == NULL)
+	if (bad || (j->easy = C.easy_init()) == NULL)
 		return -1;
-	if (curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_URL, F.url) != CURLE_OK ||
-	    (cf->unix_socket && curl_easy_setopt(j->easy,
+	if (C.easy_setopt(j->easy, CURLOPT_PRIVATE, j) != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_URL, F.url) != CURLE_OK ||
+	    (cf->unix_socket && C.easy_setopt(j->easy,
 	    CURLOPT_UNIX_SOCKET_PATH, F.sock) != CURLE_OK) ||
-	    curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http") !=
+	    C.easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http") !=
 	    CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_HTTP_VERSION,
+	    C.easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_PROXY, "") != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_HTTP_VERSION,
 	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS,
+	    C.easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_TIMEOUT_MS,
 	    (long)cf->timeout * 1000) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_MAXFILESIZE_LARGE,
+	    C.easy_setopt(j->easy, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)RSPAMD_REPLY_MAX) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers) !=
+	    C.easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_POST, 1L) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    C.easy_setopt(j->easy, CURLOPT_POST, 1L) != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)j->msglen) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS,
+	    C.easy_setopt(j->easy, CURLOPT_POSTFIELDS,
 	    j->msg != NULL ? (char *)j->msg : "") != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header) !=
+	    C.easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j) != CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body) !=
+	    C.easy_setopt(j->easy, CURLOPT_HEADERDATA, j) != CURLE_OK ||
+	    C.easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j) != CURLE_OK)
+	    C.easy_setopt(j->easy, CURLOPT_WRITEDATA, j) != CURLE_OK)
 		return -1;
 	return 0;
 }
@@ -415,7 +472,7 @@ filter_check(uint64_t reqid, struct envelope *env, int fd)
 	}
 	close(fd);	/* the mapping stays */
 	/* curl starts it from its timer, on the loop: never from here */
-	if (curl_multi_add_handle(F.multi, j->easy) != CURLM_OK) {
+	if (C.multi_add_handle(F.multi, j->easy) != CURLM_OK) {
 		answer(j, "cannot make the request", NULL);
 		job_free(j);
 		return;
@@ -535,13 +592,14 @@ role_filter_main(struct conf *conf, int queue_fd)
 	F.base = role_start("filter");
 	F.conf = conf;
 	/* OpenSSL's and curl's set-up read files: now, before the sandbox */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (F.multi = curl_multi_init()) == NULL ||
+	curl_load();
+	if (C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (F.multi = C.multi_init()) == NULL ||
 	    (F.timer = evtimer_new(F.base, on_timer, NULL)) == NULL)
 		fatalx("filter: cannot set up libcurl");
-	if (curl_multi_setopt(F.multi, CURLMOPT_SOCKETFUNCTION, curl_socket) !=
+	if (C.multi_setopt(F.multi, CURLMOPT_SOCKETFUNCTION, curl_socket) !=
 	    CURLM_OK ||
-	    curl_multi_setopt(F.multi, CURLMOPT_TIMERFUNCTION, curl_timer) !=
+	    C.multi_setopt(F.multi, CURLMOPT_TIMERFUNCTION, curl_timer) !=
 	    CURLM_OK)
 		fatalx("filter: cannot set up libcurl");
 	rspamd_init();		/* jansson's seed, the same way */

@@ -81,7 +81,7 @@ class Deb(unittest.TestCase):
         self.assertRegex(r.stdout, r"(?m)^Section: mail$")
         dep = re.search(r"(?m)^Depends: (.*)$", r.stdout).group(1)
         for p in ("libtls26", "libevent-2.1-7", "libsodium23", "libseccomp2",
-                  "liblmdb0", "adduser", "ca-certificates"):
+                  "liblmdb0", "adduser", "ca-certificates", "libcurl4"):
             self.assertIn(p, dep)
         d = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, d)
