@@ -21,6 +21,7 @@
 #include "dkim/dkim.h"
 #include "lib/log.h"
 #include "proto/msg_header.h"
+#include "proto/smtp_parse.h"
 #include "queue/queue_priv.h"
 
 #define VERIFY_CHUNK	(64 * 1024)
@@ -150,6 +151,10 @@ queue_verify(struct queue *q, struct qreq *r, int fd, off_t size,
 	}
 	if (why == NULL) {
 		domain_of(h.from[0], dom, sizeof(dom));
+		/* as the smtp role names it: by its A-labels (RFC 8616 4.1) */
+		if (!smtp_ascii(dom) && smtp_domain_alabel(h.from[0] +
+		    strlen(h.from[0]) - strlen(dom), dom, sizeof(dom)) == -1)
+			dom[0] = '\0';
 		if (strcmp(dom, env->from_domain) != 0)
 			why = "from-domain";
 	}

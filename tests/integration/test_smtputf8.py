@@ -341,5 +341,87 @@ class Smtputf8(harness.SubmitdTest):
         self.assertEqual(len(self.smarthost.messages()), 1)
 
 
+UFROM = "user@b\u00fccher.example"             # user@bücher.example
+ALABEL = "xn--bcher-kva.example"                # its A-labels (RFC 3492)
+
+
+class ULabelFrom(harness.SubmitdTest):
+    """A From: with a U-label domain, a DKIM key configured for its
+    A-labels: signed with d= the A-label domain (RFC 8616 4.1: d= is
+    A-labels), delivered, and dkimpy verifies it."""
+
+    START_SUBMITD = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keydir = tempfile.mkdtemp(prefix="submitd-ulabel-")
+        path = os.path.join(cls.keydir, "bucher.key")
+        name, record, _ = verifiers.keygen("ed25519", ALABEL, "u2026", path)
+        cls.keys = {name: record}
+        cls.EXTRA_CONF = ('dkim domain %s selector u2026 ed25519 key "%s"'
+                          % (ALABEL, path),)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.keydir, True)
+
+    def setUp(self):
+        super().setUp()
+        harness.write_file(self.users_file, "%s:%s:%s,%s\n" % (
+            USER, harness.hash_password(PASSWORD), harness.SENDERS,
+            "user@" + ALABEL),      # the users file is ASCII: A-labels
+            0o600)
+        self.submitd.start()
+        self.spool_baseline = self.spool_files()
+
+    def test_signed_with_the_alabel_domain(self):
+        self.assertEqual(list(self.keys), ["u2026._domainkey." + ALABEL])
+        self.smarthost.set_control({"smtputf8": True})
+        with smtplib.SMTP("127.0.0.1", self.P1, timeout=30) as s:
+            s.starttls(context=ssl.create_default_context(
+                cafile=self.certs["ca"]))
+            s.login(USER, PASSWORD)
+            s.sendmail(USER, [RCPT], harness.sample_message())
+        self.smarthost.wait_messages(1)
+        harness.wait_for(
+            lambda: "smtputf8=yes" in self.submitd.log_text(),
+            timeout=30, what="the smtp role to learn SMTPUTF8")
+        msg = ("From: User <%s>\r\nTo: <%s>\r\n"
+               "Subject: B\u00fccher\r\n"
+               "Date: Sun, 29 Nov 2026 14:00:00 +0000\r\n"
+               "Message-ID: <ulabel-%s@client.test>\r\n"
+               "MIME-Version: 1.0\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n"
+               "Content-Transfer-Encoding: 8bit\r\n\r\n"
+               "Sch\u00f6ne B\u00fccher.\r\n"
+               % (UFROM, RCPT, os.urandom(6).hex())).encode("utf-8")
+        c = self.session()
+        self.assertIn("SMTPUTF8", c.ehlo().keywords)
+        self.assertEqual(c.cmd("MAIL FROM:<%s> SMTPUTF8" % UFROM).text,
+                         "250 2.1.0 Ok")
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).text, "250 2.1.5 Ok")
+        self.assertReply(c.cmd("DATA"), "354 ")
+        c.send(dot_data(msg))
+        self.assertReply(c.reply(), "250 2.0.0 ")
+        m = self.smarthost.wait_messages(2)[1]
+        self.assertEqual(m["mail_from"], UFROM)
+        self.assertIn("SMTPUTF8", m["mail_options"])
+        data = m["data"]
+        self.assertTrue(data.endswith(msg), data[:2000])
+        sigs = [v for n, v in harness.header_fields(
+            data[:len(data) - len(msg)][:-2].split(b"\r\n"))
+            if n == b"dkim-signature"]
+        self.assertEqual(len(sigs), 1, data[:2000])
+        self.assertIn(("d=%s;" % ALABEL).encode(), sigs[0])
+        self.assertNotIn(b"i=", sigs[0])
+        self.assertTrue(all(b < 128 for b in sigs[0]), sigs[0])
+        self.assertEqual(verifiers.dkimpy_verify(data, self.keys),
+                         [(True, "")])
+        # the body changed: no longer
+        bad = data.replace("Sch\u00f6ne".encode(), "Gute".encode())
+        self.assertEqual([ok for ok, _ in
+                          verifiers.dkimpy_verify(bad, self.keys)], [False])
+
+
 if __name__ == "__main__":
     unittest.main()

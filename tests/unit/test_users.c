@@ -203,6 +203,20 @@ START_TEST(test_sender_match)
 	ck_assert_int_eq(sender_match(pats, "noat"), 0);
 	ck_assert_int_eq(sender_match(pats, "a@"), 0);
 
+	/* A U-label domain matches its A-labels (the file is ASCII). */
+	ck_assert_int_eq(sender_match("*@xn--bcher-kva.example",
+	    "user@b\xc3\xbc" "cher.example"), 1);
+	ck_assert_int_eq(sender_match("user@xn--bcher-kva.example",
+	    "user@B\xc3\xbc" "cher.Example"), 1);
+	ck_assert_int_eq(sender_match("user@xn--bcher-kva.example",
+	    "other@b\xc3\xbc" "cher.example"), 0);
+	ck_assert_int_eq(sender_match("*@xn--bcher-kva.example",
+	    "user@b\xc3\xbc" "cher.example.evil"), 0);
+	ck_assert_int_eq(sender_match("*@bucher.example",
+	    "user@b\xc3\xbc" "cher.example"), 0);
+	ck_assert_int_eq(sender_match("*@xn--bcher-kva.example",
+	    "user@b\xfc" "cher.example"), 0);	/* Latin-1: not UTF-8 */
+
 	/* No subdomain wildcard surprises. */
 	ck_assert_int_eq(sender_match("*@example.org", "a@example.org"), 1);
 	ck_assert_int_eq(sender_match("*@example.org", "a@evil-example.org"),
