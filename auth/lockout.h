@@ -5,9 +5,10 @@
  * from it (or for it) are refused until WINDOW has passed.  Each lockout
  * is logged once: event=lockout ip= user= failures=.
  *
- * Issue 12 item 3: before the hard lock, "limit auth-delay D" makes each
- * failure of a (login, network) pair and of a network hold the next
- * login of that pair (network) back for D, 2D, 4D ... (at most WINDOW):
+ * Issue 12 item 3: before the hard lock, "limit auth-delay D" (default
+ * 1s, "off": none) makes each failure of a (login, network) pair and of
+ * a network hold the next login of that pair (network) back for D, 2D,
+ * 4D ... (at most WINDOW):
  * AUTH gets 454 4.7.0 without a verification until then.  A login is
  * trusted, and no lockout or delay refuses it, from the account's users
  * file from= range, or from an address that logged in to it within

@@ -195,7 +195,8 @@ struct conf {
 	struct conf_rate	 ip_auth_failures;	/* per ip and per login */
 	/*
 	 * Issue 12 item 3: "limit auth-delay DUR" (progressive delay after
-	 * a failure, per (login, network) and per network; 0: off),
+	 * a failure, per (login, network) and per network; default 1s,
+	 * "off" or 0: off),
 	 * "limit auth-remember DUR" (how long an address that logged in is
 	 * trusted for that login; 0: never), "limit ipv6-prefix N" (IPv6
 	 * sources grouped by /N for every per-address limit, 64).

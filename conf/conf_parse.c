@@ -779,12 +779,15 @@ st_limit(struct parser *p, char **w, size_t n)
 		rate_words(p, w + 2, n - 2, "ip", "limit auth-failures",
 		    &c->ip_auth_failures);
 	else if (n >= 2 && strcmp(w[1], "auth-delay") == 0) {
-		if (nwords(p, n, 3, "limit auth-delay DUR") == 0 &&
-		    (conf_duration_parse(w[2], &c->auth_delay) == -1 ||
-		    c->auth_delay > 86400)) {
-			PERR(p, "limit auth-delay: bad duration '%s' (0 to 1d, "
-			    "like 1s, 2s)", w[2]);
+		if (nwords(p, n, 3, "limit auth-delay DUR|off") == -1)
+			return;
+		if (strcmp(w[2], "off") == 0)
 			c->auth_delay = 0;
+		else if (conf_duration_parse(w[2], &c->auth_delay) == -1 ||
+		    c->auth_delay > 86400) {
+			PERR(p, "limit auth-delay: bad duration '%s' (off, or "
+			    "0 to 1d, like 1s, 2s)", w[2]);
+			c->auth_delay = 1;
 		}
 	} else if (n >= 2 && strcmp(w[1], "auth-remember") == 0) {
 		if (nwords(p, n, 3, "limit auth-remember DUR") == 0 &&
@@ -1126,6 +1129,7 @@ conf_defaults(struct conf *c, const char *file)
 	c->max_rcpt_per_msg = 100;
 	c->ip_auth_failures.count = 5;
 	c->ip_auth_failures.window = 15 * 60;
+	c->auth_delay = 1;
 	c->auth_remember = 30 * 86400;
 	c->ipv6_prefix = 64;
 	c->max_sessions = 1000;

@@ -4,6 +4,7 @@ loopback source address, users files with options, one message."""
 import os
 import re
 import socket
+import time
 
 from harness import (Client, SLOW, USER, PASSWORD, SENDERS, USER2, PASSWORD2,
                      SENDERS2, RCPT, hash_password, write_file, dot_data,
@@ -45,6 +46,30 @@ def login_from(t, source, user=USER, password=PASSWORD, expect="235 2.7.0"):
     if expect:
         t.assertReply(r, expect)
     return c, r
+
+
+# "limit auth-delay" (on by default, 1s doubling): a login whose (login,
+# network) pair or network failed lately is held back with this reply,
+# without a verification.
+DELAYED = "454 4.7.0 Too many failed logins, try again later"
+
+
+def auth_after_delay(t, source, user=USER, password=PASSWORD,
+                     expect="535 5.7.8", timeout=120):
+    """A login from SOURCE in a new session, again until the delay of an
+    earlier failure ran out: every reply is exactly DELAYED or EXPECT.
+    Returns (client, reply of EXPECT, the number of DELAYED replies)."""
+    end = time.monotonic() + timeout * SLOW
+    held = 0
+    while True:
+        c, r = login_from(t, source, user=user, password=password,
+                          expect=(expect, DELAYED))
+        if not r.text.startswith(DELAYED):
+            return c, r, held
+        held += 1
+        c.close()
+        t.assertLess(time.monotonic(), end, "still held back: %r" % r)
+        time.sleep(0.2)
 
 
 def write_users(t, alice_opts="", bob_opts=""):

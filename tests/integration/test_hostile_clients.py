@@ -22,7 +22,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness                                  # noqa: E402
-from harness import USER, RCPT, SLOW            # noqa: E402
+from harness import USER, PASSWORD, RCPT, SLOW  # noqa: E402
 
 
 def _find_smtp_role(t):
@@ -352,8 +352,10 @@ class OnceOnlyFields(harness.SubmitdTest):
 
 class AuthGuessing(harness.SubmitdTest):
     """Item 9: after failed logins (and the lockout's 454) the session
-    stayed open and kept taking AUTH commands."""
-    EXTRA_CONF = ("limit auth-failures 50 per 1h per ip",)
+    stayed open and kept taking AUTH commands.  Three verified failures
+    (limit auth-delay off: the delay's own case is AuthGuessingDelayed)."""
+    EXTRA_CONF = ("limit auth-failures 50 per 1h per ip",
+                  "limit auth-delay off")
 
     def test_third_failure_closes(self):
         c = self.session(user=None)
@@ -367,8 +369,33 @@ class AuthGuessing(harness.SubmitdTest):
         self.assertReply(c.cmd("NOOP"), "250")
 
 
+class AuthGuessingDelayed(harness.SubmitdTest):
+    """A try held back by limit auth-delay (454 4.7.0, not verified)
+    counts toward the session's three failures too.  A delay of an hour,
+    so that none runs out while the test waits on a loaded machine (the
+    default 1s: test_policy_lockout.DefaultDelayThenLock)."""
+    EXTRA_CONF = ("limit auth-failures 50 per 1h per ip",
+                  "limit auth-delay 1h")
+
+    def test_held_tries_count_and_the_third_closes(self):
+        c = self.session(user=None)
+        self.assertReply(c.auth_plain(USER, "guess-1"), "535 5.7.8")
+        self.assertReply(c.auth_plain(USER, PASSWORD),
+                         "454 4.7.0 Too many failed logins, try again later")
+        self.assertReply(c.auth_plain(USER, PASSWORD), "421 4.7.0")
+        self.assertIsNotNone(closed_within(c, 10))
+        # the smtp role's lines: one verified failure, one held, closed
+        got = [(l.split(" result=")[1].split()[0], "action=close" in l)
+               for l in self.submitd.log_text().splitlines()
+               if "smtp: session=" in l and " event=auth result=" in l]
+        self.assertEqual(got, [("fail", False), ("locked", False),
+                               ("locked", True)])
+
+
 class AuthGuessingLocked(harness.SubmitdTest):
-    EXTRA_CONF = ("limit auth-failures 2 per 1h per ip",)
+    """The hard lock alone (limit auth-delay off)."""
+    EXTRA_CONF = ("limit auth-failures 2 per 1h per ip",
+                  "limit auth-delay off")
 
     def test_locked_then_closed(self):
         c = self.session(user=None)

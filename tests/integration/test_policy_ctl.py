@@ -7,7 +7,7 @@ import subprocess
 import unittest
 
 from harness import SubmitdTest, SUBMITCTL, USER, PASSWORD, wait_for
-from policy_util import connect_from, login_from, mail
+from policy_util import auth_after_delay, connect_from, login_from, mail
 
 
 class Ctl(SubmitdTest):
@@ -39,7 +39,8 @@ class Ctl(SubmitdTest):
         self.assertEqual(me["messages"]["remaining"], 4)
         # lock 127.0.0.2 out, then lift it
         login_from(self, "127.0.0.2", password="bad", expect="535 5.7.8")
-        login_from(self, "127.0.0.2", password="bad", expect="535 5.7.8")
+        # held back (454 4.7.0) until the first failure's delay ran out
+        auth_after_delay(self, "127.0.0.2", password="bad")
         self.assertReply(connect_from(self, "127.0.0.2").reply(), "554 5.7.1")
         self.assertIn("lockout ip/127.0.0.2", self.ctl("show", "limits"))
         self.assertIn("lockout lifted", self.ctl("unlock", "127.0.0.2"))

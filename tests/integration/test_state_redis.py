@@ -10,7 +10,8 @@ import os
 import unittest
 
 from harness import SubmitdTest, USER, PASSWORD, wait_for
-from policy_util import connect_from, login_from, mail, write_users
+from policy_util import (auth_after_delay, connect_from, login_from, mail,
+                         write_users)
 from scaleout_util import (RedisServer, REDIS_USER, make_redis_tls,
                            second_instance)
 
@@ -251,9 +252,9 @@ class SharedLockout(RedisTest):
 
     def test_lockout_on_a_holds_on_b(self):
         self.start_both()
-        for i in range(3):
-            c, _ = login_from(self, "127.0.0.2", password="wrong-%d" % i,
-                              expect="535 5.7.8")
+        for i in range(3):      # each after the delay of the one before
+            c, _, _ = auth_after_delay(self, "127.0.0.2",
+                                       password="wrong-%d" % i)
             c.close()
         # the other instance refuses the address before TLS...
         d = connect_from(self, "127.0.0.2", port=self.b.P1)
@@ -335,9 +336,9 @@ class SharedShowLimits(RedisTest):
                           me["messages"]["remaining"]), (4, 6), data)
         self.assertFalse(me["locked"])
         # a lockout made through A, shown by B
-        for i in range(3):
-            c, _ = login_from(self, "127.0.0.2", password="wrong-%d" % i,
-                              expect="535 5.7.8")
+        for i in range(3):      # each after the delay of the one before
+            c, _, _ = auth_after_delay(self, "127.0.0.2",
+                                       password="wrong-%d" % i)
             c.close()
         out = self.ctl(self.b, "show", "limits", "127.0.0.2").stdout
         self.assertIn("lockout ip/127.0.0.2 failures=3", out)

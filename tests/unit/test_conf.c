@@ -360,7 +360,7 @@ START_TEST(test_auth_lockout_forms)
 	    "users \"/u\"\n"
 	    "relay smtps://mail.example.net secrets /s\n");
 	ck_assert_msg(c != NULL, "errors: %s", errtext);
-	ck_assert_int_eq(c->auth_delay, 0);
+	ck_assert_int_eq(c->auth_delay, 1);	/* on by default: 1s doubling */
 	ck_assert_int_eq(c->auth_remember, 30 * 86400);
 	ck_assert_uint_eq(c->ipv6_prefix, 64);
 	conf_free(c);
@@ -375,6 +375,22 @@ START_TEST(test_auth_lockout_forms)
 	ck_assert_int_eq(c->auth_delay, 2);
 	ck_assert_int_eq(c->auth_remember, 7 * 86400);
 	ck_assert_uint_eq(c->ipv6_prefix, 56);
+	conf_free(c);
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "limit auth-delay off\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->auth_delay, 0);
+	conf_free(c);
+	c = load("listen on ::1 port 2465 tls pki p\n"
+	    "pki p cert /c key /k\n"
+	    "users \"/u\"\n"
+	    "relay smtps://mail.example.net secrets /s\n"
+	    "limit auth-delay 0\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->auth_delay, 0);
 	conf_free(c);
 
 	memset(&s6, 0, sizeof(s6));
@@ -560,6 +576,7 @@ static const struct {
 	{ "limit auth-failures 3 per hour", "usage: limit auth-failures" },
 	{ "limit auth-delay 2d", "limit auth-delay: bad duration" },
 	{ "limit auth-delay", "usage: limit auth-delay" },
+	{ "limit auth-delay on", "limit auth-delay: bad duration 'on'" },
 	{ "limit auth-remember x", "limit auth-remember: bad duration" },
 	{ "limit ipv6-prefix 16", "limit ipv6-prefix: 16 is below 32" },
 	{ "limit ipv6-prefix 129", "limit ipv6-prefix: bad number" },
