@@ -18,6 +18,18 @@ static const char *const action_names[] = {
 	[RSPAMD_REJECT] = "reject",
 };
 
+/* rspamd's SCORE (points) in milli-points, clamped to +-1e15 (a double
+ * past int64's range converts to nothing defined). */
+static int64_t
+milli(double score)
+{
+	if (!(score > -1e12))
+		return -1000000000000000LL;
+	if (score > 1e12)
+		return 1000000000000000LL;
+	return (int64_t)(score * 1000);
+}
+
 void
 rspamd_init(void)
 {
@@ -180,6 +192,14 @@ rspamd_reply_parse(const char *text, size_t len, struct rspamd_verdict *out,
 	for (i = 0; i <= RSPAMD_ACTION_MAX; i++)
 		if (strcasecmp(act, action_names[i]) == 0)
 			break;
+	/*
+	 * "discard" (drop it, say it went) and "quarantine" (keep it aside):
+	 * either way it must not leave, and a relay never drops after a 250:
+	 * refused as a reject is.
+	 */
+	if (strcasecmp(act, "discard") == 0 ||
+	    strcasecmp(act, "quarantine") == 0)
+		i = RSPAMD_REJECT;
 	if (i > RSPAMD_ACTION_MAX) {
 		json_decref(root);
 		*why = "unknown action";
@@ -187,9 +207,9 @@ rspamd_reply_parse(const char *text, size_t len, struct rspamd_verdict *out,
 	}
 	out->action = i;
 	if (json_is_number(x = json_object_get(root, "score")))
-		out->score_milli = (int64_t)(json_number_value(x) * 1000);
+		out->score_milli = milli(json_number_value(x));
 	if (json_is_number(x = json_object_get(root, "required_score")))
-		out->required_milli = (int64_t)(json_number_value(x) * 1000);
+		out->required_milli = milli(json_number_value(x));
 	x = json_object_get(root, "messages");
 	if (json_is_object(x) &&
 	    json_is_string(val = json_object_get(x, "smtp_message")))

@@ -4,7 +4,7 @@
  * filter role as a read-only fd; rspamd's verdict then decides what the
  * client hears:
  *
- *   reject                      550 5.7.1 rspamd's text; nothing queued
+ *   reject, discard, quarantine 550 5.7.1 rspamd's text; nothing queued
  *   soft reject, greylist       451 4.7.1; nothing queued
  *   add header, rewrite subject the fields rspamd gave added/removed,
  *                               then signed and committed (250)

@@ -58,6 +58,33 @@ START_TEST(test_actions)
 }
 END_TEST
 
+/*
+ * rspamd's "discard" (drop, tell the sender it went) and "quarantine"
+ * (keep it aside) both mean the message must not leave: refused (550),
+ * never passed on by on-error accept as an unknown action would be.
+ */
+START_TEST(test_discard_and_quarantine_refuse)
+{
+	ck_assert_int_eq(parse("{\"action\":\"discard\",\"score\":20}"), 0);
+	ck_assert_int_eq(v.action, RSPAMD_REJECT);
+	ck_assert_int_eq(parse("{\"action\":\"quarantine\","
+	    "\"messages\":{\"smtp_message\":\"held\"}}"), 0);
+	ck_assert_int_eq(v.action, RSPAMD_REJECT);
+	ck_assert_str_eq(v.message, "held");
+	ck_assert(rspamd_verdict_valid(&v));
+}
+END_TEST
+
+/* A score past int64 milli-points is clamped (the conversion was undefined). */
+START_TEST(test_huge_score_clamped)
+{
+	ck_assert_int_eq(parse("{\"action\":\"no action\",\"score\":1e300,"
+	    "\"required_score\":-1e300}"), 0);
+	ck_assert(v.score_milli >= 1000000000000000LL);
+	ck_assert(v.required_milli <= -1000000000000000LL);
+}
+END_TEST
+
 START_TEST(test_not_a_reply)
 {
 	ck_assert_int_eq(parse(""), -1);
@@ -170,6 +197,8 @@ suite(void)
 
 	tcase_add_test(tc, test_reject_with_message);
 	tcase_add_test(tc, test_actions);
+	tcase_add_test(tc, test_discard_and_quarantine_refuse);
+	tcase_add_test(tc, test_huge_score_clamped);
 	tcase_add_test(tc, test_not_a_reply);
 	tcase_add_test(tc, test_milter_headers);
 	tcase_add_test(tc, test_add_header_default_x_spam);
