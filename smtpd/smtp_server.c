@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -143,6 +144,7 @@ struct smtp_proxied {
 	struct sockaddr_storage	 lb;	/* the load balancer */
 	socklen_t		 lblen;
 	struct event		*ev;
+	struct timespec		 deadline;	/* the whole header by then */
 };
 
 static const char *
@@ -201,8 +203,25 @@ smtp_on_proxy(evutil_socket_t fd, short what, void *arg)
 		smtp_proxy_refuse(p, why);
 		return;
 	}
-	if (r == 0)
-		return;		/* more octets to come */
+	if (r == 0) {	/* more octets to come, within what is left */
+		struct timespec	 now;
+		struct timeval	 left;
+		long long	 ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long long)(p->deadline.tv_sec - now.tv_sec) * 1000 +
+		    (p->deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			smtp_proxy_refuse(p, "no PROXY header in time");
+			return;
+		}
+		/* a persistent event's timeout restarts at each wake-up */
+		left.tv_sec = ms / 1000;
+		left.tv_usec = (ms % 1000) * 1000;
+		if (event_add(p->ev, &left) == -1)
+			smtp_proxy_refuse(p, "out of memory");
+		return;
+	}
 	if (recv(fd, buf, (size_t)r, 0) != r) {
 		smtp_proxy_refuse(p, "short read");
 		return;
@@ -238,6 +257,8 @@ smtp_proxy_start(struct smtp_listener *l, int fd,
 	p->fd = fd;
 	memcpy(&p->lb, ss, sslen);
 	p->lblen = sslen;
+	clock_gettime(CLOCK_MONOTONIC, &p->deadline);
+	p->deadline.tv_sec += PROXY_TIMEOUT_SECONDS;
 	l->srv->nproxied++;
 	for (i = 0; i < cl->nproxy_from; i++)
 		if (conf_cidr_match(&cl->proxy_from[i], (struct sockaddr *)ss))
