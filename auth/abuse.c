@@ -9,6 +9,7 @@
 #include "auth/lockout.h"
 #include "auth/state.h"
 #include "auth/store.h"
+#include "auth/surge.h"
 #include "conf/conf.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -21,6 +22,8 @@
  */
 #define HOLD_PREFIX	"held/"
 #define HOLD_MS		((int64_t)10 * 366 * 86400 * 1000)
+/* A login's history for alert user-surge: "surge/LOGIN" (auth/hist.h). */
+#define SURGE_PREFIX	"surge/"
 
 /* One window of one limit: its start, what it counted, alerted in it. */
 struct awin {
@@ -34,6 +37,7 @@ struct auser {
 	char		 user[AUTH_USER_MAX + 1];
 	struct awin	 msg, rcpt, refused;
 	int		 held;
+	int64_t		 surge_bucket;	/* user-surge alerted in it, 0: none */
 	uint64_t	 messages, recipients, bytes;	/* since start */
 	uint64_t	 nrefused;		/* recipients refused upstream */
 };
@@ -44,6 +48,7 @@ static struct {
 	struct auser		*bucket[ABUSE_BUCKETS];
 	size_t			 nusers, nheld;
 	uint64_t		 alert_msg, alert_rcpt, alert_refused, holds;
+	uint64_t		 alert_surge;
 } A;
 
 static unsigned
@@ -138,7 +143,8 @@ consult(void)
 	const struct conf	*c = A.conf;
 
 	return A.nheld != 0 || (c != NULL && (c->alert_user_messages_hold ||
-	    c->alert_user_rcpts_hold || c->alert_user_refused_hold));
+	    c->alert_user_rcpts_hold || c->alert_user_refused_hold ||
+	    (c->alert_user_surge != 0 && c->alert_user_surge_hold)));
 }
 
 struct hcheck {
@@ -261,6 +267,84 @@ count(struct awin *w, uint64_t n, uint64_t limit, time_t window, time_t now)
 	return 1;
 }
 
+/* One message of a login on its way to the store's history. */
+struct surge_q {
+	int64_t		 bucket_ms;
+	char		 user[AUTH_USER_MAX + 1];
+};
+
+/*
+ * The login's history, its message counted: one alert per login and
+ * window when the rule says surge (auth/surge.h).
+ */
+static void
+surge_answer(void *arg, const struct state_answer *a)
+{
+	struct surge_q		*q = arg;
+	const struct conf	*c = A.conf;
+	struct surge_rule	 rule;
+	struct surge_result	 r;
+	struct auser		*u;
+	int64_t			 bucket;
+
+	/* the store down (already an alert of its own), or a reload */
+	if (a->down || a->hist == NULL || c == NULL ||
+	    c->alert_user_surge == 0 || q->bucket_ms !=
+	    (int64_t)c->alert_user_surge_window * 1000 ||
+	    (u = find(q->user, 1)) == NULL)
+		goto done;
+	rule.factor = c->alert_user_surge;
+	rule.min = c->alert_user_surge_min;
+	bucket = a->now_ms / q->bucket_ms + 1;	/* never 0 */
+	if (!surge_check(&rule, a->hist, a->nhist, &r) ||
+	    u->surge_bucket == bucket)
+		goto done;
+	u->surge_bucket = bucket;
+	A.alert_surge++;
+	log_warnx("auth: event=alert kind=user-surge user=%s messages=%llu "
+	    "window=%llds average=%llu.%02llu windows=%llu baseline=%llds "
+	    "factor=%llu min=%llu hold=%s", log_q(q->user),
+	    (unsigned long long)r.current,
+	    (long long)c->alert_user_surge_window,
+	    (unsigned long long)(r.average_x100 / 100),
+	    (unsigned long long)(r.average_x100 % 100),
+	    (unsigned long long)r.windows,
+	    (long long)c->alert_user_surge_baseline,
+	    (unsigned long long)c->alert_user_surge,
+	    (unsigned long long)c->alert_user_surge_min,
+	    c->alert_user_surge_hold ? "yes" : "no");
+	if (c->alert_user_surge_hold)
+		hold(u, "user-surge");
+done:
+	free(q);
+}
+
+/* USER's message counted in its history in the store, then judged. */
+static void
+surge_count(const char *user)
+{
+	const struct conf	*c = A.conf;
+	struct surge_q		*q;
+	char			 key[STORE_KEY_MAX];
+	unsigned		 nbuckets;
+
+	if (c->alert_user_surge_window <= 0)
+		return;
+	nbuckets = (unsigned)(c->alert_user_surge_baseline /
+	    c->alert_user_surge_window) + 1;
+	if (nbuckets < 2 || nbuckets > HIST_MAX ||
+	    strlen(user) > AUTH_USER_MAX ||
+	    (q = calloc(1, sizeof(*q))) == NULL) {
+		log_warnx("auth: event=error step=user-surge user=%s "
+		    "reason=\"not counted\"", log_q(user));
+		return;
+	}
+	q->bucket_ms = (int64_t)c->alert_user_surge_window * 1000;
+	memcpy(q->user, user, strlen(user) + 1);
+	snprintf(key, sizeof(key), SURGE_PREFIX "%s", user);
+	state_hist_add(key, q->bucket_ms, nbuckets, 1, surge_answer, q);
+}
+
 void
 abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now)
 {
@@ -298,6 +382,8 @@ abuse_sent(const char *user, uint64_t nrcpt, uint64_t size, time_t now)
 		if (c->alert_user_rcpts_hold)
 			hold(u, "user-recipients");
 	}
+	if (c->alert_user_surge != 0)
+		surge_count(user);
 }
 
 void
@@ -421,6 +507,12 @@ abuse_metrics_print(struct evbuffer *out)
 	    "its window (event=alert kind=user-refused-recipients).");
 	metrics_sample(out, "submitd_alert_user_refused_recipients_total",
 	    NULL, NULL, A.alert_refused);
+	metrics_family(out, "submitd_alert_user_surge_total", "counter",
+	    "Alerts: a login sent more messages in a window than alert "
+	    "user-surge allows against its own average per window over the "
+	    "baseline (event=alert kind=user-surge).");
+	metrics_sample(out, "submitd_alert_user_surge_total", NULL, NULL,
+	    A.alert_surge);
 	metrics_family(out, "submitd_user_holds_total", "counter",
 	    "Logins held automatically by an alert (event=user-held).");
 	metrics_sample(out, "submitd_user_holds_total", NULL, NULL, A.holds);

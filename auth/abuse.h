@@ -5,7 +5,12 @@
  * user-recipients N per WINDOW [hold]" log one event=alert line per login
  * and window past N, and with "hold" the login is held: its MAIL gets
  * 451 4.7.1 and its queued mail is held (through the callback) until
- * "submitctl release-user LOGIN".  Also the per-login totals of the
+ * "submitctl release-user LOGIN".  "alert user-surge FACTORx per WINDOW
+ * over BASELINE [min N] [hold]" compares a login's messages in the
+ * current window with its own average per window before it (the rule in
+ * auth/surge.h; the history per login in the state store, "surge/LOGIN",
+ * so that with Redis every instance counts into the same one), one line
+ * per login and window.  Also the per-login totals of the
  * metrics endpoint, for the top N logins only ("metrics top-users N").
  *
  * Counted when the queue has committed a message (the auth role's quota

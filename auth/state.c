@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "auth/hist.h"
 #include "auth/lockout.h"
 #include "auth/state.h"
 #include "auth/state_redis.h"
@@ -142,6 +143,41 @@ state_lock_set(const char *key, int64_t lock_ms, uint32_t failures,
 	r.failures = a.failures = failures;
 	if (store_put(key, &r, sizeof(r)) == -1)
 		a.down = 1;
+	if (cb != NULL)
+		cb(arg, &a);
+}
+
+void
+state_hist_add(const char *key, int64_t bucket_ms, unsigned nbuckets,
+    uint64_t n, state_cb cb, void *arg)
+{
+	struct state_answer	 a;
+	struct hist		 h;
+	uint64_t		 out[HIST_MAX];
+	int			 rc;
+
+	if (S_redis) {
+		state_redis_hist_add(key, bucket_ms, nbuckets, n, cb, arg);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memset(&h, 0, sizeof(h));
+	a.now_ms = store_now_ms();
+	if (bucket_ms <= 0 || nbuckets == 0 || nbuckets > HIST_MAX ||
+	    (rc = store_get(key, &h, hist_size(nbuckets))) == -1) {
+		a.down = 1;
+		goto done;
+	}
+	if (rc != 0)		/* none, or of another shape: afresh */
+		memset(&h, 0, sizeof(h));
+	if (hist_add(&h, bucket_ms, nbuckets, n, a.now_ms, out) == -1 ||
+	    (n != 0 && store_put(key, &h, hist_size(nbuckets)) == -1)) {
+		a.down = 1;
+		goto done;
+	}
+	a.hist = out;
+	a.nhist = nbuckets;
+done:
 	if (cb != NULL)
 		cb(arg, &a);
 }

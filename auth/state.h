@@ -21,8 +21,10 @@
 #ifndef AUTH_STATE_H
 #define AUTH_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "auth/hist.h"
 #include "auth/window.h"
 
 struct conf;
@@ -44,6 +46,10 @@ struct state_answer {
 	int64_t		 now_ms;	/* the store's clock at the op */
 	int64_t		 until_ms;	/* lock: in force until then, 0: none */
 	uint32_t	 failures;	/* lock: the failures that started it */
+	const uint64_t	*hist;		/* history: NHIST counts, the current
+					 * bucket's first; valid in the
+					 * callback only */
+	size_t		 nhist;
 };
 
 typedef void (*state_cb)(void *arg, const struct state_answer *);
@@ -77,7 +83,17 @@ void	state_lock_get(const char *key, state_cb cb, void *arg);
 /* state_lock_set: locks KEY for LOCK_MS from now (the store's clock). */
 void	state_lock_set(const char *key, int64_t lock_ms, uint32_t failures,
 	    state_cb cb, void *arg);
-/* state_del: forgets KEY (window or lock). */
+/*
+ * state_hist_add: counts N events (0: a look) in the current bucket of
+ * the history KEY (auth/hist.h: buckets of BUCKET_MS aligned on the
+ * store's clock, NBUCKETS kept, 1 to HIST_MAX, expiring with the newest);
+ * the answer's HIST: the current bucket's count, N included, then each
+ * earlier one's (NHIST is NBUCKETS).  A history of another shape (the
+ * config changed) starts afresh.
+ */
+void	state_hist_add(const char *key, int64_t bucket_ms, unsigned nbuckets,
+	    uint64_t n, state_cb cb, void *arg);
+/* state_del: forgets KEY (window, lock or history). */
 void	state_del(const char *key, state_cb cb, void *arg);
 
 #endif

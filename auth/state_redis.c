@@ -52,6 +52,12 @@
  *    start times (a sorted set) per key; one start taken in every log when
  *    each has fewer than its count in its last window, else none; returns
  *    { taken, wait ms, used (first log), now }.
+
+ * h: a history (auth/hist.h): ARGV[2] bucket ms, ARGV[3] buckets kept,
+ *    ARGV[4] n; a hash of bucket index -> count ("w": the bucket ms, "n":
+ *    the newest index), N counted in the current bucket (the newest, when
+ *    Redis's clock went back), buckets too old dropped, the key expiring
+ *    with the newest; returns { now, current count, each earlier one }.
  */
 static const char script[] =
 "local t = redis.call('TIME')\n"
@@ -93,6 +99,30 @@ static const char script[] =
 "    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2 * i + 1]))\n"
 "  end\n"
 "  return {1, 0, used + 1, now}\n"
+"end\n"
+"if ARGV[1] == 'h' then\n"
+"  local w, nb, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+"  if redis.call('HGET', k, 'w') ~= ARGV[2] then redis.call('DEL', k) end\n"
+"  local cur = math.floor(now / w)\n"
+"  local newest = tonumber(redis.call('HGET', k, 'n') or '') or 0\n"
+"  if newest > cur then cur = newest end\n"
+"  if n > 0 then\n"
+"    redis.call('HSET', k, 'w', ARGV[2], 'n', string.format('%d', cur))\n"
+"    redis.call('HINCRBY', k, string.format('%d', cur), n)\n"
+"    for _, f in ipairs(redis.call('HKEYS', k)) do\n"
+"      local i = tonumber(f)\n"
+"      if i and f ~= 'w' and f ~= 'n' and i <= cur - nb then\n"
+"        redis.call('HDEL', k, f)\n"
+"      end\n"
+"    end\n"
+"    redis.call('PEXPIREAT', k, (cur + nb) * w)\n"
+"  end\n"
+"  local r = {now}\n"
+"  for i = 0, nb - 1 do\n"
+"    r[i + 2] = tonumber(redis.call('HGET', k,\n"
+"      string.format('%d', cur - i)) or '0') or 0\n"
+"  end\n"
+"  return r\n"
 "end\n"
 "local op, n = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
 "local count, win = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
@@ -146,7 +176,8 @@ static struct {
 struct op {
 	state_cb		 cb;
 	void			*arg;
-	char			 kind;		/* 'w', 'g', 's', 'd', 'l' */
+	char			 kind;		/* 'w', 'g', 's', 'd', 'l', 'h' */
+	unsigned		 nhist;		/* 'h': the buckets asked for */
 	int			 evalsha;	/* 1: may retry as EVAL */
 	char			 key[STORE_KEY_MAX + 1];
 	char			 key2[STORE_KEY_MAX + 1];	/* 'l': or "" */
@@ -488,6 +519,39 @@ state_redis_close(void)
 
 static int	op_send(struct op *, int evalsha);
 
+/* The answer to a history ('h'): { now, current count, earlier ones }. */
+static void
+hist_answer(struct op *o, const redisReply *reply)
+{
+	struct state_answer	 a;
+	uint64_t		 hist[HIST_MAX];
+	size_t			 i;
+
+	memset(&a, 0, sizeof(a));
+	if (reply->type != REDIS_REPLY_ARRAY || o->nhist == 0 ||
+	    o->nhist > HIST_MAX || reply->elements != (size_t)o->nhist + 1) {
+		log_warnx("auth: state redis: unexpected answer%s%s",
+		    reply->type == REDIS_REPLY_ERROR ? ": " : "",
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+		a.down = 1;
+		goto done;
+	}
+	for (i = 0; i < reply->elements; i++)
+		if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+			a.down = 1;
+			goto done;
+		}
+	a.now_ms = reply->element[0]->integer;
+	for (i = 0; i < o->nhist; i++)
+		hist[i] = reply->element[i + 1]->integer < 0 ? 0 :
+		    (uint64_t)reply->element[i + 1]->integer;
+	a.hist = hist;
+	a.nhist = o->nhist;
+done:
+	if (o->cb != NULL)
+		o->cb(o->arg, &a);
+}
+
 static void
 on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -511,6 +575,11 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 	if (o->kind == 'd') {
 		a.down = reply->type == REDIS_REPLY_ERROR;
 		goto done;
+	}
+	if (o->kind == 'h') {
+		hist_answer(o, reply);
+		free(o);
+		return;
 	}
 	want = o->kind == 'w' || o->kind == 'l' ? 4 : 3;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != want) {
@@ -666,6 +735,25 @@ state_redis_lock_set(const char *key, int64_t lock_ms, uint32_t failures,
 	snprintf(o->a[0], sizeof(o->a[0]), "%lld", (long long)lock_ms);
 	snprintf(o->a[1], sizeof(o->a[1]), "%u", failures);
 	o->na = 2;
+	op_run(o);
+}
+
+void
+state_redis_hist_add(const char *key, int64_t bucket_ms, unsigned nbuckets,
+    uint64_t n, state_cb cb, void *arg)
+{
+	struct op	*o;
+
+	if (bucket_ms <= 0 || nbuckets == 0 || nbuckets > HIST_MAX) {
+		answer_down(cb, arg);
+		return;
+	}
+	o = op_new('h', key, cb, arg);
+	o->nhist = nbuckets;
+	snprintf(o->a[0], sizeof(o->a[0]), "%lld", (long long)bucket_ms);
+	snprintf(o->a[1], sizeof(o->a[1]), "%u", nbuckets);
+	snprintf(o->a[2], sizeof(o->a[2]), "%llu", (unsigned long long)n);
+	o->na = 3;
 	op_run(o);
 }
 

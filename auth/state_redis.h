@@ -20,6 +20,8 @@ void	state_redis_slot_take(const char *key, const struct window_rate *r,
 void	state_redis_lock_get(const char *key, state_cb cb, void *arg);
 void	state_redis_lock_set(const char *key, int64_t lock_ms,
 	    uint32_t failures, state_cb cb, void *arg);
+void	state_redis_hist_add(const char *key, int64_t bucket_ms,
+	    unsigned nbuckets, uint64_t n, state_cb cb, void *arg);
 void	state_redis_del(const char *key, state_cb cb, void *arg);
 
 #endif

@@ -177,6 +177,18 @@ struct conf {
 	uint64_t		 alert_user_refused;
 	time_t			 alert_user_refused_window;
 	int			 alert_user_refused_hold;
+	/*
+	 * "alert user-surge FACTORx per WINDOW over BASELINE [min N] [hold]":
+	 * a login's messages in the current window more than FACTOR times
+	 * its own average per window over the BASELINE before it, and at
+	 * least MIN (auth/surge.h); the history in the state store.
+	 * BASELINE is a whole number of windows, 2 to 200.
+	 */
+	uint64_t		 alert_user_surge;	/* FACTOR, 0: off */
+	time_t			 alert_user_surge_window;
+	time_t			 alert_user_surge_baseline;
+	uint64_t		 alert_user_surge_min;
+	int			 alert_user_surge_hold;
 	/* "metrics top-users N": per-login counters for the top N; 0: none */
 	size_t			 metrics_top_users;
 

@@ -453,9 +453,80 @@ alert_user(struct parser *p, char **w, size_t n)
 	}
 }
 
+#define SURGE_USAGE	"usage: alert user-surge FACTORx per WINDOW over " \
+			"BASELINE [min N] [hold]"
+#define SURGE_MIN	10	/* messages, when min is not given */
+
+/*
+ * alert user-surge FACTORx per WINDOW over BASELINE [min N] [hold] (issue
+ * 15): a login's messages in a window more than FACTOR times its own
+ * average per window over BASELINE, and at least N.
+ */
+static void
+alert_surge(struct parser *p, char **w, size_t n)
+{
+	struct conf	*c = p->conf;
+	uint64_t	 factor, min = SURGE_MIN;
+	time_t		 window, baseline;
+	size_t		 i, len;
+	int		 hold = 0, seen_min = 0;
+	char		 num[24];
+
+	if (n < 7 || strcmp(w[3], "per") != 0 || strcmp(w[5], "over") != 0) {
+		PERR(p, SURGE_USAGE);
+		return;
+	}
+	for (i = 7; i < n; i++) {
+		if (strcmp(w[i], "hold") == 0 && !hold)
+			hold = 1;
+		else if (strcmp(w[i], "min") == 0 && !seen_min && i + 1 < n) {
+			seen_min = 1;
+			if (conf_number_parse(w[++i], 1000000, &min) == -1 ||
+			    min == 0) {
+				PERR(p, "alert user-surge: min '%s' is not a "
+				    "count from 1 to 1000000", w[i]);
+				return;
+			}
+		} else {
+			PERR(p, SURGE_USAGE);
+			return;
+		}
+	}
+	len = strlen(w[2]);
+	if (len < 2 || len >= sizeof(num) || w[2][len - 1] != 'x') {
+		PERR(p, "alert user-surge: '%s' is not a factor from 2x to "
+		    "1000x", w[2]);
+		return;
+	}
+	memcpy(num, w[2], len - 1);
+	num[len - 1] = '\0';
+	if (conf_number_parse(num, 1000, &factor) == -1 || factor < 2) {
+		PERR(p, "alert user-surge: '%s' is not a factor from 2x to "
+		    "1000x", w[2]);
+		return;
+	}
+	if (conf_window_parse(w[4], &window) == -1) {
+		PERR(p, "alert user-surge: '%s' is not a window", w[4]);
+		return;
+	}
+	if (conf_window_parse(w[6], &baseline) == -1 ||
+	    baseline % window != 0 || baseline / window < 2 ||
+	    baseline / window > 200) {
+		PERR(p, "alert user-surge: baseline '%s' is not 2 to 200 "
+		    "whole windows of %llds", w[6], (long long)window);
+		return;
+	}
+	c->alert_user_surge = factor;
+	c->alert_user_surge_window = window;
+	c->alert_user_surge_baseline = baseline;
+	c->alert_user_surge_min = min;
+	c->alert_user_surge_hold = hold;
+}
+
 /*
  * alert auth-failures N per WINDOW | alert queue-age DUR | alert
- * user-messages|user-recipients N per WINDOW [hold] (issue 15).
+ * user-messages|user-recipients|user-refused-recipients N per WINDOW
+ * [hold] | alert user-surge ... (issue 15).
  */
 static void
 st_alert(struct parser *p, char **w, size_t n)
@@ -467,6 +538,10 @@ st_alert(struct parser *p, char **w, size_t n)
 	    strcmp(w[1], "user-recipients") == 0 ||
 	    strcmp(w[1], "user-refused-recipients") == 0)) {
 		alert_user(p, w, n);
+		return;
+	}
+	if (n >= 2 && strcmp(w[1], "user-surge") == 0) {
+		alert_surge(p, w, n);
 		return;
 	}
 
@@ -494,7 +569,8 @@ st_alert(struct parser *p, char **w, size_t n)
 	}
 	PERR(p, "usage: alert auth-failures N per WINDOW | alert queue-age DUR "
 	    "| alert user-messages|user-recipients|user-refused-recipients N "
-	    "per WINDOW [hold]");
+	    "per WINDOW [hold] | alert user-surge FACTORx per WINDOW over "
+	    "BASELINE [min N] [hold]");
 }
 
 static void

@@ -288,6 +288,123 @@ class UserRefusedHold(AlertTest):
         self.assertEqual(len(self.alerts("user-refused-recipients")), 1)
 
 
+# alert user-surge windows are aligned on the clock (as submitd's store
+# keeps them): short ones here, stretched under valgrind
+SURGE_W = 5 * harness.SLOW
+
+
+def into_next_window(w=SURGE_W):
+    """Sleeps into the next window of W seconds, a little past its start;
+    returns its index."""
+    time.sleep(w - time.time() % w + 0.3)
+    return int(time.time() // w)
+
+
+class SurgeTest(AlertTest):
+    ctl = UserSurgeHold.ctl
+    queue = UserSurgeHold.queue
+    send = UserSurgeHold.send
+
+    def send_window(self, n, user=USER, password=None):
+        """N messages in one session, all within the window they start in;
+        returns that window's index."""
+        idx = into_next_window()
+        kw = {} if password is None else {"password": password}
+        c, _ = login_from(self, "127.0.0.1", user=user, **kw)
+        for _ in range(n):
+            self.assertReply(mail(c, frm=user), "250 2.0.0")
+        c.close()
+        self.assertEqual(int((time.time() + 0.5) // SURGE_W), idx,
+                         "the machine stalled: the messages left their "
+                         "%ds window" % SURGE_W)
+        return idx
+
+
+class UserSurge(SurgeTest):
+    """'alert user-surge': a login's messages in the current window
+    against its own average per window before it.  A baseline of one
+    message a window for three windows (average 1.00), then a window of
+    four: the third is exactly 3x (no alert), the fourth is over it: one
+    line, the metric, and with hold the login is held as by the other
+    user alerts until release-user."""
+    ALERTS = ("alert user-surge 3x per %ds over %ds min 3 hold"
+              % (SURGE_W, 10 * SURGE_W),)
+
+    def test_surge_hold_and_release(self):
+        wait_for(lambda: os.path.exists(self.control_sock) and
+                 self.ctl("show", "queue", rc=None).returncode == 0, 20,
+                 what="the control socket")
+        self.ctl("pause", "relay")      # nothing in flight: all can be held
+        first = self.send_window(1)
+        self.assertEqual(self.send_window(1), first + 1)
+        self.assertEqual(self.send_window(1), first + 2)
+        self.assertEqual(self.alerts("user-surge"), [])
+        # four in the next window: 3 is 3x the average, 4 is over it
+        self.assertEqual(self.send_window(4), first + 3)
+        wait_for(lambda: self.alerts("user-surge"), 20, what="the alert")
+        lines = self.alerts("user-surge")
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn('event=alert kind=user-surge user="%s" messages=4 '
+                      'window=%ds average=1.00 windows=3 baseline=%ds '
+                      'factor=3 min=3 hold=yes'
+                      % (USER, SURGE_W, 10 * SURGE_W), lines[0])
+        self.assertIn('event=user-held user="%s" reason=user-surge' % USER,
+                      self.submitd.log_text())
+        # held as by the other user alerts: MAIL 451 4.7.1, her queued
+        # mail held, bob untouched
+        self.send(expect="451 4.7.1")
+        self.send(USER2, PASSWORD2)
+        wait_for(lambda: len([m for m in self.queue()
+                              if m["state"] == "held"]) == 7, 20,
+                 what="alice's seven messages held")
+        for m in self.queue():
+            self.assertEqual(m["state"] == "held", m["user"] == USER, m)
+        text = scrape(self.MPORT)
+        self.assertEqual(value(text, "submitd_alert_user_surge_total"), 1)
+        self.assertEqual(value(text, "submitd_alert_user_messages_total"), 0)
+        self.assertEqual(value(text, "submitd_users_held"), 1)
+        self.assertEqual(value(text, "submitd_user_holds_total"), 1)
+        self.assertEqual(self.ctl("show", "held-users").stdout.strip(), USER)
+        self.assertIn("may send again",
+                      self.ctl("release-user", USER).stdout)
+        self.assertIn('event=user-released user="%s" by=control' % USER,
+                      self.submitd.log_text())
+        self.send()
+        self.assertEqual(value(scrape(self.MPORT), "submitd_users_held"), 0)
+        self.assertEqual(len(self.alerts("user-surge")), 1)
+
+
+class UserSurgeSteady(SurgeTest):
+    """A login's steady rate does not alert, even over min (where a fixed
+    'alert user-messages 2 per WINDOW' would); the same login far above
+    it does, against the average it kept."""
+    ALERTS = ("alert user-surge 2x per %ds over %ds min 3"
+              % (SURGE_W, 10 * SURGE_W),)
+
+    def test_steady_rate_does_not_alert(self):
+        first = self.send_window(2)     # no history: below min
+        for i in range(1, 4):           # 3 a window: <= 2x the average
+            self.assertEqual(self.send_window(3), first + i)
+        self.send(USER2, PASSWORD2)     # bob: nothing of alice's
+        time.sleep(1)
+        self.assertEqual(self.alerts("user-surge"), [])
+        self.assertEqual(value(scrape(self.MPORT),
+                               "submitd_alert_user_surge_total"), 0)
+        # 2.75 on average over 4 windows: 6 is over 2x
+        self.assertEqual(self.send_window(6), first + 4)
+        wait_for(lambda: self.alerts("user-surge"), 20, what="the alert")
+        lines = self.alerts("user-surge")
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn('event=alert kind=user-surge user="%s" messages=6 '
+                      'window=%ds average=2.75 windows=4 baseline=%ds '
+                      'factor=2 min=3 hold=no'
+                      % (USER, SURGE_W, 10 * SURGE_W), lines[0])
+        self.assertNotIn("event=user-held", self.submitd.log_text())
+        self.send()                     # no hold: she still sends
+        self.assertEqual(value(scrape(self.MPORT),
+                               "submitd_alert_user_surge_total"), 1)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

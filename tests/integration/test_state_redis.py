@@ -120,6 +120,61 @@ class SharedHold(RedisTest):
         self.assertReply(mail(cb), "250 2.0.0")
 
 
+class SharedSurge(RedisTest):
+    """Issue 15, alert user-surge with Redis: the history of a login is
+    one record in Redis (submitd:surge/LOGIN, expiring), so both instances
+    count into it and judge against it: one message a window on A, B, A,
+    then two on A and two on B in one window: B's (the fourth) alerts,
+    against the average 1.00 over 3 windows both made."""
+
+    def setUp(self):
+        from test_alerts import SURGE_W
+        self.W = SURGE_W
+        self.LIMITS = ("alert user-surge 3x per %ds over %ds min 3"
+                       % (SURGE_W, 10 * SURGE_W),)
+        super().setUp()
+
+    def window(self, plan):
+        """PLAN: (port, messages) sessions, all within the next window;
+        returns its index."""
+        import time
+        from test_alerts import into_next_window
+        idx = into_next_window(self.W)
+        for port, n in plan:
+            c = self.session(port)
+            for _ in range(n):
+                self.assertReply(mail(c), "250 2.0.0")
+            c.close()
+        self.assertEqual(int((time.time() + 0.5) // self.W), idx,
+                         "the machine stalled: the messages left their "
+                         "window")
+        return idx
+
+    def test_history_shared(self):
+        write_users(self)
+        self.start_both()
+        a, b = self.submitd.ports[0][1], self.b.P1
+        first = self.window(((a, 1),))
+        self.assertEqual(self.window(((b, 1),)), first + 1)
+        self.assertEqual(self.window(((a, 1),)), first + 2)
+        keys = self.redis.cli("-n", "3", "keys", "*")
+        self.assertIn("submitd:surge/%s" % USER, keys)
+        ttl = int(self.redis.cli("-n", "3", "pttl",
+                                 "submitd:surge/%s" % USER))
+        self.assertGreater(ttl, 0)
+        self.assertLessEqual(ttl, 11 * self.W * 1000)
+        self.assertEqual(self.window(((a, 2), (b, 2))), first + 3)
+        wait_for(lambda: "event=alert kind=user-surge" in self.b.log_text(),
+                 20, what="the alert on B")
+        lines = [l for l in self.b.log_text().splitlines()
+                 if "event=alert kind=user-surge" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn('user="%s" messages=4 window=%ds average=1.00 '
+                      'windows=3 baseline=%ds factor=3 min=3 hold=no'
+                      % (USER, self.W, 10 * self.W), lines[0])
+        self.assertNotIn("kind=user-surge", self.submitd.log_text())
+
+
 class ParallelAcrossInstances(RedisTest):
     """20 parallel sessions of one login, half on each instance, under
     messages=3/hour: exactly 3 accepted in all (the reservation at MAIL is

@@ -457,6 +457,7 @@ START_TEST(test_metrics_and_alerts)
 	ck_assert_uint_eq(c->alert_user_messages, 0);
 	ck_assert_uint_eq(c->alert_user_rcpts, 0);
 	ck_assert_uint_eq(c->alert_user_refused, 0);
+	ck_assert_uint_eq(c->alert_user_surge, 0);
 	ck_assert_uint_eq(c->metrics_top_users, 0);
 	conf_free(c);
 	c = load(
@@ -470,7 +471,8 @@ START_TEST(test_metrics_and_alerts)
 	    "alert user-messages 100 per hour hold\n"
 	    "alert user-recipients 500 per 10m\n"
 	    "alert user-refused-recipients 20 per day hold\n"
-	    "metrics top-users 20\n");
+	    "metrics top-users 20\n"
+	    "alert user-surge 5x per hour over 7d min 20 hold\n");
 	ck_assert_msg(c != NULL, "errors: %s", errtext);
 	ck_assert_int_eq(c->metrics_line, 5);
 	ck_assert_uint_eq(c->alert_user_messages, 100);
@@ -482,11 +484,39 @@ START_TEST(test_metrics_and_alerts)
 	ck_assert_uint_eq(c->alert_user_refused, 20);
 	ck_assert_int_eq(c->alert_user_refused_window, 86400);
 	ck_assert_int_eq(c->alert_user_refused_hold, 1);
+	ck_assert_uint_eq(c->alert_user_surge, 5);
+	ck_assert_int_eq(c->alert_user_surge_window, 3600);
+	ck_assert_int_eq(c->alert_user_surge_baseline, 7 * 86400);
+	ck_assert_uint_eq(c->alert_user_surge_min, 20);
+	ck_assert_int_eq(c->alert_user_surge_hold, 1);
 	ck_assert_uint_eq(c->metrics_top_users, 20);
 	ck_assert_int_eq(c->metrics_ss.ss_family, AF_INET6);
 	ck_assert_uint_eq(c->alert_auth_failures, 50);
 	ck_assert_int_eq(c->alert_auth_window, 60);
 	ck_assert_int_eq(c->alert_queue_age, 3600);
+	conf_free(c);
+}
+END_TEST
+
+/* alert user-surge: short windows for tests, min's default, any order. */
+START_TEST(test_alert_user_surge)
+{
+	struct conf	*c = load(BASE "alert user-surge 3x per 4s over 40s\n");
+
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_uint_eq(c->alert_user_surge, 3);
+	ck_assert_int_eq(c->alert_user_surge_window, 4);
+	ck_assert_int_eq(c->alert_user_surge_baseline, 40);
+	ck_assert_uint_eq(c->alert_user_surge_min, 10);
+	ck_assert_int_eq(c->alert_user_surge_hold, 0);
+	conf_free(c);
+	c = load(BASE "alert user-surge 1000x per minute over 200m hold min 1\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_uint_eq(c->alert_user_surge, 1000);
+	ck_assert_int_eq(c->alert_user_surge_window, 60);
+	ck_assert_int_eq(c->alert_user_surge_baseline, 12000);
+	ck_assert_uint_eq(c->alert_user_surge_min, 1);
+	ck_assert_int_eq(c->alert_user_surge_hold, 1);
 	conf_free(c);
 }
 END_TEST
@@ -628,6 +658,37 @@ static const struct {
 	    "usage: alert user-refused-recipients N per WINDOW [hold]" },
 	{ "alert user-messages 5 per fortnight hold",
 	    "alert user-messages: 'fortnight' is not a window" },
+	{ "alert user-surge 1x per hour over day",
+	    "alert user-surge: '1x' is not a factor from 2x to 1000x" },
+	{ "alert user-surge 3 per hour over day",
+	    "alert user-surge: '3' is not a factor" },
+	{ "alert user-surge x per hour over day",
+	    "alert user-surge: 'x' is not a factor" },
+	{ "alert user-surge 1001x per hour over day",
+	    "alert user-surge: '1001x' is not a factor" },
+	{ "alert user-surge -3x per hour over day",
+	    "alert user-surge: '-3x' is not a factor" },
+	{ "alert user-surge 3x per fortnight over day",
+	    "alert user-surge: 'fortnight' is not a window" },
+	{ "alert user-surge 3x per hour over 90m",
+	    "alert user-surge: baseline '90m' is not 2 to 200 whole windows of "
+	    "3600s" },
+	{ "alert user-surge 3x per hour over hour",
+	    "alert user-surge: baseline 'hour' is not 2 to 200" },
+	{ "alert user-surge 3x per minute over day",
+	    "alert user-surge: baseline 'day' is not 2 to 200" },
+	{ "alert user-surge 3x per hour over day min 0",
+	    "alert user-surge: min '0' is not a count from 1 to 1000000" },
+	{ "alert user-surge 3x per hour over day min",
+	    "usage: alert user-surge FACTORx per WINDOW over BASELINE [min N] "
+	    "[hold]" },
+	{ "alert user-surge 3x per hour over day hold hold",
+	    "usage: alert user-surge FACTORx" },
+	{ "alert user-surge 3x per hour over day min 2 min 3",
+	    "usage: alert user-surge FACTORx" },
+	{ "alert user-surge 3x per hour", "usage: alert user-surge FACTORx" },
+	{ "alert user-surge 3x per hour since day",
+	    "usage: alert user-surge FACTORx" },
 	{ "metrics top-users many", "metrics top-users: 'many' is not a count" },
 	{ "metrics top-users 1001", "metrics top-users: '1001' is not a count" },
 };
@@ -947,6 +1008,7 @@ conf_suite(void)
 
 	tcase_add_test(tc, test_design_example);
 	tcase_add_test(tc, test_metrics_and_alerts);
+	tcase_add_test(tc, test_alert_user_surge);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_queue_and_relay_forms);
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
