@@ -101,6 +101,7 @@ struct conf_redis {
 	char		*password_file;	/* NULL: no AUTH */
 	int		 tls;		/* rediss://: TLS, verified by ca */
 	char		*ca;		/* CA file (PEM), rediss:// only */
+	int		 line;		/* where it was given */
 };
 
 /*
@@ -119,6 +120,7 @@ struct conf_filter {
 	time_t		 timeout;	/* seconds, 20 */
 	int		 on_error_accept;	/* 0: 451 4.7.1 when it fails */
 	char		*settings_id;	/* NULL: no Settings-Id header */
+	int		 line;		/* where it was given, 0: off */
 };
 
 struct conf_timeouts {			/* seconds, RFC 5321 4.5.3.2 */

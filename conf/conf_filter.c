@@ -225,4 +225,5 @@ conf_filter_statement(struct conf_reader *r, struct conf *c, char **w,
 	free(f->url);
 	f->url = xstrdup(w[2]);
 	f->enabled = 1;
+	f->line = r->line;
 }

@@ -96,7 +96,10 @@ conf_error(struct conf_reader *r, int line, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(r->errf, "%s:%d: ", r->file, line);
+	if (line > 0)
+		fprintf(r->errf, "%s:%d: ", r->file, line);
+	else
+		fprintf(r->errf, "%s: ", r->file);
 	va_start(ap, fmt);
 	vfprintf(r->errf, fmt, ap);
 	va_end(ap);
@@ -109,7 +112,10 @@ conf_warn(struct conf_reader *r, int line, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(r->errf, "%s:%d: warning: ", r->file, line);
+	if (line > 0)
+		fprintf(r->errf, "%s:%d: warning: ", r->file, line);
+	else
+		fprintf(r->errf, "%s: warning: ", r->file);
 	va_start(ap, fmt);
 	vfprintf(r->errf, fmt, ap);
 	va_end(ap);

@@ -49,10 +49,13 @@ int	conf_reader_next(struct conf_reader *, char **line);
 /* conf_reader_close: closes and wipes the buffers (they may hold secrets). */
 void	conf_reader_close(struct conf_reader *);
 
-/* conf_error: "file:LINE: message" to errf, and counts an error. */
+/*
+ * conf_error: "file:LINE: message" to errf, and counts an error; LINE 0
+ * for the file as a whole (a statement missing): "file: message".
+ */
 void	conf_error(struct conf_reader *, int line, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* conf_warn: "file:LINE: warning: message" to errf; not an error. */
+/* conf_warn: "file:LINE: warning: message" to errf (LINE 0 as above). */
 void	conf_warn(struct conf_reader *, int line, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -30,6 +30,7 @@ struct parser {
 	/* Line of the first of each once-only statement, 0 if none yet. */
 	int			 seen_hostname, seen_user, seen_queue;
 	int			 seen_users, seen_relay, seen_relay_ca;
+	int			 seen_state;	/* "state DIR" or "state redis" */
 };
 
 typedef void	(*statement_fn)(struct parser *, char **, size_t);
@@ -298,6 +299,65 @@ listen_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
 	return -1;
 }
 
+/*
+ * A proxy-from block must name the load balancers only: any host in it
+ * may claim any client address in its PROXY header, and the allowlist,
+ * lockouts, rate limits and logs then see that address.  0.0.0.0/0, ::/0
+ * and anything wider than an IPv4 /8 or an IPv6 /32 are refused (two /1
+ * are 0.0.0.0/0 too); wider than an IPv4 /16 or an IPv6 /48, a warning.
+ * An IPv6 block holding IPv4-mapped addresses (::ffff:0:0/96) matches
+ * IPv4 peers (conf_cidr_match): it counts as the IPv4 block it holds,
+ * so ::/64 is 0.0.0.0/0.
+ */
+#define PROXY_FROM_MIN_V4	8
+#define PROXY_FROM_MIN_V6	32
+#define PROXY_FROM_WARN_V4	16
+#define PROXY_FROM_WARN_V6	48
+
+/* 1 when C holds IPv4-mapped addresses; *V4LEN the IPv4 prefix length. */
+static int
+proxy_from_mapped(const struct conf_cidr *c, unsigned *v4len)
+{
+	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0xff, 0xff };
+	unsigned		 i, n = c->prefixlen < 96 ? c->prefixlen : 96;
+
+	if (c->family != AF_INET6)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (((c->addr[i / 8] ^ mapped[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	*v4len = c->prefixlen > 96 ? c->prefixlen - 96 : 0;
+	return 1;
+}
+
+static int
+proxy_from_width(struct parser *p, const struct conf_cidr *cidr)
+{
+	unsigned	 len = cidr->prefixlen, min, warn;
+	int		 v4 = cidr->family == AF_INET;
+	char		 buf[64];
+
+	if (proxy_from_mapped(cidr, &len))
+		v4 = 1;
+	min = v4 ? PROXY_FROM_MIN_V4 : PROXY_FROM_MIN_V6;
+	warn = v4 ? PROXY_FROM_WARN_V4 : PROXY_FROM_WARN_V6;
+	conf_cidr_format(cidr, buf, sizeof(buf));
+	if (len < min) {
+		PERR(p, "listen: proxy-from %s refused: %s could claim any "
+		    "client address in a PROXY header (allowlist, lockouts, "
+		    "rate limits bypassed); name the load balancers only (an "
+		    "%s/%u or narrower)", buf, len == 0 ? "every host" :
+		    "any host in so wide a block", v4 ? "IPv4 " : "IPv6 ", min);
+		return -1;
+	}
+	if (len < warn)
+		conf_warn(&p->r, p->r.line, "listen: proxy-from %s is wide: "
+		    "any host in it may claim any client address; name the "
+		    "load balancers only", buf);
+	return 0;
+}
+
 static void
 st_listen(struct parser *p, char **w, size_t n)
 {
@@ -334,6 +394,8 @@ st_listen(struct parser *p, char **w, size_t n)
 			conf_warn(&p->r, p->r.line, "listen: proxy-from '%s' "
 			    "has host bits set, taken as %s", w[i + 1],
 			    conf_cidr_format(&cidr, buf, sizeof(buf)));
+		if (proxy_from_width(p, &cidr) == -1)
+			return;
 	}
 	if (conf_number_parse(w[4], 65535, &port) == -1 || port == 0) {
 		PERR(p, "listen: port '%s' out of range (1 to 65535)", w[4]);
@@ -718,13 +780,17 @@ st_state_redis(struct parser *p, char **w, size_t n)
 		redis_free(r);
 		return;
 	}
+	r->line = p->r.line;
 	redis_free(p->conf->state_redis);
 	p->conf->state_redis = r;
 }
 
+/* state "DIR" | state redis "URL" ...: once, one or the other. */
 static void
 st_state(struct parser *p, char **w, size_t n)
 {
+	if (n >= 2 && once(p, &p->seen_state, "state") == -1)
+		return;
 	if (n >= 2 && strcmp(w[1], "redis") == 0) {
 		st_state_redis(p, w, n);
 		return;
@@ -1233,7 +1299,6 @@ conf_finish(struct parser *p)
 {
 	struct conf	*c = p->conf;
 	size_t		 i, j;
-	int		 last = p->r.line;
 
 	for (i = 0; i < c->nlisten; i++) {
 		for (j = 0; j < c->npki; j++)
@@ -1243,14 +1308,15 @@ conf_finish(struct parser *p)
 			conf_error(&p->r, c->listen[i].line,
 			    "listen: unknown pki '%s'", p->listen_pki[i]);
 	}
+	/* What the file as a whole lacks: "file: message", no line. */
 	if (c->users_file == NULL && !p->seen_users)
-		conf_error(&p->r, last, "missing 'users \"FILE\"'");
+		conf_error(&p->r, 0, "missing 'users \"FILE\"'");
 	if (c->nlisten == 0)
-		conf_error(&p->r, last, "no 'listen' statement");
+		conf_error(&p->r, 0, "no 'listen' statement");
 	if (!c->has_relay && !p->seen_relay)
-		conf_error(&p->r, last, "no 'relay' statement");
+		conf_error(&p->r, 0, "no 'relay' statement");
 	if (c->nallow == 0)
-		conf_warn(&p->r, last,
+		conf_warn(&p->r, 0,
 		    "no 'allow from': every address may connect");
 }
 

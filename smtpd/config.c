@@ -1,5 +1,8 @@
 /* config.c — the files a configuration names and their checks; see config.h. */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,23 +236,47 @@ out:
 	return bad ? -1 : 0;
 }
 
-static int
-check_ca(const struct conf *conf, FILE *errf)
+/* "FILE:LINE: " (or "FILE: " for line 0) to ERRF, then the message. */
+static void
+at_line(FILE *errf, const struct conf *conf, int line)
 {
-	const char	*file = conf->relay.ca_file ? conf->relay.ca_file :
-			    tls_default_ca_cert_file();
+	if (line > 0)
+		fprintf(errf, "%s:%d: ", conf->file, line);
+	else
+		fprintf(errf, "%s: ", conf->file);
+}
+
+/*
+ * Reads FILE as the role that uses it will (lib/fileset.h), with the
+ * rights of whoever runs the check (root, as the daemon starts); on
+ * failure "FILE:LINE: WHAT: PATH: reason" and -1.
+ */
+static int
+read_named(const struct conf *conf, int line, const char *what,
+    const char *file, char **buf, size_t *len, unsigned *mode, FILE *errf)
+{
+	if (fileset_read(file, FILESET_FILE_MAX, buf, len, mode) == -1) {
+		at_line(errf, conf, line);
+		fprintf(errf, "%s: %s: %s\n", what, file, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A CA file: readable, with at least one PEM certificate. */
+static int
+check_ca_file(const struct conf *conf, int line, const char *what,
+    const char *file, FILE *errf)
+{
 	char		*buf;
 	size_t		 len;
 	BIO		*bio;
 	X509		*x;
 	int		 ok;
 
-	if (fileset_read(file, FILESET_FILE_MAX, &buf, &len, NULL) == -1) {
-		fprintf(errf, "%s:%d: relay ca: %s: %s\n", conf->file,
-		    conf->relay.ca_line, file, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
+	if (read_named(conf, line, what, file, &buf, &len, NULL, errf) == -1)
 		return -1;
-	}
 	ok = (bio = BIO_new_mem_buf(buf, (int)len)) != NULL &&
 	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;
 	if (ok)
@@ -258,11 +285,92 @@ check_ca(const struct conf *conf, FILE *errf)
 	ERR_clear_error();
 	fileset_buf_free(buf, len);
 	if (!ok) {
-		fprintf(errf, "%s:%d: relay ca: %s: no PEM certificate in it\n",
-		    conf->file, conf->relay.ca_line, file);
+		at_line(errf, conf, line);
+		fprintf(errf, "%s: %s: no PEM certificate in it\n", what, file);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+check_ca(const struct conf *conf, FILE *errf)
+{
+	return check_ca_file(conf, conf->relay.ca_line, "relay ca",
+	    conf->relay.ca_file ? conf->relay.ca_file :
+	    tls_default_ca_cert_file(), errf);
+}
+
+/*
+ * The directory of the unix socket PATH: a role is chrooted there (the
+ * filter's, the auth role's for Redis), so it must exist, whether the
+ * socket does yet or not (its server may start later).
+ */
+static int
+check_socket_dir(const struct conf *conf, int line, const char *what,
+    const char *path, FILE *errf)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash = strrchr(path, '/'), *why;
+	struct stat	 st;
+
+	if (slash == NULL)
+		return 0;	/* the parser wants an absolute path */
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+	    (int)(slash - path), path);
+	if (stat(dir, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else
+		return 0;
+	at_line(errf, conf, line);
+	fprintf(errf, "%s: socket directory %s: %s\n", what, dir, why);
+	return -1;
+}
+
+/*
+ * state redis: the password file (its first line is the password: not
+ * empty; a secret: group and others should not read it), the CA of
+ * rediss://, the directory of a unix: socket (the auth role's chroot).
+ * The auth role reads them at start, before it drops root.
+ */
+static int
+check_state_redis(const struct conf *conf, FILE *errf)
+{
+	const struct conf_redis	*r = conf->state_redis;
+	char			*buf;
+	size_t			 len;
+	unsigned		 mode;
+	int			 bad = 0;
+
+	if (r->password_file != NULL) {
+		if (read_named(conf, r->line, "state redis password-file",
+		    r->password_file, &buf, &len, &mode, errf) == -1)
+			bad = 1;
+		else {
+			if (strcspn(buf, "\r\n") == 0) {
+				at_line(errf, conf, r->line);
+				fprintf(errf, "state redis password-file: %s: "
+				    "its first line (the password) is empty\n",
+				    r->password_file);
+				bad = 1;
+			}
+			if (mode & (S_IRWXG | S_IRWXO)) {
+				at_line(errf, conf, r->line);
+				fprintf(errf, "warning: state redis password-file: "
+				    "%s: mode %04o lets group or others read it "
+				    "(chmod 600)\n", r->password_file, mode);
+			}
+			fileset_buf_free(buf, len);
+		}
+	}
+	if (r->ca != NULL && check_ca_file(conf, r->line, "state redis ca",
+	    r->ca, errf) == -1)
+		bad = 1;
+	if (r->path != NULL && check_socket_dir(conf, r->line, "state redis",
+	    r->path, errf) == -1)
+		bad = 1;
+	return bad ? -1 : 0;
 }
 
 int
@@ -293,6 +401,12 @@ config_check(const struct conf *conf, FILE *errf)
 		if (check_ca(conf, errf) == -1)
 			bad = 1;
 	}
+	if (conf->state_redis != NULL && check_state_redis(conf, errf) == -1)
+		bad = 1;
+	if (conf->filter.enabled && conf->filter.unix_socket &&
+	    check_socket_dir(conf, conf->filter.line, "filter",
+	    conf->filter.url, errf) == -1)
+		bad = 1;
 	for (i = 0; i < conf->ndkim; i++) {
 		const struct conf_dkim *d = &conf->dkim[i];
 

@@ -32,7 +32,9 @@ void	config_role_files(const struct conf *, const char *role,
 /*
  * config_check: loads every file CONF names the way the roles will
  * (certificate chains and keys, whether they match and how long they
- * last; DKIM keys; the users, secrets and CA files).  Errors and
+ * last; DKIM keys; the users, secrets and CA files; state redis's
+ * password file and CA; the directory of a unix socket a role is
+ * chrooted in: Redis's, the filter's).  Errors and
  * warnings to ERRF, each "file:line: " of the statement that named the
  * file.  0, or -1 on any error.
  */

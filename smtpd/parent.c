@@ -103,7 +103,8 @@ parent_prepare_dirs(const struct conf *conf)
 			log_warn("%s", conf->queue_dir);
 			return -1;
 		}
-		if (mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) {
+		if (conf->state_redis == NULL &&
+		    mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) {
 			log_warn("%s", conf->state_dir);
 			return -1;
 		}
@@ -125,10 +126,14 @@ parent_prepare_dirs(const struct conf *conf)
 		log_warn("%s", conf->queue_dir);
 		return -1;
 	}
-	/* The auth role's counters (issue 5): its chroot, its files. */
-	if ((mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) ||
+	/*
+	 * The auth role's counters (issue 5): its chroot, its files; none
+	 * with state redis (the role is chrooted elsewhere: state_root).
+	 */
+	if (conf->state_redis == NULL &&
+	    ((mkdir(conf->state_dir, 0700) == -1 && errno != EEXIST) ||
 	    chown(conf->state_dir, pw->pw_uid, pw->pw_gid) == -1 ||
-	    chmod(conf->state_dir, 0700) == -1) {
+	    chmod(conf->state_dir, 0700) == -1)) {
 		log_warn("%s", conf->state_dir);
 		return -1;
 	}

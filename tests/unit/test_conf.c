@@ -65,6 +65,17 @@ assert_err(int line, const char *msg)
 	    "wanted '%s' in '%s'", want, errtext);
 }
 
+/* Asserts that errtext holds "PATH: MSG" (about the file as a whole). */
+static void
+assert_err_file(const char *msg)
+{
+	char	 want[512];
+
+	snprintf(want, sizeof(want), "%s: %s", path, msg);
+	ck_assert_msg(strstr(errtext, want) != NULL,
+	    "wanted '%s' in '%s'", want, errtext);
+}
+
 /* Five good lines; tests put one more at line 6. */
 #define BASE \
 	"pki p cert \"/c.pem\" key \"/k.pem\"\n" \
@@ -192,7 +203,7 @@ START_TEST(test_defaults)
 	char		 host[SMTP_DOMAIN_MAX + 1];
 
 	ck_assert_msg(c != NULL, "errors: %s", errtext);
-	assert_err(4, "warning: no 'allow from': every address may connect");
+	assert_err_file("warning: no 'allow from': every address may connect");
 	ck_assert_ptr_eq(c->listen[0].pki, &c->pki[0]);
 	if (gethostname(host, sizeof(host)) == 0)
 		ck_assert_str_eq(c->hostname, host);
@@ -615,6 +626,35 @@ static const struct {
 	{ "limit sessions 3 per user", "usage: limit sessions N [per ip]" },
 	{ "limit sessions x per ip", "limit sessions: bad number 'x'" },
 	{ "state relative", "state: directory 'relative' is not an absolute" },
+	/* review of issue 17: proxy-from names the load balancers only */
+	{ "listen on 127.0.0.1 port 2465 tls pki p proxy-from 0.0.0.0/0",
+	    "listen: proxy-from 0.0.0.0/0 refused: every host could claim any "
+	    "client address in a PROXY header (allowlist, lockouts, rate "
+	    "limits bypassed); name the load balancers only (an IPv4 /8 or "
+	    "narrower)" },
+	{ "listen on ::1 port 2465 tls pki p proxy-from ::/0",
+	    "listen: proxy-from ::/0 refused: every host could claim" },
+	{ "listen on 127.0.0.1 port 2465 tls pki p proxy-from 127.0.0.1/32 "
+	    "proxy-from 128.0.0.0/1",
+	    "listen: proxy-from 128.0.0.0/1 refused: any host in so wide a "
+	    "block could claim" },
+	{ "listen on 127.0.0.1 port 2465 tls pki p proxy-from 10.0.0.0/7",
+	    "listen: proxy-from 10.0.0.0/7 refused" },
+	{ "listen on ::1 port 2465 tls pki p proxy-from 2001::/31",
+	    "listen: proxy-from 2001::/31 refused: any host in so wide a block "
+	    "could claim any client address in a PROXY header (allowlist, "
+	    "lockouts, rate limits bypassed); name the load balancers only "
+	    "(an IPv6 /32 or narrower)" },
+	/* an IPv6 block holding ::ffff:0:0/96 matches every IPv4 peer */
+	{ "listen on :: port 2465 tls pki p proxy-from ::/64",
+	    "listen: proxy-from ::/64 refused: every host" },
+	{ "listen on :: port 2465 tls pki p proxy-from ::ffff:0:0/96",
+	    "listen: proxy-from ::ffff:0.0.0.0/96 refused: every host" },
+	{ "listen on :: port 2465 tls pki p proxy-from ::ffff:0:0/100",
+	    "listen: proxy-from ::ffff:0.0.0.0/100 refused: any host in so "
+	    "wide a block could claim any client address in a PROXY header "
+	    "(allowlist, lockouts, rate limits bypassed); name the load "
+	    "balancers only (an IPv4 /8 or narrower)" },
 	{ "state", "usage: state" },
 	{ "timeout command 99999999999999d", "timeout: bad duration" },
 	{ "timeout command 0", "timeout: duration must not be 0" },
@@ -705,14 +745,78 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/*
+ * What the file as a whole lacks is reported as "file: message", without
+ * the number of its last line (which has nothing to do with it).
+ */
 START_TEST(test_missing)
 {
 	struct conf	*c = load("# nothing\nhostname a.example\n");
+	char		 want[512];
 
 	ck_assert_ptr_null(c);
-	assert_err(2, "missing 'users \"FILE\"'");
-	assert_err(2, "no 'listen' statement");
-	assert_err(2, "no 'relay' statement");
+	snprintf(want, sizeof(want), "%s: missing 'users \"FILE\"'\n"
+	    "%s: no 'listen' statement\n%s: no 'relay' statement\n"
+	    "%s: warning: no 'allow from': every address may connect\n",
+	    path, path, path, path);
+	ck_assert_str_eq(errtext, want);
+}
+END_TEST
+
+/* proxy-from: a wide block is a warning, a load balancer's none. */
+START_TEST(test_proxy_from_wide)
+{
+	struct conf	*c;
+
+	c = load(BASE "listen on :: port 2465 tls pki p proxy-from 10.0.0.0/8 "
+	    "proxy-from 2001:db8::/32 proxy-from ::ffff:10.1.0.0/112\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_uint_eq(c->listen[1].nproxy_from, 3);
+	assert_err(6, "warning: listen: proxy-from 10.0.0.0/8 is wide: any "
+	    "host in it may claim any client address; name the load "
+	    "balancers only");
+	assert_err(6, "warning: listen: proxy-from 2001:db8::/32 is wide");
+	ck_assert_ptr_null(strstr(errtext, "::ffff:10.1.0.0/112"));
+	conf_free(c);
+
+	c = load(BASE "listen on :: port 2465 tls pki p proxy-from "
+	    "192.0.2.10/32 proxy-from 10.0.0.0/16 proxy-from 2001:db8::/48 "
+	    "proxy-from ::ffff:192.0.2.0/120\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_str_eq(errtext, "");
+	conf_free(c);
+}
+END_TEST
+
+/* Review of issue 17: one state statement, whichever form. */
+START_TEST(test_state_twice)
+{
+	struct conf	*c;
+
+	c = load(BASE "state \"/var/lib/a\"\n"
+	    "state redis \"redis://127.0.0.1\"\n");
+	ck_assert_ptr_null(c);
+	assert_err(7, "'state' given twice (first on line 6)");
+
+	c = load(BASE "state redis \"redis://127.0.0.1\"\n"
+	    "state \"/var/lib/a\"\n");
+	ck_assert_ptr_null(c);
+	assert_err(7, "'state' given twice (first on line 6)");
+
+	c = load(BASE "state \"/var/lib/a\"\n# b\nstate \"/var/lib/b\"\n");
+	ck_assert_ptr_null(c);
+	assert_err(8, "'state' given twice (first on line 6)");
+
+	c = load(BASE "state redis \"redis://127.0.0.1\"\n"
+	    "state redis \"redis://127.0.0.2\"\n");
+	ck_assert_ptr_null(c);
+	assert_err(7, "'state' given twice (first on line 6)");
+
+	/* one is fine; the line is kept for submitd -n's file checks */
+	c = load(BASE "state redis \"unix:/run/redis/r.sock\"\n");
+	ck_assert_msg(c != NULL, "errors: %s", errtext);
+	ck_assert_int_eq(c->state_redis->line, 6);
+	conf_free(c);
 }
 END_TEST
 
@@ -1013,6 +1117,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_queue_and_relay_forms);
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_missing);
+	tcase_add_test(tc, test_proxy_from_wide);
+	tcase_add_test(tc, test_state_twice);
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_hostbits_warning);
 	tcase_add_test(tc, test_hostile_file);
