@@ -344,16 +344,21 @@ def role_pids(ppid):
     return out
 
 
+def role_alive(pid, start):
+    """Whether role PID (of start time START, from role_pids) still runs:
+    not a zombie, and not a pid reused since."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[19] == start and fields[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def kill_stragglers(roles, timeout=10):
     """SIGKILL to each of ROLES (from role_pids) still running after
     TIMEOUT seconds; a pid reused since (another start time) is left."""
-    def alive(pid, start):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return fields[19] == start and fields[0] != "Z"
-        except (OSError, IndexError):
-            return False
+    alive = role_alive
     deadline = time.monotonic() + timeout
     while any(alive(p, s) for p, s in roles.items()):
         if time.monotonic() > deadline:
@@ -451,6 +456,26 @@ class Submitd:
             pass
         kill_stragglers(roles)
         return p.returncode
+
+    def kill9(self, timeout=60):
+        """kill -9 of the parent alone (a crash), then wait until its
+        roles, which see it gone (PR_SET_PDEATHSIG) and exit, are gone and
+        no longer listen: a start right after would otherwise meet an old
+        role still holding a port ('Address already in use')."""
+        p = self.proc
+        roles = role_pids(p.pid)
+        p.kill()
+        p.wait(10)
+        self.stop()
+        wait_for(lambda: not any(role_alive(r, s) for r, s in roles.items()),
+                 timeout * SLOW, what="the old roles to exit")
+        wait_for(lambda: not any(port_open(h, port) for h, port in self.ports),
+                 timeout * SLOW, what="the old listeners to close")
+
+    def kill9_restart(self):
+        """kill9, then start again (start waits for event=ready)."""
+        self.kill9()
+        return self.start()
 
     def log_text(self):
         try:

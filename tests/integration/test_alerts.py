@@ -168,14 +168,8 @@ class UserSurgeHold(AlertTest):
 
     def kill9_restart(self):
         """kill -9 the parent, wait for its roles to let the ports go
-        (they exit when they see it gone), start again."""
-        self.submitd.proc.kill()
-        self.submitd.proc.wait(10)
-        self.submitd.stop()
-        wait_for(lambda: not any(harness.port_open(h, p)
-                                 for h, p in self.submitd.ports), 30,
-                 what="the old roles gone")
-        self.submitd.start()
+        (they exit when they see it gone), start again (harness)."""
+        self.submitd.kill9_restart()
         wait_for(lambda: os.path.exists(self.control_sock) and
                  self.ctl("show", "queue", rc=None).returncode == 0, 20,
                  what="the control socket")

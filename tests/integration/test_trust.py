@@ -410,16 +410,14 @@ class PacingRestart(harness.SubmitdTest):
         return self.submitd.log_text()[after:].count("event=relay result=wait")
 
     def test_limit_holds_across_kill_9(self):
-        import signal
         import time
         self.send(4)
         self.smarthost.wait_messages(2, timeout=30)
         harness.wait_for(lambda: self.held() >= 1, 20, what="held back")
         time.sleep(2.5)         # the store syncs every second
         self.assertEqual(len(self.smarthost.messages()), 2)
-        os.killpg(self.submitd.proc.pid, signal.SIGKILL)
-        self.submitd.proc.wait(10)
-        self.submitd.proc = None
+        # kill -9, and wait for the old roles to let the ports go
+        self.submitd.kill9()
         mark = len(self.submitd.log_text())
         self.submitd.start()
         harness.wait_for(lambda: self.held(mark) >= 1, 30,
