@@ -1,6 +1,6 @@
-"""Crash safety (issue 7): clients submit while the whole daemon (its
-process group) is killed with SIGKILL at random moments and restarted, a
-few rounds.  At the end every message answered 250 has reached the
+"""Crash safety (issue 7): clients submit while the whole daemon (the
+parent and each role) is killed with SIGKILL at random moments and
+restarted, a few rounds.  At the end every message answered 250 has reached the
 smarthost (compared by Message-ID); duplicates are at most one per kill
 (the window between the smarthost's 250 and the queue recording it,
 RFC 1047) — with one upstream session, so that one delivery at a time is
@@ -22,8 +22,8 @@ import threading
 import time
 import unittest
 
-from harness import (PASSWORD, RCPT, USER, SubmitdTest, sample_message,
-                     wait_for)
+from harness import (PASSWORD, RCPT, USER, SubmitdTest, role_alive,
+                     role_pids, sample_message, wait_for)
 
 ROUNDS = int(os.environ.get("QUEUE_CRASH_ROUNDS", "3"))
 CLIENTS = int(os.environ.get("QUEUE_CRASH_CLIENTS", "4"))
@@ -59,13 +59,27 @@ class QueueCrash(SubmitdTest):
                 time.sleep(0.05)      # the daemon is down or dying
 
     def kill_all(self):
+        """SIGKILL to the parent and to each role: the roles are sessions
+        of their own (issue 12 item 7), outside the parent's process
+        group, and left alone would exit on SIGTERM (PR_SET_PDEATHSIG), not
+        be killed; then wait for them to be gone, so that the restart does
+        not meet one still holding a port ('Address already in use')."""
         p = self.submitd.proc
+        roles = role_pids(p.pid)
         try:
             os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        for pid, start in roles.items():
+            if role_alive(pid, start):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         p.wait(10)
         self.submitd.proc = None
+        wait_for(lambda: not any(role_alive(r, s) for r, s in roles.items()),
+                 60, what="the killed roles to be gone")
 
     def test_kill_and_restart_loses_nothing(self):
         self.acked = set()
