@@ -694,9 +694,11 @@ reload_start(uint64_t reqid)
 	    &RLD.roles_len)) == NULL || (RLD.files = fileset_new()) == NULL)
 		fatal("reload");
 	fileset_use(RLD.files, 1);
-	ok = (RLD.conf = conf_load(P.conf->file, RLD.out)) != NULL &&
-	    config_check(RLD.conf, RLD.out) == 0 &&
-	    config_check_change(P.conf, RLD.conf, RLD.out) == 0;
+	/* Both checks, so that one reload shows every reason it is refused. */
+	if ((ok = (RLD.conf = conf_load(P.conf->file, RLD.out)) != NULL)) {
+		ok = config_check(RLD.conf, RLD.out) == 0;
+		ok = config_check_change(P.conf, RLD.conf, RLD.out) == 0 && ok;
+	}
 	fileset_use(NULL, 0);
 	if (ok && reload_listeners() == -1)
 		ok = 0;
