@@ -512,6 +512,7 @@ struct fake {
 	char		 rpath[64][SMTP_PATH_MAX + 1];	/* reverse-paths */
 	char		 rcpt0[64][SMTP_PATH_MAX + 1];	/* first recipients */
 	time_t		 when[64];	/* time(NULL) at each delivery */
+	int		 from_daemon[64];	/* its body names MAILER-DAEMON@ */
 };
 static struct fake	 fake;
 
@@ -541,6 +542,8 @@ fake_deliver(void *ctx, uint64_t reqid, int fd, const char *prefix,
 	n = pread(fd, fake.body, sizeof(fake.body), 0);
 	ck_assert_int_ge(n, 0);
 	fake.bodylen = (size_t)n;
+	fake.from_daemon[fake.ndeliver] = memmem(fake.body, fake.bodylen,
+	    "MAILER-DAEMON@", 14) != NULL;
 	ck_assert_uint_lt(prefixlen, sizeof(fake.prefix));
 	memcpy(fake.prefix, prefix ? prefix : "", prefixlen);
 	fake.prefix[prefixlen] = '\0';
@@ -633,12 +636,16 @@ START_TEST(deliver_retry_remove)
 	ck_assert_int_le(qe.next_try, done + 1);	/* retry-min 1s */
 	next_try = qe.next_try;
 	queue_env_free(&qe);
-	/* the message, and the DSN for its 550 recipient (issue 7) */
+	/*
+	 * the message, and the DSN for its 550 recipient (issue 7): the DSN
+	 * is due at once, so it goes first; the retry, due a second later,
+	 * may have followed it by now on a loaded machine
+	 */
 	ck_assert_uint_eq(queue_count(q), 2);
-	ck_assert_int_eq(ndeliver_at_least(2, WAIT), 2);
+	ck_assert_int_ge(ndeliver_at_least(2, WAIT), 2);
 	ck_assert_str_eq(fake.rpath[1], "");
 	ck_assert_str_eq(fake.rcpt0[1], "alice@example.org");
-	ck_assert(memmem(fake.body, fake.bodylen, "MAILER-DAEMON@", 14) != NULL);
+	ck_assert(fake.from_daemon[1]);
 	fake_done(1, (const int[]){ 250 }, 1, NULL);
 	ck_assert_uint_eq(queue_count(q), 1);
 
