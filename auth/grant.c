@@ -10,7 +10,9 @@
 
 struct gent {
 	TAILQ_ENTRY(gent)	 entry;		/* oldest first */
+	size_t			 size;		/* of the allocation */
 	struct grant		 g;
+	/* then the user's and the senders' strings */
 };
 
 static TAILQ_HEAD(gent_list, gent) grants = TAILQ_HEAD_INITIALIZER(grants);
@@ -20,7 +22,7 @@ static void
 gent_free(struct gent *e)
 {
 	TAILQ_REMOVE(&grants, e, entry);
-	sodium_memzero(e, sizeof(*e));
+	sodium_memzero(e, e->size);
 	free(e);
 	ngrants--;
 }
@@ -39,10 +41,20 @@ struct grant *
 grant_add(const struct grant *g)
 {
 	struct gent	*e;
+	const char	*user = g->user ? g->user : "";
+	const char	*senders = g->senders ? g->senders : "";
+	size_t		 ul = strlen(user) + 1, sl = strlen(senders) + 1;
+	char		*p;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	if ((e = calloc(1, sizeof(*e) + ul + sl)) == NULL)
 		return NULL;
+	e->size = sizeof(*e) + ul + sl;
 	e->g = *g;
+	p = (char *)(e + 1);
+	memcpy(p, user, ul);
+	memcpy(p + ul, senders, sl);
+	e->g.user = p;
+	e->g.senders = p + ul;
 	while (e->g.id == 0)
 		randombytes_buf(&e->g.id, sizeof(e->g.id));
 	if (ngrants >= GRANT_MAX)

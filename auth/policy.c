@@ -528,7 +528,7 @@ commit_step(void *arg, const struct state_answer *a)
 			struct grant tmp;
 
 			memset(&tmp, 0, sizeof(tmp));
-			snprintf(tmp.user, sizeof(tmp.user), "%s", q->user);
+			tmp.user = q->user;
 			tmp.res_messages = q->step == C_MESSAGE;
 			tmp.res_rcpt = q->step == C_RCPT ? q->nrcpt : 0;
 			grant_release(&tmp);

@@ -159,16 +159,16 @@ auth_grant(const struct auth_reply *r, const char *ip)
 	    (int64_t)auth_conf->timeouts.session * 1000 + 60000 > life)
 		life = (int64_t)auth_conf->timeouts.session * 1000 + 60000;
 	g.expires_ms = store_now_ms() + life;
-	snprintf(g.user, sizeof(g.user), "%s", r->user);
-	snprintf(g.senders, sizeof(g.senders), "%s", r->senders);
+	g.user = r->user;
+	g.senders = r->senders;
 	snprintf(g.client_addr, sizeof(g.client_addr), "%s", ip);
 	if ((made = grant_add(&g)) == NULL)
 		fatal("grant");
 	memset(&m, 0, sizeof(m));
 	m.id = made->id;
 	m.expires_ms = made->expires_ms;
-	memcpy(m.user, made->user, sizeof(m.user));
-	memcpy(m.senders, made->senders, sizeof(m.senders));
+	snprintf(m.user, sizeof(m.user), "%s", made->user);
+	snprintf(m.senders, sizeof(m.senders), "%s", made->senders);
 	memcpy(m.client_addr, made->client_addr, sizeof(m.client_addr));
 	if (ipc_send(auth_queue, IPC_GRANT, 0, -1, &m, sizeof(m)) == -1)
 		fatalx("cannot tell the queue role");

@@ -200,7 +200,7 @@ commit_check(const struct ipc_msg *m, uint64_t grant, struct envelope *env,
 		fatal("queue");
 	p->reqid = m->reqid;
 	p->grant = grant;
-	memcpy(p->senders, g->senders, sizeof(p->senders));
+	snprintf(p->senders, sizeof(p->senders), "%s", g->senders);
 	/* The filter (issue 16) takes ENV, and commits it later. */
 	TAILQ_INSERT_TAIL(&Q.filtering, p, entry);
 	if (queue_filter_check(m->reqid, env, sign) == 0) {
@@ -437,8 +437,8 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 		memset(&g, 0, sizeof(g));
 		g.id = gm.id;
 		g.expires_ms = gm.expires_ms;
-		memcpy(g.user, gm.user, sizeof(g.user));
-		memcpy(g.senders, gm.senders, sizeof(g.senders));
+		g.user = gm.user;
+		g.senders = gm.senders;
 		memcpy(g.client_addr, gm.client_addr, sizeof(g.client_addr));
 		if (grant_add(&g) == NULL)
 			fatal("grant");
