@@ -682,5 +682,30 @@ class TestSsl(harness.SubmitdTest):
         self.assertEqual(bad, [])
 
 
+class TestSslWeak(harness.SubmitdTest):
+    """The checks of TestSsl can fail: a policy adding AES128-SHA (static
+    RSA, CBC) is caught by testssl (cipherlist_AVERAGE and LUCKY13 LOW) and
+    by the cipher order check (about a minute, one port)."""
+
+    EXTRA_CONF = ('tls ciphers "ECDHE+AESGCM:AES128-SHA"',)
+
+    def test_weak_policy_found(self):
+        if TESTSSL is None:
+            self.fail("testssl not found: install testssl.sh "
+                      "(debian/control Build-Depends)")
+        js = os.path.join(self.dir, "testssl-weak.json")
+        subprocess.run(
+            [TESTSSL, "--quiet", "--color", "0", "--warnings", "off",
+             "--nodns", "min", "--openssl-timeout", "10", "-s", "-P",
+             "--lucky13", "--jsonfile", js, "127.0.0.1:%d" % self.P2],
+            capture_output=True, timeout=1200)
+        with open(js) as f:
+            found = {r["id"]: r for r in json.load(f)}
+        self.assertEqual(found["cipherlist_AVERAGE"]["severity"], "LOW")
+        self.assertEqual(found["LUCKY13"]["severity"], "LOW")
+        self.assertIn("AES128-SHA",
+                      found["cipherorder_TLSv1_2"]["finding"].split())
+
+
 if __name__ == "__main__":
     unittest.main()
