@@ -176,7 +176,8 @@ conf_filter_statement(struct conf_reader *r, struct conf *c, char **w,
 		return;
 	}
 	if (f->enabled) {
-		conf_error(r, r->line, "'filter' given twice");
+		conf_error(r, r->line, "'filter' given twice (first on line %d)",
+		    f->line);
 		return;
 	}
 	if (conf_filter_url(w[2], f, &why) == -1) {

@@ -135,7 +135,8 @@ START_TEST(test_errors)
 		{ "filter rspamd \"http://127.0.0.1\" colour red\n",
 		    "unknown option 'colour'" },
 		{ "filter rspamd \"http://127.0.0.1\"\n"
-		  "filter rspamd \"http://127.0.0.1\"\n", "given twice" },
+		  "filter rspamd \"http://127.0.0.1\"\n",
+		  ":7: 'filter' given twice (first on line 6)" },
 	};
 	size_t	 i;
 
