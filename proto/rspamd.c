@@ -1,5 +1,6 @@
 /* rspamd.c — rspamd's /checkv2 reply as a verdict; see rspamd.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -56,6 +57,114 @@ rspamd_field_name_valid(const char *name, size_t len)
 		    (unsigned char)name[i] > 126 || name[i] == ':')
 			return 0;
 	return 1;
+}
+
+/* rspamd_field_kept's fields, in the order kept_names lists them. */
+static const char *const kept_fields[] = {
+	"From", "Date", "Message-ID", "Received",
+	"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+};
+#define NKEPT	(sizeof(kept_fields) / sizeof(kept_fields[0]))
+
+int
+rspamd_field_kept(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEPT; i++)
+		if (strlen(kept_fields[i]) == len &&
+		    strncasecmp(kept_fields[i], name, len) == 0)
+			return (int)i + 1;
+	return 0;
+}
+
+/* Appends NAME to LIST (SIZE octets, ","-separated); "..." once full. */
+static void
+note_name(char *list, size_t size, const char *name)
+{
+	size_t	 have = strlen(list);
+	int	 n;
+
+	if (have + 4 >= size)
+		return;		/* already cut */
+	n = snprintf(list + have, size - have, "%s%s", have ? "," : "", name);
+	if (n < 0 || (size_t)n >= size - have)
+		memcpy(list + size - 4, "...", 4);
+}
+
+/*
+ * A change rspamd asks to field NAME: 1 when NAME is a kept field (the
+ * change is ignored, told in LEFT), else 0.
+ */
+static int
+kept_change(struct rspamd_left_out *left, unsigned *mask, const char *name)
+{
+	int	 rank = rspamd_field_kept(name, strlen(name));
+
+	if (rank == 0)
+		return 0;
+	*mask |= 1u << (rank - 1);
+	left->kept++;
+	return 1;
+}
+
+/*
+ * The reply with what jansson would refuse inside a string made readable,
+ * into OUT (NULL: only counted); its length, *CHANGED the number of
+ * changes.  "\u0000" becomes "\u0001": jansson refuses a NUL in an
+ * object key whatever its flags, and a C string would end there.  A raw
+ * control octet inside a string (not JSON, but an emitter may leave one)
+ * becomes its \u00XX escape (a raw NUL \u0001).  Either way a header
+ * field holding one is then dropped like any other with a control octet,
+ * and the action and the rest of the reply still apply.
+ */
+static size_t
+controls_pass(const char *text, size_t len, char *out, int *changed)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, n = 0;
+	int			 in = 0;
+
+	*changed = 0;
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = (unsigned char)text[i];
+
+		if (in && c == '\\' && i + 1 < len) {
+			if (len - i >= 6 && memcmp(text + i + 1, "u0000", 5) == 0) {
+				if (out != NULL)
+					memcpy(out + n, "\\u0001", 6);
+				n += 6;
+				i += 5;
+				(*changed)++;
+				continue;
+			}
+			if (out != NULL) {	/* the escape, whole */
+				out[n] = '\\';
+				out[n + 1] = text[i + 1];
+			}
+			n += 2;
+			i++;
+			continue;
+		}
+		if (in && c < 0x20) {
+			if (c == 0)
+				c = 1;
+			if (out != NULL) {
+				memcpy(out + n, "\\u00", 4);
+				out[n + 4] = hex[c >> 4];
+				out[n + 5] = hex[c & 15];
+			}
+			n += 6;
+			(*changed)++;
+			continue;
+		}
+		if (c == '"')
+			in = !in;
+		if (out != NULL)
+			out[n] = (char)c;
+		n++;
+	}
+	return n;
 }
 
 /* The SMTP text: printable ASCII, at most RSPAMD_MESSAGE_MAX - 1 octets. */
@@ -162,22 +271,39 @@ add_json(struct rspamd_verdict *v, const char *name, json_t *val)
 
 int
 rspamd_reply_parse(const char *text, size_t len, struct rspamd_verdict *out,
-    int *dropped, const char **why)
+    struct rspamd_left_out *left, const char **why)
 {
-	json_t		*root, *x, *milter, *val;
-	json_error_t	 err;
-	const char	*act, *key;
-	int		 i, bad = 0, had_add = 0;
+	struct rspamd_left_out	 lo;
+	json_t			*root, *x, *milter, *val;
+	json_error_t		 err;
+	const char		*act, *key;
+	char			*fixed = NULL;
+	size_t			 i, flen;
+	unsigned		 kept = 0;
+	uint32_t		 addlen;
+	int			 a, bad, had_add = 0, changed;
 
 	memset(out, 0, sizeof(*out));
-	if (dropped != NULL)
-		*dropped = 0;
+	memset(&lo, 0, sizeof(lo));
+	if (left != NULL)
+		*left = lo;
 	if (len > RSPAMD_REPLY_MAX) {
 		*why = "reply too large";
 		return -1;
 	}
-	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err)) ==
-	    NULL || !json_is_object(root)) {
+	flen = controls_pass(text, len, NULL, &changed);
+	if (changed > 0) {
+		if ((fixed = malloc(flen)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		controls_pass(text, len, fixed, &changed);
+		text = fixed;
+		len = flen;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	free(fixed);		/* jansson made its own copies */
+	if (root == NULL || !json_is_object(root)) {
 		json_decref(root);
 		*why = "reply is not a JSON object";
 		return -1;
@@ -189,8 +315,8 @@ rspamd_reply_parse(const char *text, size_t len, struct rspamd_verdict *out,
 		return -1;
 	}
 	act = json_string_value(x);
-	for (i = 0; i <= RSPAMD_ACTION_MAX; i++)
-		if (strcasecmp(act, action_names[i]) == 0)
+	for (a = 0; a <= RSPAMD_ACTION_MAX; a++)
+		if (strcasecmp(act, action_names[a]) == 0)
 			break;
 	/*
 	 * "discard" (drop it, say it went) and "quarantine" (keep it aside):
@@ -199,13 +325,13 @@ rspamd_reply_parse(const char *text, size_t len, struct rspamd_verdict *out,
 	 */
 	if (strcasecmp(act, "discard") == 0 ||
 	    strcasecmp(act, "quarantine") == 0)
-		i = RSPAMD_REJECT;
-	if (i > RSPAMD_ACTION_MAX) {
+		a = RSPAMD_REJECT;
+	if (a > RSPAMD_ACTION_MAX) {
 		json_decref(root);
 		*why = "unknown action";
 		return -1;
 	}
-	out->action = i;
+	out->action = a;
 	if (json_is_number(x = json_object_get(root, "score")))
 		out->score_milli = milli(json_number_value(x));
 	if (json_is_number(x = json_object_get(root, "required_score")))
@@ -218,27 +344,50 @@ rspamd_reply_parse(const char *text, size_t len, struct rspamd_verdict *out,
 	if (json_is_object(milter)) {
 		x = json_object_get(milter, "remove_headers");
 		if (json_is_object(x))
-			json_object_foreach(x, key, val)
-				bad += remove_name(out, key) == -1;
+			json_object_foreach(x, key, val) {
+				if (kept_change(&lo, &kept, key))
+					continue;
+				if (remove_name(out, key) == -1) {
+					lo.unsafe++;
+					note_name(lo.unsafe_names,
+					    sizeof(lo.unsafe_names), key);
+				}
+			}
 		x = json_object_get(milter, "add_headers");
 		if (json_is_object(x))
 			json_object_foreach(x, key, val) {
 				had_add = 1;
-				bad += add_json(out, key, val);
+				if (kept_change(&lo, &kept, key))
+					continue;
+				if ((bad = add_json(out, key, val)) > 0) {
+					lo.unsafe += bad;
+					note_name(lo.unsafe_names,
+					    sizeof(lo.unsafe_names), key);
+				}
 			}
 	}
 	if (out->action == RSPAMD_REWRITE_SUBJECT &&
 	    json_is_string(x = json_object_get(root, "subject"))) {
-		if (add_field(out, "Subject", json_string_value(x)) == 0)
-			bad += remove_name(out, "Subject") == -1;
-		else
-			bad++;
+		addlen = out->addlen;
+		if (add_field(out, "Subject", json_string_value(x)) == -1 ||
+		    remove_name(out, "Subject") == -1) {
+			out->addlen = addlen;	/* the old one stays, alone */
+			out->add[addlen] = '\0';
+			lo.unsafe++;
+			note_name(lo.unsafe_names, sizeof(lo.unsafe_names),
+			    "Subject");
+		}
 	}
-	if (out->action == RSPAMD_ADD_HEADER && !had_add)
-		bad += add_field(out, "X-Spam", "Yes") == -1;
+	if (out->action == RSPAMD_ADD_HEADER && !had_add &&
+	    add_field(out, "X-Spam", "Yes") == -1)
+		lo.unsafe++;
 	json_decref(root);
-	if (dropped != NULL)
-		*dropped = bad;
+	for (i = 0; i < NKEPT; i++)
+		if (kept & (1u << i))
+			note_name(lo.kept_names, sizeof(lo.kept_names),
+			    kept_fields[i]);
+	if (left != NULL)
+		*left = lo;
 	return 0;
 }
 
@@ -252,7 +401,9 @@ fields_valid(const char *add, size_t len)
 		start = i;
 		while (i < len && add[i] != ':')
 			i++;
-		if (i == len || !rspamd_field_name_valid(add + start, i - start))
+		if (i == len ||
+		    !rspamd_field_name_valid(add + start, i - start) ||
+		    rspamd_field_kept(add + start, i - start))
 			return 0;
 		for (;;) {	/* the lines of this field */
 			for (col = 0; i < len && add[i] != '\r'; i++, col++) {
@@ -292,7 +443,8 @@ rspamd_verdict_valid(const struct rspamd_verdict *v)
 	for (i = start = 0; v->remove[i] != '\0'; i++)
 		if (v->remove[i] == '\n') {
 			if (!rspamd_field_name_valid(v->remove + start,
-			    i - start))
+			    i - start) ||
+			    rspamd_field_kept(v->remove + start, i - start))
 				return 0;
 			start = i + 1;
 		}

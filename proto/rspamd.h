@@ -51,20 +51,47 @@ void	rspamd_init(void);
 /* rspamd_action_name: "reject", "no action", ... as rspamd spells them. */
 const char	*rspamd_action_name(int action);
 
+/* What rspamd_reply_parse left out of a verdict, for the message's log. */
+struct rspamd_left_out {
+	int	 unsafe;		/* fields not writable safely */
+	int	 kept;			/* changes to a kept field, ignored */
+	char	 unsafe_names[256];	/* their names as rspamd gave them,
+					   ","-separated, cut when long */
+	char	 kept_names[128];	/* "From,Date": each kept field once,
+					   in rspamd_field_kept's order */
+};
+
 /*
  * rspamd_reply_parse: the JSON reply JSON (LEN octets) into OUT; 0, or -1
  * with WHY (static text) set when it is not a reply (no action, bad JSON).
- * Header fields that cannot be written safely are left out (counted in
- * *DROPPED, which may be NULL); on "add header" with no milter field,
- * "X-Spam: Yes" is added, as rspamd's own milter does.
+ * What cannot be applied is left out, the rest of the reply applies:
+ * header fields that cannot be written safely (a control octet, NUL
+ * included, in a name or value, a line break that is not a fold, 8-bit,
+ * a long line), and any removal or addition of a field
+ * rspamd_field_kept names; both are told in *LEFT (which may be NULL).
+ * On "add header" with no milter field, "X-Spam: Yes" is added, as
+ * rspamd's own milter does.
  */
 int	rspamd_reply_parse(const char *json, size_t len,
-	    struct rspamd_verdict *out, int *dropped, const char **why);
+	    struct rspamd_verdict *out, struct rspamd_left_out *left,
+	    const char **why);
+
+/*
+ * rspamd_field_kept: 0, or the rank (1...) of NAME (LEN octets, any case)
+ * among the fields a filter may neither remove nor add: From, Date,
+ * Message-ID (the submission server guarantees one each, RFC 6409 8 and
+ * RFC 5322 3.6; From: is what the queue checks against the login and
+ * signs for), Received (trace: RFC 5321 4.4 forbids deleting it), and
+ * MIME-Version, Content-Type, Content-Transfer-Encoding (they say how the
+ * body reads: the filter annotates the message, it does not rewrite it).
+ */
+int	rspamd_field_kept(const char *name, size_t len);
 
 /*
  * rspamd_verdict_valid: 1 when V (from another process) holds only what
  * rspamd_reply_parse can produce: action in range, strings terminated,
- * message printable ASCII, add a run of valid fields, remove valid names.
+ * message printable ASCII, add a run of valid fields, remove valid names,
+ * no kept field (rspamd_field_kept) among either.
  */
 int	rspamd_verdict_valid(const struct rspamd_verdict *v);
 

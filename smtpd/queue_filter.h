@@ -6,7 +6,9 @@
  *
  *   reject, discard, quarantine 550 5.7.1 rspamd's text; nothing queued
  *   soft reject, greylist       451 4.7.1; nothing queued
- *   add header, rewrite subject the fields rspamd gave added/removed,
+ *   add header, rewrite subject the fields rspamd gave added/removed
+ *                               (never From, Date, Message-ID, Received
+ *                               nor the MIME fields: rspamd_field_kept),
  *                               then signed and committed (250)
  *   no action                   committed as it is (250)
  *   no answer (down, timeout)   on-error tempfail: 451 4.7.1 (default);

@@ -245,10 +245,10 @@ static void
 job_done(struct job *j, CURLcode rc)
 {
 	struct rspamd_verdict	*v;
+	struct rspamd_left_out	 left;
 	const char		*why = NULL;
 	char			 err[64];
 	long			 code = 0;
-	int			 dropped;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		fatal("filter");
@@ -262,11 +262,17 @@ job_done(struct job *j, CURLcode rc)
 		snprintf(err, sizeof(err), "HTTP status %ld", code);
 		why = err;
 	} else if (rspamd_reply_parse(j->body != NULL ? j->body : "",
-	    j->bodylen, v, &dropped, &why) == 0) {
-		if (dropped > 0)
+	    j->bodylen, v, &left, &why) == 0) {
+		/* one line each per message; the rest of the reply applies */
+		if (left.kept > 0)
+			log_warnx("msgid=%s event=filter-headers-kept count=%d "
+			    "fields=%s reason=\"a filter may not remove or add "
+			    "them\"", j->queue_id, left.kept,
+			    log_q(left.kept_names));
+		if (left.unsafe > 0)
 			log_warnx("msgid=%s event=filter-headers-dropped "
-			    "count=%d reason=\"not writable safely\"",
-			    j->queue_id, dropped);
+			    "count=%d fields=%s reason=\"not writable safely\"",
+			    j->queue_id, left.unsafe, log_q(left.unsafe_names));
 		why = NULL;
 	}
 	answer(j, why, v);

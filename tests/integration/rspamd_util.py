@@ -6,11 +6,21 @@ Stopped by stop() (tests register it as a cleanup, so it runs on failure).
 
 The Lua rule reads the Subject: FORCE-REJECT -> reject "Test says no",
 FORCE-SOFT -> soft reject "Test says later", FORCE-HEADER -> add header
-with milter add X-Submitd-Test and remove X-Remove-Me.  GTUBE in the body
-is rspamd's own reject ("Gtube pattern").
+with milter add X-Submitd-Test and remove X-Remove-Me, FORCE-KEPT -> the
+same and also remove From, Date, Message-ID and Received and add a Date
+(fields a filter may not touch), FORCE-NUL-HEADER -> add header with a
+field whose value holds a NUL beside X-Submitd-Test, FORCE-NUL-REJECT ->
+reject "Test says no" with such a field.  GTUBE in the body is rspamd's
+own reject ("Gtube pattern").  Scores, with the thresholds of CONF
+(greylist 4, add header 6, rewrite subject 8, reject 15): SCORE-GREYLIST
+in the Subject scores 4.5 (rspamd's greylist action, by its threshold:
+no greylist module, no Redis, so every try is greylisted), SCORE-REWRITE
+8.5 (rewrite subject, to "[SPAM-TEST] <subject>").  MAX_MESSAGE: rspamd's
+max_message (50 MiB by default: a larger request is refused whole).
 
 Also: SlowHttp, a stand-in HTTP server on loopback that answers
-"no action" after a delay, or never (hang=True)."""
+"no action" (or the reply it is given) after a delay, or never
+(hang=True)."""
 
 import os
 import pwd
@@ -36,11 +46,43 @@ rspamd_config:register_symbol({
       task:set_pre_result('reject', 'Test says no')
     elseif s:find('FORCE%-SOFT') then
       task:set_pre_result('soft reject', 'Test says later')
+    elseif s:find('FORCE%-KEPT') then
+      task:set_milter_reply({
+        add_headers = {['X-Submitd-Test'] = 'rspamd was here',
+                       ['Date'] = 'Thu, 01 Jan 1970 00:00:00 +0000'},
+        remove_headers = {['From'] = 0, ['Date'] = 0, ['Message-ID'] = 0,
+                          ['Received'] = 0, ['X-Remove-Me'] = 0}})
+      task:set_pre_result('add header', 'Test adds')
+    elseif s:find('FORCE%-NUL%-HEADER') then
+      task:set_milter_reply({
+        add_headers = {['X-Submitd-Nul'] = 'a\0b',
+                       ['X-Submitd-Test'] = 'rspamd was here'}})
+      task:set_pre_result('add header', 'Test adds')
+    elseif s:find('FORCE%-NUL%-REJECT') then
+      task:set_milter_reply({
+        add_headers = {['X-Submitd-Nul'] = 'a\0b'}})
+      task:set_pre_result('reject', 'Test says no')
     elseif s:find('FORCE%-HEADER') then
       task:set_milter_reply({
         add_headers = {['X-Submitd-Test'] = 'rspamd was here'},
         remove_headers = {['X-Remove-Me'] = 0}})
       task:set_pre_result('add header', 'Test adds')
+    end
+  end
+})
+rspamd_config:register_symbol({
+  name = 'SUBMITD_SCORE_GREYLIST', score = 4.5, group = 'submitd',
+  callback = function(task)
+    if (task:get_subject() or ''):find('SCORE%-GREYLIST') then
+      task:insert_result('SUBMITD_SCORE_GREYLIST', 1.0)
+    end
+  end
+})
+rspamd_config:register_symbol({
+  name = 'SUBMITD_SCORE_REWRITE', score = 8.5, group = 'submitd',
+  callback = function(task)
+    if (task:get_subject() or ''):find('SCORE%-REWRITE') then
+      task:insert_result('SUBMITD_SCORE_REWRITE', 1.0)
     end
   end
 })
@@ -54,11 +96,15 @@ options {
   url_tld = "%(d)s/tld.dat";
   dns { nameserver = ["127.0.0.1:%(dns)d"]; timeout = 0.1s; retransmits = 0; }
   local_addrs = [];
+  %(options)s
 }
 logging { type = "file"; filename = "%(d)s/rspamd.log"; level = "info"; }
 worker "normal" { bind_socket = "%(bind)s"; count = 1; task_timeout = 60s; }
 worker "controller" { bind_socket = "127.0.0.1:%(cport)d"; count = 1; }
-actions { reject = 15; add_header = 6; greylist = 4; }
+actions {
+  reject = 15; rewrite_subject = 8; add_header = 6; greylist = 4;
+  subject = "[SPAM-TEST] %%s";
+}
 lua = "%(d)s/test.lua";
 """
 
@@ -68,7 +114,7 @@ class Rspamd:
     directory of its own, "sock", mode 0755; the socket 0666) instead of
     a loopback port; /ping then goes to the controller's port."""
 
-    def __init__(self, unix=False):
+    def __init__(self, unix=False, max_message=None):
         self.d = tempfile.mkdtemp(prefix="submitd-rspamd-")
         os.chmod(self.d, 0o755)
         self.unix = unix
@@ -85,7 +131,9 @@ class Rspamd:
         harness.write_file(os.path.join(self.d, "test.lua"), LUA)
         harness.write_file(os.path.join(self.d, "rspamd.conf"), CONF % {
             "d": self.d, "bind": bind, "cport": self.cport,
-            "dns": harness.free_port()})
+            "dns": harness.free_port(),
+            "options": ("max_message = %d;" % max_message
+                        if max_message is not None else "")})
 
     @property
     def url(self):
@@ -162,9 +210,11 @@ class SlowHttp:
     REPLY = (b'{"action":"no action","score":0.0,"required_score":15.0,'
              b'"messages":{}}')
 
-    def __init__(self, delay=2.0, hang=False):
+    def __init__(self, delay=2.0, hang=False, reply=None):
         self.delay = delay
         self.hang = hang
+        if reply is not None:
+            self.REPLY = reply
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))

@@ -4,15 +4,20 @@ configuration in a temp dir (rspamd_util.py); the stand-in HTTP servers
 for a slow or silent filter are SlowHttp.
 
 Asserted: GTUBE and a Lua reject -> 550 5.7.1 with rspamd's text, nothing
-at the smarthost nor in the spool; soft reject -> 451 4.7.1; add header ->
-delivered with rspamd's fields added and removed, the DKIM signatures
-verifying over them; no action -> delivered as sent; rspamd down -> 451
-4.7.1 (on-error tempfail, the default) or delivered (on-error accept),
-with event=alert kind=filter-down; a filter that never answers -> 451
-4.7.1 after the timeout; a 2 s filter delays its own session only; a
-25 MB message is scanned or refused by the on-error rule, never cut; the
-filter role runs unprivileged, chrooted, under seccomp, holding no file
-nor secret.  FilterRspamdUnix runs them all again with rspamd on a unix
+at the smarthost nor in the spool; soft reject -> 451 4.7.1; greylist by
+rspamd's score threshold -> 451 4.7.1; add header -> delivered with
+rspamd's fields added and removed, the DKIM signatures verifying over
+them; rewrite subject by score -> rspamd's Subject:, signed; a removal
+of From, Date, Message-ID or Received is ignored (one log line), the rest
+applies; a NUL in a field rspamd adds drops that field only (its reject,
+or its other fields, apply); no action -> delivered as sent; rspamd down
+-> 451 4.7.1 (on-error tempfail, the default) or delivered (on-error
+accept), with event=alert kind=filter-down; a filter that never answers
+-> 451 4.7.1 after the timeout; a 2 s filter delays its own session only;
+25 MB under rspamd's max_message -> scanned, 250, delivered whole; over
+it (max_message 10 MiB) -> exactly the on-error rule (451 and nothing
+queued, or delivered whole); the filter role runs unprivileged,
+chrooted, under seccomp, holding no file nor secret.  FilterRspamdUnix runs them all again with rspamd on a unix
 socket (the filter role chrooted in its directory); FilterDownUnix: the
 socket missing, or its directory removed under the running role."""
 import json
@@ -72,7 +77,8 @@ class FilterRspamd(harness.SubmitdTest):
             cls.rspamd.stop()
             shutil.rmtree(cls.keydir, True)
             raise
-        conf.append('filter rspamd "%s" timeout 60s' % cls.rspamd.url)
+        conf.append('filter rspamd "%s" timeout %ds'
+                    % (cls.rspamd.url, LARGE_TIMEOUT))
         cls.metrics_port = harness.free_port()
         conf.append("metrics listen on 127.0.0.1 port %d" % cls.metrics_port)
         cls.EXTRA_CONF = tuple(conf)
@@ -136,6 +142,46 @@ class FilterRspamd(harness.SubmitdTest):
                          [True, True])
         self.log_has(r'event=filter action="add header"')
 
+    def msgid_of(self, reply):
+        """The queue ID a 250 names, else the last one the log names."""
+        m = re.search(r"queued as (\S+)", reply.text)
+        if m:
+            return m.group(1)
+        return re.findall(r"msgid=(\S+) event=filter ",
+                          self.submitd.log_text())[-1]
+
+    def test_kept_fields_not_removed(self):
+        # review of issue 16: rspamd asking to remove From: (milter
+        # remove_headers) made the queue refuse the message, 451 at every
+        # retry.  From, Date, Message-ID, Received stay as they are (and
+        # no second Date: is added), the rest of the reply applies, and
+        # one line per message says which were kept
+        original = sample_message(subject="FORCE-KEPT",
+                                  extra=b"X-Remove-Me: secret\r\n")
+        c = self.session()
+        r = submit(self, c, original)
+        self.assertReply(r, "250 2.0.0")
+        m = self.smarthost.wait_messages(1)[0]
+        fields = self.assertDelivered(
+            m, original.replace(b"X-Remove-Me: secret\r\n", b""))
+        names = [n for n, _ in fields]
+        self.assertEqual(names.count(b"from"), 1)
+        self.assertNotIn(b"x-remove-me", names)
+        self.assertIn(b"X-Submitd-Test: rspamd was here",
+                      harness.split_message(m["data"])[0])
+        self.assertFalse([l for l in harness.split_message(m["data"])[0]
+                          if b"1970" in l])
+        self.assertEqual([ok for ok, _ in verifiers.dkimpy_verify(
+            m["data"], self.keys)], [True, True])
+        qid = self.msgid_of(r)
+        self.log_has(r"msgid=%s event=filter-headers-kept " % qid)
+        lines = re.findall(r"msgid=%s event=filter-headers-kept .*" % qid,
+                           self.submitd.log_text())
+        self.assertEqual(lines, [
+            'msgid=%s event=filter-headers-kept count=5 '
+            'fields="From,Date,Message-ID,Received" reason="a filter may not '
+            'remove or add them"' % qid])
+
     def test_counted_per_user(self):
         c = self.session()
         self.assertReply(submit(self, c, sample_message(body=GTUBE + b"\r\n")),
@@ -178,26 +224,93 @@ class FilterRspamd(harness.SubmitdTest):
         except OSError:
             return None
 
-    def test_large_message_scanned_or_refused_whole(self):
-        # 25 MB, in lines of 76: scanned within the timeout, or refused by
-        # the on-error rule; never a crash, never a partial message
-        line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\r\n"
-        body = line * (25 * 1024 * 1024 // len(line))
+    def test_large_message_scanned(self):
+        # 25 MB, in lines of 76, under rspamd's max_message (50 MiB by
+        # default) and well within the filter's timeout (10m) and rspamd's
+        # task_timeout (10m): rspamd scans it and says "no action", the
+        # client gets 250, the smarthost the whole message
+        body = large_body()
         original = sample_message(body=body)
         c = self.session()
-        c.sock.settimeout(180)
+        c.sock.settimeout(LARGE_TIMEOUT)
         r = submit(self, c, original)
-        self.assertReply(r, ("250 2.0.0", "451 4.7.1"))
-        if r.text.startswith("250"):
-            # a 250 under on-error tempfail means rspamd gave a verdict
-            self.assertIn("event=filter action=", self.submitd.log_text())
-            m = self.smarthost.wait_messages(1, timeout=120)[0]
-            self.assertEqual(harness.split_message(m["data"])[1], body)
-        else:
-            self.assertNothingQueued()
+        self.assertReply(r, "250 2.0.0")
+        qid = self.msgid_of(r)
+        self.assertRegex(self.submitd.log_text(),
+                         r'msgid=%s event=filter action="no action" ' % qid)
+        self.assertNotIn("kind=filter-down", self.submitd.log_text())
+        m = self.smarthost.wait_messages(1, timeout=LARGE_TIMEOUT)[0]
+        self.assertEqual(harness.split_message(m["data"])[1], body)
         self.assertTrue(self.submitd.alive())
 
+    def test_rewrite_subject_by_score(self):
+        # a real score past rspamd's rewrite_subject threshold (8.5 >= 8):
+        # rspamd's own subject ("[SPAM-TEST] %s") replaces the Subject:,
+        # once, before signing
+        original = sample_message(subject="SCORE-REWRITE hello")
+        c = self.session()
+        r = submit(self, c, original)
+        self.assertReply(r, "250 2.0.0")
+        m = self.smarthost.wait_messages(1)[0]
+        hdr, body = harness.split_message(m["data"])
+        subjects = [t for n, t in harness.header_fields(hdr)
+                    if n == b"subject"]
+        self.assertEqual(subjects,
+                         [b"Subject: [SPAM-TEST] SCORE-REWRITE hello"])
+        self.assertEqual(body, harness.split_message(original)[1])
+        self.assertEqual([ok for ok, _ in verifiers.dkimpy_verify(
+            m["data"], self.keys)], [True, True])
+        self.log_has(r'msgid=%s event=filter action="rewrite subject" '
+                     r'score=8\.50 required=15\.00 ' % self.msgid_of(r))
+
+    def test_greylist_by_score(self):
+        # a real score past rspamd's greylist threshold (4.5 >= 4), no
+        # greylist module (it needs Redis): rspamd answers greylist at
+        # every try; 451 4.7.1 with our text (rspamd gives none), nothing
+        # queued
+        c = self.session()
+        r = submit(self, c, sample_message(subject="SCORE-GREYLIST hello"))
+        self.assertEqual(r.text, "451 4.7.1 Try again later")
+        self.assertNothingQueued()
+        self.log_has(r'event=filter action="greylist" score=4\.50 ')
+
+    def test_nul_in_a_field_dropped_reject_applies(self):
+        # review of issue 16: a NUL in a field rspamd asks to add made the
+        # whole reply fail (451 by on-error); now that field is dropped
+        # and rspamd's reject applies
+        c = self.session()
+        r = submit(self, c, sample_message(subject="FORCE-NUL-REJECT"))
+        self.assertEqual(r.text, "550 5.7.1 Test says no")
+        self.assertNothingQueued()
+        self.log_has(r'event=filter-headers-dropped count=1 '
+                     r'fields="X-Submitd-Nul" reason="not writable safely"')
+        self.assertNotIn("kind=filter-down", self.submitd.log_text())
+
+    def test_nul_in_a_field_dropped_rest_applies(self):
+        original = sample_message(subject="FORCE-NUL-HEADER")
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        m = self.smarthost.wait_messages(1)[0]
+        hdr = harness.split_message(m["data"])[0]
+        self.assertDelivered(m, original)
+        self.assertIn(b"X-Submitd-Test: rspamd was here", hdr)
+        self.assertNotIn(b"X-Submitd-Nul", m["data"])
+        self.assertEqual([ok for ok, _ in verifiers.dkimpy_verify(
+            m["data"], self.keys)], [True, True])
+        self.log_has(r'event=filter-headers-dropped count=1 '
+                     r'fields="X-Submitd-Nul"')
+
     MESSAGE_SIZE = "30M"
+
+
+LARGE_TIMEOUT = 600     # the filter's timeout for 25 MB, and the client's
+
+
+def large_body():
+    """25 MiB in lines of 76 octets."""
+    line = (b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"
+            b"KLMNOPQRSTUVWXYZ0123\r\n")
+    return line * (25 * 1024 * 1024 // len(line))
 
 
 class FilterRspamdUnix(FilterRspamd):
@@ -222,6 +335,106 @@ class FilterRspamdUnix(FilterRspamd):
             self.assertEqual(os.readlink("/proc/%d/cwd" % pid), want)
         else:
             self.assertEqual(os.readlink("/proc/%d/root" % pid), want)
+
+
+class FilterRspamdTooLarge(harness.SubmitdTest):
+    """rspamd's max_message set to 10 MiB: a 25 MB message is refused by
+    rspamd before it reads the body (HTTP 413, or the connection closed
+    under curl's upload), a filter error whatever the machine's speed:
+    the on-error rule decides, exactly."""
+
+    ON_ERROR = ""
+    MESSAGE_SIZE = "30M"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rspamd = rspamd_util.Rspamd(max_message=10 * 1024 * 1024)
+        try:
+            cls.rspamd.start()
+        except BaseException:
+            cls.rspamd.stop()
+            raise
+        cls.EXTRA_CONF = ('filter rspamd "%s" timeout %ds%s'
+                          % (cls.rspamd.url, LARGE_TIMEOUT, cls.ON_ERROR),)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rspamd.stop()
+
+    def send_large(self):
+        body = large_body()
+        c = self.session()
+        c.sock.settimeout(LARGE_TIMEOUT)
+        return submit(self, c, sample_message(body=body)), body
+
+    def alert(self):
+        return harness.wait_for(lambda: re.search(
+            r"event=alert kind=filter-down on-error=(\S+) ms=\d+ "
+            r"ip=127\.0\.0\.1 reason=(\"[^\"]*\")",
+            self.submitd.log_text()), 20, what="the filter-down line")
+
+    def test_over_rspamds_limit_is_451(self):
+        r, _ = self.send_large()
+        self.assertEqual(r.text, "451 4.7.1 Content filter unavailable, "
+                         "try again later")
+        self.assertNothingQueued()
+        a = self.alert()
+        self.assertEqual(a.group(1), "tempfail")
+        self.assertIn(a.group(2), ('"HTTP status 413"', '"connection closed"'))
+        self.assertNotIn("event=filter action=", self.submitd.log_text())
+        self.assertTrue(self.submitd.alive())
+
+
+class FilterRspamdTooLargeAccept(FilterRspamdTooLarge):
+    """The same with on-error accept: delivered whole, unscanned."""
+
+    ON_ERROR = " on-error accept"
+
+    def test_over_rspamds_limit_is_451(self):
+        self.skipTest("on-error accept: FilterRspamdTooLarge's test")
+
+    def test_over_rspamds_limit_delivered_whole(self):
+        r, body = self.send_large()
+        self.assertReply(r, "250 2.0.0")
+        m = self.smarthost.wait_messages(1, timeout=LARGE_TIMEOUT)[0]
+        self.assertEqual(harness.split_message(m["data"])[1], body)
+        self.assertEqual(self.alert().group(1), "accept")
+
+
+class FilterNulReply(harness.SubmitdTest):
+    """A stand-in filter whose reply holds "\\u0000" in a field's name
+    and in another's value, exactly as the review found it: the reply's
+    action and its other fields apply, the two fields are dropped."""
+
+    REPLY = (b'{"action":"add header","score":7.0,"required_score":15.0,'
+             b'"milter":{"add_headers":{"X-Bad\\u0000Name":"v",'
+             b'"X-Bad-Value":"a\\u0000\\r\\nBcc: mallory@example.net",'
+             b'"X-Good":"kept"},"remove_headers":{"X-Remove-Me":0}}}')
+
+    def setUp(self):
+        self.http = rspamd_util.SlowHttp(delay=0, reply=self.REPLY)
+        self.addCleanup(self.http.stop)
+        self.EXTRA_CONF = ('filter rspamd "%s"' % self.http.url,)
+        super().setUp()
+
+    def test_fields_dropped_action_applies(self):
+        original = sample_message(extra=b"X-Remove-Me: secret\r\n")
+        c = self.session()
+        self.assertReply(submit(self, c, original), "250 2.0.0")
+        m = self.smarthost.wait_messages(1)[0]
+        self.assertDelivered(m, original.replace(b"X-Remove-Me: secret\r\n",
+                                                 b""))
+        hdr = harness.split_message(m["data"])[0]
+        self.assertIn(b"X-Good: kept", hdr)
+        self.assertNotIn(b"X-Bad", m["data"])
+        self.assertNotIn(b"mallory", m["data"])
+        self.assertEqual(m["rcpt_tos"], [RCPT])
+        log = self.submitd.log_text()
+        self.assertRegex(log, r'event=filter-headers-dropped count=2 '
+                         r'fields="X-Bad\\x01Name,X-Bad-Value" '
+                         r'reason="not writable safely"')
+        self.assertRegex(log, r'event=filter action="add header" score=7\.00')
+        self.assertNotIn("kind=filter-down", log)
 
 
 class FilterDown(harness.SubmitdTest):
@@ -326,6 +539,9 @@ class FilterDownUnix(FilterDown):
         r = self.reload(old, '"%s/other.sock" timeout 6s' % self.sockdir)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.log_has_reload(self.sockdir + "/other.sock", 6)
+        # the other directory exists (since 8bd22ef a missing one is
+        # refused at load, before the reload compares)
+        os.mkdir(os.path.join(self.sockdir, "x"))
         for bad in ('"http://127.0.0.1:11333"',
                     '"%s/x/other.sock"' % self.sockdir):
             r = self.reload('"%s/other.sock"' % self.sockdir, bad)

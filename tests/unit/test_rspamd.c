@@ -9,14 +9,25 @@
 #include "tests/unit/check_main.h"
 
 static struct rspamd_verdict	 v;
+static struct rspamd_left_out	 left;
 static int			 dropped;
 static const char		*why;
 
 static int
+parsen(const char *json, size_t len)
+{
+	int	 rc;
+
+	why = NULL;
+	rc = rspamd_reply_parse(json, len, &v, &left, &why);
+	dropped = left.unsafe;
+	return rc;
+}
+
+static int
 parse(const char *json)
 {
-	why = NULL;
-	return rspamd_reply_parse(json, strlen(json), &v, &dropped, &why);
+	return parsen(json, strlen(json));
 }
 
 START_TEST(test_reject_with_message)
@@ -136,9 +147,6 @@ END_TEST
 
 START_TEST(test_unsafe_fields_dropped)
 {
-	/* a NUL in a string: the whole reply is refused (jansson) */
-	ck_assert_int_eq(parse("{\"action\":\"no action\",\"milter\":{"
-	    "\"add_headers\":{\"X-Nul\":\"a\\u0000b\"}}}"), -1);
 	/* header injection, a bad name, 8-bit: none of them written */
 	ck_assert_int_eq(parse("{\"action\":\"no action\",\"milter\":{"
 	    "\"add_headers\":{\"X-Inj\":\"a\\r\\nBcc: evil@example.com\","
@@ -149,6 +157,100 @@ START_TEST(test_unsafe_fields_dropped)
 	ck_assert_str_eq(v.add, "X-Fold: a\r\n\tb\r\nX-Ok: fine\r\n");
 	ck_assert_str_eq(v.remove, "");
 	ck_assert(rspamd_verdict_valid(&v));
+}
+END_TEST
+
+/*
+ * Review of issue 16: a removal of From: made the queue refuse the
+ * message (no From: to check and sign for), 451 at every retry.  The
+ * fields a filter may neither remove nor add are left as they are, told
+ * in LEFT, and the rest of the reply applies.
+ */
+START_TEST(test_kept_fields_untouched)
+{
+	ck_assert_int_eq(parse("{\"action\":\"add header\",\"milter\":{"
+	    "\"remove_headers\":{\"From\":0,\"date\":1,\"MESSAGE-ID\":0,"
+	    "\"Received\":-1,\"X-Spam\":0,\"Content-Type\":0},"
+	    "\"add_headers\":{\"From\":\"<evil@example.com>\","
+	    "\"X-A\":\"one\"}}}"), 0);
+	ck_assert_int_eq(v.action, RSPAMD_ADD_HEADER);
+	ck_assert_str_eq(v.remove, "X-Spam\n");
+	ck_assert_str_eq(v.add, "X-A: one\r\n");
+	ck_assert_int_eq(left.kept, 6);
+	/* each once, in a fixed order whatever the reply's */
+	ck_assert_str_eq(left.kept_names,
+	    "From,Date,Message-ID,Received,Content-Type");
+	ck_assert_int_eq(left.unsafe, 0);
+	ck_assert(rspamd_verdict_valid(&v));
+	/* only From: to remove: nothing else to do, not an error */
+	ck_assert_int_eq(parse("{\"action\":\"no action\",\"milter\":{"
+	    "\"remove_headers\":{\"From\":0}}}"), 0);
+	ck_assert_str_eq(v.remove, "");
+	ck_assert_int_eq(v.addlen, 0);
+	ck_assert_str_eq(left.kept_names, "From");
+	ck_assert(rspamd_field_kept("from", 4) == 1);
+	ck_assert(rspamd_field_kept("Content-Transfer-Encoding", 25) > 0);
+	ck_assert(rspamd_field_kept("Subject", 7) == 0);
+	ck_assert(rspamd_field_kept("Fro", 3) == 0);
+	/* the queue role refuses a verdict that touches one anyway */
+	parse("{\"action\":\"add header\"}");
+	strcpy(v.remove, "X-A\nFROM\n");
+	ck_assert(!rspamd_verdict_valid(&v));
+	parse("{\"action\":\"add header\"}");
+	strcpy(v.add, "Date: Mon, 1 Jan 2026 00:00:00 +0000\r\n");
+	v.addlen = (uint32_t)strlen(v.add);
+	ck_assert(!rspamd_verdict_valid(&v));
+}
+END_TEST
+
+/*
+ * Review of issue 16: "\u0000" in a header field's name or value made
+ * jansson refuse the whole reply (the action lost: on-error).  That
+ * field is dropped, the action and the other fields apply.  A raw control
+ * octet inside a string (not JSON) is read the same way.
+ */
+START_TEST(test_nul_in_field_dropped_action_applies)
+{
+	static const char raw[] = "{\"action\":\"add header\",\"milter\":"
+	    "{\"add_headers\":{\"X-Raw\":\"a\001b\",\"X-Ok\":\"fine\","
+	    "\"X-Tab\":\"a\tb\"}}}";
+	static const char nul[] = "{\"action\":\"no action\",\"milter\":"
+	    "{\"add_headers\":{\"X-Z\":\"a\0b\"}}}";
+
+	ck_assert_int_eq(parse("{\"action\":\"add header\",\"milter\":{"
+	    "\"add_headers\":{\"X-Nul\":\"a\\u0000b\","
+	    "\"X-N\\u0000me\":\"v\",\"X-Lit\":\"a\\\\u0000b\","
+	    "\"X-Ok\":\"fine\"},"
+	    "\"remove_headers\":{\"X-R\\u0000\":0,\"X-Gone\":0}}}"), 0);
+	ck_assert_int_eq(v.action, RSPAMD_ADD_HEADER);
+	/* an escaped backslash then "u0000" is text, kept */
+	ck_assert_str_eq(v.add, "X-Lit: a\\u0000b\r\nX-Ok: fine\r\n");
+	ck_assert_str_eq(v.remove, "X-Gone\n");
+	ck_assert_int_eq(left.unsafe, 3);
+	ck_assert_str_eq(left.unsafe_names, "X-R\001,X-Nul,X-N\001me");
+	ck_assert(rspamd_verdict_valid(&v));
+	/* the action alone survives a NUL in the SMTP text or the Subject */
+	ck_assert_int_eq(parse("{\"action\":\"reject\",\"messages\":"
+	    "{\"smtp_message\":\"no\\u0000pe\"}}"), 0);
+	ck_assert_int_eq(v.action, RSPAMD_REJECT);
+	ck_assert_str_eq(v.message, "no pe");
+	ck_assert_int_eq(parse("{\"action\":\"rewrite subject\","
+	    "\"subject\":\"*** SPAM *** \\u0000\\r\\nBcc: x@example.com\"}"),
+	    0);
+	ck_assert_int_eq(v.action, RSPAMD_REWRITE_SUBJECT);
+	ck_assert_int_eq(v.addlen, 0);
+	ck_assert_str_eq(v.remove, "");		/* the Subject: stays */
+	ck_assert_str_eq(left.unsafe_names, "Subject");
+	/* raw control octets inside strings */
+	ck_assert_int_eq(parsen(raw, sizeof(raw) - 1), 0);
+	ck_assert_str_eq(v.add, "X-Ok: fine\r\nX-Tab: a\tb\r\n");
+	ck_assert_int_eq(left.unsafe, 1);
+	/* a NUL octet in the reply itself (len counts it) */
+	ck_assert_int_eq(parsen(nul, sizeof(nul) - 1), 0);
+	ck_assert_int_eq(v.addlen, 0);
+	ck_assert_int_eq(left.unsafe, 1);
+	/* the action is still the reply's: a NUL in it is no action known */
+	ck_assert_int_eq(parse("{\"action\":\"reject\\u0000\"}"), -1);
 }
 END_TEST
 
@@ -204,6 +306,8 @@ suite(void)
 	tcase_add_test(tc, test_add_header_default_x_spam);
 	tcase_add_test(tc, test_rewrite_subject);
 	tcase_add_test(tc, test_unsafe_fields_dropped);
+	tcase_add_test(tc, test_kept_fields_untouched);
+	tcase_add_test(tc, test_nul_in_field_dropped_action_applies);
 	tcase_add_test(tc, test_message_sanitized);
 	tcase_add_test(tc, test_verdict_valid_refuses);
 	suite_add_tcase(s, tc);
