@@ -369,43 +369,75 @@ parent_stop(int status)
 	evtimer_add(P.ev_kill, &tv);
 }
 
+/* A role ended by a signal or a non-zero exit status: the cause, not an echo. */
+static int
+role_failed(int st)
+{
+	return WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0);
+}
+
+/* Log one role's end and stop the daemon if it was not expected. */
+static void
+parent_role_ended(int i, pid_t pid, int st)
+{
+	P.pid[i] = 0;
+	/*
+	 * While stopping, exits and SIGTERM are expected, and SIGKILL
+	 * once we sent it; a role killed by someone else is logged
+	 * even when another role noticed first and stopped the daemon,
+	 * and so is a failing exit once a failure is stopping it.
+	 */
+	if (!P.stopping || (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
+	    (WTERMSIG(st) != SIGKILL || !P.killed)) ||
+	    (P.status != 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0)) {
+		if (WIFSIGNALED(st))
+			log_warnx("event=role-died role=%s pid=%ld signal=%d%s",
+			    role_names[i], (long)pid, WTERMSIG(st),
+			    WTERMSIG(st) == SIGSYS ? " (seccomp: forbidden "
+			    "system call)" : "");
+		else
+			log_warnx("event=role-died role=%s pid=%ld status=%d",
+			    role_names[i], (long)pid, WEXITSTATUS(st));
+		if (!P.stopping)
+			parent_stop(1);
+		else
+			P.status = 1;
+	} else
+		log_debug("event=role-exit role=%s", role_names[i]);
+	if (i == R_SMTP && P.stopping)
+		parent_kill_all(SIGTERM);
+}
+
+/*
+ * Reap every role that ended. Those that failed are handled first: when
+ * one role dies its peers see their channel close and exit 0, and
+ * waitpid() returns zombies in no particular order, so the role that
+ * caused the stop is the one named first.
+ */
 static void
 parent_reap(void)
 {
-	pid_t	 pid;
-	int	 st, i;
+	pid_t	 pid, pids[R_COUNT];
+	int	 st, sts[R_COUNT], roles[R_COUNT], n, pass, k, i;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (i = 0; i < R_COUNT; i++)
-			if (P.pid[i] == pid)
-				break;
-		if (i == R_COUNT)
-			continue;
-		P.pid[i] = 0;
-		/*
-		 * While stopping, exits and SIGTERM are expected, and SIGKILL
-		 * once we sent it; a role killed by someone else is logged
-		 * even when another role noticed first and stopped the daemon.
-		 */
-		if (!P.stopping || (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM &&
-		    (WTERMSIG(st) != SIGKILL || !P.killed))) {
-			if (WIFSIGNALED(st))
-				log_warnx("event=role-died role=%s pid=%ld signal=%d%s",
-				    role_names[i], (long)pid, WTERMSIG(st),
-				    WTERMSIG(st) == SIGSYS ? " (seccomp: forbidden "
-				    "system call)" : "");
-			else
-				log_warnx("event=role-died role=%s pid=%ld status=%d",
-				    role_names[i], (long)pid, WEXITSTATUS(st));
-			if (!P.stopping)
-				parent_stop(1);
-			else
-				P.status = 1;
-		} else
-			log_debug("event=role-exit role=%s", role_names[i]);
-		if (i == R_SMTP && P.stopping)
-			parent_kill_all(SIGTERM);
-	}
+	do {
+		n = 0;
+		while (n < R_COUNT && (pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (i = 0; i < R_COUNT; i++)
+				if (P.pid[i] == pid)
+					break;
+			if (i == R_COUNT)
+				continue;
+			pids[n] = pid;
+			sts[n] = st;
+			roles[n++] = i;
+		}
+		for (pass = 0; pass < 2; pass++)
+			for (k = 0; k < n; k++)
+				if (role_failed(sts[k]) == (pass == 0))
+					parent_role_ended(roles[k], pids[k],
+					    sts[k]);
+	} while (n == R_COUNT);
 	if (P.stopping && parent_alive() == 0)
 		event_base_loopexit(P.base, NULL);
 }
