@@ -301,6 +301,13 @@ mem_json() {	# {"PID":{"comm":..,"hwm_kb":..,"rss_kb":..},...}
 	printf '}'
 }
 
+roles_rss() {	# "COMM RSS_KB" per submitd process (COMM without spaces)
+	local p
+	for p in $(submitd_pids); do
+		echo "$(tr -d ' "\\' <"/proc/$p/comm" 2>/dev/null) $(kb_field "$p" VmRSS)"
+	done
+}
+
 rss_total() {
 	local p t=0
 	for p in $(submitd_pids); do t=$((t + $(kb_field "$p" VmRSS))); done
@@ -425,10 +432,17 @@ scenario() {
 
 # idle NAME CONC: bytes of submitd memory per idle logged-in TLS session
 idle() {
-	local name=$1 conc=$2 before after ready lgpid i
+	local name=$1 conc=$2 before after ready lgpid i roles
 	want "$name" $((IDLE_LOGIN_MAX + 30)) || return 0
 	fresh_submitd || return 0
 	say "== $name: $conc idle TLS sessions, logged in"
+	# One login first, so that the login cache is warm: the sessions are
+	# measured, not $conc Argon2id verifications at once.
+	rm -f "$RUN/idle.ready"
+	$LG -p "$P465" -m tls -c 1 -I 1 --timeout "$IDLE_LOGIN_MAX" \
+	    --ready-file "$RUN/idle.ready" >"$RUN/lg-$name-warm.txt" 2>&1
+	settle
+	roles_rss >"$RUN/rss0-$name.txt"
 	before=$(rss_total)
 	rm -f "$RUN/idle.ready"
 	# hold up to 300 s; it is told to QUIT (SIGTERM) once measured
@@ -443,6 +457,7 @@ idle() {
 	done
 	settle		# logins verified, nothing left to do but hold
 	after=$(rss_total)
+	roles_rss >"$RUN/rss1-$name.txt"
 	ready=$(cat "$RUN/idle.ready" 2>/dev/null || echo 0)
 	[ -n "$ready" ] || ready=0
 	printf '{"scenario":"%s","sessions":%s,"requested":%s,' \
@@ -451,11 +466,19 @@ idle() {
 	    "$before" "$after" \
 	    "$([ "$ready" -gt 0 ] && echo $(( (after - before) * 1024 / ready )) || echo null)" \
 	    >>"$RUN/idle-$name.json"
+	# the same per process, by its role (the comm "submitd:smtp" etc.)
+	roles=$(awk -v n="$ready" '
+	    NR == FNR { b[$1] += $2; next } { a[$1] += $2 } END { printf "{";
+	    s = ""; for (k in a) { v = (n > 0) ? int((a[k] - b[k]) * 1024 / n) : "null"
+	    printf "%s\"%s\":%s", s, k, v; s = "," } printf "}" }' \
+	    "$RUN/rss0-$name.txt" "$RUN/rss1-$name.txt")
+	printf '"bytes_per_session_by_role":%s,' "$roles" >>"$RUN/idle-$name.json"
 	printf '"memory":%s}\n' "$(mem_json)" >>"$RUN/idle-$name.json"
 	kill -TERM $lgpid 2>/dev/null
 	wait $lgpid
 	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
-	say "   RSS $before kB -> $after kB with $ready idle sessions"
+	say "   RSS $before kB -> $after kB with $ready idle sessions;" \
+	    "B/session by role $roles"
 }
 
 dkim_rates() {
