@@ -38,6 +38,7 @@ struct auth_job {
 	int			 from_refused;	/* known, but not from there */
 	int			 locked;	/* lockout: not even verified */
 	int			 cached;	/* same password verified lately */
+	int			 verified;	/* a worker ran Argon2id for it */
 	unsigned char		 digest[AUTH_CACHE_DIGEST];
 	struct sockaddr_storage	 peer;
 	char			 login[AUTH_USER_MAX + 1];	/* as tried */
@@ -94,6 +95,7 @@ auth_worker(void *unused)
 		good = crypto_pwhash_str_verify(j->hash, j->password,
 		    j->passlen) == 0;
 		sodium_memzero(j->password, sizeof(j->password));
+		j->verified = 1;
 		j->reply.ok = good && j->precheck_ok;
 		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
 			fatal("auth: result pipe");
@@ -167,8 +169,11 @@ auth_on_done(evutil_socket_t fd, short what, void *unused)
 		return;
 	if (n <= 0 || n % sizeof(jobs[0]) != 0)
 		fatalx("auth: result pipe broken");
-	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++)
+	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++) {
+		if (jobs[i]->verified)
+			auth_metrics_inc(AM_AUTH_VERIFICATIONS);
 		auth_account(jobs[i]);
+	}
 }
 
 int

@@ -167,5 +167,10 @@ auth_metrics_print(struct evbuffer *out)
 	    "window (event=alert kind=auth-failures).");
 	metrics_sample(out, "submitd_alert_auth_failures_total", NULL, NULL,
 	    counts[AM_ALERT_AUTH_FAILURES]);
+	metrics_family(out, "submitd_auth_verifications_total", "counter",
+	    "Argon2id password verifications run (the login cache skips it; "
+	    "identical logins in flight share one).");
+	metrics_sample(out, "submitd_auth_verifications_total", NULL, NULL,
+	    counts[AM_AUTH_VERIFICATIONS]);
 	pace_print(out, store_now_ms());
 }
