@@ -4,6 +4,21 @@
  * Requests go to a small pool of worker threads through a mutex-protected
  * list; results come back through a pipe that the event loop watches, so
  * every callback runs on the loop thread.
+ *
+ * Identical logins in flight share one verification: a job whose login
+ * cache digest (login, password, stored hash) equals that of a job still
+ * being verified is not queued but waits on it as a follower.  When the
+ * leader's verdict comes back each follower takes the same password
+ * verdict with its own precheck (address, senders) and is counted,
+ * logged and answered as if it had been verified alone.  A thousand
+ * sessions of one application logging in together cost one Argon2id
+ * instead of a thousand (issue 18).  Unknown logins (the dummy hash)
+ * share alike: sharing tells nothing about a login's existence.
+ *
+ * The followers of a leader are not bounded: each is a login already held
+ * in memory (one per session at most), none waits longer than its own
+ * verification would have (its leader is ahead of it in the queue), and
+ * a wrong password shared still counts once per login toward lockouts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +43,7 @@
 #include "lib/log.h"
 
 #define AUTH_WORKERS	2
+#define AUTH_INFLIGHT	256	/* buckets of leaders, by digest[0] */
 
 struct auth_job {
 	struct auth_job		*next;
@@ -39,6 +55,11 @@ struct auth_job {
 	int			 locked;	/* lockout: not even verified */
 	int			 cached;	/* same password verified lately */
 	int			 verified;	/* a worker ran Argon2id for it */
+	int			 good;		/* its password verdict, whatever
+						   the precheck */
+	struct auth_job		*followers;	/* leader: identical logins */
+	struct auth_job		*inflight_next;	/* leader: in A.inflight */
+	int			 indexed;	/* leader: in A.inflight */
 	unsigned char		 digest[AUTH_CACHE_DIGEST];
 	struct sockaddr_storage	 peer;
 	char			 login[AUTH_USER_MAX + 1];	/* as tried */
@@ -55,6 +76,7 @@ static struct {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
 	struct auth_job		*todo, *todo_tail;
+	struct auth_job		*inflight[AUTH_INFLIGHT];	/* loop only */
 	int			 stopping;
 	int			 pipe[2];	/* workers → loop: job pointers */
 	struct event		*ev_done;
@@ -69,6 +91,82 @@ job_free(struct auth_job *j)
 {
 	sodium_memzero(j, sizeof(*j));
 	free(j);
+}
+
+/* A job dropped unanswered (shutdown), with the logins waiting on it. */
+static void
+job_free_all(struct auth_job *j)
+{
+	struct auth_job	*f, *next;
+
+	for (f = j->followers; f != NULL; f = next) {
+		next = f->next;
+		job_free(f);
+	}
+	job_free(j);
+}
+
+/*
+ * The index of leaders in flight (loop thread only): queued or being
+ * verified, their result not yet taken from the pipe.
+ */
+static struct auth_job *
+inflight_find(const unsigned char digest[AUTH_CACHE_DIGEST])
+{
+	struct auth_job	*l;
+
+	for (l = A.inflight[digest[0] % AUTH_INFLIGHT]; l != NULL;
+	    l = l->inflight_next)
+		if (sodium_memcmp(l->digest, digest, AUTH_CACHE_DIGEST) == 0)
+			return l;
+	return NULL;
+}
+
+static void
+inflight_add(struct auth_job *l)
+{
+	struct auth_job	**b = &A.inflight[l->digest[0] % AUTH_INFLIGHT];
+
+	l->inflight_next = *b;
+	*b = l;
+	l->indexed = 1;
+}
+
+static void
+inflight_remove(struct auth_job *l)
+{
+	struct auth_job	**p;
+
+	if (!l->indexed)
+		return;
+	for (p = &A.inflight[l->digest[0] % AUTH_INFLIGHT]; *p != l;
+	    p = &(*p)->inflight_next)
+		if (*p == NULL)
+			fatalx("auth: leader missing from the index");
+	*p = l->inflight_next;
+	l->inflight_next = NULL;
+	l->indexed = 0;
+}
+
+/*
+ * Forget every leader (users reloaded, shutdown): later logins start
+ * their own verification; the followers already waiting stay with their
+ * leader and are answered with it.
+ */
+static void
+inflight_forget(void)
+{
+	struct auth_job	*l, *next;
+	size_t		 i;
+
+	for (i = 0; i < AUTH_INFLIGHT; i++) {
+		for (l = A.inflight[i]; l != NULL; l = next) {
+			next = l->inflight_next;
+			l->inflight_next = NULL;
+			l->indexed = 0;
+		}
+		A.inflight[i] = NULL;
+	}
 }
 
 static void *
@@ -96,6 +194,7 @@ auth_worker(void *unused)
 		    j->passlen) == 0;
 		sodium_memzero(j->password, sizeof(j->password));
 		j->verified = 1;
+		j->good = good;
 		j->reply.ok = good && j->precheck_ok;
 		if (write(A.pipe[1], &j, sizeof(j)) != sizeof(j))
 			fatal("auth: result pipe");
@@ -155,6 +254,36 @@ auth_account(struct auth_job *j)
 		    auth_answer, j);
 }
 
+/*
+ * A job back from the workers (or answered from the loop): it, then every
+ * identical login that waited on its verification, each with its own
+ * precheck and its own accounting.
+ */
+static void
+auth_done(struct auth_job *j)
+{
+	struct auth_job	*f, *next, *waited = NULL;
+	int		 good = j->good;
+
+	if (j->verified) {
+		auth_metrics_inc(AM_AUTH_VERIFICATIONS);
+		inflight_remove(j);
+	}
+	for (f = j->followers; f != NULL; f = next) {	/* arrival order */
+		next = f->next;
+		f->next = waited;
+		waited = f;
+	}
+	j->followers = NULL;
+	auth_account(j);	/* may free j */
+	for (f = waited; f != NULL; f = next) {
+		next = f->next;
+		f->next = NULL;
+		f->reply.ok = good && f->precheck_ok;
+		auth_account(f);
+	}
+}
+
 static void
 auth_on_done(evutil_socket_t fd, short what, void *unused)
 {
@@ -169,11 +298,8 @@ auth_on_done(evutil_socket_t fd, short what, void *unused)
 		return;
 	if (n <= 0 || n % sizeof(jobs[0]) != 0)
 		fatalx("auth: result pipe broken");
-	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++) {
-		if (jobs[i]->verified)
-			auth_metrics_inc(AM_AUTH_VERIFICATIONS);
-		auth_account(jobs[i]);
-	}
+	for (i = 0; i < (size_t)n / sizeof(jobs[0]); i++)
+		auth_done(jobs[i]);
 }
 
 int
@@ -229,6 +355,7 @@ auth_reload(const struct conf *conf, struct users *users)
 	policy_init(conf, users);
 	A.users = users;
 	auth_cache_clear();
+	inflight_forget();
 	users_free(old);
 }
 
@@ -244,11 +371,23 @@ auth_shutdown(void)
 	for (i = 0; i < A.nthreads; i++)
 		pthread_join(A.threads[i], NULL);
 	A.nthreads = 0;
+	inflight_forget();
 	while (A.todo) {
 		struct auth_job	*j = A.todo;
 
 		A.todo = j->next;
-		job_free(j);
+		job_free_all(j);
+	}
+	A.todo_tail = NULL;
+	/* Answers the loop has not taken yet: dropped too. */
+	if (A.pipe[0] != -1) {
+		struct auth_job	*jobs[64];
+		ssize_t		 n;
+		size_t		 k;
+
+		while ((n = read(A.pipe[0], jobs, sizeof(jobs))) > 0)
+			for (k = 0; k < (size_t)n / sizeof(jobs[0]); k++)
+				job_free_all(jobs[k]);
 	}
 	if (A.ev_done)
 		event_free(A.ev_done);
@@ -312,7 +451,7 @@ static void
 auth_lockout_checked(void *arg, int locked, int down, int64_t now,
     int64_t until)
 {
-	struct auth_job		*j = arg;
+	struct auth_job		*j = arg, *l;
 	const struct user_entry	*u;
 
 	(void)now;
@@ -348,6 +487,15 @@ auth_lockout_checked(void *arg, int locked, int down, int64_t now,
 			fatal("auth: result pipe");
 		return;
 	}
+
+	/* The same login is being verified: wait for its verdict. */
+	if ((l = inflight_find(j->digest)) != NULL) {
+		sodium_memzero(j->password, sizeof(j->password));
+		j->next = l->followers;
+		l->followers = j;
+		return;
+	}
+	inflight_add(j);
 
 	pthread_mutex_lock(&A.lock);
 	if (A.todo_tail)

@@ -54,7 +54,10 @@ void	auth_reload(const struct conf *, struct users *);
  * the user's from= list fails like a bad password.  -1 on allocation
  * failure (CB will not run).  While PEER or USER is locked out
  * (auth/lockout.h) the answer is AUTH_LOCKED, without a verification;
- * every failure counts towards a lockout.
+ * every failure counts towards a lockout.  Logins identical to one being
+ * verified (same USER, PASSWORD and stored hash) wait for its verdict
+ * instead of running their own; each is still checked for its own PEER,
+ * counted and answered on its own.
  */
 int	auth_login(const char *user, const char *password,
 	    const struct sockaddr *peer, auth_login_cb cb, void *arg);
