@@ -108,6 +108,9 @@ def main():
     idles = [load(p) for p in sorted(glob.glob(os.path.join(a.run,
                                                              "idle-*.json")))]
     idles = [i for i in idles if i]
+    logins = [load(p) for p in sorted(glob.glob(os.path.join(
+        a.run, "logins-*.json")))]
+    logins = [x for x in logins if x]
     startups = [load(p) for p in sorted(glob.glob(os.path.join(
         a.run, "startup-*.json")))]
     startups = [x for x in startups if x]
@@ -122,6 +125,7 @@ def main():
         "submitd_alive_at_end": a.alive == "1",
         "scenarios": scenarios,
         "idle": idles,
+        "logins": logins,
         "startup": startups,
         "dkim": dkim(a.run),
         "state": state_lines(a.run),
@@ -273,6 +277,16 @@ def main():
                   i["rss_before_kb"] / 1024,
                   i["rss_idle_kb"] / 1024,
                   "%d" % bps if bps is not None else "n/a"))
+    for x in result["logins"]:
+        print()
+        print("logins: %s of %s TLS sessions of one login in after %.2f s, "
+              "login cache cold: auth role %d ms CPU, peak RSS %.1f MiB, "
+              "%s" % (
+                  x["sessions"], x["requested"], x["login_s"],
+                  x["auth_cpu_ms"], x["auth_hwm_kb"] / 1024,
+                  "%d Argon2id verifications" % x["verifications"]
+                  if x["verifications"] is not None
+                  else "verifications not counted (BENCH_SCRAPE=1)"))
     for x in startups:
         print()
         if "error" in x:

@@ -481,6 +481,58 @@ idle() {
 	    "B/session by role $roles"
 }
 
+auth_role_pid() {	# the auth role's pid
+	local p
+	for p in $(submitd_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "submitd: auth" ] &&
+			{ echo "$p"; return; }
+	done
+}
+
+# logins NAME CONC: CONC TLS sessions of one login log in at once on a fresh
+# submitd (login cache cold): the seconds until all are in, the auth role's
+# CPU and its peak RSS (each Argon2id holds 64 MiB while it runs), and with
+# BENCH_SCRAPE=1 the verifications it ran (submitd_auth_verifications_total)
+logins() {
+	local name=$1 conc=$2 lgpid i t0 t1 c0 c1 ready auth ver=null
+	want "$name" $((IDLE_LOGIN_MAX + 30)) || return 0
+	fresh_submitd || return 0
+	say "== $name: $conc TLS sessions log in at once, login cache cold"
+	auth=$(auth_role_pid)
+	[ -n "$auth" ] || { say "   no auth role"; return 0; }
+	mem_reset
+	c0=$(cpu_ticks "$auth")
+	rm -f "$RUN/idle.ready"
+	t0=$(date +%s%N)
+	$LG -p "$P465" -m tls -c "$conc" -I 300 --timeout "$IDLE_LOGIN_MAX" \
+	    --ready-file "$RUN/idle.ready" --label "$name" \
+	    --json "$RUN/lg-$name.json" >"$RUN/lg-$name.txt" 2>&1 &
+	lgpid=$!
+	for ((i = 0; i < (IDLE_LOGIN_MAX + 10) * 20; i++)); do
+		[ -s "$RUN/idle.ready" ] && break
+		kill -0 $lgpid 2>/dev/null || break
+		sleep 0.05
+	done
+	t1=$(date +%s%N)
+	settle
+	c1=$(cpu_ticks "$auth")
+	ready=$(cat "$RUN/idle.ready" 2>/dev/null || echo 0)
+	[ -n "$ready" ] || ready=0
+	[ "$SCRAPE" = 1 ] && ver=$(curl -s -m 5 "http://127.0.0.1:$PM/metrics" |
+	    awk '$1 == "submitd_auth_verifications_total" { print $2 }')
+	printf '{"scenario":"%s","sessions":%s,"requested":%s,' \
+	    "$name" "$ready" "$conc" >"$RUN/logins-$name.json"
+	printf '"login_s":%s,"auth_cpu_ms":%s,"auth_hwm_kb":%s,' \
+	    "$(awk "BEGIN { printf \"%.2f\", ($t1 - $t0) / 1e9 }")" \
+	    $(( (c1 - c0) * 1000 / CLK_TCK )) "$(kb_field "$auth" VmHWM)" \
+	    >>"$RUN/logins-$name.json"
+	printf '"verifications":%s}\n' "${ver:-null}" >>"$RUN/logins-$name.json"
+	kill -TERM $lgpid 2>/dev/null
+	wait $lgpid
+	sed 's/^/   /' "$RUN/lg-$name.txt" >&2
+	say "   $(cat "$RUN/logins-$name.json")"
+}
+
 dkim_rates() {
 	want dkim 15 || return 0
 	say "== dkim signing rates"
@@ -734,6 +786,7 @@ state_rates
 stop_redis
 
 idle idle-1000 1000
+logins logins-1000 1000
 startup spool-100k 100000
 dkim_rates
 
