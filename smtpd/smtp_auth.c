@@ -6,6 +6,7 @@
  * session through it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,6 +17,52 @@
 #include "lib/netio.h"
 #include "proto/smtp_auth_decode.h"
 #include "smtpd/smtp_session_priv.h"
+
+/*
+ * The login of R kept in S at its length; -1 when out of memory (then
+ * R's grant is ended at once rather than when it expires).
+ */
+static int
+smtp_login_new(struct smtp_session *s, const struct auth_reply *r)
+{
+	size_t			 ulen = strnlen(r->user, sizeof(r->user));
+	size_t			 slen = strnlen(r->senders, sizeof(r->senders));
+	size_t			 size = sizeof(struct smtp_login) + ulen + 1 +
+				    slen + 1;
+	struct smtp_login	*l;
+	char			*senders;
+
+	if ((l = malloc(size)) == NULL) {
+		if (r->grant != 0 && s->ctx->services->session_end != NULL)
+			s->ctx->services->session_end(s->ctx->services->svc,
+			    r->grant);
+		return -1;
+	}
+	l->grant = r->grant;
+	l->size = size;
+	memcpy(l->user, r->user, ulen);
+	l->user[ulen] = '\0';
+	senders = l->user + ulen + 1;
+	memcpy(senders, r->senders, slen);
+	senders[slen] = '\0';
+	l->senders = senders;
+	s->login = l;
+	return 0;
+}
+
+void
+smtp_login_free(struct smtp_session *s)
+{
+	struct smtp_login	*l = s->login;
+
+	if (l == NULL)
+		return;
+	if (l->grant != 0 && s->ctx->services->session_end != NULL)
+		s->ctx->services->session_end(s->ctx->services->svc, l->grant);
+	sodium_memzero(l, l->size);
+	free(l);
+	s->login = NULL;
+}
 
 static void
 smtp_auth_done(void *arg, const struct auth_reply *r)
@@ -41,9 +88,13 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 			    log_q(s->auth_login));
 			smtp_reply(s, "454 4.7.0 Too many failed logins, "
 			    "try again later");
+		} else if (r->ok && smtp_login_new(s, r) == -1) {
+			log_warnx("session=%s event=auth result=ok ip=%s "
+			    "user=%s error=out-of-memory", s->idstr,
+			    s->peer_addr, log_q(r->user));
+			smtp_reply(s, "421 4.3.0 Out of memory");
+			s->state = S_QUIT;
 		} else if (r->ok) {
-			s->authenticated = 1;
-			s->user = *r;
 			log_info("session=%s event=auth result=ok ip=%s user=%s",
 			    s->idstr, s->peer_addr, log_q(r->user));
 			smtp_reply(s, "235 2.7.0 Authentication successful");
@@ -123,7 +174,7 @@ smtp_auth_command(struct smtp_session *s, const char *args)
 	char		 mech[16];
 	const char	*initial;
 
-	if (s->authenticated) {
+	if (s->login != NULL) {
 		smtp_reply(s, "503 5.5.1 Already authenticated");
 		return;
 	}

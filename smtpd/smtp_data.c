@@ -285,10 +285,10 @@ data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 		return;
 	}
 	for (i = 0; i < h->nfrom; i++)
-		if (!sender_match(s->user.senders, h->from[i])) {
+		if (!sender_match(s->login->senders, h->from[i])) {
 			log_info("session=%s msgid=%s event=from-refused user=%s "
 			    "from=%s", s->idstr, d->queue_id,
-			    log_q(s->user.user), log_q(h->from[i]));
+			    log_q(s->login->user), log_q(h->from[i]));
 			snprintf(d->header_error, sizeof(d->header_error),
 			    "550 5.7.1 From: header address not allowed for "
 			    "this login");
@@ -384,7 +384,7 @@ data_committed(void *arg, enum queue_status status, const char *queue_id,
 			log_info("session=%s msgid=%s event=accepted "
 			    "size=%llu nrcpt=%zu user=%s from=%s", s->idstr,
 			    queue_id, (unsigned long long)s->data.size,
-			    s->nrcpt, log_q(s->user.user),
+			    s->nrcpt, log_q(s->login->user),
 			    log_q(s->reverse_path));
 			smtp_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
 			smtp_metrics_accepted(s->connect_us, s->eod_us,
@@ -440,7 +440,7 @@ data_commit(struct smtp_session *s)
 
 	memset(&env, 0, sizeof(env));
 	memcpy(env.queue_id, d->queue_id, sizeof(env.queue_id));
-	snprintf(env.user, sizeof(env.user), "%s", s->user.user);
+	snprintf(env.user, sizeof(env.user), "%s", s->login->user);
 	snprintf(env.client_addr, sizeof(env.client_addr), "%s", s->peer_addr);
 	memcpy(env.helo, s->helo, sizeof(env.helo));
 	memcpy(env.reverse_path, s->reverse_path, sizeof(env.reverse_path));
@@ -463,7 +463,7 @@ data_commit(struct smtp_session *s)
 	s->waiting = 1;
 	/* The queue owns the file from here on. */
 	d->fd = -1;
-	SVC(s)->queue_commit(SVC(s)->svc, s->user.grant, d->queue_id, &env,
+	SVC(s)->queue_commit(SVC(s)->svc, s->login->grant, d->queue_id, &env,
 	    &sign,
 	    data_committed, s);
 }
@@ -487,7 +487,7 @@ data_end(struct smtp_session *s)
 		    data_refusal_reply(d->refusal) : d->header_error;
 
 		log_info("session=%s msgid=%s event=refused user=%s reply=%s",
-		    s->idstr, d->queue_id, log_q(s->user.user), log_q(reply));
+		    s->idstr, d->queue_id, log_q(s->login->user), log_q(reply));
 		smtp_metrics_refused(d->refusal == DATA_OK ? SMTP_REF_FROM :
 		    d->refusal == DATA_TOO_BIG ||
 		    d->refusal == DATA_HEADER_TOO_BIG ? SMTP_REF_SIZE :

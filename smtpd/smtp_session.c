@@ -439,9 +439,7 @@ smtp_memory_settle(struct smtp_ctx *ctx)
 static void
 smtp_session_free(struct smtp_session *s)
 {
-	if (s->user.grant != 0 && s->ctx->services->session_end != NULL)
-		s->ctx->services->session_end(s->ctx->services->svc,
-		    s->user.grant);
+	smtp_login_free(s);
 	smtp_data_free(s);
 	free(s->rcpt);
 	event_free(s->ev_deadline);
@@ -450,7 +448,6 @@ smtp_session_free(struct smtp_session *s)
 	s->ctx->nsessions--;
 	smtp_memory_settle(s->ctx);
 	TAILQ_REMOVE(&s->ctx->sessions, s, entry);
-	sodium_memzero(&s->user, sizeof(s->user));
 	free(s);
 }
 
@@ -634,7 +631,7 @@ smtp_dispatch(struct smtp_session *s, const char *line)
 			smtp_error(s, "530 5.7.0 Must issue a STARTTLS command first");
 		else if ((c->flags & CMD_HELO) && s->state == S_GREETED)
 			smtp_error(s, "503 5.5.1 Send EHLO first");
-		else if ((c->flags & CMD_AUTH) && !s->authenticated)
+		else if ((c->flags & CMD_AUTH) && s->login == NULL)
 			smtp_error(s, "530 5.7.0 Authentication required");
 		else if (!(c->states & ST(s->state)))
 			smtp_error(s, c->out_of_sequence);
@@ -796,7 +793,7 @@ cmd_ehlo(struct smtp_session *s, const char *args)
 	    s->peer_addr);
 	if (!s->tls_done)
 		smtp_reply(s, "250-STARTTLS");
-	else if (!s->authenticated)
+	else if (s->login == NULL)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
 	smtp_reply(s, "250-SIZE %llu", (unsigned long long)conf->max_message_size);
 	smtp_reply(s, "250-8BITMIME");
@@ -843,7 +840,7 @@ smtp_mail_checked(void *arg, const struct policy_result *r)
 	if (!s->closing) {
 		if (r->verdict != POLICY_OK) {
 			log_info("session=%s event=quota user=%s reply=%s",
-			    s->idstr, log_q(s->user.user), log_q(r->reply));
+			    s->idstr, log_q(s->login->user), log_q(r->reply));
 			smtp_metrics_refused(SMTP_REF_QUOTA);
 			smtp_reply(s, "%s", r->reply);
 			s->reverse_path[0] = '\0';
@@ -916,9 +913,9 @@ cmd_mail(struct smtp_session *s, const char *args)
 		return;
 	}
 	if (s->reverse_path[0] == '\0' ||
-	    !sender_match(s->user.senders, s->reverse_path)) {
+	    !sender_match(s->login->senders, s->reverse_path)) {
 		log_info("session=%s event=sender-refused user=%s from=%s",
-		    s->idstr, log_q(s->user.user), log_q(s->reverse_path));
+		    s->idstr, log_q(s->login->user), log_q(s->reverse_path));
 		smtp_metrics_refused(SMTP_REF_SENDER);
 		smtp_error(s, "553 5.7.1 Sender address not allowed for this login");
 		s->reverse_path[0] = '\0';
@@ -932,7 +929,7 @@ cmd_mail(struct smtp_session *s, const char *args)
 	}
 	s->pending++;
 	s->waiting = 1;
-	SVCS(s)->policy_mail(SVCS(s)->svc, s->user.user, s->user.grant,
+	SVCS(s)->policy_mail(SVCS(s)->svc, s->login->user, s->login->grant,
 	    s->mail_params.size,
 	    smtp_mail_checked, s);
 }
@@ -976,7 +973,7 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 	}
 	if (s->nrcpt >= s->rcpt_left) {
 		log_info("session=%s event=quota limit=recipients user=%s",
-		    s->idstr, log_q(s->user.user));
+		    s->idstr, log_q(s->login->user));
 		smtp_reply(s, "%s", s->rcpt_refusal);
 		return;
 	}

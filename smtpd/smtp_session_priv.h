@@ -69,6 +69,19 @@ struct smtp_data {
 	char			 header_error[160];	/* From: refusal reply */
 };
 
+/*
+ * The login, made when AUTH succeeds and kept to the session's end at its
+ * length (issue 18 target 3: inline, the sender patterns alone took a fixed
+ * 1,024 octets of every session).  One allocation: the login name, then
+ * the sender patterns, each NUL-terminated.
+ */
+struct smtp_login {
+	uint64_t		 grant;		/* the auth role's (grant.h) */
+	size_t			 size;		/* of this allocation */
+	const char		*senders;	/* into user[], after the name */
+	char			 user[];	/* login name as in the table */
+};
+
 struct smtp_session {
 	TAILQ_ENTRY(smtp_session) entry;
 	struct smtp_ctx		*ctx;
@@ -84,7 +97,6 @@ struct smtp_session {
 
 	enum smtp_state		 state;
 	int			 tls_done;
-	int			 authenticated;
 	int			 waiting;	/* an async reply is pending */
 	int			 pending;	/* callbacks that will come back */
 	int			 closing;	/* free once pending == 0 */
@@ -102,7 +114,7 @@ struct smtp_session {
 	struct event		*ev_lifetime;	/* the session's */
 
 	char			 helo[SMTP_DOMAIN_MAX + 1];
-	struct auth_reply	 user;
+	struct smtp_login	*login;		/* NULL until AUTH succeeds */
 	char			 auth_login[AUTH_USER_MAX + 1];
 
 	char			 reverse_path[SMTP_PATH_MAX + 1];
@@ -130,6 +142,8 @@ void	smtp_memory_settle(struct smtp_ctx *);
 /* smtp_auth.c: AUTH command and its continuation lines. */
 void	smtp_auth_command(struct smtp_session *, const char *args);
 void	smtp_auth_continue(struct smtp_session *, const char *line);
+/* smtp_login_free: the login of S is forgotten (wiped), its grant ended. */
+void	smtp_login_free(struct smtp_session *);
 
 /* smtp_data.c: DATA command, the data lines, the commit. */
 void	smtp_data_command(struct smtp_session *, const char *args);
