@@ -55,6 +55,8 @@ smtp_login_free(struct smtp_session *s)
 {
 	struct smtp_login	*l = s->login;
 
+	free(s->auth_login);
+	s->auth_login = NULL;
 	if (l == NULL)
 		return;
 	if (l->grant != 0 && s->ctx->services->session_end != NULL)
@@ -62,6 +64,27 @@ smtp_login_free(struct smtp_session *s)
 	sodium_memzero(l, l->size);
 	free(l);
 	s->login = NULL;
+}
+
+/*
+ * The login name being tried, kept at its length for the log lines of its
+ * answer; -1 when out of memory (421 sent, the session closes).
+ */
+static int
+smtp_auth_name_set(struct smtp_session *s, const char *user)
+{
+	char	*n;
+
+	if ((n = strndup(user, AUTH_USER_MAX)) == NULL) {
+		log_warnx("session=%s event=auth ip=%s error=out-of-memory",
+		    s->idstr, s->peer_addr);
+		smtp_reply(s, "421 4.3.0 Out of memory");
+		s->state = S_QUIT;
+		return -1;
+	}
+	free(s->auth_login);
+	s->auth_login = n;
+	return 0;
 }
 
 static void
@@ -103,6 +126,8 @@ smtp_auth_done(void *arg, const struct auth_reply *r)
 			    s->idstr, s->peer_addr, log_q(s->auth_login));
 			smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 		}
+		free(s->auth_login);
+		s->auth_login = NULL;
 	}
 	smtp_session_resume(s);
 }
@@ -124,8 +149,10 @@ smtp_auth_check(struct smtp_session *s, const char *user, const char *pass)
 			    "allowed in a login");
 			return;
 		}
-	snprintf(s->auth_login, sizeof(s->auth_login), "%s", user);
-	if (s->ctx->services->auth_login(s->ctx->services->svc, user, pass,
+	if (user != s->auth_login && smtp_auth_name_set(s, user) == -1)
+		return;
+	if (s->ctx->services->auth_login(s->ctx->services->svc, s->auth_login,
+	    pass,
 	    (const struct sockaddr *)&s->peer, netio_fd(s->io), smtp_auth_done,
 	    s) == -1) {
 		s->state = S_HELO;
@@ -228,7 +255,8 @@ smtp_auth_continue(struct smtp_session *s, const char *line)
 			smtp_auth_fail_syntax(s, "User name too long");
 			return;
 		}
-		memcpy(s->auth_login, buf, len + 1);
+		if (smtp_auth_name_set(s, (char *)buf) == -1)
+			return;
 		s->state = S_AUTH_PASS;
 		smtp_reply(s, "334 UGFzc3dvcmQ6");	/* Password: */
 		return;
@@ -236,12 +264,8 @@ smtp_auth_continue(struct smtp_session *s, const char *line)
 		if (smtp_auth_b64(line, buf, sizeof(buf), &len) == -1 ||
 		    strlen((char *)buf) != len) {
 			smtp_auth_fail_syntax(s, "Invalid base64 data");
-		} else {
-			char	 user[AUTH_USER_MAX + 1];
-
-			memcpy(user, s->auth_login, sizeof(user));
-			smtp_auth_check(s, user, (char *)buf);
-		}
+		} else
+			smtp_auth_check(s, s->auth_login, (char *)buf);
 		sodium_memzero(buf, sizeof(buf));
 		return;
 	default:

@@ -39,8 +39,11 @@ static void	data_header_end(struct smtp_session *);
 void
 smtp_data_free(struct smtp_session *s)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d;
 
+	if (s->txn == NULL)
+		return;
+	d = &s->txn->data;
 	if (d->fd != -1) {
 		close(d->fd);
 		SVC(s)->queue_abort(SVC(s)->svc, d->queue_id);
@@ -87,7 +90,7 @@ data_flush(struct smtp_data *d)
 static void
 data_write(struct smtp_session *s, const char *p, size_t n)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d = &s->txn->data;
 
 	if (d->refusal != DATA_OK)
 		return;
@@ -112,7 +115,7 @@ data_write(struct smtp_session *s, const char *p, size_t n)
 static void
 data_body(struct smtp_session *s, const char *p, size_t n)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d = &s->txn->data;
 
 	data_write(s, p, n);
 	if (d->refusal != DATA_OK)
@@ -141,7 +144,7 @@ is_field_start(const char *p, size_t n)
 static void
 data_header_line(struct smtp_session *s, const char *p, size_t n)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d = &s->txn->data;
 	int		 cont = (p[0] == ' ' || p[0] == '\t');
 
 	if (n == 2 && p[0] == '\r') {		/* the empty line */
@@ -181,7 +184,7 @@ data_header_line(struct smtp_session *s, const char *p, size_t n)
 static void
 data_line(struct smtp_session *s, const char *p, size_t n, unsigned flags)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d = &s->txn->data;
 
 	if (flags & SDR_BARE_EOL)
 		data_refuse(d, DATA_BARE_EOL);
@@ -219,7 +222,7 @@ smtp_data_input(struct smtp_session *s)
 		if ((p = (const char *)evbuffer_pullup(in, take)) == NULL)
 			return 0;
 		/* The reader looks no further than 1001 octets. */
-		switch (smtp_data_reader_next(&s->data.reader, p, take, &n,
+		switch (smtp_data_reader_next(&s->txn->data.reader, p, take, &n,
 		    &flags)) {
 		case SDR_MORE:
 			return 0;
@@ -228,7 +231,7 @@ smtp_data_input(struct smtp_session *s)
 			data_end(s);
 			return 1;
 		case SDR_FRAGMENT:
-			data_refuse(&s->data, DATA_LINE_TOO_LONG);
+			data_refuse(&s->txn->data, DATA_LINE_TOO_LONG);
 			break;
 		case SDR_LINE:
 			data_line(s, p, n, flags);
@@ -269,7 +272,7 @@ data_from_domain(struct smtp_data *d, const char *addr)
 static void
 data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d = &s->txn->data;
 	int		 i;
 
 	if (h->dup_field[0] != '\0') {
@@ -294,7 +297,7 @@ data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 			    "this login");
 			return;
 		}
-	data_from_domain(d, h->nfrom > 0 ? h->from[0] : s->reverse_path);
+	data_from_domain(d, h->nfrom > 0 ? h->from[0] : s->txn->reverse_path);
 }
 
 /* Our trace field (RFC 5321 4.4), protocol ESMTPSA (RFC 3848), or
@@ -302,9 +305,10 @@ data_check_from(struct smtp_session *s, const struct msg_header_info *h)
 static void
 data_received(struct smtp_session *s, const char *date)
 {
-	struct tls	*t = netio_tls(s->io);
-	const char	*ver = t ? tls_conn_version(t) : NULL;
-	const char	*ciph = t ? tls_conn_cipher(t) : NULL;
+	struct smtp_txn	*t = s->txn;
+	struct tls	*tls = netio_tls(s->io);
+	const char	*ver = tls ? tls_conn_version(tls) : NULL;
+	const char	*ciph = tls ? tls_conn_cipher(tls) : NULL;
 	char		 buf[1024];
 	int		 n;
 
@@ -314,22 +318,22 @@ data_received(struct smtp_session *s, const char *date)
 	    "\t(using %s with cipher %s)%s%s%s;\r\n"
 	    "\t%s\r\n",
 	    s->helo, s->peer_addr, s->ctx->conf->hostname,
-	    s->mail_params.smtputf8 ? "UTF8SMTPSA" : "ESMTPSA", s->data.queue_id,
+	    t->mail_params.smtputf8 ? "UTF8SMTPSA" : "ESMTPSA", t->data.queue_id,
 	    ver ? ver : "TLS", ciph ? ciph : "unknown",
-	    s->nrcpt == 1 ? "\r\n\tfor <" : "",
-	    s->nrcpt == 1 ? s->rcpt[0].forward_path : "",
-	    s->nrcpt == 1 ? ">" : "", date);
+	    t->nrcpt == 1 ? "\r\n\tfor <" : "",
+	    t->nrcpt == 1 ? t->rcpt[0].forward_path : "",
+	    t->nrcpt == 1 ? ">" : "", date);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		data_write(s, buf, n);
 	else
-		data_refuse(&s->data, DATA_WRITE_ERROR);
+		data_refuse(&t->data, DATA_WRITE_ERROR);
 }
 
 /* The header section is complete: check it, write it with our additions. */
 static void
 data_header_end(struct smtp_session *s)
 {
-	struct smtp_data	*d = &s->data;
+	struct smtp_data	*d = &s->txn->data;
 	struct msg_header_info	 h;
 	char			 date[64], buf[512];
 	unsigned char		 rnd[8];
@@ -345,7 +349,8 @@ data_header_end(struct smtp_session *s)
 	data_write(s, d->hdr ? d->hdr : "", d->hdrlen);
 	/* RFC 6409 8.1, 8.2, 8.3: complete what the client left out. */
 	if (h.nfrom_fields == 0) {
-		n = snprintf(buf, sizeof(buf), "From: <%s>\r\n", s->reverse_path);
+		n = snprintf(buf, sizeof(buf), "From: <%s>\r\n",
+		    s->txn->reverse_path);
 		data_write(s, buf, n);
 	}
 	if (!h.has_date) {
@@ -383,9 +388,9 @@ data_committed(void *arg, enum queue_status status, const char *queue_id,
 		if (status == QUEUE_OK) {
 			log_info("session=%s msgid=%s event=accepted "
 			    "size=%llu nrcpt=%zu user=%s from=%s", s->idstr,
-			    queue_id, (unsigned long long)s->data.size,
-			    s->nrcpt, log_q(s->login->user),
-			    log_q(s->reverse_path));
+			    queue_id, (unsigned long long)s->txn->data.size,
+			    s->txn->nrcpt, log_q(s->login->user),
+			    log_q(s->txn->reverse_path));
 			smtp_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
 			smtp_metrics_accepted(s->connect_us, s->eod_us,
 			    smtp_metrics_now_us());
@@ -434,7 +439,7 @@ data_refusal_reply(enum data_refusal r)
 static void
 data_commit(struct smtp_session *s)
 {
-	struct smtp_data	*d = &s->data;
+	struct smtp_data	*d = &s->txn->data;
 	struct queue_sign_input	 sign;
 	struct envelope		 env;
 
@@ -442,15 +447,15 @@ data_commit(struct smtp_session *s)
 	memcpy(env.queue_id, d->queue_id, sizeof(env.queue_id));
 	snprintf(env.user, sizeof(env.user), "%s", s->login->user);
 	snprintf(env.client_addr, sizeof(env.client_addr), "%s", s->peer_addr);
-	memcpy(env.helo, s->helo, sizeof(env.helo));
-	memcpy(env.reverse_path, s->reverse_path, sizeof(env.reverse_path));
+	snprintf(env.helo, sizeof(env.helo), "%s", s->helo);
+	memcpy(env.reverse_path, s->txn->reverse_path, sizeof(env.reverse_path));
 	memcpy(env.from_domain, d->from_domain, sizeof(env.from_domain));
-	env.body_8bitmime = s->mail_params.body_8bitmime;
-	env.smtputf8 = s->mail_params.smtputf8;
+	env.body_8bitmime = s->txn->mail_params.body_8bitmime;
+	env.smtputf8 = s->txn->mail_params.smtputf8;
 	env.created = time(NULL);
 	env.size = d->size;
-	env.nrcpt = s->nrcpt;
-	env.rcpt = s->rcpt;
+	env.nrcpt = s->txn->nrcpt;
+	env.rcpt = s->txn->rcpt;
 
 	memset(&sign, 0, sizeof(sign));
 	sign.header_len = d->header_len;
@@ -471,7 +476,7 @@ data_commit(struct smtp_session *s)
 static void
 data_end(struct smtp_session *s)
 {
-	struct smtp_data *d = &s->data;
+	struct smtp_data *d = &s->txn->data;
 
 	smtp_deadline_set(s, 0);
 	s->eod_us = smtp_metrics_now_us();
@@ -506,7 +511,7 @@ static void
 data_opened(void *arg, enum queue_status status, int fd, const char *queue_id)
 {
 	struct smtp_session	*s = arg;
-	struct smtp_data	*d = &s->data;
+	struct smtp_data	*d;
 
 	if (s->closing) {
 		if (fd != -1) {
@@ -523,6 +528,7 @@ data_opened(void *arg, enum queue_status status, int fd, const char *queue_id)
 		smtp_session_resume(s);
 		return;
 	}
+	d = &s->txn->data;
 	d->fd = fd;
 	snprintf(d->queue_id, sizeof(d->queue_id), "%s", queue_id);
 	d->in_header = 1;

@@ -340,7 +340,6 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 		return -1;
 	}
 	s->ctx = ctx;
-	s->data.fd = -1;
 	s->tls_ctx = tls;
 	s->tlsmode = tlsmode;
 	if (peerlen > sizeof(s->peer))
@@ -440,8 +439,8 @@ static void
 smtp_session_free(struct smtp_session *s)
 {
 	smtp_login_free(s);
-	smtp_data_free(s);
-	free(s->rcpt);
+	smtp_transaction_reset(s);
+	free(s->helo);
 	event_free(s->ev_deadline);
 	event_free(s->ev_lifetime);
 	netio_free(s->io);
@@ -511,13 +510,12 @@ smtp_sessions_shutdown(struct smtp_ctx *ctx, int force)
 void
 smtp_transaction_reset(struct smtp_session *s)
 {
-	smtp_data_free(s);
-	s->reverse_path[0] = '\0';
-	memset(&s->mail_params, 0, sizeof(s->mail_params));
-	free(s->rcpt);
-	s->rcpt = NULL;
-	s->nrcpt = 0;
-	s->rcpt_bytes = 0;
+	if (s->txn != NULL) {
+		smtp_data_free(s);
+		free(s->txn->rcpt);
+		free(s->txn);
+		s->txn = NULL;
+	}
 	if (s->state == S_MAIL || s->state == S_RCPT || s->state == S_DATA)
 		s->state = S_HELO;
 }
@@ -541,7 +539,8 @@ smtp_on_tls(struct smtp_session *s)
 	else {
 		/* RFC 3207 4.2: forget everything said before TLS. */
 		s->state = S_GREETED;
-		s->helo[0] = '\0';
+		free(s->helo);
+		s->helo = NULL;
 		netio_set_timeout(s->io, s->ctx->conf->timeouts.command);
 	}
 }
@@ -765,6 +764,7 @@ static int
 smtp_helo_arg(struct smtp_session *s, const char *args)
 {
 	size_t	 len = strcspn(args, " ");
+	char	*helo;
 
 	if (len == 0 || len > SMTP_DOMAIN_MAX) {
 		smtp_error(s, "501 5.5.4 Syntax: EHLO hostname");
@@ -775,9 +775,15 @@ smtp_helo_arg(struct smtp_session *s, const char *args)
 			smtp_error(s, "501 5.5.4 Invalid EHLO hostname");
 			return -1;
 		}
+	if ((helo = strndup(args, len)) == NULL) {
+		log_warnx("session=%s event=helo error=out-of-memory", s->idstr);
+		smtp_reply(s, "421 4.3.0 Out of memory");
+		s->state = S_QUIT;
+		return -1;
+	}
 	smtp_transaction_reset(s);
-	memcpy(s->helo, args, len);
-	s->helo[len] = '\0';
+	free(s->helo);
+	s->helo = helo;
 	s->state = S_HELO;
 	return 0;
 }
@@ -843,10 +849,11 @@ smtp_mail_checked(void *arg, const struct policy_result *r)
 			    s->idstr, log_q(s->login->user), log_q(r->reply));
 			smtp_metrics_refused(SMTP_REF_QUOTA);
 			smtp_reply(s, "%s", r->reply);
-			s->reverse_path[0] = '\0';
+			smtp_transaction_reset(s);
 		} else {
-			s->rcpt_left = r->rcpt_left;
-			snprintf(s->rcpt_refusal, sizeof(s->rcpt_refusal), "%s",
+			s->txn->rcpt_left = r->rcpt_left;
+			snprintf(s->txn->rcpt_refusal,
+			    sizeof(s->txn->rcpt_refusal), "%s",
 			    r->rcpt_reply[0] != '\0' ? r->rcpt_reply :
 			    "452 4.7.1 Recipient quota reached");
 			s->state = S_MAIL;
@@ -872,6 +879,8 @@ static void
 cmd_mail(struct smtp_session *s, const char *args)
 {
 	const struct conf	*conf = s->ctx->conf;
+	char			 path[SMTP_PATH_MAX + 1];
+	struct smtp_mail_params	 params;
 	const char		*rest;
 	int			 r;
 
@@ -879,49 +888,50 @@ cmd_mail(struct smtp_session *s, const char *args)
 		smtp_error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	if (smtp_parse_path(args + 5, 1, s->reverse_path,
-	    sizeof(s->reverse_path), &rest) == -1) {
+	if (smtp_parse_path(args + 5, 1, path, sizeof(path), &rest) == -1) {
 		smtp_error(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	if ((r = smtp_parse_mail_params(rest, &s->mail_params)) != 0 ||
-	    (s->mail_params.smtputf8 && !smtputf8_offered)) {
+	memset(&params, 0, sizeof(params));
+	if ((r = smtp_parse_mail_params(rest, &params)) != 0 ||
+	    (params.smtputf8 && !smtputf8_offered)) {
 		smtp_error(s, r == -1 ? "501 5.5.4 Bad MAIL parameter syntax" :
 		    "555 5.5.4 Unsupported MAIL parameter");
-		s->reverse_path[0] = '\0';
-		s->mail_params.smtputf8 = 0;
 		return;
 	}
-	if (!smtp_ascii(s->reverse_path) && !s->mail_params.smtputf8) {
+	if (!smtp_ascii(path) && !params.smtputf8) {
 		smtp_error(s, smtputf8_offered ? "553 5.6.7 Non-ASCII sender "
 		    "address needs the SMTPUTF8 parameter" : "553 5.6.7 "
 		    "Non-ASCII sender address needs SMTPUTF8, which is not "
 		    "offered");
-		s->reverse_path[0] = '\0';
 		return;
 	}
-	if (!smtp_utf8_valid(s->reverse_path)) {
+	if (!smtp_utf8_valid(path)) {
 		smtp_error(s, "501 5.1.7 Bad sender address syntax (not UTF-8)");
-		s->reverse_path[0] = '\0';
-		s->mail_params.smtputf8 = 0;
 		return;
 	}
-	if (s->mail_params.size > conf->max_message_size) {
+	if (params.size > conf->max_message_size) {
 		smtp_metrics_refused(SMTP_REF_SIZE);
 		smtp_error(s, "552 5.3.4 Message size exceeds fixed limit");
-		s->reverse_path[0] = '\0';
 		return;
 	}
-	if (s->reverse_path[0] == '\0' ||
-	    !sender_match(s->login->senders, s->reverse_path)) {
+	if (path[0] == '\0' || !sender_match(s->login->senders, path)) {
 		log_info("session=%s event=sender-refused user=%s from=%s",
-		    s->idstr, log_q(s->login->user), log_q(s->reverse_path));
+		    s->idstr, log_q(s->login->user), log_q(path));
 		smtp_metrics_refused(SMTP_REF_SENDER);
 		smtp_error(s, "553 5.7.1 Sender address not allowed for this login");
-		s->reverse_path[0] = '\0';
 		return;
 	}
-	s->rcpt_left = POLICY_RCPT_UNLIMITED;
+	if ((s->txn = calloc(1, sizeof(*s->txn))) == NULL) {
+		log_warnx("session=%s event=mail error=out-of-memory", s->idstr);
+		smtp_reply(s, "421 4.3.0 Out of memory");
+		s->state = S_QUIT;
+		return;
+	}
+	memcpy(s->txn->reverse_path, path, sizeof(path));
+	s->txn->mail_params = params;
+	s->txn->rcpt_left = POLICY_RCPT_UNLIMITED;
+	s->txn->data.fd = -1;
 	if (SVCS(s)->policy_mail == NULL) {
 		s->state = S_MAIL;
 		smtp_reply(s, "250 2.1.0 Ok");
@@ -930,13 +940,13 @@ cmd_mail(struct smtp_session *s, const char *args)
 	s->pending++;
 	s->waiting = 1;
 	SVCS(s)->policy_mail(SVCS(s)->svc, s->login->user, s->login->grant,
-	    s->mail_params.size,
-	    smtp_mail_checked, s);
+	    params.size, smtp_mail_checked, s);
 }
 
 static void
 cmd_rcpt(struct smtp_session *s, const char *args)
 {
+	struct smtp_txn		*t = s->txn;
 	char			 path[SMTP_PATH_MAX + 1];
 	struct envelope_rcpt	*n;
 	const char		*rest;
@@ -950,7 +960,7 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 		smtp_error(s, "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
-	if (!smtp_ascii(path) && !s->mail_params.smtputf8) {
+	if (!smtp_ascii(path) && !t->mail_params.smtputf8) {
 		smtp_error(s, smtputf8_offered ? "553 5.6.7 Non-ASCII recipient "
 		    "address needs MAIL FROM with SMTPUTF8" : "553 5.6.7 "
 		    "Non-ASCII recipient address needs SMTPUTF8, which is not "
@@ -966,27 +976,27 @@ cmd_rcpt(struct smtp_session *s, const char *args)
 		    "501 5.5.4 Bad RCPT parameter syntax");
 		return;
 	}
-	if (s->nrcpt >= s->ctx->conf->max_rcpt_per_msg ||
-	    s->rcpt_bytes + strlen(path) + 2 > ENVELOPE_RCPT_BYTES_MAX) {
+	if (t->nrcpt >= s->ctx->conf->max_rcpt_per_msg ||
+	    t->rcpt_bytes + strlen(path) + 2 > ENVELOPE_RCPT_BYTES_MAX) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
-	if (s->nrcpt >= s->rcpt_left) {
+	if (t->nrcpt >= t->rcpt_left) {
 		log_info("session=%s event=quota limit=recipients user=%s",
 		    s->idstr, log_q(s->login->user));
-		smtp_reply(s, "%s", s->rcpt_refusal);
+		smtp_reply(s, "%s", t->rcpt_refusal);
 		return;
 	}
-	if ((n = reallocarray(s->rcpt, s->nrcpt + 1, sizeof(*n))) == NULL) {
+	if ((n = reallocarray(t->rcpt, t->nrcpt + 1, sizeof(*n))) == NULL) {
 		smtp_reply(s, "421 4.3.0 Out of memory");
 		s->state = S_QUIT;
 		return;
 	}
-	s->rcpt = n;
-	memset(&n[s->nrcpt], 0, sizeof(n[0]));
-	memcpy(n[s->nrcpt].forward_path, path, sizeof(path));
-	s->nrcpt++;
-	s->rcpt_bytes += strlen(path) + 2;
+	t->rcpt = n;
+	memset(&n[t->nrcpt], 0, sizeof(n[0]));
+	memcpy(n[t->nrcpt].forward_path, path, sizeof(path));
+	t->nrcpt++;
+	t->rcpt_bytes += strlen(path) + 2;
 	s->state = S_RCPT;
 	smtp_reply(s, "250 2.1.5 Ok");
 }
