@@ -61,8 +61,15 @@ struct netio {
 	int			 freed;
 	netio_cb		 cb;
 	void			*arg;
-	char			 err[256];
+	char			*err;		/* NULL, netio_nomem or allocated */
 };
+
+/*
+ * The error text is made when the connection fails, not kept in every
+ * connection (issue 18 target 3: 256 octets of every idle session); when
+ * it cannot be allocated, this says so instead.
+ */
+static char	 netio_nomem[] = "error (no memory for its text)";
 
 /*
  * An idle TLS connection holds no record buffers (issue 18: 1000 idle
@@ -175,6 +182,8 @@ netio_really_free(struct netio *n)
 		tls_free(n->tls);
 	}
 	free(n->servername);
+	if (n->err != netio_nomem)
+		free(n->err);
 	if (n->fd != -1)
 		close(n->fd);
 	free(n);
@@ -197,7 +206,7 @@ struct evbuffer *netio_input(struct netio *n) { return n->in; }
 struct evbuffer *netio_output(struct netio *n) { return n->out; }
 size_t netio_output_len(struct netio *n) { return evbuffer_get_length(n->out); }
 int netio_fd(struct netio *n) { return n->fd; }
-const char *netio_error(struct netio *n) { return n->err; }
+const char *netio_error(struct netio *n) { return n->err ? n->err : ""; }
 
 struct tls *
 netio_tls(struct netio *n)
@@ -364,24 +373,35 @@ netio_touch(struct netio *n)
 	}
 }
 
-/* Report a final event; the connection does nothing more after it. */
-static void
-netio_fail(struct netio *n, enum netio_event ev, const char *why)
+/*
+ * Report a final event, its text made of FMT; the connection does nothing
+ * more after it.
+ */
+static void __attribute__((format(printf, 3, 4)))
+netio_fail(struct netio *n, enum netio_event ev, const char *fmt, ...)
 {
-	if (why != NULL && why != n->err)
-		snprintf(n->err, sizeof(n->err), "%s", why);
+	va_list	 ap;
+	char	*why;
+
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) == -1)
+		why = netio_nomem;
+	va_end(ap);
+	if (n->err != netio_nomem)
+		free(n->err);
+	n->err = why;
 	n->state = NIO_DONE;
 	n->cb(n, ev, n->arg);
 }
 
-static const char *
-netio_tls_errstr(struct netio *n, const char *what)
+/* A TLS call WHAT failed: report libtls's reason. */
+static void
+netio_fail_tls(struct netio *n, struct tls *t, const char *what)
 {
-	const char	*e = n->tls ? tls_error(n->tls) : NULL;
+	const char	*e = t ? tls_error(t) : NULL;
 
-	snprintf(n->err, sizeof(n->err), "%s: %s", what,
+	netio_fail(n, NETIO_EV_ERROR, "%s: %s", what,
 	    e ? e : "unknown TLS error");
-	return n->err;
 }
 
 /* Start the handshake once the plaintext 220 is out. */
@@ -390,14 +410,11 @@ netio_begin_handshake(struct netio *n)
 {
 	if (n->is_client) {
 		if (tls_connect_socket(n->tls, n->fd, n->servername) == -1) {
-			netio_fail(n, NETIO_EV_ERROR,
-			    netio_tls_errstr(n, "tls_connect_socket"));
+			netio_fail_tls(n, n->tls, "tls_connect_socket");
 			return -1;
 		}
 	} else if (tls_accept_socket(n->tls_server, &n->tls, n->fd) == -1) {
-		snprintf(n->err, sizeof(n->err), "tls_accept_socket: %s",
-		    tls_error(n->tls_server) ? tls_error(n->tls_server) : "?");
-		netio_fail(n, NETIO_EV_ERROR, NULL);
+		netio_fail_tls(n, n->tls_server, "tls_accept_socket");
 		return -1;
 	}
 	n->state = NIO_HANDSHAKE;
@@ -421,7 +438,7 @@ netio_handshake(struct netio *n)
 		return 0;
 	}
 	if (r == -1) {
-		netio_fail(n, NETIO_EV_ERROR, netio_tls_errstr(n, "handshake"));
+		netio_fail_tls(n, n->tls, "handshake");
 		return -1;
 	}
 	n->state = NIO_TLS;
@@ -455,8 +472,7 @@ netio_write_some(struct netio *n)
 				return 0;
 			}
 			if (w < 0) {
-				netio_fail(n, NETIO_EV_ERROR,
-				    netio_tls_errstr(n, "write"));
+				netio_fail_tls(n, n->tls, "write");
 				return -1;
 			}
 			evbuffer_drain(n->out, w);
@@ -465,9 +481,8 @@ netio_write_some(struct netio *n)
 			if (w < 0 && (errno == EAGAIN || errno == EINTR))
 				return 0;
 			if (w <= 0) {
-				snprintf(n->err, sizeof(n->err), "write: %s",
+				netio_fail(n, NETIO_EV_ERROR, "write: %s",
 				    strerror(errno));
-				netio_fail(n, NETIO_EV_ERROR, NULL);
 				return -1;
 			}
 		}
@@ -501,8 +516,7 @@ netio_read_some(struct netio *n)
 				break;
 			}
 			if (r < 0) {
-				netio_fail(n, NETIO_EV_ERROR,
-				    netio_tls_errstr(n, "read"));
+				netio_fail_tls(n, n->tls, "read");
 				return -1;
 			}
 		} else {
@@ -510,9 +524,8 @@ netio_read_some(struct netio *n)
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				break;
 			if (r < 0) {
-				snprintf(n->err, sizeof(n->err), "read: %s",
+				netio_fail(n, NETIO_EV_ERROR, "read: %s",
 				    strerror(errno));
-				netio_fail(n, NETIO_EV_ERROR, NULL);
 				return -1;
 			}
 		}
