@@ -309,6 +309,7 @@ auth_init(struct event_base *base, const struct conf *conf, struct users *users)
 	int	 i;
 
 	A.base = base;
+	A.stopping = 0;	/* a second auth_init after auth_shutdown (tests) */
 	A.alert_failures = conf->alert_auth_failures;
 	A.alert_window = conf->alert_auth_window;
 	if (auth_cache_init() == -1)

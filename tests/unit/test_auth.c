@@ -31,7 +31,7 @@
 #define N		20
 #define PASSWORD	"right horse battery"
 
-static char			 dir[] = "/tmp/test_auth.XXXXXX";
+static char			 dir[64];
 static char			 users_path[512];
 static struct event_base	*base;
 static struct conf		*conf;
@@ -80,6 +80,7 @@ start(unsigned limit)
 	FILE	*f;
 
 	ck_assert_int_eq(sodium_init() >= 0, 1);
+	snprintf(dir, sizeof(dir), "/tmp/test_auth.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(users_path, sizeof(users_path), "%s/users", dir);
 	/* cheap on purpose: the cost is what the test is not about */
