@@ -376,10 +376,12 @@ role_failed(int st)
 	return WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0);
 }
 
-/* Log one role's end and stop the daemon if it was not expected. */
+/* Log role I's end (wait status ST) and stop the daemon if not expected. */
 static void
-parent_role_ended(int i, pid_t pid, int st)
+parent_role_ended(int i, int st)
 {
+	pid_t	 pid = P.pid[i];
+
 	P.pid[i] = 0;
 	/*
 	 * While stopping, exits and SIGTERM are expected, and SIGKILL
@@ -417,27 +419,20 @@ parent_role_ended(int i, pid_t pid, int st)
 static void
 parent_reap(void)
 {
-	pid_t	 pid, pids[R_COUNT];
-	int	 st, sts[R_COUNT], roles[R_COUNT], n, pass, k, i;
+	pid_t	 pid;
+	int	 st, sts[R_COUNT], reaped[R_COUNT] = { 0 }, pass, i;
 
-	do {
-		n = 0;
-		while (n < R_COUNT && (pid = waitpid(-1, &st, WNOHANG)) > 0) {
-			for (i = 0; i < R_COUNT; i++)
-				if (P.pid[i] == pid)
-					break;
-			if (i == R_COUNT)
-				continue;
-			pids[n] = pid;
-			sts[n] = st;
-			roles[n++] = i;
-		}
-		for (pass = 0; pass < 2; pass++)
-			for (k = 0; k < n; k++)
-				if (role_failed(sts[k]) == (pass == 0))
-					parent_role_ended(roles[k], pids[k],
-					    sts[k]);
-	} while (n == R_COUNT);
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (i = 0; i < R_COUNT; i++)
+			if (P.pid[i] == pid && !reaped[i]) {
+				reaped[i] = 1;
+				sts[i] = st;
+				break;
+			}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < R_COUNT; i++)
+			if (reaped[i] && role_failed(sts[i]) == (pass == 0))
+				parent_role_ended(i, sts[i]);
 	if (P.stopping && parent_alive() == 0)
 		event_base_loopexit(P.base, NULL);
 }
