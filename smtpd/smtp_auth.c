@@ -18,6 +18,14 @@
 #include "proto/smtp_auth_decode.h"
 #include "smtpd/smtp_session_priv.h"
 
+/* The auth role's GRANT (0: none) is over: the queue honours it no more. */
+static void
+smtp_grant_end(struct smtp_session *s, uint64_t grant)
+{
+	if (grant != 0 && s->ctx->services->session_end != NULL)
+		s->ctx->services->session_end(s->ctx->services->svc, grant);
+}
+
 /*
  * The login of R kept in S at its length; -1 when out of memory (then
  * R's grant is ended at once rather than when it expires).
@@ -33,9 +41,7 @@ smtp_login_new(struct smtp_session *s, const struct auth_reply *r)
 	char			*senders;
 
 	if ((l = malloc(size)) == NULL) {
-		if (r->grant != 0 && s->ctx->services->session_end != NULL)
-			s->ctx->services->session_end(s->ctx->services->svc,
-			    r->grant);
+		smtp_grant_end(s, r->grant);
 		return -1;
 	}
 	l->grant = r->grant;
@@ -59,8 +65,7 @@ smtp_login_free(struct smtp_session *s)
 	s->auth_login = NULL;
 	if (l == NULL)
 		return;
-	if (l->grant != 0 && s->ctx->services->session_end != NULL)
-		s->ctx->services->session_end(s->ctx->services->svc, l->grant);
+	smtp_grant_end(s, l->grant);
 	sodium_memzero(l, l->size);
 	free(l);
 	s->login = NULL;
