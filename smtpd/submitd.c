@@ -31,6 +31,40 @@ usage(int status)
 }
 
 /*
+ * config_check in a child of its own (issue 18 target 3): parsing the
+ * certificates, keys and CA files initialises OpenSSL and touches about
+ * 4 MiB of libcrypto's and libssl's pages and their heap, which the
+ * parent, which never does TLS, would otherwise keep resident for good
+ * (and every role forked from it would inherit the heap).  Its errors
+ * and warnings go to stderr as before; 0 or -1.  Without a child (fork
+ * fails), the check runs here.
+ */
+static int
+config_check_apart(const struct conf *conf)
+{
+	pid_t	 pid;
+	int	 st;
+
+	fflush(NULL);
+	switch ((pid = fork())) {
+	case -1:
+		return config_check(conf, stderr);
+	case 0:
+		st = config_check(conf, stderr);
+		fflush(stderr);
+		_exit(st == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			fatal("waitpid");
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st) == 0 ? 0 : -1;
+	fprintf(stderr, "submitd: configuration check died of signal %d\n",
+	    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return -1;
+}
+
+/*
  * Into the background, like daemon(3), but the command waits until every
  * role serves (exit 0) or the start fails (exit 1): until then warnings
  * and errors go to its stderr as well as to syslog.
@@ -122,7 +156,7 @@ main(int argc, char *argv[])
 		fatalx("sodium_init failed");
 	if ((conf = conf_load(file, stderr)) == NULL)
 		return 1;
-	if (config_check(conf, stderr) == -1) {
+	if (config_check_apart(conf) == -1) {
 		conf_free(conf);
 		return 1;
 	}
