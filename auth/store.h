@@ -3,7 +3,9 @@
  * the state directory (submitd.conf "state"), so that quotas and lockouts
  * survive a restart or a crash.  Writes are not synced one by one: the
  * environment is synced every second, so a kill -9 loses at most the last
- * second of counting.  Every record starts with an int64_t "expires at"
+ * second of counting.  The writes of one turn of the event loop share one
+ * LMDB transaction, committed at the end of that turn (before the loop
+ * waits again): reads in the turn see them.  Every record starts with an int64_t "expires at"
  * (ms since the epoch); a sweep drops expired records.  LMDB's lock
  * file keeps two daemons that share a state dir from corrupting it.  Used
  * only from the auth role's event loop thread.
@@ -43,7 +45,9 @@ typedef void (*store_each_cb)(const char *key, const void *val, size_t len,
 /* store_each: calls CB for every record whose key starts with PREFIX, in
  * key order; 0 or -1. */
 int	store_each(const char *prefix, store_each_cb cb, void *arg);
-/* store_sync: flush to disk now; 0 or -1. */
+/* store_pending: writes made in this turn and not yet committed. */
+unsigned	store_pending(void);
+/* store_sync: commit this turn's writes and flush to disk now; 0 or -1. */
 int	store_sync(void);
 /* store_sweep: drops records expired at NOW_MS; how many. */
 size_t	store_sweep(int64_t now_ms);

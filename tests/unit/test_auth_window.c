@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "auth/store.h"
 #include "auth/window.h"
 
@@ -166,6 +168,61 @@ START_TEST(test_store_reopen)
 }
 END_TEST
 
+/*
+ * With an event loop, the writes of one turn share a transaction: read
+ * back in the turn, committed once when the turn's active callbacks are
+ * done (the loop does not wait with them pending), kept across a reopen.
+ */
+START_TEST(test_store_turn)
+{
+	char			 dir[] = "/tmp/test_auth_store.XXXXXX";
+	char			 path[256];
+	struct event_base	*base;
+	struct window		 w, back;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(base = event_base_new());
+	ck_assert_int_eq(store_open(dir, base), 0);
+	memset(&w, 0, sizeof(w));
+	w.idle_ms = INT64_MAX;
+	w.level_lo = 7;
+	ck_assert_int_eq(store_put("m/a@example.org", &w, sizeof(w)), 0);
+	w.level_lo = 8;
+	ck_assert_int_eq(store_put("m/b@example.org", &w, sizeof(w)), 0);
+	ck_assert_int_eq(store_del("m/b@example.org"), 0);
+	ck_assert_uint_eq(store_pending(), 3);
+	ck_assert_int_eq(store_get("m/a@example.org", &back, sizeof(back)), 0);
+	ck_assert_uint_eq(back.level_lo, 7);
+	ck_assert_int_eq(store_get("m/b@example.org", &back, sizeof(back)), 1);
+	/* One turn: the commit was made active, so this does not block. */
+	ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_uint_eq(store_pending(), 0);
+	ck_assert_int_eq(store_get("m/a@example.org", &back, sizeof(back)), 0);
+	ck_assert_uint_eq(back.level_lo, 7);
+	/* A write left pending is committed by store_close. */
+	w.level_lo = 9;
+	ck_assert_int_eq(store_put("m/c@example.org", &w, sizeof(w)), 0);
+	ck_assert_uint_eq(store_pending(), 1);
+	store_close();
+	event_base_free(base);
+	ck_assert_int_eq(store_open(dir, NULL), 0);
+	ck_assert_int_eq(store_get("m/a@example.org", &back, sizeof(back)), 0);
+	ck_assert_uint_eq(back.level_lo, 7);
+	ck_assert_int_eq(store_get("m/b@example.org", &back, sizeof(back)), 1);
+	ck_assert_int_eq(store_get("m/c@example.org", &back, sizeof(back)), 0);
+	ck_assert_uint_eq(back.level_lo, 9);
+	/* Without a loop each write is committed at once. */
+	ck_assert_int_eq(store_put("m/d@example.org", &w, sizeof(w)), 0);
+	ck_assert_uint_eq(store_pending(), 0);
+	store_close();
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -177,6 +234,7 @@ suite(void)
 	tcase_add_test(tc, test_byte_rates);
 	tcase_add_test(tc, test_uneven_division);
 	tcase_add_test(tc, test_store_reopen);
+	tcase_add_test(tc, test_store_turn);
 	suite_add_tcase(s, tc);
 	return s;
 }
