@@ -158,71 +158,117 @@ smtp_session_abandon(struct smtp_session *s)
 		smtp_session_close(s);
 }
 
+/* Arm the session's timer for the earlier of its deadlines, if need be. */
 static void
-smtp_deadline_passed(struct smtp_session *s, struct event *ev,
-    const char *which)
+smtp_timer_arm(struct smtp_session *s)
 {
-	struct timeval	 again = { 1, 0 };
+	uint64_t	 at = s->deadline_us, now, delay;
+	struct timeval	 tv;
+
+	if (at == 0 || (s->lifetime_us != 0 && s->lifetime_us < at))
+		at = s->lifetime_us;
+	/*
+	 * None left, or the timer fires no later than needed: it is left
+	 * as it is (a deadline cleared or moved later costs nothing now;
+	 * the timer, when it fires, finds it and is armed again).
+	 */
+	if (at == 0 || (s->timer_us != 0 && s->timer_us <= at))
+		return;
+	now = smtp_metrics_now_us();
+	delay = at > now ? at - now : 0;
+	tv.tv_sec = delay / 1000000;
+	tv.tv_usec = delay % 1000000;
+	if (evtimer_add(s->ev_timer, &tv) == 0)
+		s->timer_us = at;
+}
+
+/* WHICH deadline (DL_COMMAND: the command line's or DATA's) is SECONDS on. */
+enum smtp_deadline { DL_COMMAND, DL_SESSION };
+
+static void
+smtp_deadline_at(struct smtp_session *s, enum smtp_deadline which,
+    time_t seconds)
+{
+	uint64_t	 at = 0;
+
+	if (seconds > 0)
+		at = smtp_metrics_now_us() + (uint64_t)seconds * 1000000;
+	if (which == DL_SESSION)
+		s->lifetime_us = at;
+	else
+		s->deadline_us = at;
+	if (at != 0)
+		smtp_timer_arm(s);
+}
+
+/* Returns 1 when S is gone (closed and freed), else 0. */
+static int
+smtp_deadline_passed(struct smtp_session *s, enum smtp_deadline which)
+{
+	const char	*name;
+	int		 gone;
 
 	if (s->closing) {
-		if (ev == s->ev_lifetime && s->pending > 0)
+		if (which == DL_SESSION && s->pending > 0) {
 			smtp_session_abandon(s);
-		return;
+			return 1;
+		}
+		return 0;
 	}
-	if (s->waiting && ev == s->ev_lifetime &&
+	if (s->waiting && which == DL_SESSION &&
 	    ++s->overdue > SMTP_WAIT_GRACE) {
 		smtp_session_abandon(s);
-		return;
+		return 1;
 	}
 	if (s->state == S_QUIT)
-		return;
+		return 0;
 	if (s->waiting) {
 		/* We are the slow one (auth, queue): ask again shortly. */
-		evtimer_add(ev, &again);
-		return;
+		smtp_deadline_at(s, which, 1);
+		return 0;
 	}
+	name = which == DL_SESSION ? "session" : s->state == S_DATA ?
+	    "data-phase" : "command-line";
 	log_info("session=%s event=timeout ip=%s deadline=%s state=%d",
-	    s->idstr, s->peer_addr, which, s->state);
-	if (s->state == S_CONNECTED)	/* no TLS yet on "tls": just close */
+	    s->idstr, s->peer_addr, name, s->state);
+	if (s->state == S_CONNECTED) {	/* no TLS yet on "tls": just close */
+		gone = s->pending == 0;
 		smtp_session_close(s);
-	else {
-		smtp_reply(s, "421 4.4.2 %s Timeout (%s), closing",
-		    s->ctx->conf->hostname, which);
-		s->state = S_QUIT;
-		smtp_stop_reading(s);
+		return gone;
 	}
+	smtp_reply(s, "421 4.4.2 %s Timeout (%s), closing",
+	    s->ctx->conf->hostname, name);
+	s->state = S_QUIT;
+	smtp_stop_reading(s);
+	return 0;
 }
 
 static void
-smtp_on_deadline(evutil_socket_t fd, short what, void *arg)
+smtp_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct smtp_session	*s = arg;
+	uint64_t		 now = smtp_metrics_now_us();
 
 	(void)fd;
 	(void)what;
-	smtp_deadline_passed(s, s->ev_deadline, s->state == S_DATA ?
-	    "data-phase" : "command-line");
-}
-
-static void
-smtp_on_lifetime(evutil_socket_t fd, short what, void *arg)
-{
-	struct smtp_session	*s = arg;
-
-	(void)fd;
-	(void)what;
-	smtp_deadline_passed(s, s->ev_lifetime, "session");
+	s->timer_us = 0;
+	if (s->lifetime_us != 0 && s->lifetime_us <= now) {
+		s->lifetime_us = 0;
+		if (smtp_deadline_passed(s, DL_SESSION))
+			return;
+	} else if (s->deadline_us != 0 && s->deadline_us <= now) {
+		s->deadline_us = 0;
+		if (smtp_deadline_passed(s, DL_COMMAND))
+			return;
+	}
+	smtp_timer_arm(s);
 }
 
 void
 smtp_deadline_set(struct smtp_session *s, time_t seconds)
 {
-	struct timeval	 tv = { seconds, 0 };
-
-	if (seconds > 0)
-		evtimer_add(s->ev_deadline, &tv);
-	else
-		evtimer_del(s->ev_deadline);
+	if (seconds > 0 || s->deadline_us != 0)
+		smtp_deadline_at(s, DL_COMMAND, seconds);
 }
 
 /* Nothing more is read: the input is dropped, reading stops for good. */
@@ -357,24 +403,16 @@ smtp_session_start(struct smtp_ctx *ctx, int fd, const struct sockaddr *peer,
 	s->id = ((uint64_t)randombytes_random() << 32) | (uint32_t)++counter;
 	snprintf(s->idstr, sizeof(s->idstr), "%016llx", (unsigned long long)s->id);
 
-	s->ev_deadline = evtimer_new(ctx->base, smtp_on_deadline, s);
-	s->ev_lifetime = evtimer_new(ctx->base, smtp_on_lifetime, s);
-	if (s->ev_deadline == NULL || s->ev_lifetime == NULL ||
+	if ((s->ev_timer = evtimer_new(ctx->base, smtp_on_timer, s)) == NULL ||
 	    (s->io = netio_new(ctx->base, fd, smtp_on_io, s)) == NULL) {
-		if (s->ev_deadline)
-			event_free(s->ev_deadline);
-		if (s->ev_lifetime)
-			event_free(s->ev_lifetime);
+		if (s->ev_timer)
+			event_free(s->ev_timer);
 		close(fd);
 		free(s);
 		return -1;
 	}
 	netio_set_input_max(s->io, SMTP_INPUT_MAX);
-	if (ctx->conf->timeouts.session > 0) {
-		struct timeval	 tv = { ctx->conf->timeouts.session, 0 };
-
-		evtimer_add(s->ev_lifetime, &tv);
-	}
+	smtp_deadline_at(s, DL_SESSION, ctx->conf->timeouts.session);
 	ctx->nsessions++;
 	TAILQ_INSERT_TAIL(&ctx->sessions, s, entry);
 	smtp_metrics_connect(tlsmode == LISTEN_TLS);
@@ -441,8 +479,7 @@ smtp_session_free(struct smtp_session *s)
 	smtp_login_free(s);
 	smtp_transaction_reset(s);
 	free(s->helo);
-	event_free(s->ev_deadline);
-	event_free(s->ev_lifetime);
+	event_free(s->ev_timer);
 	netio_free(s->io);
 	s->ctx->nsessions--;
 	smtp_memory_settle(s->ctx);
@@ -459,17 +496,15 @@ smtp_session_close(struct smtp_session *s)
 	s->closing = 1;
 	if (s->tls_started && !s->tls_done)
 		smtp_metrics_tls_failed(s->tlsmode == LISTEN_TLS);
-	evtimer_del(s->ev_deadline);
-	evtimer_del(s->ev_lifetime);
+	s->deadline_us = 0;
+	s->lifetime_us = 0;
 	log_info("session=%s event=disconnect ip=%s", s->idstr, s->peer_addr);
 	if (s->pending == 0)
 		smtp_session_free(s);
 	else {
-		struct timeval	 grace = { SMTP_WAIT_GRACE, 0 };
-
 		netio_pause(s->io);
 		/* The replies it waits for, or smtp_session_abandon. */
-		evtimer_add(s->ev_lifetime, &grace);
+		smtp_deadline_at(s, DL_SESSION, SMTP_WAIT_GRACE);
 	}
 }
 
@@ -718,7 +753,7 @@ smtp_line_deadline(struct smtp_session *s, int restart)
 	    evbuffer_get_length(netio_input(s->io)) > 0;
 	if (!partial)
 		smtp_deadline_set(s, 0);
-	else if (restart || !evtimer_pending(s->ev_deadline, NULL))
+	else if (restart || s->deadline_us == 0)
 		smtp_deadline_set(s, s->ctx->conf->timeouts.command_line);
 }
 

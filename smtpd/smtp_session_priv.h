@@ -128,8 +128,18 @@ struct smtp_session {
 	int			 tls_started;	/* handshake begun (issue 15) */
 	uint64_t		 connect_us;	/* metrics: 0 after the first 250 */
 	uint64_t		 eod_us;	/* metrics: end of DATA */
-	struct event		*ev_deadline;	/* command line's or DATA's */
-	struct event		*ev_lifetime;	/* the session's */
+	/*
+	 * One timer for the two deadlines (issue 18 target 3: an event less
+	 * in every session): the command line's or DATA's, and the
+	 * session's, each a CLOCK_MONOTONIC time in microseconds or 0 for
+	 * none.  The timer is armed for timer_us (0: not armed), never
+	 * later than the earlier deadline; when it fires it acts on what
+	 * has passed and is armed again for what has not.
+	 */
+	struct event		*ev_timer;
+	uint64_t		 deadline_us;	/* command line's or DATA's */
+	uint64_t		 lifetime_us;	/* the session's */
+	uint64_t		 timer_us;
 
 	char			*helo;		/* EHLO/HELO's, NULL before */
 	struct smtp_login	*login;		/* NULL until AUTH succeeds */
