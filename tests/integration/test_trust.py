@@ -12,12 +12,15 @@ import ctypes
 import hashlib
 import os
 import re
+import select
+import shutil
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
-import shutil
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +33,7 @@ from harness import USER, PASSWORD, USER2, RCPT   # noqa: E402
 from test_privsep import children, pidfd_getfd, IS_ROOT, ROLES  # noqa: E402
 
 MAGIC = 0x53554244
-IPC_QUEUE_OPEN, IPC_QUEUE_COMMIT = 3, 5
+IPC_QUEUE_OPEN, IPC_QUEUE_OPENED, IPC_QUEUE_COMMIT = 3, 4, 5
 QUEUE_ID_SIZE = 20
 
 
@@ -151,23 +154,55 @@ class CompromisedSmtp(harness.SubmitdTest):
         self.chan = socket.socket(fileno=dup)
         self.addCleanup(self.chan.close)
         self.qdir = os.path.join(self.spool, "queue")
-
-    def tmp_files(self):
-        try:
-            return {f[:-4] for f in os.listdir(self.qdir) if f.endswith(".tmp")}
-        except FileNotFoundError:
-            return set()
+        self.writers = []
 
     def open_message(self, data):
-        """QUEUE_OPEN as the smtp role would; the file written as it would."""
-        before = self.tmp_files()
-        self.chan.send(packet(IPC_QUEUE_OPEN))
-        new = harness.wait_for(lambda: self.tmp_files() - before, 10,
-                               what="a new message file")
-        qid = sorted(new)[0]
-        with open(os.path.join(self.qdir, qid + ".tmp"), "r+b") as f:
-            f.write(data)
-        return qid
+        """QUEUE_OPEN as the smtp role would: the OPENED answer and its
+        writable descriptor taken off the channel (the smtp role itself is
+        stopped meanwhile, so that it does not read them first), the file
+        written through it.  The queue ID; the descriptor stays open in
+        self.writer_fd, as a compromised smtp role would keep it."""
+        reqid = 0x7777000000000100 + len(self.writers)
+        smtp = self.roles["smtp"]
+        os.kill(smtp, signal.SIGSTOP)
+        try:
+            self.chan.send(packet(IPC_QUEUE_OPEN, reqid=reqid))
+            fd, payload = self.receive_opened(reqid)
+        finally:
+            os.kill(smtp, signal.SIGCONT)
+        self.writers.append(fd)
+        self.addCleanup(os.close, fd)
+        status, qid = struct.unpack_from("<i%ds" % QUEUE_ID_SIZE, payload)
+        self.assertEqual(status, 0, "QUEUE_OPENED status")
+        self.assertEqual(os.pwrite(fd, data, 0), len(data))
+        self.writer_fd = fd
+        return qid.rstrip(b"\0").decode()
+
+    def receive_opened(self, reqid):
+        """The (fd, payload) of the IPC_QUEUE_OPENED answer to REQID;
+        any other packet (for the stopped smtp role) is dropped.  select()
+        and MSG_DONTWAIT, not a socket timeout: the descriptor shares its
+        file description (and O_NONBLOCK) with the smtp role's."""
+        deadline = time.monotonic() + 10
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.chan], [], [], left)[0]:
+                self.fail("no QUEUE_OPENED answer in 10 s")
+            try:
+                msg, anc, _, _ = self.chan.recvmsg(
+                    1 << 17, socket.CMSG_SPACE(4 * 4), socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                continue
+            fds = []
+            for level, typ, d in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    fds += list(struct.unpack("%di" % (len(d) // 4),
+                                              d[:len(d) - len(d) % 4]))
+            typ, ln, rid, _, magic = struct.unpack_from("<IIQII", msg)
+            if typ == IPC_QUEUE_OPENED and rid == reqid and len(fds) == 1:
+                return fds[0], msg[24:24 + ln]
+            for f in fds:
+                os.close(f)
 
     def grant_of_login(self, user=USER, password=PASSWORD):
         """A real login (kept open); the grant the auth role logged."""
