@@ -1,7 +1,7 @@
 /*
  * queue_commit.c — commit of accepted messages, as a pipeline:
  *
- *   on the event loop   seal (the queue's own copy of the file,
+ *   on the event loop   seal (the queue's own copy of the file, ID.msg,
  *                       queue_edit.c), verify the claims (queue_verify.c)
  *   signer thread       DKIM signatures (rsa-sha256 takes a millisecond
  *                       or more: the loop keeps reading and committing)
@@ -9,15 +9,15 @@
  *   sync threads        a round: fdatasync every file of every commit
  *                       that got here while the round before ran (in
  *                       parallel: the kernel joins them into few journal
- *                       commits and disk flushes), then each ID.tmp ->
- *                       ID.msg and ID.env.tmp -> ID.env, then one fsync
- *                       of the directory
+ *                       commits and disk flushes), then each ID.env.tmp
+ *                       -> ID.env, then one fsync of the directory
  *   on the event loop   each commit of the round answered (the 250)
  *
- * Nothing is renamed before its data is on disk, and no answer goes out
- * before the directory fsync after its renames: a crash at any point
- * leaves either a whole committed message or temporary files that the
- * next start removes.  A round never holds a commit that came after it
+ * ID.env is the commit: it is renamed into place only when both files'
+ * data is on disk, and no answer goes out before the directory fsync
+ * after its rename.  A crash at any point leaves either a whole committed
+ * message or files that the next start removes (temporary files, and an
+ * ID.msg without its ID.env).  A round never holds a commit that came after it
  * started: those wait for the next one (group commit).
  *
  * Test hooks: with SUBMITD_TEST_HOLD=1 in the environment at start, a
@@ -96,7 +96,7 @@ commit_fail(struct queue *q, struct qreq *r, enum queue_status status)
 {
 	char	 name[QUEUE_ID_SIZE + 16];
 
-	name_of(name, sizeof(name), r->id, ".tmp");
+	name_of(name, sizeof(name), r->id, ".msg");	/* sealed: ours */
 	unlinkat(q->dirfd, name, 0);
 	if (r->envfd != -1) {
 		name_of(name, sizeof(name), r->id, ".env.tmp");
@@ -280,7 +280,7 @@ sync_work(void *arg)
 		r->err = errno;
 }
 
-/* Sync thread: the renames, then the directory; undone if it fails. */
+/* Sync thread: the envelopes renamed, then the directory; undone on failure. */
 static void
 round_work(void *arg)
 {
@@ -296,18 +296,10 @@ round_work(void *arg)
 
 		if (r->err != 0)
 			goto fail;
-		name_of(from, sizeof(from), r->id, ".tmp");
-		name_of(to, sizeof(to), r->id, ".msg");
-		if (renameat(q->dirfd, from, q->dirfd, to) == -1) {
-			r->err = errno;
-			goto fail;
-		}
 		name_of(from, sizeof(from), r->id, ".env.tmp");
 		name_of(to, sizeof(to), r->id, ".env");
 		if (renameat(q->dirfd, from, q->dirfd, to) == -1) {
 			r->err = errno;
-			name_of(to, sizeof(to), r->id, ".msg");
-			unlinkat(q->dirfd, to, 0);
 			goto fail;
 		}
 		renamed++;
@@ -315,7 +307,7 @@ round_work(void *arg)
  fail:
 		log_warnx("msgid=%s event=error step=commit: %s", r->id,
 		    strerror(r->err));
-		name_of(from, sizeof(from), r->id, ".tmp");
+		name_of(from, sizeof(from), r->id, ".msg");
 		unlinkat(q->dirfd, from, 0);
 		name_of(from, sizeof(from), r->id, ".env.tmp");
 		unlinkat(q->dirfd, from, 0);

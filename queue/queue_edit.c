@@ -1,12 +1,13 @@
 /*
  * queue_edit.c — the content filter's changes to a message before its
  * commit (issue 16): header fields added and removed, the body untouched.
- * The header section is rewritten into a new file that replaces ID.tmp;
- * a writer still holding the old file writes into an unlinked inode.
- * The same copy seals every message before the filter scans it and
- * before the commit verifies, signs and keeps it: the smtp role's
- * writable fd of ID.tmp (it parses the internet) never reaches the
- * inode that is checked and relayed.
+ * The header section is rewritten into a new file that replaces ID.msg.
+ * The first copy seals every message before the filter scans it and
+ * before the commit verifies, signs and keeps it: it is created as
+ * ID.msg from the smtp role's file, which has no name, and the smtp
+ * role's writable fd (it parses the internet) never reaches the inode
+ * that is checked and relayed.  ID.msg without ID.env is not committed
+ * (queue_commit.c); a start after a crash removes it (queue_load.c).
  */
 #include <sys/stat.h>
 
@@ -32,7 +33,7 @@ queue_message_fd(struct queue *q, const char *id)
 	/* The filter scans what will be committed, not the writer's file. */
 	if ((o = queue_open_find(q, id)) == NULL || queue_open_seal(q, o) == -1)
 		return -1;
-	snprintf(name, sizeof(name), "%s.tmp", id);
+	snprintf(name, sizeof(name), "%s.msg", id);
 	return openat(q->dirfd, name, O_RDONLY | O_CLOEXEC);
 }
 
@@ -94,21 +95,52 @@ pread_all(int fd, char *p, size_t len, off_t off)
 }
 
 /*
+ * Copies octets FROM to END of IN after HEAD (HEADLEN octets) into OUT:
+ * up to the size seen, so that a writer cannot make the copy grow.
+ * 0, or -1 with errno set.
+ */
+static int
+copy_into(int out, const char *head, size_t headlen, int in, off_t from,
+    off_t end)
+{
+	char		 buf[64 * 1024];
+	off_t		 off;
+	ssize_t		 n;
+
+	if (write_all(out, head, headlen) == -1)
+		return -1;
+	for (off = from; off < end; off += n) {
+		n = pread(in, buf, (size_t)(end - off) < sizeof(buf) ?
+		    (size_t)(end - off) : sizeof(buf), off);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		if (write_all(out, buf, (size_t)n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Writes HEAD (HEADLEN octets), then O's file from offset FROM to its end
- * (at most MAX octets in all, else EFBIG), into a new file that replaces
- * ID.tmp and whose read-only fd becomes O's: every writer of the old file
- * is left with an unlinked inode.  0, or -1 with errno set.
+ * (at most MAX octets in all, else EFBIG), into a new file that becomes
+ * ID.msg and O's fd.  The first time (the seal), O's file is the smtp
+ * role's, which has no name: the copy is created as ID.msg.  After, the
+ * copy is written beside it and renamed over it.  0, or -1 with errno set.
  */
 static int
 rewrite(struct queue *q, struct qopen *o, const char *head, size_t headlen,
     off_t from, uint64_t max)
 {
-	char		 tmp[QUEUE_ID_SIZE + 8], edit[QUEUE_ID_SIZE + 12];
-	char		 buf[64 * 1024];
+	char		 msg[QUEUE_ID_SIZE + 8], edit[QUEUE_ID_SIZE + 12];
+	const char	*name;
 	struct stat	 st;
-	off_t		 off;
-	ssize_t		 n;
-	int		 fd, rfd, err;
+	int		 fd, err;
 
 	if (fstat(o->fd, &st) == -1)
 		return -1;
@@ -120,48 +152,26 @@ rewrite(struct queue *q, struct qopen *o, const char *head, size_t headlen,
 		errno = EFBIG;
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->id);
+	snprintf(msg, sizeof(msg), "%s.msg", o->id);
 	snprintf(edit, sizeof(edit), "%s.edt.tmp", o->id); /* cleaned at start */
-	if ((fd = openat(q->dirfd, edit, O_CREAT | O_TRUNC | O_WRONLY |
+	name = o->sealed ? edit : msg;
+	if ((fd = openat(q->dirfd, name, O_CREAT | O_EXCL | O_RDWR |
 	    O_CLOEXEC, 0600)) == -1)
 		return -1;
-	if (write_all(fd, head, headlen) == -1)
+	if (copy_into(fd, head, headlen, o->fd, from, st.st_size) == -1 ||
+	    (o->sealed && renameat(q->dirfd, edit, q->dirfd, msg) == -1))
 		goto fail;
-	/* Up to the size seen: a writer cannot make the copy grow. */
-	for (off = from; off < st.st_size; off += n) {
-		n = pread(o->fd, buf, (size_t)(st.st_size - off) < sizeof(buf) ?
-		    (size_t)(st.st_size - off) : sizeof(buf), off);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-		if (write_all(fd, buf, (size_t)n) == -1)
-			goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if ((rfd = openat(q->dirfd, edit, O_RDONLY | O_CLOEXEC)) == -1)
-		goto fail;
-	if (renameat(q->dirfd, edit, q->dirfd, tmp) == -1) {
-		close(rfd);
-		goto fail;
-	}
-	close(o->fd);
-	o->fd = rfd;	/* fsync'd by the commit, as before */
+	if (o->sealed)
+		close(o->fd);
+	else
+		queue_writer_done(q, o->fd);
+	o->fd = fd;	/* fsync'd by the commit */
 	o->sealed = 1;
 	return 0;
  fail:
 	err = errno;
-	if (fd != -1)
-		close(fd);
-	unlinkat(q->dirfd, edit, 0);
+	close(fd);
+	unlinkat(q->dirfd, name, 0);
 	errno = err;
 	return -1;
 }

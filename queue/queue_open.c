@@ -1,7 +1,19 @@
 /*
- * queue_open.c — the files of messages being received (queue/ID.tmp):
- * created for the SMTP session on room in the spool, taken by the commit,
- * removed on abort.  Below queue.c (the requests) and queue_commit.c.
+ * queue_open.c — the files of messages being received: created for the
+ * SMTP session on room in the spool, taken by the commit, dropped on
+ * abort.  Below queue.c (the requests) and queue_commit.c.
+ *
+ * The smtp role's file has no name (O_TMPFILE, or created and unlinked
+ * at once where the file system lacks it): nothing to rename or unlink
+ * per message, and nothing left behind by a crash.  Once copied (or
+ * aborted) it is emptied and handed out again, up to QUEUE_SPARE_WRITERS
+ * of them: an inode allocated and freed per message is what the file
+ * system pays most for (ext4 without a journal scans past every inode
+ * freed in the last seconds).  The smtp role that wrote it may still
+ * hold it; it writes every message anyway, so it gains nothing, and a
+ * spare that is not empty when taken is dropped.  The seal
+ * (queue_edit.c) copies it into ID.msg, the queue's own file, which the
+ * commit keeps when it writes ID.env beside it.
  */
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -46,9 +58,12 @@ queue_message_abort(struct queue *q, const char *queue_id)
 		return;
 	}
 	TAILQ_REMOVE(&q->opens, o, entry);
-	close(o->fd);
-	snprintf(name, sizeof(name), "%s.tmp", o->id);
-	if (unlinkat(q->dirfd, name, 0) == -1 && errno != ENOENT)
+	if (o->sealed)
+		close(o->fd);
+	else
+		queue_writer_done(q, o->fd);
+	snprintf(name, sizeof(name), "%s.msg", o->id);
+	if (o->sealed && unlinkat(q->dirfd, name, 0) == -1 && errno != ENOENT)
 		log_warn("msgid=%s event=error step=abort", o->id);
 	log_debug("msgid=%s event=aborted", o->id);
 	free(o);
@@ -78,14 +93,71 @@ queue_space_ok(struct queue *q)
 	return 0;
 }
 
-/* Creates queue/ID.tmp; the writable fd, or -1 with *STATUS set. */
+/*
+ * A new file without a name in the spool, open for reading and writing:
+ * O_TMPFILE, or where the file system refuses it, ID.tmp created and
+ * unlinked at once.  The fd, or -1 with errno set.
+ */
+static int
+anonymous_file(struct queue *q, char id[QUEUE_ID_SIZE])
+{
+	char	 name[QUEUE_ID_SIZE + 8];
+	int	 fd, tries;
+
+	fd = openat(q->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd != -1 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd;
+	for (tries = 0, fd = -1; tries < 8 && fd == -1; tries++) {
+		if (tries > 0)
+			queue_id_new(id);
+		snprintf(name, sizeof(name), "%s.tmp", id);
+		fd = openat(q->dirfd, name, O_CREAT | O_EXCL | O_RDWR |
+		    O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST)
+			return -1;
+	}
+	if (fd != -1 && unlinkat(q->dirfd, name, 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+queue_writer_done(struct queue *q, int fd)
+{
+	if (q->nspare < QUEUE_SPARE_WRITERS && ftruncate(fd, 0) == 0 &&
+	    lseek(fd, 0, SEEK_SET) == 0)
+		q->spare[q->nspare++] = fd;
+	else
+		close(fd);
+}
+
+/* A spare writer's file, empty and at offset 0; or -1. */
+static int
+spare_file(struct queue *q)
+{
+	struct stat	 st;
+	int		 fd;
+
+	while (q->nspare > 0) {
+		fd = q->spare[--q->nspare];
+		if (fstat(fd, &st) == 0 && st.st_size == 0 &&
+		    lseek(fd, 0, SEEK_SET) == 0)
+			return fd;
+		close(fd);	/* written since: not handed out again */
+	}
+	return -1;
+}
+
+/* A new message file under a new queue ID; its writable fd, or -1. */
 int
 queue_open_file(struct queue *q, char id[QUEUE_ID_SIZE],
     enum queue_status *status)
 {
 	struct qopen	*o;
-	char		 name[QUEUE_ID_SIZE + 8];
-	int		 fd = -1, tries;
+	int		 fd = -1, wfd = -1;
 
 	if (queue_space_ok(q) == -1) {
 		*status = QUEUE_ERR_NOSPACE;
@@ -93,27 +165,20 @@ queue_open_file(struct queue *q, char id[QUEUE_ID_SIZE],
 		    "free: new messages get 452 4.3.1\"", QUEUE_SPACE_RESERVE / 1024);
 		return -1;
 	}
-	for (tries = 0; tries < 8 && fd == -1; tries++) {
-		queue_id_new(id);
-		snprintf(name, sizeof(name), "%s.tmp", id);
-		fd = openat(q->dirfd, name, O_CREAT | O_EXCL | O_WRONLY |
-		    O_CLOEXEC, 0600);
-		if (fd == -1 && errno != EEXIST)
-			break;
-	}
-	if (fd == -1)
+	queue_id_new(id);
+	if ((fd = spare_file(q)) == -1 && (fd = anonymous_file(q, id)) == -1)
 		goto fail;
 	if ((o = calloc(1, sizeof(*o))) == NULL ||
-	    (o->fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
+	    (wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		free(o);
 		close(fd);
-		unlinkat(q->dirfd, name, 0);
 		goto fail;
 	}
+	o->fd = fd;
 	memcpy(o->id, id, QUEUE_ID_SIZE);
 	TAILQ_INSERT_TAIL(&q->opens, o, entry);
 	*status = QUEUE_OK;
-	return fd;
+	return wfd;
 fail:
 	*status = queue_status_errno(errno);
 	log_warn("queue: cannot create a message file");
@@ -143,8 +208,11 @@ queue_open_free(struct queue *q)
 	while ((o = TAILQ_FIRST(&q->opens)) != NULL) {
 		TAILQ_REMOVE(&q->opens, o, entry);
 		close(o->fd);
-		snprintf(name, sizeof(name), "%s.tmp", o->id);
-		unlinkat(q->dirfd, name, 0);
+		snprintf(name, sizeof(name), "%s.msg", o->id);
+		if (o->sealed)
+			unlinkat(q->dirfd, name, 0);
 		free(o);
 	}
+	while (q->nspare > 0)
+		close(q->spare[--q->nspare]);
 }

@@ -24,11 +24,17 @@ struct event;
 struct workq;
 struct qround;
 
+/*
+ * Writers' files kept, emptied, for the next messages (queue_open.c):
+ * each saves an inode allocated and freed per message.
+ */
+#define QUEUE_SPARE_WRITERS	32
+
 /* A file handed out by queue_message_open and not yet committed. */
 struct qopen {
 	TAILQ_ENTRY(qopen)	 entry;
 	char			 id[QUEUE_ID_SIZE];
-	int			 fd;	/* O_RDONLY: fsync and the signer */
+	int			 fd;	/* the writer's file, then the copy */
 	int			 sealed;	/* fd is the queue's own copy */
 };
 
@@ -113,6 +119,8 @@ struct queue {
 	int			 test_hold;	/* test hooks: see queue_commit.c */
 	uint64_t		 sync_rounds, sync_msgs;	/* since start */
 	TAILQ_HEAD(, qopen)	 opens;
+	int			 spare[QUEUE_SPARE_WRITERS];	/* emptied */
+	size_t			 nspare;
 	struct qheap		 heap;
 	TAILQ_HEAD(, qflight)	 flights;
 	size_t			 nflights;
@@ -131,27 +139,33 @@ struct queue {
 	struct event		*ev_load;	/* indexes the rest in batches */
 };
 
-/* queue_open.c: the files being received (ID.tmp). */
+/* queue_open.c: the files being received (no name in the spool). */
 /* queue_status_errno: the status for a failed system call's ERR. */
 enum queue_status queue_status_errno(int err);
 /*
- * queue_open_file: creates ID.tmp under a new queue ID (written to ID);
- * the writable fd, or -1 with *STATUS set (QUEUE_ERR_NOSPACE when the
- * spool is short of room).
+ * queue_open_file: an empty file without a name under a new queue ID
+ * (written to ID); the writable fd, or -1 with *STATUS set
+ * (QUEUE_ERR_NOSPACE when the spool is short of room).
  */
 int		 queue_open_file(struct queue *, char id[QUEUE_ID_SIZE],
 		    enum queue_status *status);
 /* queue_open_find: the open file ID, or NULL. */
 struct qopen	*queue_open_find(struct queue *, const char *id);
-/* queue_open_take: the queue's O_RDONLY fd of open file ID (forgotten), or -1. */
+/* queue_open_take: the fd of open file ID's sealed copy (forgotten), or -1. */
 int		 queue_open_take(struct queue *, const char *id);
 /*
- * queue_open_seal: O's file copied into a new ID.tmp that only the queue
+ * queue_open_seal: O's file copied into a new ID.msg that only the queue
  * holds (queue_edit.c), once; what the filter scans and the commit keeps.
  * 0, or -1 (logged) with errno EFBIG past "limit message-size".
  */
 int		 queue_open_seal(struct queue *, struct qopen *o);
-/* queue_open_free: closes and removes every file still being received. */
+/*
+ * queue_writer_done: a writer's file FD that the queue no longer needs
+ * (copied by the seal, or aborted), emptied and kept for a next message,
+ * or closed.
+ */
+void		 queue_writer_done(struct queue *, int fd);
+/* queue_open_free: closes every file still being received, and the spares. */
 void		 queue_open_free(struct queue *);
 /*
  * queue_load: start-up scan of the spool (queue_load.c); 0 or -1.  The

@@ -1,10 +1,11 @@
 """The trust boundary (issue 12): the message file after the commit.
 
-The smtp role parses the internet and writes the message into ID.tmp
-through a writable descriptor the queue gave it.  A compromised one keeps
+The smtp role parses the internet and writes the message into a file
+(with no name in the spool) through a writable descriptor the queue gave
+it.  A compromised one keeps
 that descriptor.  The queue checks, scans and signs only its own copy of
 the file, made at the commit (or when the filter asks): writes through the
-kept descriptor after that reach an unlinked inode, never the smarthost.
+kept descriptor after that reach that nameless inode, never the smarthost.
 And the queue itself holds the file to `limit message-size`.
 
 These tests play the compromised smtp role as test_trust does (its
@@ -42,8 +43,7 @@ class TamperAfterCommit(CompromisedSmtp):
         hdr, data, body = message()
         qid = self.open_message(data)
         # the writer's descriptor, kept as a compromised smtp role would
-        fd = os.open(os.path.join(self.qdir, qid + ".tmp"), os.O_WRONLY)
-        self.addCleanup(os.close, fd)
+        fd = self.writer_fd
         self.commit(grant, qid, hdr, data, body)
         harness.wait_for(lambda: "msgid=%s event=queued" % qid
                          in self.submitd.log_text(), 15, what="queued")

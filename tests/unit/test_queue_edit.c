@@ -162,7 +162,7 @@ START_TEST(large_body_copied)
 	ck_assert_int_eq(queue_message_edit(q, oid, "X-A: b\r\n", 8, "",
 	    &hlen), 0);
 	ck_assert_int_eq(hlen, 13 + 8);
-	snprintf(path, sizeof(path), "%s/queue/%s.tmp", spool, oid);
+	snprintf(path, sizeof(path), "%s/queue/%s.msg", spool, oid);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_size, sizeof(big) - 1 + 8);
 	queue_message_abort(q, oid);

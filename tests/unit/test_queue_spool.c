@@ -459,6 +459,89 @@ START_TEST(commit_signs)
 }
 END_TEST
 
+/*
+ * The writer's descriptor, kept past the commit, reaches neither the
+ * committed file nor anything named in the spool (issue 12; since the
+ * writer's file has no name, issue 18).
+ */
+START_TEST(writer_fd_after_commit)
+{
+	struct envelope	 env;
+	struct sub	 s;
+	char		 name[64], path[256], got[sizeof(message)];
+	int		 fd;
+
+	q = queue_new(base, &conf);
+	sub_open(&s);
+	ck_assert_int_eq(write(s.fd, message, sizeof(message) - 1),
+	    (ssize_t)sizeof(message) - 1);
+	make_env(&env, s.id, 1);
+	queue_message_commit(q, s.id, &env, NULL, commit_cb, &s);
+	envelope_free(&env);
+	run_until(&s.committed, WAIT);
+	ck_assert_int_eq(s.status, QUEUE_OK);
+	ck_assert_int_eq(pwrite(s.fd, "EVIL", 4, 0), 4);
+	ck_assert_int_eq(ftruncate(s.fd, 4), 0);
+	close(s.fd);
+	snprintf(name, sizeof(name), "%s.msg", s.id);
+	snprintf(path, sizeof(path), "%s/queue/%s", spool, name);
+	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+	ck_assert_int_eq(read(fd, got, sizeof(got)),
+	    (ssize_t)sizeof(message) - 1);
+	ck_assert_mem_eq(got, message, sizeof(message) - 1);
+	close(fd);
+	ck_assert_int_eq(spool_files("queue"), 2);	/* .msg and .env */
+}
+END_TEST
+
+/* One commit's writer fd kept open; the message committed. */
+static void
+commit_keeping_writer(struct sub *s)
+{
+	struct envelope	 env;
+
+	sub_open(s);
+	ck_assert_int_eq(write(s->fd, message, sizeof(message) - 1),
+	    (ssize_t)sizeof(message) - 1);
+	make_env(&env, s->id, 1);
+	queue_message_commit(q, s->id, &env, NULL, commit_cb, s);
+	envelope_free(&env);
+	run_until(&s->committed, WAIT);
+	ck_assert_int_eq(s->status, QUEUE_OK);
+}
+
+/*
+ * A writer's file, once copied, is handed out again empty and at offset
+ * 0 (no inode per message); one written to after its commit (by a writer
+ * that kept it) is not handed out again.
+ */
+START_TEST(writer_files_reused_empty)
+{
+	struct sub	 a, b, c;
+	struct stat	 sa, sb, sc;
+
+	q = queue_new(base, &conf);
+	commit_keeping_writer(&a);
+	ck_assert_int_eq(fstat(a.fd, &sa), 0);
+	sub_open(&b);
+	ck_assert_int_eq(fstat(b.fd, &sb), 0);
+	ck_assert_uint_eq(sb.st_ino, sa.st_ino);	/* the same file */
+	ck_assert_int_eq(sb.st_size, 0);
+	ck_assert_int_eq(lseek(b.fd, 0, SEEK_CUR), 0);
+	queue_message_abort(q, b.id);
+	close(b.fd);
+	/* written after its abort, through the kept fd */
+	ck_assert_int_eq(write(a.fd, "EVIL", 4), 4);
+	sub_open(&c);
+	ck_assert_int_eq(fstat(c.fd, &sc), 0);
+	ck_assert_uint_ne(sc.st_ino, sa.st_ino);
+	ck_assert_int_eq(sc.st_size, 0);
+	queue_message_abort(q, c.id);
+	close(c.fd);
+	close(a.fd);
+}
+END_TEST
+
 START_TEST(abort_and_unknown)
 {
 	struct envelope	 env;
@@ -468,10 +551,11 @@ START_TEST(abort_and_unknown)
 	q = queue_new(base, &conf);
 	sub_open(&s);
 	close(s.fd);
+	/* the file being received has no name: nothing to remove */
 	snprintf(name, sizeof(name), "%s.tmp", s.id);
-	ck_assert(spool_has("queue", name));
-	queue_message_abort(q, s.id);
 	ck_assert(!spool_has("queue", name));
+	ck_assert_int_eq(spool_files("queue"), 0);
+	queue_message_abort(q, s.id);
 	ck_assert_int_eq(spool_files("queue"), 0);
 
 	/* commit of an ID never opened (or already aborted) */
@@ -815,6 +899,8 @@ suite(void)
 	tcase_add_test(tc, open_commit);
 	tcase_add_test(tc, commit_signs);
 	tcase_add_test(tc, abort_and_unknown);
+	tcase_add_test(tc, writer_fd_after_commit);
+	tcase_add_test(tc, writer_files_reused_empty);
 	tcase_add_test(tc, status_of_errno);
 	tcase_add_test(tc, deliver_retry_remove);
 	tcase_add_test(tc, session_error_keeps_pending);
