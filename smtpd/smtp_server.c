@@ -393,6 +393,7 @@ smtp_server_prepare(struct event_base *base, const struct conf *conf,
 	srv->ctx.conf = conf;
 	srv->ctx.services = services;
 	TAILQ_INIT(&srv->ctx.sessions);
+	TAILQ_INIT(&srv->ctx.handshake_queue);
 	for (i = 0; i < conf->ndkim; i++) {
 		if (conf->dkim[i].canon_simple)
 			srv->ctx.need_bh_simple = 1;
@@ -519,6 +520,8 @@ smtp_server_free(struct smtp_server *srv)
 		event_free(srv->ev_rotate);
 	if (srv->ctx.ev_trim)
 		event_free(srv->ctx.ev_trim);
+	if (srv->ctx.ev_handshake)
+		event_free(srv->ctx.ev_handshake);
 	for (i = 0; i < srv->ctx.conf->npki; i++) {
 		tls_free(srv->tls[i]);
 		tls_config_free(srv->tls_cfg[i]);

@@ -286,15 +286,115 @@ smtp_stop_reading(struct smtp_session *s)
 	    SMTP_CLOSE_GRACE);
 }
 
+/*
+ * TLS handshakes in flight are bounded (issue 18 target 3).  A handshake
+ * makes some 40 KB of short-lived objects (record and handshake buffers,
+ * key exchange, transcript, signature) and, among them, the connection's
+ * long-lived state (cipher contexts, session): with 1000 handshakes at
+ * once, the long-lived objects of each ended up scattered among the
+ * others' freed temporaries, 6-7 KB of free heap per idle session that
+ * malloc_trim cannot give back (pages shared with live objects).  With at
+ * most SMTP_HANDSHAKES_MAX in flight, the next ones reuse the same
+ * memory: 1000 idle sessions cost ~17 KB each instead of ~24.  A session
+ * over the bound waits, unread (its ClientHello stays in the socket),
+ * for one to end.  So that clients stalling mid-handshake cannot hold
+ * the others back, whenever SMTP_HANDSHAKE_STALL_USEC pass without any
+ * handshake ending while some wait, up to SMTP_HANDSHAKES_MAX more begin
+ * regardless.
+ */
+#define SMTP_HANDSHAKES_MAX		64
+#define SMTP_HANDSHAKE_STALL_USEC	200000
+
+static void
+smtp_handshake_start(struct smtp_session *s)
+{
+	s->hs = HS_RUNNING;
+	s->ctx->handshakes++;
+	netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
+	s->tls_started = 1;
+	netio_starttls_server(s->io, s->tls_ctx);
+}
+
+/* Up to N of those waiting begin their handshake. */
+static void
+smtp_handshake_dequeue(struct smtp_ctx *ctx, size_t n)
+{
+	struct smtp_session	*s;
+
+	while (n-- > 0 && (s = TAILQ_FIRST(&ctx->handshake_queue)) != NULL) {
+		TAILQ_REMOVE(&ctx->handshake_queue, s, hs_entry);
+		smtp_handshake_start(s);
+		netio_resume(s->io);
+	}
+}
+
+static void
+smtp_on_handshake_stall(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_ctx	*ctx = arg;
+	struct timeval	 tv = { 0, SMTP_HANDSHAKE_STALL_USEC };
+
+	(void)fd;
+	(void)what;
+	if (ctx->handshakes_ended == ctx->handshakes_seen)
+		smtp_handshake_dequeue(ctx, SMTP_HANDSHAKES_MAX);
+	ctx->handshakes_seen = ctx->handshakes_ended;
+	if (!TAILQ_EMPTY(&ctx->handshake_queue))
+		evtimer_add(ctx->ev_handshake, &tv);
+}
+
+/* S's handshake begins now, or once fewer are in flight. */
+static void
+smtp_handshake_begin(struct smtp_session *s)
+{
+	struct smtp_ctx	*ctx = s->ctx;
+	struct timeval	 tv = { 0, SMTP_HANDSHAKE_STALL_USEC };
+
+	if (ctx->handshakes < SMTP_HANDSHAKES_MAX &&
+	    TAILQ_EMPTY(&ctx->handshake_queue)) {
+		smtp_handshake_start(s);
+		return;
+	}
+	/* Without the stall check's timer, no waiting. */
+	if (ctx->ev_handshake == NULL && (ctx->ev_handshake =
+	    evtimer_new(ctx->base, smtp_on_handshake_stall, ctx)) == NULL) {
+		smtp_handshake_start(s);
+		return;
+	}
+	if (!evtimer_pending(ctx->ev_handshake, NULL)) {
+		ctx->handshakes_seen = ctx->handshakes_ended;
+		evtimer_add(ctx->ev_handshake, &tv);
+	}
+	s->hs = HS_QUEUED;
+	TAILQ_INSERT_TAIL(&ctx->handshake_queue, s, hs_entry);
+	netio_pause(s->io);
+}
+
+/* S's handshake is over (done, failed, or the session closes). */
+static void
+smtp_handshake_end(struct smtp_session *s)
+{
+	struct smtp_ctx	*ctx = s->ctx;
+
+	if (s->hs == HS_QUEUED)
+		TAILQ_REMOVE(&ctx->handshake_queue, s, hs_entry);
+	else if (s->hs == HS_RUNNING) {
+		ctx->handshakes--;
+		ctx->handshakes_ended++;
+		if (ctx->handshakes < SMTP_HANDSHAKES_MAX)
+			smtp_handshake_dequeue(ctx,
+			    SMTP_HANDSHAKES_MAX - ctx->handshakes);
+	}
+	s->hs = HS_NONE;
+}
+
 /* The dialogue proper: TLS handshake on "tls", banner on "starttls". */
 static void
 smtp_session_begin(struct smtp_session *s)
 {
-	if (s->tlsmode == LISTEN_TLS) {
-		netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
-		s->tls_started = 1;
-		netio_starttls_server(s->io, s->tls_ctx);
-	} else
+	if (s->tlsmode == LISTEN_TLS)
+		smtp_handshake_begin(s);
+	else
 		smtp_banner(s);
 }
 
@@ -368,7 +468,7 @@ smtp_connect_checked(void *arg, const struct policy_result *r)
 	    "rate", r->reply, REFUSE_POLICY))
 		return;
 	/* Nothing was read while we waited: a TLS ClientHello is intact. */
-	if (!s->closing && s->state != S_QUIT)
+	if (!s->closing && s->state != S_QUIT && s->hs != HS_QUEUED)
 		netio_resume(s->io);
 }
 
@@ -478,6 +578,7 @@ smtp_session_free(struct smtp_session *s)
 {
 	smtp_login_free(s);
 	smtp_transaction_reset(s);
+	smtp_handshake_end(s);
 	free(s->helo);
 	event_free(s->ev_timer);
 	netio_free(s->io);
@@ -494,6 +595,7 @@ smtp_session_close(struct smtp_session *s)
 	if (s->closing)
 		return;
 	s->closing = 1;
+	smtp_handshake_end(s);
 	if (s->tls_started && !s->tls_done)
 		smtp_metrics_tls_failed(s->tlsmode == LISTEN_TLS);
 	s->deadline_us = 0;
@@ -562,6 +664,7 @@ smtp_on_tls(struct smtp_session *s)
 	const char	*c = tls_conn_cipher(netio_tls(s->io));
 
 	s->tls_done = 1;
+	smtp_handshake_end(s);
 	smtp_memory_settle(s->ctx);
 	log_info("session=%s event=tls ip=%s version=%s cipher=%s", s->idstr,
 	    s->peer_addr, v ? v : "?", c ? c : "?");
@@ -855,6 +958,8 @@ cmd_helo(struct smtp_session *s, const char *args)
 static void
 cmd_starttls(struct smtp_session *s, const char *args)
 {
+	struct evbuffer	*in;
+
 	if (*args != '\0') {
 		smtp_error(s, "501 5.5.4 Syntax: STARTTLS");
 		return;
@@ -865,9 +970,10 @@ cmd_starttls(struct smtp_session *s, const char *args)
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
 	s->state = S_CONNECTED;	/* nothing is read until the handshake ends */
-	netio_set_timeout(s->io, s->ctx->conf->timeouts.tls_handshake);
-	s->tls_started = 1;
-	netio_starttls_server(s->io, s->tls_ctx);
+	/* What came after STARTTLS is dropped, even if the handshake waits. */
+	in = netio_input(s->io);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	smtp_handshake_begin(s);
 }
 
 #define SVCS(s)	((s)->ctx->services)

@@ -78,6 +78,12 @@ struct smtp_ctx {
 	int			 need_bh_relaxed;	/* some DKIM key wants it */
 	int			 need_bh_simple;
 	struct event		*ev_trim;	/* smtp_memory_settle's */
+	/* TLS handshakes: in flight, ended so far, and those waiting to begin */
+	size_t			 handshakes;
+	uint64_t		 handshakes_ended;
+	uint64_t		 handshakes_seen;	/* at the last stall check */
+	TAILQ_HEAD(, smtp_session) handshake_queue;
+	struct event		*ev_handshake;	/* the stall check */
 };
 
 /*

@@ -126,6 +126,8 @@ struct smtp_session {
 	unsigned		 overdue;	/* seconds waited past the lifetime */
 	const char		*refuse_after_tls;	/* port 465: say it in TLS */
 	int			 tls_started;	/* handshake begun (issue 15) */
+	enum { HS_NONE, HS_QUEUED, HS_RUNNING } hs;	/* smtp_handshake_* */
+	TAILQ_ENTRY(smtp_session) hs_entry;	/* in handshake_queue */
 	uint64_t		 connect_us;	/* metrics: 0 after the first 250 */
 	uint64_t		 eod_us;	/* metrics: end of DATA */
 	/*
