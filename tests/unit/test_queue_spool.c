@@ -6,10 +6,12 @@
  * the times the fake relay saw.
  */
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,32 @@ static char			 spool[128];
 static struct conf		 conf;
 static struct event_base	*base;
 static struct queue		*q;
+
+/*
+ * A file system without O_TMPFILE, for the fallback of queue_open.c: this
+ * program's openat (the queue's calls resolve to it; with 64-bit file
+ * offsets <fcntl.h> names it openat64) refuses O_TMPFILE with EOPNOTSUPP
+ * while refuse_tmpfile is set, as such file systems do.
+ */
+static int			 refuse_tmpfile;
+
+int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list	 ap;
+	mode_t	 mode = 0;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (refuse_tmpfile && (flags & O_TMPFILE) == O_TMPFILE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
 
 static void
 setup(void)
@@ -542,6 +570,23 @@ START_TEST(writer_files_reused_empty)
 }
 END_TEST
 
+/* Without O_TMPFILE, the file is created and unlinked at once. */
+START_TEST(writer_without_tmpfile)
+{
+	struct sub	 s;
+	char		 name[64];
+
+	q = queue_new(base, &conf);
+	refuse_tmpfile = 1;
+	commit_keeping_writer(&s);
+	refuse_tmpfile = 0;
+	close(s.fd);
+	snprintf(name, sizeof(name), "%s.msg", s.id);
+	ck_assert(spool_has("queue", name));
+	ck_assert_int_eq(spool_files("queue"), 2);	/* .msg and .env */
+}
+END_TEST
+
 START_TEST(abort_and_unknown)
 {
 	struct envelope	 env;
@@ -901,6 +946,7 @@ suite(void)
 	tcase_add_test(tc, abort_and_unknown);
 	tcase_add_test(tc, writer_fd_after_commit);
 	tcase_add_test(tc, writer_files_reused_empty);
+	tcase_add_test(tc, writer_without_tmpfile);
 	tcase_add_test(tc, status_of_errno);
 	tcase_add_test(tc, deliver_retry_remove);
 	tcase_add_test(tc, session_error_keeps_pending);
