@@ -17,6 +17,7 @@
 #include "conf/conf.h"
 
 #include "tests/unit/check_main.h"
+#include "tests/unit/test_store_util.h"
 
 #define T0	1795000000000LL		/* ms since the epoch, a bucket start */
 #define B	4000			/* bucket ms */
@@ -240,7 +241,6 @@ answer(void *arg, const struct state_answer *a)
 START_TEST(test_state_lmdb)
 {
 	char		 dir[] = "/tmp/test_auth_surge.XXXXXX";
-	char		 path[256];
 	struct conf	 c;
 	struct hist	 h;
 	int64_t		 now = store_now_ms();
@@ -281,11 +281,7 @@ START_TEST(test_state_lmdb)
 	ck_assert_int_eq(store_get("surge/bob@example.org", &h,
 	    hist_size(2)), 1);
 	state_close();
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
+	store_dir_remove(dir);
 }
 END_TEST
 

@@ -12,6 +12,7 @@
 #include "auth/window.h"
 
 #include "tests/unit/check_main.h"
+#include "tests/unit/test_store_util.h"
 
 #define T0	1795000000000LL		/* ms since the epoch, any will do */
 
@@ -136,7 +137,6 @@ END_TEST
 START_TEST(test_store_reopen)
 {
 	char		 dir[] = "/tmp/test_auth_store.XXXXXX";
-	char		 path[256];
 	struct window	 w, back;
 	int64_t		 expired = 5;
 
@@ -160,11 +160,7 @@ START_TEST(test_store_reopen)
 	ck_assert_int_eq(store_get("m/alice@example.org", &back, sizeof(back)), 1);
 	ck_assert_int_eq(store_put("", &w, sizeof(w)), -1);
 	store_close();
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
+	store_dir_remove(dir);
 }
 END_TEST
 
@@ -176,7 +172,6 @@ END_TEST
 START_TEST(test_store_turn)
 {
 	char			 dir[] = "/tmp/test_auth_store.XXXXXX";
-	char			 path[256];
 	struct event_base	*base;
 	struct window		 w, back;
 
@@ -215,11 +210,7 @@ START_TEST(test_store_turn)
 	ck_assert_int_eq(store_put("m/d@example.org", &w, sizeof(w)), 0);
 	ck_assert_uint_eq(store_pending(), 0);
 	store_close();
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-	unlink(path);
-	rmdir(dir);
+	store_dir_remove(dir);
 }
 END_TEST
 
