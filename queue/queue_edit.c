@@ -110,12 +110,8 @@ copy_into(int out, const char *head, size_t headlen, int in, off_t from,
 	if (write_all(out, head, headlen) == -1)
 		return -1;
 	for (off = from; off < end; off += n) {
-		n = pread(in, buf, (size_t)(end - off) < sizeof(buf) ?
+		n = pread_all(in, buf, (size_t)(end - off) < sizeof(buf) ?
 		    (size_t)(end - off) : sizeof(buf), off);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
 		if (n == -1)
 			return -1;
 		if (n == 0)

@@ -58,13 +58,13 @@ queue_message_abort(struct queue *q, const char *queue_id)
 		return;
 	}
 	TAILQ_REMOVE(&q->opens, o, entry);
-	if (o->sealed)
+	if (o->sealed) {
 		close(o->fd);
-	else
+		snprintf(name, sizeof(name), "%s.msg", o->id);
+		if (unlinkat(q->dirfd, name, 0) == -1 && errno != ENOENT)
+			log_warn("msgid=%s event=error step=abort", o->id);
+	} else
 		queue_writer_done(q, o->fd);
-	snprintf(name, sizeof(name), "%s.msg", o->id);
-	if (o->sealed && unlinkat(q->dirfd, name, 0) == -1 && errno != ENOENT)
-		log_warn("msgid=%s event=error step=abort", o->id);
 	log_debug("msgid=%s event=aborted", o->id);
 	free(o);
 }
@@ -127,8 +127,8 @@ anonymous_file(struct queue *q, char id[QUEUE_ID_SIZE])
 void
 queue_writer_done(struct queue *q, int fd)
 {
-	if (q->nspare < QUEUE_SPARE_WRITERS && ftruncate(fd, 0) == 0 &&
-	    lseek(fd, 0, SEEK_SET) == 0)
+	/* The offset is set when it is handed out again (spare_file). */
+	if (q->nspare < QUEUE_SPARE_WRITERS && ftruncate(fd, 0) == 0)
 		q->spare[q->nspare++] = fd;
 	else
 		close(fd);
@@ -203,16 +203,9 @@ void
 queue_open_free(struct queue *q)
 {
 	struct qopen	*o;
-	char		 name[QUEUE_ID_SIZE + 8];
 
-	while ((o = TAILQ_FIRST(&q->opens)) != NULL) {
-		TAILQ_REMOVE(&q->opens, o, entry);
-		close(o->fd);
-		snprintf(name, sizeof(name), "%s.msg", o->id);
-		if (o->sealed)
-			unlinkat(q->dirfd, name, 0);
-		free(o);
-	}
+	while ((o = TAILQ_FIRST(&q->opens)) != NULL)
+		queue_message_abort(q, o->id);
 	while (q->nspare > 0)
 		close(q->spare[--q->nspare]);
 }
