@@ -5,10 +5,10 @@
  * environment is synced every second, so a kill -9 loses at most the last
  * second of counting.  The writes of one turn of the event loop share one
  * LMDB transaction, committed at the end of that turn (before the loop
- * waits again): reads in the turn see them.  Every record starts with an int64_t "expires at"
- * (ms since the epoch); a sweep drops expired records.  LMDB's lock
- * file keeps two daemons that share a state dir from corrupting it.  Used
- * only from the auth role's event loop thread.
+ * waits again): reads in the turn see them.  Every record starts with an
+ * int64_t "expires at" (ms since the epoch); a sweep drops expired
+ * records.  LMDB's lock file keeps two daemons that share a state dir
+ * from corrupting it.  Used only from the auth role's event loop thread.
  *
  * auth/: users, logins and the access policy.  Knows nothing of SMTP
  * sessions, IPC, the queue, the relay or the roles: they ask it.

@@ -198,7 +198,7 @@ class CompromisedSmtp(harness.SubmitdTest):
                 if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
                     fds += list(struct.unpack("%di" % (len(d) // 4),
                                               d[:len(d) - len(d) % 4]))
-            typ, ln, rid, _, magic = struct.unpack_from("<IIQII", msg)
+            typ, ln, rid, _, _ = struct.unpack_from("<IIQII", msg)
             if typ == IPC_QUEUE_OPENED and rid == reqid and len(fds) == 1:
                 return fds[0], msg[24:24 + ln]
             for f in fds:
