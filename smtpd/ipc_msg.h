@@ -68,6 +68,8 @@ enum ipc_type {
 	IPC_USER_HOLD,		/* auth → queue: struct ipc_user (issue 15) */
 	IPC_SMTP_METRICS,	/* smtp → auth: struct smtp_metrics (issue 15) */
 	IPC_USER_REFUSED,	/* queue → auth: struct ipc_refused (issue 15) */
+	IPC_GRANT_SYNC,		/* queue → auth → queue: empty, echoed after
+				 * every GRANT the auth role sent before */
 	IPC_TYPE_MAX
 };
 

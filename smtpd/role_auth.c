@@ -409,6 +409,18 @@ auth_queue_dispatch(struct ipc *c, const struct ipc_msg *m, void *arg)
 		abuse_refused(rf.user, rf.nrcpt, time(NULL));
 		return;
 	}
+	if (m->type == IPC_GRANT_SYNC) {
+		/* Echoed on the channel that carries the grants: the queue
+		 * reads it after every GRANT made before it (role_queue.c). */
+		if (m->fd != -1 || m->len != 0) {
+			role_ipc_reject(m, "queue", "malformed");
+			return;
+		}
+		if (ipc_send(auth_queue, IPC_GRANT_SYNC, m->reqid, -1, NULL,
+		    0) == -1)
+			fatalx("cannot answer the queue role");
+		return;
+	}
 	if ((m->type != IPC_QUOTA_RESERVE && m->type != IPC_QUOTA_SETTLE) ||
 	    m->fd != -1 || ipc_quota_decode(m->data, m->len, &req) == -1) {
 		role_ipc_reject(m, "queue", "malformed");

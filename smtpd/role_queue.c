@@ -8,7 +8,9 @@
  *
  * Issue 12: it takes nothing of a commit on the smtp role's word.  A
  * commit must name a live grant (the auth role tells the queue of each
- * login on their own channel); the envelope's user and reverse-path must
+ * login on their own channel; a commit that names one not seen yet waits
+ * for a GRANT_SYNC through that channel, since nothing orders two
+ * channels); the envelope's user and reverse-path must
  * be the grant's, the client address is the grant's, the From: header and
  * the body hashes are checked against the file (queue_verify.c), and the
  * quota is reserved with the auth role before the commit and charged after.
@@ -46,6 +48,7 @@ static struct {
 	struct ipc	*filter;	/* issue 16; NULL without a filter */
 	struct ipc	*auth;		/* grants, quotas (issue 12) */
 	struct reqtab	*quota_reqs;	/* commits waiting for the auth role */
+	struct reqtab	*grant_syncs;	/* commits waiting for their grant */
 	TAILQ_HEAD(, pending_commit) filtering;	/* checked, with the filter */
 	unsigned	 inflight;	/* deliveries the relay has not answered */
 	unsigned	 max_inflight;
@@ -53,6 +56,9 @@ static struct {
 	struct conf	*conf, *pend_conf;
 	struct signer	*signer, *pend_signer;
 } Q;
+
+/* Commits held for a GRANT_SYNC at once; past it, refused (no-grant). */
+#define GRANT_SYNC_MAX	1024
 
 struct queue_req {
 	uint64_t	 reqid;
@@ -169,27 +175,59 @@ committed_as(void *arg, enum queue_status status, const char *queue_id)
 static void	commit_reserve(struct pending_commit *, const struct envelope *,
 		    const struct queue_sign_input *);
 
-/* The claims that need no file: grant, user, reverse-path. */
-static void
-commit_check(const struct ipc_msg *m, uint64_t grant, struct envelope *env,
+/*
+ * A commit whose grant the queue has not seen, held until the auth role
+ * echoes a GRANT_SYNC: the auth role sends a login's GRANT to the queue
+ * before its answer to the smtp role, but on another channel, and a burst
+ * of the smtp role's packets can bring the session's commit first.  0
+ * when held; -1 when it cannot be (grant 0, too many held: refuse now).
+ */
+static int
+grant_sync(uint64_t reqid, uint64_t grant, const struct envelope *env,
     const struct queue_sign_input *sign)
+{
+	struct pending_commit	*p;
+	uint64_t		 id;
+
+	if (grant == 0 || reqtab_count(Q.grant_syncs) >= GRANT_SYNC_MAX)
+		return -1;
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    queue_env_copy(&p->env, env) == -1)
+		fatal("queue");
+	p->reqid = reqid;
+	p->grant = grant;
+	p->sign = *sign;
+	if ((id = reqtab_add(Q.grant_syncs, p)) == 0)
+		fatal("queue");
+	if (ipc_send(Q.auth, IPC_GRANT_SYNC, id, -1, NULL, 0) == -1)
+		fatalx("cannot send to the auth role");
+	return 0;
+}
+
+/* The claims that need no file: grant, user, reverse-path.  SYNCED: the
+ * grant was looked for again after a GRANT_SYNC (a miss is final). */
+static void
+commit_check(uint64_t reqid, uint64_t grant, struct envelope *env,
+    const struct queue_sign_input *sign, int synced)
 {
 	struct pending_commit	*p;
 	struct grant		*g;
 
 	if ((g = grant_find(grant, store_now_ms())) == NULL) {
-		commit_refuse(m->reqid, env, grant, "no-grant",
+		if (!synced && grant_sync(reqid, grant, env, sign) == 0)
+			return;
+		commit_refuse(reqid, env, grant, "no-grant",
 		    QUEUE_ERR_REFUSED);
 		return;
 	}
 	if (strcmp(env->user, g->user) != 0) {
-		commit_refuse(m->reqid, env, grant, "user-not-granted",
+		commit_refuse(reqid, env, grant, "user-not-granted",
 		    QUEUE_ERR_REFUSED);
 		return;
 	}
 	if (env->reverse_path[0] == '\0' ||
 	    !sender_match(g->senders, env->reverse_path)) {
-		commit_refuse(m->reqid, env, grant, "sender-not-granted",
+		commit_refuse(reqid, env, grant, "sender-not-granted",
 		    QUEUE_ERR_REFUSED);
 		return;
 	}
@@ -198,12 +236,12 @@ commit_check(const struct ipc_msg *m, uint64_t grant, struct envelope *env,
 	    g->client_addr);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("queue");
-	p->reqid = m->reqid;
+	p->reqid = reqid;
 	p->grant = grant;
 	snprintf(p->senders, sizeof(p->senders), "%s", g->senders);
 	/* The filter (issue 16) takes ENV, and commits it later. */
 	TAILQ_INSERT_TAIL(&Q.filtering, p, entry);
-	if (queue_filter_check(m->reqid, env, sign) == 0) {
+	if (queue_filter_check(reqid, env, sign) == 0) {
 		env->rcpt = NULL;	/* the filter's now */
 		return;
 	}
@@ -296,7 +334,7 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
-		commit_check(m, grant, &env, &sign);
+		commit_check(m->reqid, grant, &env, &sign, 0);
 		envelope_free(&env);
 		break;
 	case IPC_GRANT_END:	/* the session is over */
@@ -465,6 +503,16 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 		queue_message_commit_as(Q.q, p->env.queue_id, &p->env, &p->sign,
 		    p->senders, p->grant, committed_as, p);
 		break;
+	case IPC_GRANT_SYNC:	/* every GRANT sent before it is in */
+		if (m->len != 0 ||
+		    (p = reqtab_take(Q.grant_syncs, m->reqid)) == NULL) {
+			role_ipc_reject(m, "auth", "unknown request");
+			return;
+		}
+		commit_check(p->reqid, p->grant, &p->env, &p->sign, 1);
+		envelope_free(&p->env);
+		free(p);
+		break;
 	case IPC_USER_HOLD:	/* issue 15: an alert held this login */
 		if (ipc_user_decode(m->data, m->len, &um) == -1) {
 			role_ipc_reject(m, "auth", "malformed");
@@ -604,7 +652,8 @@ role_queue_main(struct conf *conf, int smtp_fd, int relay_fd, int control_fd,
 	    (Q.control = ipc_new(base, control_fd, "queue<-control",
 	    dispatch_control, NULL)) == NULL ||
 	    (Q.auth = ipc_new(base, auth_fd, "queue<-auth", dispatch_auth,
-	    NULL)) == NULL || (Q.quota_reqs = reqtab_new()) == NULL)
+	    NULL)) == NULL || (Q.quota_reqs = reqtab_new()) == NULL ||
+	    (Q.grant_syncs = reqtab_new()) == NULL)
 		fatal("ipc");
 	if (filter_fd != -1 && (Q.filter = ipc_new(base, filter_fd,
 	    "queue<-filter", dispatch_filter, NULL)) == NULL)
