@@ -49,6 +49,7 @@ static struct {
 	struct ipc	*auth;		/* grants, quotas (issue 12) */
 	struct reqtab	*quota_reqs;	/* commits waiting for the auth role */
 	struct reqtab	*grant_syncs;	/* commits waiting for their grant */
+	size_t		 grant_sync_rcpts;	/* their recipients */
 	TAILQ_HEAD(, pending_commit) filtering;	/* checked, with the filter */
 	unsigned	 inflight;	/* deliveries the relay has not answered */
 	unsigned	 max_inflight;
@@ -57,8 +58,11 @@ static struct {
 	struct signer	*signer, *pend_signer;
 } Q;
 
-/* Commits held for a GRANT_SYNC at once; past it, refused (no-grant). */
-#define GRANT_SYNC_MAX	1024
+/* Commits held for a GRANT_SYNC at once, and their recipients in all:
+ * a held envelope is a copy, and a compromised smtp role must not make
+ * the queue hold more than a few MiB.  Past either: refused at once. */
+#define GRANT_SYNC_MAX		1024
+#define GRANT_SYNC_RCPT_MAX	16384
 
 struct queue_req {
 	uint64_t	 reqid;
@@ -174,23 +178,28 @@ committed_as(void *arg, enum queue_status status, const char *queue_id)
 
 static void	commit_reserve(struct pending_commit *, const struct envelope *,
 		    const struct queue_sign_input *);
+static void	commit_check(uint64_t, uint64_t, struct envelope *,
+		    const struct queue_sign_input *, int);
 
 /*
  * A commit whose grant the queue has not seen, held until the auth role
  * echoes a GRANT_SYNC: the auth role sends a login's GRANT to the queue
  * before its answer to the smtp role, but on another channel, and a burst
- * of the smtp role's packets can bring the session's commit first.  0
- * when held; -1 when it cannot be (grant 0, too many held: refuse now).
+ * of the smtp role's packets can bring the session's commit first.  NULL
+ * when held; else why it cannot be (the commit is refused now).
  */
-static int
+static const char *
 grant_sync(uint64_t reqid, uint64_t grant, const struct envelope *env,
     const struct queue_sign_input *sign)
 {
 	struct pending_commit	*p;
 	uint64_t		 id;
 
-	if (grant == 0 || reqtab_count(Q.grant_syncs) >= GRANT_SYNC_MAX)
-		return -1;
+	if (grant == 0)
+		return "no-grant";
+	if (reqtab_count(Q.grant_syncs) >= GRANT_SYNC_MAX ||
+	    env->nrcpt > GRANT_SYNC_RCPT_MAX - Q.grant_sync_rcpts)
+		return "grant-wait-full";
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    queue_env_copy(&p->env, env) == -1)
 		fatal("queue");
@@ -201,6 +210,24 @@ grant_sync(uint64_t reqid, uint64_t grant, const struct envelope *env,
 		fatal("queue");
 	if (ipc_send(Q.auth, IPC_GRANT_SYNC, id, -1, NULL, 0) == -1)
 		fatalx("cannot send to the auth role");
+	Q.grant_sync_rcpts += p->env.nrcpt;
+	log_debug("msgid=%s event=commit-wait grant=%016llx", env->queue_id,
+	    (unsigned long long)grant);
+	return NULL;
+}
+
+/* The commit held for the GRANT_SYNC ID, checked again; -1 if unknown. */
+static int
+grant_synced(uint64_t id)
+{
+	struct pending_commit	*p;
+
+	if ((p = reqtab_take(Q.grant_syncs, id)) == NULL)
+		return -1;
+	Q.grant_sync_rcpts -= p->env.nrcpt;
+	commit_check(p->reqid, p->grant, &p->env, &p->sign, 1);
+	envelope_free(&p->env);
+	free(p);
 	return 0;
 }
 
@@ -212,12 +239,12 @@ commit_check(uint64_t reqid, uint64_t grant, struct envelope *env,
 {
 	struct pending_commit	*p;
 	struct grant		*g;
+	const char		*why = "no-grant";
 
 	if ((g = grant_find(grant, store_now_ms())) == NULL) {
-		if (!synced && grant_sync(reqid, grant, env, sign) == 0)
-			return;
-		commit_refuse(reqid, env, grant, "no-grant",
-		    QUEUE_ERR_REFUSED);
+		if (synced || (why = grant_sync(reqid, grant, env, sign)) != NULL)
+			commit_refuse(reqid, env, grant, why,
+			    QUEUE_ERR_REFUSED);
 		return;
 	}
 	if (strcmp(env->user, g->user) != 0) {
@@ -504,14 +531,12 @@ dispatch_auth(struct ipc *c, const struct ipc_msg *m, void *arg)
 		    p->senders, p->grant, committed_as, p);
 		break;
 	case IPC_GRANT_SYNC:	/* every GRANT sent before it is in */
-		if (m->len != 0 ||
-		    (p = reqtab_take(Q.grant_syncs, m->reqid)) == NULL) {
-			role_ipc_reject(m, "auth", "unknown request");
+		if (m->len != 0) {
+			role_ipc_reject(m, "auth", "malformed");
 			return;
 		}
-		commit_check(p->reqid, p->grant, &p->env, &p->sign, 1);
-		envelope_free(&p->env);
-		free(p);
+		if (grant_synced(m->reqid) == -1)
+			role_ipc_reject(m, "auth", "unknown request");
 		break;
 	case IPC_USER_HOLD:	/* issue 15: an alert held this login */
 		if (ipc_user_decode(m->data, m->len, &um) == -1) {

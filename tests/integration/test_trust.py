@@ -34,7 +34,7 @@ from test_privsep import children, pidfd_getfd, IS_ROOT, ROLES  # noqa: E402
 
 MAGIC = 0x53554244
 IPC_QUEUE_OPEN, IPC_QUEUE_OPENED, IPC_QUEUE_COMMIT = 3, 4, 5
-IPC_GRANT = 21                  # smtpd/ipc_msg.h
+IPC_GRANT, IPC_GRANT_SYNC = 21, 39      # smtpd/ipc_msg.h
 IPC_GRANT_SIZE = 8 + 8 + 257 + 1024 + 64 + 7     # struct ipc_grant, padded
 QUEUE_ID_SIZE = 20
 
@@ -335,6 +335,7 @@ class TrustBoundary(CompromisedSmtp):
             os.kill(auth, signal.SIGSTOP)
         finally:
             os.kill(queue, signal.SIGCONT)
+        self.addCleanup(c.close)
         try:
             qid = self.forge(grant)
             # the queue has the commit when it asks the auth role (a
@@ -343,6 +344,12 @@ class TrustBoundary(CompromisedSmtp):
                 lambda: select.select([chan], [], [], 0)[0] or
                 "msgid=%s event=commit-refused" % qid
                 in self.submitd.log_text(), 15, what="the commit handled")
+            self.assertNotIn("commit-refused", self.submitd.log_text())
+            # held: the packet waiting for the stopped auth role is the
+            # queue's GRANT_SYNC (peeked, left for the auth role to read)
+            head = chan.recv(24, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            self.assertEqual(struct.unpack_from("<I", head)[0],
+                             IPC_GRANT_SYNC)
         finally:
             os.kill(auth, signal.SIGCONT)
         harness.wait_for(lambda: "msgid=%s event=queued" % qid
@@ -353,7 +360,37 @@ class TrustBoundary(CompromisedSmtp):
         m = self.smarthost.wait_messages(1, timeout=30)[0]
         self.assertIn(b"d=example.org", m["data"])
         self.assertIn(b"forged body", m["data"])
-        c.close()
+
+    def test_commits_held_for_their_grant_are_bounded(self):
+        # A compromised smtp role naming grants nobody made gets each
+        # commit held until the auth role answers; what is held is a copy
+        # of the envelope, so the recipients held in all are bounded
+        # (16384): a third commit of 6000 is refused at once.
+        auth = self.roles["auth"]
+        rcpts = tuple("r%04d@b" % i for i in range(6000))
+        data = (b"From: <%s>\r\nSubject: held\r\n\r\nheld\r\n" %
+                USER.encode())
+        hlen = data.index(b"\r\n\r\n") + 2
+        bh = relaxed_body_hash(b"held\r\n")
+        qids = []
+        os.kill(auth, signal.SIGSTOP)
+        try:
+            for n in range(3):
+                qid = self.open_message(data)
+                self.chan.send(packet(IPC_QUEUE_COMMIT, commit_payload(
+                    0x5eed000000000001 + n, qid, USER, USER, "example.org",
+                    hlen, bh, len(data), rcpts)))
+                qids.append(qid)
+            self.assertRefused(qids[2], "grant-wait-full")
+            for qid in qids[:2]:
+                self.assertNotIn("msgid=%s event=commit-refused" % qid,
+                                 self.submitd.log_text())
+        finally:
+            os.kill(auth, signal.SIGCONT)
+        # the auth role answers: those grants are still unknown
+        for qid in qids[:2]:
+            self.assertRefused(qid, "no-grant")
+        self.assertEqual(self.smarthost.messages(), [])
 
     def test_honest_mail_still_flows(self):
         msg = harness.sample_message(body=b"honest\r\n")
