@@ -179,7 +179,23 @@ committed_as(void *arg, enum queue_status status, const char *queue_id)
 static void	commit_reserve(struct pending_commit *, const struct envelope *,
 		    const struct queue_sign_input *);
 static void	commit_check(uint64_t, uint64_t, struct envelope *,
-		    const struct queue_sign_input *, int);
+		    const struct queue_sign_input *);
+
+/* P, waiting for another role, keeps copies of ENV and SIGN under a new
+ * id of T (the answer's reqid); that id. */
+static uint64_t
+pending_keep(struct reqtab *t, struct pending_commit *p,
+    const struct envelope *env, const struct queue_sign_input *sign)
+{
+	uint64_t	 id;
+
+	if (queue_env_copy(&p->env, env) == -1)
+		fatal("queue");
+	p->sign = *sign;
+	if ((id = reqtab_add(t, p)) == 0)
+		fatal("queue");
+	return id;
+}
 
 /*
  * A commit whose grant the queue has not seen, held until the auth role
@@ -200,14 +216,11 @@ grant_sync(uint64_t reqid, uint64_t grant, const struct envelope *env,
 	if (reqtab_count(Q.grant_syncs) >= GRANT_SYNC_MAX ||
 	    env->nrcpt > GRANT_SYNC_RCPT_MAX - Q.grant_sync_rcpts)
 		return "grant-wait-full";
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    queue_env_copy(&p->env, env) == -1)
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("queue");
 	p->reqid = reqid;
 	p->grant = grant;
-	p->sign = *sign;
-	if ((id = reqtab_add(Q.grant_syncs, p)) == 0)
-		fatal("queue");
+	id = pending_keep(Q.grant_syncs, p, env, sign);
 	if (ipc_send(Q.auth, IPC_GRANT_SYNC, id, -1, NULL, 0) == -1)
 		fatalx("cannot send to the auth role");
 	Q.grant_sync_rcpts += p->env.nrcpt;
@@ -216,7 +229,8 @@ grant_sync(uint64_t reqid, uint64_t grant, const struct envelope *env,
 	return NULL;
 }
 
-/* The commit held for the GRANT_SYNC ID, checked again; -1 if unknown. */
+/* The commit held for the GRANT_SYNC ID, checked again (now a missing
+ * grant is final); -1 if ID is unknown. */
 static int
 grant_synced(uint64_t id)
 {
@@ -225,24 +239,27 @@ grant_synced(uint64_t id)
 	if ((p = reqtab_take(Q.grant_syncs, id)) == NULL)
 		return -1;
 	Q.grant_sync_rcpts -= p->env.nrcpt;
-	commit_check(p->reqid, p->grant, &p->env, &p->sign, 1);
+	if (grant_find(p->grant, store_now_ms()) == NULL)
+		commit_refuse(p->reqid, &p->env, p->grant, "no-grant",
+		    QUEUE_ERR_REFUSED);
+	else
+		commit_check(p->reqid, p->grant, &p->env, &p->sign);
 	envelope_free(&p->env);
 	free(p);
 	return 0;
 }
 
-/* The claims that need no file: grant, user, reverse-path.  SYNCED: the
- * grant was looked for again after a GRANT_SYNC (a miss is final). */
+/* The claims that need no file: grant, user, reverse-path. */
 static void
 commit_check(uint64_t reqid, uint64_t grant, struct envelope *env,
-    const struct queue_sign_input *sign, int synced)
+    const struct queue_sign_input *sign)
 {
 	struct pending_commit	*p;
 	struct grant		*g;
-	const char		*why = "no-grant";
+	const char		*why;
 
 	if ((g = grant_find(grant, store_now_ms())) == NULL) {
-		if (synced || (why = grant_sync(reqid, grant, env, sign)) != NULL)
+		if ((why = grant_sync(reqid, grant, env, sign)) != NULL)
 			commit_refuse(reqid, env, grant, why,
 			    QUEUE_ERR_REFUSED);
 		return;
@@ -281,13 +298,8 @@ static void
 commit_reserve(struct pending_commit *p, const struct envelope *env,
     const struct queue_sign_input *sign)
 {
-	uint64_t	 id;
+	uint64_t	 id = pending_keep(Q.quota_reqs, p, env, sign);
 
-	if (queue_env_copy(&p->env, env) == -1)
-		fatal("queue");
-	p->sign = *sign;
-	if ((id = reqtab_add(Q.quota_reqs, p)) == 0)
-		fatal("queue");
 	quota_send(IPC_QUOTA_RESERVE, id, p->grant, &p->env, 0);
 }
 
@@ -361,7 +373,7 @@ dispatch_smtp(struct ipc *c, const struct ipc_msg *m, void *arg)
 			role_ipc_reject(m, "smtp", "malformed");
 			return;
 		}
-		commit_check(m->reqid, grant, &env, &sign, 0);
+		commit_check(m->reqid, grant, &env, &sign);
 		envelope_free(&env);
 		break;
 	case IPC_GRANT_END:	/* the session is over */
